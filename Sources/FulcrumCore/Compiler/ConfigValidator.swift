@@ -1,0 +1,120 @@
+import HAProxyConfig
+
+/// Checks that need the whole configuration: references between proxies, name clashes,
+/// incompatible modes, missing timeouts, addresses to resolve. Each finding names the
+/// line that made the reference, even where HAProxy names none.
+public enum ConfigValidator {
+    public static func validate(_ config: inout FulcrumConfiguration, diagnostics: inout DiagnosticList, environment: CompileEnvironment) {
+        checkDuplicateNames(config, &diagnostics)
+        for proxy in config.proxies {
+            checkReferences(proxy, config, &diagnostics)
+            checkServers(proxy, &diagnostics, environment)
+            checkTimeouts(proxy, &diagnostics)
+            checkUsage(proxy, &diagnostics)
+        }
+    }
+
+    static func checkDuplicateNames(_ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
+        var frontends: [String: SourceLocation] = [:]
+        var backends: [String: SourceLocation] = [:]
+        for proxy in config.proxies {
+            // A frontend and a backend may share a name; a listen clashes with both.
+            if proxy.kind.hasFrontendCapability {
+                if let previous = frontends[proxy.name] {
+                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another proxy with frontend capability declared at \(previous).",
+                                      at: proxy.location, hint: "rename one of them")
+                } else {
+                    frontends[proxy.name] = proxy.location
+                }
+            }
+            if proxy.kind.hasBackendCapability {
+                if let previous = backends[proxy.name] {
+                    if !(proxy.kind == .listen && frontends[proxy.name] != proxy.location) || proxy.kind != .listen {
+                        diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another proxy with backend capability declared at \(previous).",
+                                          at: proxy.location, hint: "rename one of them")
+                    }
+                } else {
+                    backends[proxy.name] = proxy.location
+                }
+            }
+        }
+    }
+
+    static func checkReferences(_ proxy: ProxyConfig, _ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
+        guard proxy.kind.hasFrontendCapability else { return }
+        let backendNames = config.backends.map(\.name)
+        func check(_ name: String, at location: SourceLocation, what: String) {
+            guard let backend = config.backend(named: name) else {
+                diagnostics.alert("Proxy '\(proxy.name)': unable to find required \(what): '\(name)'\(Suggestion.didYouMean(name, in: backendNames)).",
+                                  at: location)
+                return
+            }
+            if proxy.mode == .http && backend.mode == .tcp {
+                diagnostics.alert("http frontend '\(proxy.name)' (\(proxy.location)) tries to use incompatible tcp backend '\(backend.name)' (\(backend.location)) as its \(what == "default_backend" ? "default backend" : "backend") (see 'mode').",
+                                  at: location, hint: "set 'mode http' in backend '\(backend.name)', or 'mode tcp' in frontend '\(proxy.name)'")
+            }
+        }
+        if let def = proxy.defaultBackend {
+            check(def.value, at: def.location, what: "default_backend")
+        }
+        for rule in proxy.useBackendRules where !rule.isDynamic {
+            check(rule.backend, at: rule.location, what: "use_backend")
+        }
+        if proxy.kind == .frontend && proxy.binds.isEmpty {
+            diagnostics.alert("frontend '\(proxy.name)' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                              at: proxy.location, hint: "add 'bind ADDRESS:PORT'")
+        }
+    }
+
+    static func checkServers(_ proxy: ProxyConfig, _ diagnostics: inout DiagnosticList, _ environment: CompileEnvironment) {
+        var seen: [String: SourceLocation] = [:]
+        for server in proxy.servers {
+            if let previous = seen[server.name] {
+                diagnostics.alert("'server \(proxy.name)/\(server.name)' : this server name is already used at \(previous).",
+                                  at: server.location, hint: "server names must be unique within a backend")
+            } else {
+                seen[server.name] = server.location
+            }
+            if server.address.needsResolution, case .inet(let host, _) = server.address.kind, !environment.resolves(host) {
+                diagnostics.alert("'server \(proxy.name)/\(server.name)' : could not resolve address '\(host)'.", at: server.location,
+                                  hint: "check the name, or add 'init-addr none' to start without it (not yet supported)")
+            }
+            if server.address.ports == nil && server.address.portOffset == nil, server.options.check, server.options.checkPort == nil {
+                if case .inet = server.address.kind {
+                    diagnostics.warning("'server \(proxy.name)/\(server.name)' has no port and no 'port' for its checks; checks will connect to the port the client used.",
+                                        at: server.location)
+                }
+            }
+        }
+    }
+
+    static func checkTimeouts(_ proxy: ProxyConfig, _ diagnostics: inout DiagnosticList) {
+        var missing: [String] = []
+        if proxy.kind.hasFrontendCapability && proxy.timeouts.client == nil { missing.append("client") }
+        if proxy.kind.hasBackendCapability {
+            if proxy.timeouts.connect == nil { missing.append("connect") }
+            if proxy.timeouts.server == nil { missing.append("server") }
+        }
+        guard !missing.isEmpty else { return }
+        diagnostics.warning("missing timeouts for \(proxy.kind.rawValue) '\(proxy.name)'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                            at: proxy.location, hint: "missing here: " + missing.map { "timeout \($0)" }.joined(separator: ", "))
+    }
+
+    static func checkUsage(_ proxy: ProxyConfig, _ diagnostics: inout DiagnosticList) {
+        if proxy.mode == .tcp && proxy.kind.hasFrontendCapability {
+            if proxy.options.httpLog {
+                diagnostics.warning("'option httplog' not usable with \(proxy.kind.rawValue) '\(proxy.name)' (needs 'mode http'). Falling back to 'option tcplog'.",
+                                    at: proxy.modeLocation ?? proxy.location)
+            }
+            for rule in proxy.httpRequestRules {
+                diagnostics.warning("'http-request' rules ignored for \(proxy.kind.rawValue) '\(proxy.name)' as they require HTTP mode.", at: rule.location,
+                                    hint: "add 'mode http' to the section")
+                break
+            }
+        }
+        if proxy.uniqueIDHeader != nil && proxy.uniqueIDFormat == nil && proxy.kind.hasFrontendCapability {
+            diagnostics.warning("'unique-id-header' is set in \(proxy.kind.rawValue) '\(proxy.name)' without 'unique-id-format'; no header will be added.",
+                                at: proxy.location)
+        }
+    }
+}

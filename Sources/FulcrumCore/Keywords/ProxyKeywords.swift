@@ -1,0 +1,319 @@
+import HAProxyConfig
+
+/// Keywords of `defaults`, `frontend`, `backend` and `listen` sections.
+public enum ProxyKeywords {
+    typealias Spec = KeywordSpec<ProxyConfig>
+    static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
+
+    static func timeout(_ name: String, _ caps: ProxyCapabilities) -> Spec {
+        Spec("timeout \(name)", caps, usage: "timeout \(name) <time>") { p, ctx throws(ConfigError) in
+            p.timeouts[name] = try ctx.duration(0)
+            try ctx.requireNoArguments(after: 1)
+        }
+    }
+
+    static func rules(_ name: String, _ actions: Set<String>, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyConfig, [HTTPRuleConfig]> & Sendable) -> Spec {
+        Spec(name, caps, usage: "\(name) <action> [options...] [ { if | unless } <condition> ]") { p, ctx throws(ConfigError) in
+            let action = try ctx.argument(0, "an action")
+            guard actions.contains(RuleActions.baseName(action)) else {
+                throw ConfigError("'\(name)' : unknown action '\(action)'\(Suggestion.didYouMean(RuleActions.baseName(action), in: actions)).")
+            }
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[1...])
+            p[keyPath: keyPath].append(HTTPRuleConfig(action: action, arguments: words, condition: condition, location: ctx.location))
+        }
+    }
+
+    static func pending(_ name: String, _ caps: ProxyCapabilities, _ usage: String, minArgs: Int = 1) -> Spec {
+        Spec(name, caps, usage: "\(name) \(usage)") { p, ctx throws(ConfigError) in
+            if ctx.args.count < minArgs { _ = try ctx.argument(minArgs - 1, usage) }
+            p.pending[name] = ctx.args
+        }
+    }
+
+    static func notYet(_ name: String, _ caps: ProxyCapabilities, _ usage: String = "...") -> Spec {
+        Spec(name, caps, usage: "\(name) \(usage)", status: .notYet) { _, ctx throws(ConfigError) in
+            throw ConfigError("'\(ctx.keyword)' is not supported yet by Fulcrum.", hint: "remove it; the README's keyword table lists what is supported")
+        }
+    }
+
+    static let checkRules: Spec.Apply = { _, _ throws(ConfigError) in }
+
+    public static let table = KeywordTable<ProxyConfig>([
+        Spec("mode", [d, f, b], usage: "mode { tcp | http }") { p, ctx throws(ConfigError) in
+            let m = try ctx.argument(0, "{ tcp | http }")
+            guard let mode = ProxyMode(rawValue: m) else {
+                if m == "health" { throw ConfigError("'mode health' was removed in HAProxy 2.4.", hint: "use 'monitor-uri' in an HTTP frontend") }
+                throw ConfigError("unknown proxy mode '\(m)'.", hint: "mode is 'tcp' or 'http'")
+            }
+            try ctx.requireNoArguments(after: 1)
+            p.mode = mode
+            p.modeLocation = ctx.location
+        },
+        Spec("bind", f, usage: "bind <address>[,<address>...] [options...]") { p, ctx throws(ConfigError) in
+            p.binds.append(try BindLineParser.parse(&ctx))
+        },
+        Spec("default_backend", [d, f], usage: "default_backend <backend>") { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<backend>")
+            try ctx.requireNoArguments(after: 1)
+            p.defaultBackend = Located(name, at: ctx.location)
+        },
+        Spec("use_backend", f, usage: "use_backend <backend> [ { if | unless } <condition> ]") { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<backend>")
+            let (rest, condition) = try KeywordContext.splitCondition(ctx.args[1...])
+            if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
+            p.useBackendRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
+        },
+        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>]") { p, ctx throws(ConfigError) in
+            p.balance = try BalanceParser.parse(ctx)
+        },
+        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>]") { p, ctx throws(ConfigError) in
+            var h = HashType()
+            let m = try ctx.argument(0, "<method>")
+            guard let method = HashType.Method(rawValue: m) else {
+                throw ConfigError("'hash-type' expects 'map-based' or 'consistent' (got '\(m)').")
+            }
+            h.method = method
+            if let fn = ctx.optionalArgument(1) {
+                guard ["sdbm", "djb2", "wt6", "crc32", "none"].contains(fn) else {
+                    throw ConfigError("'hash-type': unknown hash function '\(fn)' (expects sdbm, djb2, wt6, crc32 or none).")
+                }
+                h.function = fn
+            }
+            if let modifier = ctx.optionalArgument(2) {
+                guard modifier == "avalanche" else { throw ConfigError("'hash-type': unknown modifier '\(modifier)' (only 'avalanche').") }
+                h.avalanche = true
+            }
+            try ctx.requireNoArguments(after: 3)
+            p.hashType = h
+        },
+        Spec("server", b, usage: "server <name> <address>[:port] [options...]", wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<name> and <address>")
+            guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
+                throw ConfigError("character '\(name.unicodeScalars.first { !ConfigNames.isValid($0) }!)' is not permitted in server name '\(name)'.")
+            }
+            let addressText = try ctx.argument(1, "<address>")
+            let label = "'server \(p.name)/\(name)'"
+            let address: AddressSpec
+            do throws(ConfigError) { address = try AddressSpec.parse(addressText, role: .server) } catch {
+                throw ConfigError("\(label) : \(error.message)", hint: error.hint)
+            }
+            var options = p.defaultServer
+            try ServerLineParser.parseOptions(ctx.args[2...], into: &options, serverLabel: label)
+            p.servers.append(ServerConfig(name: name, address: address, options: options, location: ctx.location))
+        },
+        Spec("default-server", [d, b], usage: "default-server [options...]") { p, ctx throws(ConfigError) in
+            try ServerLineParser.parseOptions(ctx.args[...], into: &p.defaultServer, serverLabel: "'default-server'")
+        },
+        timeout("client", [d, f]), timeout("server", [d, b]), timeout("connect", [d, b]), timeout("check", [d, b]),
+        timeout("queue", [d, b]), timeout("http-keep-alive", [d, f, b]), timeout("http-request", [d, f, b]),
+        timeout("tunnel", [d, b]), timeout("tarpit", [d, f, b]), timeout("client-fin", [d, f]), timeout("server-fin", [d, b]),
+        Spec("retries", [d, b], usage: "retries <number>") { p, ctx throws(ConfigError) in
+            p.retries = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
+            try ctx.requireNoArguments(after: 1)
+        },
+        Spec("maxconn", [d, f], usage: "maxconn <number>") { p, ctx throws(ConfigError) in
+            p.maxconn = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
+            try ctx.requireNoArguments(after: 1)
+        },
+        Spec("fullconn", [d, b], usage: "fullconn <number>") { p, ctx throws(ConfigError) in
+            p.fullconn = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
+        },
+        Spec("errorfile", [d, f, b], usage: "errorfile <code> <file>") { p, ctx throws(ConfigError) in
+            let codeText = try ctx.argument(0, "<code> and <file>")
+            let path = try ctx.argument(1, "<file>")
+            try ctx.requireNoArguments(after: 2)
+            guard let code = Int(codeText), ErrorFileConfig.supportedStatuses.contains(code) else {
+                throw ConfigError("errorfile : status code '\(codeText)' not handled.",
+                                  hint: "supported codes: " + ErrorFileConfig.supportedStatuses.map(String.init).joined(separator: ", "))
+            }
+            guard let bytes = ctx.environment.readFile(path) else {
+                throw ConfigError("errorfile : error opening file '\(path)'.")
+            }
+            p.errorFiles[code] = ErrorFileConfig(status: code, path: path, contents: bytes, location: ctx.location)
+        },
+        Spec("log", [d, f, b], usage: "log global | log <target> [options] <facility> [<level> [<minlevel>]]") { p, ctx throws(ConfigError) in
+            if ctx.args.first == "global" {
+                try ctx.requireNoArguments(after: 1)
+                p.logTargets.append(LogTarget(destination: .global, location: ctx.location))
+            } else {
+                p.logTargets.append(try LogTargetParser.parse(ctx))
+            }
+        },
+        Spec("log-format", [d, f], usage: "log-format <format string>") { p, ctx throws(ConfigError) in
+            _ = try ctx.argument(0, "<format string>")
+            if ctx.args.count > 1 {
+                ctx.warn("'log-format' takes one argument; the \(ctx.args.count) words were joined with spaces.", hint: "quote the format: log-format \"...\"")
+            }
+            p.logFormat = Located(ctx.args.joined(separator: " "), at: ctx.location)
+        },
+        Spec("log-tag", [d, f, b], usage: "log-tag <string>") { p, ctx throws(ConfigError) in
+            p.logTag = try ctx.argument(0, "<string>")
+            try ctx.requireNoArguments(after: 1)
+        },
+        Spec("unique-id-format", [d, f], usage: "unique-id-format <format string>") { p, ctx throws(ConfigError) in
+            _ = try ctx.argument(0, "<format string>")
+            p.uniqueIDFormat = Located(ctx.args.joined(separator: " "), at: ctx.location)
+        },
+        Spec("unique-id-header", [d, f], usage: "unique-id-header <name>") { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<name>")
+            try ctx.requireNoArguments(after: 1)
+            guard HTTPToken.isValidHeaderName(name) else { throw ConfigError("'unique-id-header': invalid header name '\(name)'.") }
+            p.uniqueIDHeader = name
+        },
+        Spec("capture request header", f, usage: "capture request header <name> len <length>") { p, ctx throws(ConfigError) in
+            p.captures.append(try captureHeader(.request, ctx))
+        },
+        Spec("capture response header", f, usage: "capture response header <name> len <length>") { p, ctx throws(ConfigError) in
+            p.captures.append(try captureHeader(.response, ctx))
+        },
+        pending("capture cookie", f, "<name> len <length>", minArgs: 3),
+        rules("http-request", RuleActions.httpRequest, [f, b], \.httpRequestRules),
+        rules("http-response", RuleActions.httpResponse, [f, b], \.httpResponseRules),
+        rules("http-after-response", RuleActions.httpAfterResponse, [f, b], \.httpAfterResponseRules),
+        Spec("tcp-request", [f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time>") { p, ctx throws(ConfigError) in
+            let kind = try ctx.argument(0, "connection, content, session or inspect-delay")
+            guard RuleActions.tcpRequestKinds.contains(kind) else {
+                throw ConfigError("'tcp-request' expects 'connection', 'content', 'session' or 'inspect-delay' (got '\(kind)').")
+            }
+            if kind == "inspect-delay" {
+                _ = try DurationValue.parse(ctx.argument(1, "<time>"), keyword: "tcp-request inspect-delay")
+                p.tcpRequestRules.append(HTTPRuleConfig(action: "inspect-delay", arguments: [ctx.args[1]], condition: nil, location: ctx.location))
+                return
+            }
+            let action = try ctx.argument(1, "an action")
+            guard RuleActions.tcpRequest.contains(RuleActions.baseName(action)) else {
+                throw ConfigError("'tcp-request \(kind)' : unknown action '\(action)'\(Suggestion.didYouMean(RuleActions.baseName(action), in: RuleActions.tcpRequest)).")
+            }
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[2...])
+            p.tcpRequestRules.append(HTTPRuleConfig(action: "\(kind) \(action)", arguments: words, condition: condition, location: ctx.location))
+        },
+        Spec("tcp-response", b, usage: "tcp-response content <action> [ { if | unless } <condition> ] | tcp-response inspect-delay <time>") { p, ctx throws(ConfigError) in
+            let kind = try ctx.argument(0, "content or inspect-delay")
+            if kind == "inspect-delay" {
+                _ = try DurationValue.parse(ctx.argument(1, "<time>"), keyword: "tcp-response inspect-delay")
+                return
+            }
+            guard kind == "content" else { throw ConfigError("'tcp-response' expects 'content' or 'inspect-delay' (got '\(kind)').") }
+            let action = try ctx.argument(1, "an action")
+            guard RuleActions.tcpResponse.contains(RuleActions.baseName(action)) else {
+                throw ConfigError("'tcp-response content' : unknown action '\(action)'\(Suggestion.didYouMean(action, in: RuleActions.tcpResponse)).")
+            }
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[2...])
+            p.tcpResponseRules.append(HTTPRuleConfig(action: action, arguments: words, condition: condition, location: ctx.location))
+        },
+        Spec("tcp-check", [d, b], usage: "tcp-check <action> [options...]") { p, ctx throws(ConfigError) in
+            let action = try ctx.argument(0, "an action")
+            guard RuleActions.tcpCheck.contains(RuleActions.baseName(action)) else {
+                throw ConfigError("'tcp-check' : unknown action '\(action)'\(Suggestion.didYouMean(action, in: RuleActions.tcpCheck)).")
+            }
+            p.tcpCheckRules.append(CheckRuleConfig(action: action, arguments: Array(ctx.args.dropFirst()), location: ctx.location))
+        },
+        Spec("http-check", [d, b], usage: "http-check <action> [options...]") { p, ctx throws(ConfigError) in
+            let action = try ctx.argument(0, "an action")
+            guard RuleActions.httpCheck.contains(RuleActions.baseName(action)) else {
+                throw ConfigError("'http-check' : unknown action '\(action)'\(Suggestion.didYouMean(action, in: RuleActions.httpCheck)).")
+            }
+            p.httpCheckRules.append(CheckRuleConfig(action: action, arguments: Array(ctx.args.dropFirst()), location: ctx.location))
+        },
+        Spec("acl", [f, b], usage: "acl <name> <criterion> [flags] [operator] [<value>...]") { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<name> and <criterion>")
+            guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
+                throw ConfigError("acl name '\(name)' contains an invalid character (permitted: letters, digits, '-', '_', '.', ':').")
+            }
+            let criterion = try ctx.argument(1, "a criterion")
+            p.acls.append(ACLConfig(name: name, criterion: criterion, arguments: Array(ctx.args.dropFirst(2)), location: ctx.location))
+        },
+        Spec("stats enable", [d, f, b], usage: "stats enable") { p, ctx throws(ConfigError) in
+            try ctx.requireNoArguments(after: 0); p.stats.enabled = true
+        },
+        Spec("stats uri", [d, f, b], usage: "stats uri <prefix>") { p, ctx throws(ConfigError) in
+            p.stats.uri = try ctx.argument(0, "<prefix>"); p.stats.enabled = true
+        },
+        Spec("stats refresh", [d, f, b], usage: "stats refresh <time>") { p, ctx throws(ConfigError) in
+            p.stats.refresh = try ctx.duration(0); p.stats.enabled = true
+        },
+        Spec("stats realm", [d, f, b], usage: "stats realm <realm>") { p, ctx throws(ConfigError) in
+            p.stats.realm = try ctx.argument(0, "<realm>"); p.stats.enabled = true
+        },
+        Spec("stats auth", [d, f, b], usage: "stats auth <user>:<password>") { p, ctx throws(ConfigError) in
+            let v = try ctx.argument(0, "<user>:<password>")
+            guard v.contains(":") else { throw ConfigError("'stats auth' expects <user>:<password> (got '\(v)').") }
+            p.stats.auth.append(v); p.stats.enabled = true
+        },
+        Spec("stats admin", [d, f, b], usage: "stats admin { if | unless } <condition>") { p, ctx throws(ConfigError) in
+            let (_, condition) = try KeywordContext.splitCondition(ctx.args[...])
+            guard let condition else { throw ConfigError("'stats admin' requires either 'if' or 'unless' followed by a condition.") }
+            p.stats.adminCondition = condition.words
+        },
+        Spec("stats hide-version", [d, f, b], usage: "stats hide-version") { p, _ throws(ConfigError) in p.stats.hideVersion = true },
+        Spec("stats show-legends", [d, f, b], usage: "stats show-legends") { p, _ throws(ConfigError) in p.stats.showLegends = true },
+        Spec("stats show-node", [d, f, b], usage: "stats show-node [<name>]") { p, ctx throws(ConfigError) in p.stats.showNode = ctx.optionalArgument(0) ?? "" },
+        pending("stats show-desc", [d, f, b], "[<description>]", minArgs: 0),
+        pending("stats scope", [d, f, b], "<name>"),
+        pending("stats http-request", [d, f, b], "<action> [condition]"),
+        Spec("monitor-uri", [d, f], usage: "monitor-uri <uri>") { p, ctx throws(ConfigError) in
+            p.monitorURI = try ctx.argument(0, "<uri>")
+        },
+        pending("monitor fail", f, "{ if | unless } <condition>"),
+        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>]") { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<name>")
+            p.cookie = CookieConfig(name: name, options: Array(ctx.args.dropFirst()))
+        },
+        Spec("http-reuse", [d, b], usage: "http-reuse { never | safe | aggressive | always }") { p, ctx throws(ConfigError) in
+            let v = try ctx.argument(0, "never|safe|aggressive|always")
+            guard ["never", "safe", "aggressive", "always"].contains(v) else {
+                throw ConfigError("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always' (got '\(v)').")
+            }
+            p.httpReuse = v
+        },
+        Spec("description", [f, b], usage: "description <text>") { p, ctx throws(ConfigError) in
+            p.description = ctx.args.joined(separator: " ")
+        },
+        Spec("disabled", [d, f, b], usage: "disabled") { p, _ throws(ConfigError) in p.disabled = true },
+        Spec("enabled", [d, f, b], usage: "enabled") { p, _ throws(ConfigError) in p.disabled = false },
+        pending("id", [f, b], "<number>"),
+        pending("redirect", [f, b], "location|prefix|scheme <target> [code <n>] [options] [ { if | unless } <condition> ]"),
+        pending("source", [d, b], "<address>[:<port>] [usesrc ...]"),
+        pending("dispatch", b, "<address>:<port>"),
+        pending("rate-limit sessions", [d, f], "<rate>"),
+        pending("persist rdp-cookie", [d, b], "[(<name>)]", minArgs: 0),
+        pending("force-persist", [f, b], "{ if | unless } <condition>"),
+        pending("ignore-persist", [f, b], "{ if | unless } <condition>"),
+        pending("use-server", b, "<server> [ { if | unless } <condition> ]"),
+        pending("http-error", [d, f, b], "status <code> [content-type <type>] [ { default-errorfiles | errorfile <file> | ... } ]"),
+        pending("errorfiles", [d, f, b], "<name> [<code>...]"),
+        pending("errorloc", [d, f, b], "<code> <url>", minArgs: 2), pending("errorloc302", [d, f, b], "<code> <url>", minArgs: 2),
+        pending("errorloc303", [d, f, b], "<code> <url>", minArgs: 2),
+        pending("compression algo", [d, f, b], "<algorithm>..."), pending("compression type", [d, f, b], "<mime type>..."),
+        pending("compression offload", [d, f, b], "", minArgs: 0),
+        pending("email-alert mailers", [d, f, b], "<mailersect>"), pending("email-alert from", [d, f, b], "<emailaddr>"),
+        pending("email-alert to", [d, f, b], "<emailaddr>"), pending("email-alert level", [d, f, b], "<level>"),
+        pending("declare capture", [f], "request|response len <length>", minArgs: 3),
+        pending("server-template", b, "<prefix> <num | range> <fqdn>[:<port>] [params*]", minArgs: 3),
+        pending("load-server-state-from-file", [d, b], "global|local|none"),
+        pending("max-keep-alive-queue", [d, b], "<value>"),
+        pending("http-send-name-header", [d, b], "[<header name>]", minArgs: 0),
+        pending("retry-on", [d, b], "<failure type>..."),
+        pending("external-check command", [d, b], "<command>"), pending("external-check path", [d, b], "<path>"),
+        pending("bind-process", [d, f, b], "<process-set>"),
+        pending("unique-id", [d, f], "<format>"),
+        notYet("stick-table", [f, b], "type <type> size <size> [...]"),
+        notYet("stick on", [d, b], "<pattern> [table <table>] [ { if | unless } <condition> ]"),
+        notYet("stick match", [d, b]), notYet("stick store-request", [d, b]), notYet("stick store-response", [d, b]),
+        notYet("filter", [f, b], "<name> [param*]"),
+        notYet("filter-sequence", [f, b]),
+        notYet("server-state-file-name", [d, b]),
+    ] + ProxyOptionKeywords.specs)
+
+    static func captureHeader(_ direction: CaptureHeader.Direction, _ ctx: KeywordContext) throws(ConfigError) -> CaptureHeader {
+        let name = try ctx.argument(0, "<name>")
+        guard ctx.optionalArgument(1) == "len", let lenText = ctx.optionalArgument(2) else {
+            throw ConfigError("'capture \(direction.rawValue) header' expects <header> 'len' <len>.")
+        }
+        guard let length = Int(lenText), length > 0, length <= 65535 else {
+            throw ConfigError("'capture \(direction.rawValue) header' : 'len' expects a positive length (got '\(lenText)').")
+        }
+        try ctx.requireNoArguments(after: 3)
+        return CaptureHeader(direction: direction, name: name, length: length)
+    }
+}

@@ -1,0 +1,50 @@
+import HAProxyConfig
+
+/// The `global` section: process-wide settings.
+public struct GlobalSettings: Sendable {
+    public var daemon = false
+    public var masterWorker = false
+    public var chroot: String? = nil
+    public var pidfile: String? = nil
+    public var user: String? = nil
+    public var group: String? = nil
+    public var uid: UInt32? = nil
+    public var gid: UInt32? = nil
+    public var nbthread: Int? = nil
+    /// The legacy `nbproc` value, mapped to threads.
+    public var nbproc: Located<Int>? = nil
+    public var maxconn: Int? = nil
+    public var logTargets: [LogTarget] = []
+    public var logTag: String? = nil
+    public var logSendHostname: String? = nil
+    public var statsSockets: [StatsSocketConfig] = []
+    public var statsTimeout: DurationValue? = nil
+    public var statsMaxconn: Int? = nil
+    public var caBase: String? = nil
+    public var crtBase: String? = nil
+    public var sslDefaultBindCiphers: String? = nil
+    public var sslDefaultBindCiphersuites: String? = nil
+    public var sslDefaultBindOptions: [String] = []
+    public var sslDefaultServerCiphers: String? = nil
+    public var sslDefaultServerCiphersuites: String? = nil
+    public var sslDefaultServerOptions: [String] = []
+    public var sslDHParamFile: String? = nil
+    public var tuneSSLDefaultDHParam: Int? = nil
+    public var tuneBufsize: UInt64 = 16384
+    public var tuneMaxrewrite: UInt64 = 1024
+    public var tuneOthers: [String: String] = [:]
+    public var hardStopAfter: DurationValue? = nil
+    public var spreadChecks: Int? = nil
+    public var quiet = false
+    public var strictLimits = false
+    public var nodeName: String? = nil
+    public var description: String? = nil
+    public var pending: [String: [String]] = [:]
+
+    public init() {}
+
+    /// Event loops to run: `nbthread`, else the legacy `nbproc`, else one per core.
+    public func threadCount(cores: Int) -> Int {
+        nbthread ?? nbproc?.value ?? max(1, cores)
+    }
+}
