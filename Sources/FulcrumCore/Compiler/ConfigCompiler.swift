@@ -9,6 +9,8 @@ public struct ConfigCompiler {
     public private(set) var diagnostics = DiagnosticList()
     /// Legacy lines and the modern lines that replaced them, for `--print-modern-config`.
     public private(set) var rewrites: [SourceLocation: [[String]]] = [:]
+    /// Proxies with a rejected `bind` line: "no bind" would only repeat that alert.
+    public private(set) var proxiesWithBindErrors: Set<SourceLocation> = []
 
     public init(environment: CompileEnvironment) {
         self.environment = environment
@@ -17,7 +19,8 @@ public struct ConfigCompiler {
     public static func compile(_ document: ConfigDocument, environment: CompileEnvironment) -> (FulcrumConfiguration, DiagnosticList, [SourceLocation: [[String]]]) {
         var compiler = ConfigCompiler(environment: environment)
         var config = compiler.compile(document)
-        ConfigValidator.validate(&config, diagnostics: &compiler.diagnostics, environment: environment)
+        ConfigValidator.validate(&config, diagnostics: &compiler.diagnostics, environment: environment,
+                                 proxiesWithBindErrors: compiler.proxiesWithBindErrors)
         return (config, compiler.diagnostics, compiler.rewrites)
     }
 
@@ -105,6 +108,7 @@ public struct ConfigCompiler {
             diagnostics.append(Diagnostic(error.severity, error.message, at: line.location, hint: error.hint))
         }
         ctx.warnings.forEach { diagnostics.append($0) }
+        if let modern = ctx.modernRewrite { rewrites[line.location] = modern }
     }
 
     mutating func reportUnknownGlobal(_ line: ConfigLine) {
@@ -156,8 +160,10 @@ public struct ConfigCompiler {
             try spec.apply(&proxy, &ctx)
         } catch {
             diagnostics.append(Diagnostic(error.severity, error.message, at: line.location, hint: error.hint))
+            if spec.name == "bind" { proxiesWithBindErrors.insert(proxy.location) }
         }
         ctx.warnings.forEach { diagnostics.append($0) }
+        if let modern = ctx.modernRewrite { rewrites[line.location] = modern }
     }
 
     /// HAProxy's capability rules: refused in defaults, ignored (with a warning) or
@@ -205,12 +211,13 @@ public struct ConfigCompiler {
         case "option":
             let name = words.count > 1 ? words[1] : ""
             guard !name.isEmpty else { diagnostics.alert("'option' expects an option name.", at: line.location); return }
-            diagnostics.alert("unknown option '\(name)'\(Suggestion.didYouMean(name, in: table.subkeywords(of: "option")))." , at: line.location)
+            let suggestion = Suggestion.didYouMean(name, in: table.subkeywords(of: "option") + LegacyKeywords.all.filter { $0.name.hasPrefix("option ") }.map { String($0.name.dropFirst(7)) })
+            diagnostics.alert("unknown option '\(name)'\(suggestion.isEmpty ? "." : suggestion)", at: line.location)
             return
         case "timeout":
             let name = words.count > 1 ? words[1] : ""
             let supported = ProxyTimeouts.names.map { "'\($0)'" }
-            diagnostics.alert("'timeout' supports \(supported.dropLast().joined(separator: ", ")) and \(supported.last!) (got '\(name)')\(Suggestion.didYouMean(name, in: ProxyTimeouts.names)).",
+            diagnostics.alert("'timeout' supports \(supported.dropLast().joined(separator: ", ")) and \(supported.last!) (got '\(name)')\(Suggestion.didYouMean(name, in: ProxyTimeouts.names))",
                               at: line.location)
             return
         case "stats", "capture", "compression", "email-alert", "external-check", "rate-limit", "persist", "stick":

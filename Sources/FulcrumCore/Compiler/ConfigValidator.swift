@@ -4,10 +4,11 @@ import HAProxyConfig
 /// incompatible modes, missing timeouts, addresses to resolve. Each finding names the
 /// line that made the reference, even where HAProxy names none.
 public enum ConfigValidator {
-    public static func validate(_ config: inout FulcrumConfiguration, diagnostics: inout DiagnosticList, environment: CompileEnvironment) {
+    public static func validate(_ config: inout FulcrumConfiguration, diagnostics: inout DiagnosticList, environment: CompileEnvironment,
+                                proxiesWithBindErrors: Set<SourceLocation> = []) {
         checkDuplicateNames(config, &diagnostics)
         for proxy in config.proxies {
-            checkReferences(proxy, config, &diagnostics)
+            checkReferences(proxy, config, &diagnostics, bindFailed: proxiesWithBindErrors.contains(proxy.location))
             checkServers(proxy, &diagnostics, environment)
             checkTimeouts(proxy, &diagnostics)
             checkUsage(proxy, &diagnostics)
@@ -40,7 +41,7 @@ public enum ConfigValidator {
         }
     }
 
-    static func checkReferences(_ proxy: ProxyConfig, _ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
+    static func checkReferences(_ proxy: ProxyConfig, _ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList, bindFailed: Bool) {
         guard proxy.kind.hasFrontendCapability else { return }
         let backendNames = config.backends.map(\.name)
         func check(_ name: String, at location: SourceLocation, what: String) {
@@ -60,7 +61,7 @@ public enum ConfigValidator {
         for rule in proxy.useBackendRules where !rule.isDynamic {
             check(rule.backend, at: rule.location, what: "use_backend")
         }
-        if proxy.kind == .frontend && proxy.binds.isEmpty {
+        if proxy.kind == .frontend && proxy.binds.isEmpty && !bindFailed {
             diagnostics.alert("frontend '\(proxy.name)' has no 'bind' directive. Please declare it as a backend if this was intended.",
                               at: proxy.location, hint: "add 'bind ADDRESS:PORT'")
         }

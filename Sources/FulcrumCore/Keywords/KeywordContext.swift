@@ -13,6 +13,8 @@ public struct KeywordContext {
     public let sectionDescription: String
     public let environment: CompileEnvironment
     public internal(set) var warnings: [Diagnostic] = []
+    /// Set by a keyword that accepted a legacy spelling: the modern line to print instead.
+    public var modernRewrite: [[String]]? = nil
 
     init(line: ConfigLine, keywordWordCount: Int, negated: Bool, sectionDescription: String, environment: CompileEnvironment) {
         self.line = line
@@ -47,8 +49,29 @@ public struct KeywordContext {
         }
     }
 
-    public func duration(_ index: Int, _ placeholder: String = "<time>") throws(ConfigError) -> DurationValue {
-        try DurationValue.parse(argument(index, placeholder), keyword: keyword)
+    public mutating func duration(_ index: Int, _ placeholder: String = "<time>") throws(ConfigError) -> DurationValue {
+        let text = try argument(index, placeholder)
+        let value = try DurationValue.parse(text, keyword: keyword)
+        // A bare number is milliseconds; "30" for a timeout is nearly always meant as seconds.
+        if let n = Int(text), n > 0, n < 100 {
+            warn("'\(keyword) \(text)' is \(text) milliseconds (a number without a unit is in milliseconds).",
+                 hint: "write '\(text)s' if seconds were meant, or '\(text)ms' to keep it and silence this warning")
+        }
+        return value
+    }
+
+    /// Formats must be one word since HAProxy 2.0; 1.x joined unquoted words with spaces.
+    /// Fulcrum still joins them, warns, and prints the quoted form as the modern line.
+    public mutating func singleFormatArgument() throws(ConfigError) -> String {
+        _ = try argument(0, "<format string>")
+        let joined = args.joined(separator: " ")
+        if args.count > 1 {
+            let modern = [keyword.split(separator: " ").map(String.init) + [joined]]
+            modernRewrite = modern
+            warn("'\(keyword)' expects only one argument (HAProxy 2.x refuses unescaped spaces); Fulcrum joined the \(args.count) words with single spaces, as HAProxy 1.x did.",
+                 hint: "quote it: \(ConfigWriter.line(modern[0]))")
+        }
+        return joined
     }
 
     public func integer(_ index: Int, _ placeholder: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {

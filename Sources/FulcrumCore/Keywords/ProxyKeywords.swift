@@ -140,19 +140,14 @@ public enum ProxyKeywords {
             }
         },
         Spec("log-format", [d, f], usage: "log-format <format string>") { p, ctx throws(ConfigError) in
-            _ = try ctx.argument(0, "<format string>")
-            if ctx.args.count > 1 {
-                ctx.warn("'log-format' takes one argument; the \(ctx.args.count) words were joined with spaces.", hint: "quote the format: log-format \"...\"")
-            }
-            p.logFormat = Located(ctx.args.joined(separator: " "), at: ctx.location)
+            p.logFormat = Located(try ctx.singleFormatArgument(), at: ctx.location)
         },
         Spec("log-tag", [d, f, b], usage: "log-tag <string>") { p, ctx throws(ConfigError) in
             p.logTag = try ctx.argument(0, "<string>")
             try ctx.requireNoArguments(after: 1)
         },
         Spec("unique-id-format", [d, f], usage: "unique-id-format <format string>") { p, ctx throws(ConfigError) in
-            _ = try ctx.argument(0, "<format string>")
-            p.uniqueIDFormat = Located(ctx.args.joined(separator: " "), at: ctx.location)
+            p.uniqueIDFormat = Located(try ctx.singleFormatArgument(), at: ctx.location)
         },
         Spec("unique-id-header", [d, f], usage: "unique-id-header <name>") { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")
