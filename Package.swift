@@ -15,7 +15,8 @@ let package = Package(
         .executableTarget(name: "fulcrum", dependencies: ["FulcrumCore", "HAProxyConfig"]),
         .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig"]),
-        .testTarget(name: "FulcrumCLITests", dependencies: ["FulcrumCore", "HAProxyConfig"]),
+        /// Runs the built `fulcrum` binary as a real process; `fulcrum` is a dependency so that it is built first.
+        .testTarget(name: "FulcrumCLITests", dependencies: ["fulcrum", "FulcrumCore", "HAProxyConfig"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,29 +15,28 @@ public enum ConfigValidator {
         }
     }
 
+    /// Two frontends, or two backends, with one name are an error (HAProxy 2.6 refuses
+    /// them too). A listen section sharing its name with a frontend or a backend is
+    /// accepted by HAProxy, so it is only a warning here: references to it are ambiguous.
     static func checkDuplicateNames(_ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
-        var frontends: [String: SourceLocation] = [:]
-        var backends: [String: SourceLocation] = [:]
+        var seen: [String: [ProxyConfig]] = [:]
         for proxy in config.proxies {
-            // A frontend and a backend may share a name; a listen clashes with both.
-            if proxy.kind.hasFrontendCapability {
-                if let previous = frontends[proxy.name] {
-                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another proxy with frontend capability declared at \(previous).",
+            for previous in seen[proxy.name] ?? [] {
+                let bothFrontends = proxy.kind == .frontend && previous.kind == .frontend
+                let bothBackends = proxy.kind == .backend && previous.kind == .backend
+                let bothListens = proxy.kind == .listen && previous.kind == .listen
+                if bothFrontends || bothBackends || bothListens {
+                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another \(previous.kind.rawValue) declared at \(previous.location).",
                                       at: proxy.location, hint: "rename one of them")
-                } else {
-                    frontends[proxy.name] = proxy.location
+                    break
+                }
+                if proxy.kind == .listen || previous.kind == .listen {
+                    diagnostics.warning("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as the \(previous.kind.rawValue) declared at \(previous.location); references to '\(proxy.name)' are ambiguous.",
+                                        at: proxy.location, hint: "rename one of them")
+                    break
                 }
             }
-            if proxy.kind.hasBackendCapability {
-                if let previous = backends[proxy.name] {
-                    if !(proxy.kind == .listen && frontends[proxy.name] != proxy.location) || proxy.kind != .listen {
-                        diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another proxy with backend capability declared at \(previous).",
-                                          at: proxy.location, hint: "rename one of them")
-                    }
-                } else {
-                    backends[proxy.name] = proxy.location
-                }
-            }
+            seen[proxy.name, default: []].append(proxy)
         }
     }
 

@@ -19,7 +19,7 @@ public enum GlobalKeywords {
 
     /// Accepted and recorded: a tuning knob whose default behaviour Fulcrum already has.
     static func pending(_ name: String, _ usage: String, minArgs: Int = 1) -> Spec {
-        Spec(name, .global, usage: "\(name) \(usage)") { g, ctx throws(ConfigError) in
+        Spec(name, .global, usage: usage.isEmpty ? name : "\(name) \(usage)") { g, ctx throws(ConfigError) in
             if ctx.args.count < minArgs { _ = try ctx.argument(minArgs - 1, usage) }
             g.pending[name] = ctx.args
         }
@@ -137,7 +137,6 @@ public enum GlobalKeywords {
         pending("cpu-map", "<thread-set> <cpu-set>", minArgs: 2), pending("localpeer", "<name>"),
         pending("server-state-file", "<file>"), pending("server-state-base", "<dir>"),
         pending("unix-bind", "[prefix <p>] [mode <m>] [user <u>] [group <g>]"), pending("busy-polling", "", minArgs: 0),
-        pending("log-send-hostname-legacy", "", minArgs: 0),
         notYet("lua-load", "<file>"), notYet("lua-prepend-path", "<path>"), notYet("setenv", "<name> <value>"),
         notYet("presetenv", "<name> <value>"), notYet("resetenv", "[<name>...]"), notYet("unsetenv", "<name>..."),
         notYet("external-check"), notYet("h1-case-adjust", "<from> <to>"), notYet("51degrees-data-file"),

@@ -24,7 +24,7 @@ public enum ProxyKeywords {
     }
 
     static func pending(_ name: String, _ caps: ProxyCapabilities, _ usage: String, minArgs: Int = 1) -> Spec {
-        Spec(name, caps, usage: "\(name) \(usage)") { p, ctx throws(ConfigError) in
+        Spec(name, caps, usage: usage.isEmpty ? name : "\(name) \(usage)") { p, ctx throws(ConfigError) in
             if ctx.args.count < minArgs { _ = try ctx.argument(minArgs - 1, usage) }
             p.pending[name] = ctx.args
         }
