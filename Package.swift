@@ -6,15 +6,30 @@ let package = Package(
     products: [
         .executable(name: "fulcrum", targets: ["fulcrum"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
     targets: [
         /// Text to sections: tokenizer, conditional blocks, file loading, diagnostics. No dependencies.
         .target(name: "HAProxyConfig"),
         /// Sections to a validated typed model: keyword tables, values, validation, legacy rewrites.
         .target(name: "FulcrumCore", dependencies: ["HAProxyConfig"]),
+        /// The data plane: listeners and connection handlers on NIO event loops.
+        .target(name: "FulcrumProxy", dependencies: [
+            "FulcrumCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         /// The `fulcrum` command: flag parsing and bootstrap only.
-        .executableTarget(name: "fulcrum", dependencies: ["FulcrumCore", "HAProxyConfig"]),
+        .executableTarget(name: "fulcrum", dependencies: ["FulcrumProxy", "FulcrumCore", "HAProxyConfig"]),
         .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig"]),
+        .testTarget(name: "FulcrumProxyTests", dependencies: [
+            "FulcrumProxy", "FulcrumCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         /// Runs the built `fulcrum` binary as a real process; `fulcrum` is a dependency so that it is built first.
         .testTarget(name: "FulcrumCLITests", dependencies: ["fulcrum", "FulcrumCore", "HAProxyConfig"]),
     ],

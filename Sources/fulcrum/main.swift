@@ -1,4 +1,6 @@
+import Dispatch
 import FulcrumCore
+import FulcrumProxy
 import HAProxyConfig
 
 #if canImport(Glibc)
@@ -71,5 +73,21 @@ if options.checkOnly {
     exit(0)
 }
 
-Process.printError(Diagnostic.alert("Fulcrum cannot carry traffic yet: the data plane is not built. Use -c to check a configuration.").rendered(pid: Process.id))
-exit(1)
+let configuration = outcome.configuration
+let runtime: ProxyRuntime
+do {
+    runtime = try ProxyRuntime(configuration: configuration, threads: configuration.global.threadCount(cores: Process.cores))
+    let bound = try runtime.start()
+    if options.debug {
+        for listener in bound { Process.printError(Diagnostic.notice("listening: \(listener)").rendered(pid: Process.id)) }
+    }
+} catch {
+    Process.printError(Diagnostic.alert("\(error)").rendered(pid: Process.id))
+    exit(1)
+}
+if configuration.global.daemon && !options.foreground {
+    Process.printError(Diagnostic.warning("'daemon' is not implemented yet: Fulcrum stays in the foreground.").rendered(pid: Process.id))
+}
+
+SignalHandling.install(runtime: runtime, hardStopAfter: configuration.global.hardStopAfter)
+dispatchMain()

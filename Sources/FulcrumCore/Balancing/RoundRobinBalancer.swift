@@ -1,0 +1,47 @@
+/// `balance roundrobin` and `balance static-rr`: weighted round robin that interleaves
+/// servers smoothly (weights 5,1,1 give a a b a c a a, not a a a a a b c), the order
+/// HAProxy's roundrobin produces. Backup servers are used only when no active server is
+/// usable, and then only the first usable backup unless `allbackups` is set.
+public struct RoundRobinBalancer: Balancer {
+    struct Entry: Sendable {
+        var weight: Int
+        var backup: Bool
+        var usable: Bool
+        var current = 0
+    }
+
+    var entries: [Entry]
+    let useAllBackups: Bool
+
+    public init(servers: [(weight: Int, backup: Bool)], useAllBackups: Bool = false) {
+        self.entries = servers.map { Entry(weight: $0.weight, backup: $0.backup, usable: true) }
+        self.useAllBackups = useAllBackups
+    }
+
+    public mutating func pick(excluding excluded: Set<Int>) -> Int? {
+        let candidates = entries.indices.filter { entries[$0].usable && entries[$0].weight > 0 && !excluded.contains($0) }
+        var pool = candidates.filter { !entries[$0].backup }
+        if pool.isEmpty {
+            pool = candidates.filter { entries[$0].backup }
+            if !useAllBackups, let first = pool.first { pool = [first] }
+        }
+        guard !pool.isEmpty else { return nil }
+        var total = 0
+        var best = pool[0]
+        for i in pool {
+            entries[i].current += entries[i].weight
+            total += entries[i].weight
+            if entries[i].current > entries[best].current { best = i }
+        }
+        entries[best].current -= total
+        return best
+    }
+
+    public mutating func setUsable(_ server: Int, _ usable: Bool) {
+        entries[server].usable = usable
+        entries[server].current = 0
+    }
+
+    public mutating func connectionTaken(_ server: Int) {}
+    public mutating func connectionReleased(_ server: Int) {}
+}

@@ -1,0 +1,43 @@
+import FulcrumCore
+import NIOCore
+
+/// One socket to listen on and what to do with the connections it accepts.
+struct ListenerPlan: Sendable {
+    enum Endpoint: Sendable {
+        case inet(SocketAddress)
+        case unix(String)
+        case inheritedFD(Int32)
+    }
+
+    let frontend: String
+    let endpoint: Endpoint
+    let description: String
+    let backlog: Int32
+    let clientTimeout: TimeAmount?
+    let backend: BackendPool
+
+    /// Every address and port of a `bind` line: port ranges give one socket per port.
+    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, backend: BackendPool, defaultBacklog: Int32) throws -> [ListenerPlan] {
+        var out: [ListenerPlan] = []
+        let backlog = Int32(bind.options.backlog ?? Int(defaultBacklog))
+        for spec in bind.addresses {
+            switch spec.kind {
+            case .inet(let host, let family):
+                let any = family == .ipv6 ? "::" : "0.0.0.0"
+                let name = host.isEmpty || host == "*" ? any : host
+                for port in spec.ports ?? 0...0 {
+                    let address = try SocketAddress.makeAddressResolvingHost(name, port: port)
+                    out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: "\(name):\(port)", backlog: backlog,
+                                            clientTimeout: clientTimeout, backend: backend))
+                }
+            case .unix(let path):
+                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, backend: backend))
+            case .inheritedFD(let fd):
+                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, backend: backend))
+            case .abstractNamespace, .socketPair:
+                throw ProxyStartError("frontend '\(frontend)': binding '\(spec)' is not supported yet")
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FulcrumCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The running data plane: one event loop per thread, every listener accepting on all
+/// of them, and each accepted connection served entirely on the loop that accepted it
+/// (its server-side connection included), so no lock or hop is needed per byte.
+public final class ProxyRuntime: Sendable {
+    public let group: MultiThreadedEventLoopGroup
+    let plans: [ListenerPlan]
+    private let listeners: NIOLockedValueBoxWrapper
+    let connections = ConnectionCounter()
+
+    /// Client connections open right now (for a graceful stop).
+    public var activeConnections: Int { connections.value }
+
+    public init(configuration: FulcrumConfiguration, threads: Int) throws {
+        var pools: [String: BackendPool] = [:]
+        func pool(_ backend: ProxyConfig) throws -> BackendPool {
+            if let existing = pools[backend.name] { return existing }
+            let created = try BackendPool(backend)
+            pools[backend.name] = created
+            return created
+        }
+        var plans: [ListenerPlan] = []
+        for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
+            guard proxy.mode == .tcp else {
+                throw ProxyStartError("\(proxy.displayName) is in HTTP mode, which the data plane does not carry yet (TCP mode only); use 'mode tcp' or keep HAProxy for it")
+            }
+            if !proxy.useBackendRules.isEmpty {
+                throw ProxyStartError("\(proxy.displayName): 'use_backend' rules need ACL evaluation, which is not implemented yet")
+            }
+            let backend: ProxyConfig
+            if proxy.kind == .listen {
+                backend = proxy
+            } else if let name = proxy.defaultBackend?.value, let found = configuration.backend(named: name) {
+                backend = found
+            } else {
+                throw ProxyStartError("\(proxy.displayName) has no default_backend")
+            }
+            let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
+            let backlog = Int32(proxy.maxconn ?? configuration.global.maxconn ?? 1024)
+            for bind in proxy.binds {
+                plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, backend: pool(backend), defaultBacklog: backlog)
+            }
+        }
+        self.plans = plans
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.listeners = NIOLockedValueBoxWrapper()
+    }
+
+    /// Binds every listener; on any failure the ones already bound are closed again.
+    public func start() throws -> [String] {
+        var bound: [String] = []
+        do {
+            for plan in plans {
+                let channel = try bootstrap(plan).wait()
+                listeners.append(channel)
+                bound.append("\(plan.frontend) \(plan.description)")
+            }
+        } catch {
+            stopListening()
+            throw ProxyStartError("cannot bind \(plans[bound.count].description) for frontend '\(plans[bound.count].frontend)': \(error)")
+        }
+        return bound
+    }
+
+    private func bootstrap(_ plan: ListenerPlan) -> EventLoopFuture<Channel> {
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: plan.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let timeout = plan.clientTimeout {
+                        try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend))
+                    self.connections.add(1)
+                    channel.closeFuture.whenComplete { _ in self.connections.add(-1) }
+                }
+            }
+        switch plan.endpoint {
+        case .inet(let address):
+            // Binding a virtual IP this host does not hold yet must work without
+            // net.ipv4.ip_nonlocal_bind: IP_FREEBIND, as HAProxy's `freebind`.
+            bootstrap = bootstrap.serverChannelOption(.ipOption(.init(rawValue: IP_FREEBIND)), value: 1)
+            return bootstrap.bind(to: address)
+        case .unix(let path):
+            return bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+        case .inheritedFD(let fd):
+            return bootstrap.withBoundSocket(fd)
+        }
+    }
+
+    /// Stops accepting; connections in flight go on.
+    public func stopListening() {
+        for channel in listeners.removeAll() {
+            try? channel.close().wait()
+        }
+    }
+
+    public func shutdown() {
+        stopListening()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// Counts open client connections: one lock per connection opened or closed, never per byte.
+final class ConnectionCounter: Sendable {
+    private let box = NIOLockedValueBox(0)
+    func add(_ n: Int) { box.withLockedValue { $0 += n } }
+    var value: Int { box.withLockedValue { $0 } }
+}
+
+/// The bound listening channels, shared between the thread that starts and the one that stops.
+final class NIOLockedValueBoxWrapper: Sendable {
+    private let box = NIOLockedValueBox<[Channel]>([])
+    func append(_ channel: Channel) { box.withLockedValue { $0.append(channel) } }
+    func removeAll() -> [Channel] { box.withLockedValue { let all = $0; $0 = []; return all } }
+}

@@ -1,0 +1,51 @@
+import Dispatch
+import FulcrumCore
+import FulcrumProxy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and exits once the
+/// connections in flight are done, or after `hard-stop-after` when that is set.
+/// Kept out of top-level code so the handlers are not main-actor isolated: they run
+/// on their own dispatch queue.
+enum SignalHandling {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func install(runtime: ProxyRuntime, hardStopAfter: DurationValue?) {
+        let queue = DispatchQueue(label: "fulcrum.signals")
+        // A parent may start us with these signals blocked (Foundation's Process does);
+        // the mask is inherited, and a blocked SIGTERM would never stop Fulcrum.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGTERM, SIGINT, SIGUSR1] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        for sig in [SIGTERM, SIGINT, SIGUSR1] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { @Sendable in
+                if sig == SIGUSR1 {
+                    runtime.stopListening()
+                    let deadline: DispatchTime? = hardStopAfter.map { .now() + .milliseconds(Int($0.milliseconds)) }
+                    waitForIdle(runtime, queue: queue, deadline: deadline)
+                } else {
+                    runtime.shutdown()
+                    exit(0)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private static func waitForIdle(_ runtime: ProxyRuntime, queue: DispatchQueue, deadline: DispatchTime?) {
+        if runtime.activeConnections == 0 || deadline.map({ DispatchTime.now() >= $0 }) == true {
+            runtime.shutdown()
+            exit(0)
+        }
+        queue.asyncAfter(deadline: .now() + .milliseconds(50)) { @Sendable in
+            waitForIdle(runtime, queue: queue, deadline: deadline)
+        }
+    }
+}
