@@ -5,7 +5,7 @@ public enum FulcrumVersion {
     public static let version = "0.1.0"
     /// The HAProxy configuration language level Fulcrum implements: conditions that test
     /// the HAProxy version compare against this.
-    public static let haproxyCompatibility = "2.6"
+    public static let haproxyCompatibility = "2.6.12"
     /// Features as `haproxy -vv` lists them; only what Fulcrum really has is marked `+`.
     public static let features: [(String, Bool)] = [
         ("EPOLL", true), ("THREAD", true), ("GETADDRINFO", true), ("REGEX", true),

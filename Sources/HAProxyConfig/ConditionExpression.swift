@@ -9,6 +9,9 @@ public struct ConditionExpression: Sendable {
 
     private let text: [UInt8]
     private var pos = 0
+    /// Nesting of `!` and `(`: bounded so that hostile input cannot exhaust the stack.
+    private var depth = 0
+    static let maximumDepth = 256
     private let context: ConditionContext
 
     private init(text: String, context: ConditionContext) {
@@ -68,6 +71,11 @@ public struct ConditionExpression: Sendable {
     }
 
     private mutating func parseUnary() throws -> Bool {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw Failure(message: "conditional expression nested too deeply (more than \(Self.maximumDepth) levels)")
+        }
         if consume("!") { return try !parseUnary() }
         if consume("(") {
             let value = try parseOr()
@@ -80,13 +88,14 @@ public struct ConditionExpression: Sendable {
     private mutating func parseTerm() throws -> Bool {
         skipSpaces()
         let start = pos
+        if pos < text.count, text[pos] == UInt8(ascii: "-") { pos += 1 }
         while pos < text.count, Self.isTermByte(text[pos]) { pos += 1 }
         let word = String(decoding: text[start..<pos], as: UTF8.self)
         guard !word.isEmpty else {
             throw Failure(message: "unparsable conditional expression '\(rest)'")
         }
-        if word.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-            return word.utf8.contains { $0 != UInt8(ascii: "0") }
+        if let number = Int(word) {
+            return number != 0
         }
         guard Self.predicates.contains(word) else {
             throw Failure(message: "unknown predicate '\(word)' in conditional expression")
@@ -103,6 +112,8 @@ public struct ConditionExpression: Sendable {
         }
         switch word {
         case "defined":
+            // `defined()` names no variable: false, as in HAProxy.
+            if args.isEmpty { return false }
             try need(1); return context.environment(args[0]) != nil
         case "feature":
             try need(1); return context.features.contains(args[0])

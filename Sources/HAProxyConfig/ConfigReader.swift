@@ -121,7 +121,7 @@ public struct ConfigReader: Sendable {
         var args = Array(line.arguments)
         var name: String? = nil
         var from: String? = nil
-        if let fromIndex = args.firstIndex(of: "from"), kind.isProxy, kind != .defaults || fromIndex <= 1 {
+        if let fromIndex = args.firstIndex(of: "from"), kind.isProxy, fromIndex == 1 || (kind == .defaults && fromIndex == 0) {
             if fromIndex + 1 < args.count {
                 from = args[fromIndex + 1]
                 args.removeSubrange(fromIndex...(fromIndex + 1))

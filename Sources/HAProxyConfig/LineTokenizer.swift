@@ -72,7 +72,14 @@ public struct LineTokenizer: Sendable {
                 }
                 let e = bytes[i + 1]
                 switch e {
-                case UInt8(ascii: " "), UInt8(ascii: "#"), UInt8(ascii: "\\"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "$"), UInt8(ascii: "\t"):
+                case UInt8(ascii: " "), UInt8(ascii: "#"), UInt8(ascii: "\\"), UInt8(ascii: "'"), UInt8(ascii: "\""):
+                    current.append(e); i += 2
+                case UInt8(ascii: "\t"):
+                    // Inside double quotes `\<TAB>` is a tab; outside, HAProxy keeps the
+                    // backslash and the tab still separates words.
+                    if quote == nil { current.append(c); i += 1 } else { current.append(e); i += 2 }
+                case UInt8(ascii: "$") where quote == UInt8(ascii: "\""):
+                    // Outside double quotes HAProxy 2.6 keeps `\$` as written (regexes rely on it).
                     current.append(e); i += 2
                 case UInt8(ascii: "n"): current.append(0x0A); i += 2
                 case UInt8(ascii: "r"): current.append(0x0D); i += 2
@@ -149,15 +156,21 @@ public struct LineTokenizer: Sendable {
                 return .failure(Failure(position: start, message: "no closing '}' after variable name at position \(start + 1)"))
             }
             i += 1
+            if name.hasPrefix("."), pseudoVariables[name] == nil {
+                return .failure(Failure(position: start, message: "unknown pseudo-variable '\(name)' at position \(start + 1)"))
+            }
             return .success((lookup(name, defaultValue: defaultValue), split, i))
         }
         let nameStart = i
-        guard i < n, Self.isNameByte(bytes[i]), !(bytes[i] >= UInt8(ascii: "0") && bytes[i] <= UInt8(ascii: "9")) else {
-            // A `$` not followed by a name is kept literally.
-            return .success(([UInt8(ascii: "$")], false, start + 1))
+        guard i < n, Self.isNameByte(bytes[i]) || bytes[i] == UInt8(ascii: "."), !(bytes[i] >= UInt8(ascii: "0") && bytes[i] <= UInt8(ascii: "9")) else {
+            return .failure(Failure(position: start, message: "forbidden first char in environment variable name at position \(start + 1)"))
         }
+        i += 1
         while i < n && Self.isNameByte(bytes[i]) { i += 1 }
         let name = String(decoding: bytes[nameStart..<i], as: UTF8.self)
+        if name.hasPrefix("."), pseudoVariables[name] == nil {
+            return .failure(Failure(position: start, message: "unknown pseudo-variable '\(name)' at position \(start + 1)"))
+        }
         return .success((lookup(name, defaultValue: nil), false, i))
     }
 

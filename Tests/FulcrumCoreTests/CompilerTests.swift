@@ -81,7 +81,7 @@ import HAProxyConfig
         let fe = try #require(config.proxies.first { $0.name == "fe" })
         #expect(fe.httpRequestRules.map(\.action) == ["add-header", "del-header", "replace-header", "deny"])
         #expect(fe.httpRequestRules[0].arguments == ["X-Forwarded-Proto", "http"])
-        #expect(fe.httpRequestRules[2].arguments == ["Host", "(?i)(.*)", "www.\\1"])
+        #expect(fe.httpRequestRules[2].arguments == ["Host", "(?i)^(.*)", "www.\\1"])
         #expect(fe.httpResponseRules.first?.condition?.terms == ["{", "path_beg", "/a", "}"])
         #expect(config.backend(named: "be")?.options.redispatch == true)
         let warnings = diags.warnings.map(\.message)
@@ -150,8 +150,10 @@ import HAProxyConfig
         frontend y
             bind :3
         """)
-        #expect(diags.alerts.compactMap { $0.location?.line }.sorted() == [9, 10], "\(diags.alerts)")
-        #expect(diags.warnings.compactMap { $0.location?.line } == [13], "a listen sharing a frontend's name is only ambiguous")
+        #expect(diags.alerts.compactMap { $0.location?.line }.sorted() == [9, 10, 13], "\(diags.alerts)")
+        let (_, listenBackend, _) = compile("defaults\n\(timeouts)backend x\nlisten x\n  bind :1\n")
+        #expect(!listenBackend.hasAlerts && listenBackend.warnings.contains { $0.message.contains("ambiguous") },
+                "HAProxy 2.6 accepts a listen sharing a backend's name")
     }
 
     @Test func valueValidation() {
@@ -232,5 +234,52 @@ import HAProxyConfig
         let (_, _, rewrites) = ConfigCompiler.compile(reader.document, environment: .system)
         let printed = ModernConfigPrinter.print(reader.document, rewrites: rewrites)
         #expect(printed == "global\n    # legacy: nbproc 2 # old\n    nbthread 2\n    daemon\nfrontend f\n\tbind :80\n\t# legacy: reqadd X-A:\\ 1\n\thttp-request add-header X-A 1\n")
+    }
+
+    @Test func reviewRegressions() throws {
+        // Values that used to trap.
+        let (_, overflow, _) = compile("defaults\n  timeout server 300000000000d\nbackend b\n  server s 127.0.0.1:80 inter 99999999999999h\n  server t 127.0.0.1:-9223372036854775808\n")
+        #expect(overflow.alerts.map { $0.location?.line } == [2, 4, 5])
+        // Accepted by HAProxy 2.6, so accepted here.
+        let (config, ok, _) = compile("""
+        global
+            master-worker no-exit-on-failure
+            tune.http.logurilen 2048
+        defaults web
+            mode http
+        \(timeouts)    acl is_admin path_beg /admin
+            http-request deny if is_admin
+            option redispatch 2
+            option httpslog
+        frontend f from web
+            bind :8080 accept-netscaler-cip 1234 crt-ignore-err all
+            backlog 100
+            default_backend b
+        backend b from web
+            default option redispatch
+            server s 127.0.0.1:80 send-proxy-v2 proxy-v2-options ssl,unique-id
+            server n nonexistent.invalid:80 init-addr none
+        """)
+        #expect(!ok.hasAlerts, "\(ok.alerts)")
+        #expect(config.proxies.first { $0.name == "f" }?.httpRequestRules.count == 1, "rules of a named defaults are inherited")
+        #expect(config.backend(named: "b")?.options.redispatch == false)
+        let (_, anonymous, _) = compile("defaults\n  http-request deny\n")
+        #expect(anonymous.alerts.first?.message == "'http-request' not allowed in anonymous 'defaults' section.")
+    }
+
+    @Test func legacyRewritesKeepTheirMeaning() throws {
+        let (config, diags, _) = compile("""
+        defaults
+            mode http
+        \(timeouts)frontend f
+            bind :1
+            reqadd X-Discount:\\ 50%
+            rsprep ^Location:\\s+http://(.*) Location:\\ https://\\1
+            reqidel ^X-Foo|^X-Bar:
+        """)
+        let f = try #require(config.proxies.first)
+        #expect(f.httpRequestRules.first?.arguments == ["X-Discount", "50%%"])
+        #expect(f.httpResponseRules.first?.arguments == ["Location", "^http://(.*)", "https://\\1"])
+        #expect(diags.alerts.map { $0.location?.line } == [10], "a regex alternation is not one header name")
     }
 }

@@ -15,12 +15,14 @@ import Testing
         #expect(eval("1") == true)
         #expect(eval("42") == true)
         #expect(eval("000") == false)
+        #expect(eval("-1") == true)
     }
 
     @Test func predicates() {
         #expect(eval("defined(A)") == true)
         #expect(eval("defined(EMPTY)") == true)
         #expect(eval("defined(NOPE)") == false)
+        #expect(eval("defined()") == false)
         #expect(eval("feature(THREAD)") == true)
         #expect(eval("feature(OPENSSL)") == false)
         #expect(eval("streq(yes,yes)") == true)
@@ -53,5 +55,11 @@ import Testing
         #expect(eval("streq(a)") == nil)
         #expect(eval("yes") == nil)
         #expect(eval("1 1") == nil)
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        #expect(eval(String(repeating: "(", count: 20_000) + "1" + String(repeating: ")", count: 20_000)) == nil)
+        #expect(eval(String(repeating: "!", count: 200_000) + "1") == nil)
+        #expect(eval(String(repeating: "(", count: 100) + "1" + String(repeating: ")", count: 100)) == true)
     }
 }

@@ -41,6 +41,9 @@ import Testing
         #expect(read("backend a/b\n").diagnostics.alerts.first?.message.contains("not permitted") == true)
         #expect(read("backend a b\n").diagnostics.alerts.first?.message.contains("unexpected argument") == true)
         #expect(read("defaults\n").diagnostics.items.isEmpty)
+        let named = read("frontend from\nbackend from\n")
+        #expect(!named.diagnostics.hasAlerts, "a proxy may be named 'from'")
+        #expect(named.document.sections.map(\.name) == ["from", "from"])
     }
 
     @Test func unsupportedSectionsAreRefusedNotIgnored() {

@@ -132,13 +132,15 @@ public struct ConfigCompiler {
         var words = line.words[...]
         var negated = false
         if words.first == "no" || words.first == "default" {
-            negated = words.first == "no"
+            // `default option X` resets X to its default, which is "off" for the options
+            // Fulcrum knows; it is parsed like `no option X`.
+            negated = true
             words = words.dropFirst()
             guard let next = words.first, next == "option" || next == "log" else {
                 diagnostics.alert("'\(line.keyword)' can only be followed by 'option' or 'log'.", at: line.location)
                 return
             }
-            if next == "log" && negated {
+            if next == "log" && line.keyword == "no" {
                 proxy.logTargets.removeAll()
                 return
             }
@@ -166,6 +168,8 @@ public struct ConfigCompiler {
         if let modern = ctx.modernRewrite { rewrites[line.location] = modern }
     }
 
+    static let namedDefaultsOnly: Set<String> = ["http-request", "http-response", "http-after-response", "tcp-request", "tcp-response", "acl"]
+
     /// HAProxy's capability rules: refused in defaults, ignored (with a warning) or
     /// refused on the wrong side of a frontend/backend.
     mutating func checkCapabilities(_ spec: KeywordSpec<ProxyConfig>, line: ConfigLine, proxy: ProxyConfig) -> Bool {
@@ -173,6 +177,13 @@ public struct ConfigCompiler {
         let first = String(spec.name.split(separator: " ")[0])
         switch proxy.kind {
         case .defaults:
+            // Rules and ACLs live in named defaults only (HAProxy 2.5+): an anonymous one
+            // would apply them to every proxy silently.
+            if Self.namedDefaultsOnly.contains(first) && proxy.name.hasPrefix("<unnamed defaults") {
+                diagnostics.alert("'\(first)' not allowed in anonymous 'defaults' section.", at: line.location,
+                                  hint: "name the section ('defaults NAME') and use 'from NAME' in the proxies that need it")
+                return false
+            }
             if !caps.contains(.defaults) {
                 diagnostics.alert("'\(first)' not allowed in 'defaults' section.", at: line.location,
                                   hint: "move it to the \(caps.contains(.frontend) ? "frontend" : "backend") that needs it")

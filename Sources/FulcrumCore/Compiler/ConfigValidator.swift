@@ -15,8 +15,8 @@ public enum ConfigValidator {
         }
     }
 
-    /// Two frontends, or two backends, with one name are an error (HAProxy 2.6 refuses
-    /// them too). A listen section sharing its name with a frontend or a backend is
+    /// Two frontends, two backends, two listens, or a listen and a frontend with one name
+    /// are an error (as in HAProxy 2.6). A listen sharing its name with a backend is
     /// accepted by HAProxy, so it is only a warning here: references to it are ambiguous.
     static func checkDuplicateNames(_ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
         var seen: [String: [ProxyConfig]] = [:]
@@ -25,7 +25,8 @@ public enum ConfigValidator {
                 let bothFrontends = proxy.kind == .frontend && previous.kind == .frontend
                 let bothBackends = proxy.kind == .backend && previous.kind == .backend
                 let bothListens = proxy.kind == .listen && previous.kind == .listen
-                if bothFrontends || bothBackends || bothListens {
+                let listenAndFrontend = Set([proxy.kind, previous.kind]) == [.listen, .frontend]
+                if bothFrontends || bothBackends || bothListens || listenAndFrontend {
                     diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another \(previous.kind.rawValue) declared at \(previous.location).",
                                       at: proxy.location, hint: "rename one of them")
                     break
@@ -75,7 +76,8 @@ public enum ConfigValidator {
             } else {
                 seen[server.name] = server.location
             }
-            if server.address.needsResolution, case .inet(let host, _) = server.address.kind, !environment.resolves(host) {
+            let initAddr = server.options.others["init-addr"]?.split(separator: ",").map(String.init) ?? []
+            if server.address.needsResolution, !initAddr.contains("none"), case .inet(let host, _) = server.address.kind, !environment.resolves(host) {
                 diagnostics.alert("'server \(proxy.name)/\(server.name)' : could not resolve address '\(host)'.", at: server.location,
                                   hint: "check the name, or add 'init-addr none' to start without it (not yet supported)")
             }

@@ -4,11 +4,12 @@ enum BindLineParser {
         "id", "nice", "crt-list", "ca-file", "crl-file", "verify", "ciphers", "ciphersuites", "ssl-min-ver", "ssl-max-ver",
         "curves", "ecdhe", "npn", "mss", "namespace", "thread", "shards", "proto", "tcp-ut", "uid", "gid", "level",
         "severity-output", "ca-sign-file", "ca-sign-pass", "sigalgs", "client-sigalgs", "ca-verify-file", "label", "ocsp-update",
+        "accept-netscaler-cip", "tls-ticket-keys", "crt-ignore-err", "ca-ignore-err", "expose-fd",
     ]
     static let flagOptions: Set<String> = [
         "defer-accept", "tfo", "strict-sni", "allow-0rtt", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
         "force-tlsv12", "force-tlsv13", "no-tls-tickets", "prefer-client-ciphers", "generate-certificates", "no-ca-names",
-        "accept-netscaler-cip", "quic-force-retry", "ssl",
+        "quic-force-retry", "ssl", "force-sslv3", "force-tlsv10", "force-tlsv11",
     ]
     static var allNames: [String] {
         ["name", "crt", "alpn", "accept-proxy", "transparent", "freebind", "v4v6", "v6only", "maxconn", "backlog", "interface",

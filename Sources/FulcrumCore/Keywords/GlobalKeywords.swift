@@ -33,7 +33,13 @@ public enum GlobalKeywords {
 
     public static let table = KeywordTable<GlobalSettings>([
         flag("daemon", { $0.daemon = true }),
-        flag("master-worker", { $0.masterWorker = true }),
+        Spec("master-worker", .global, usage: "master-worker [no-exit-on-failure]") { g, ctx throws(ConfigError) in
+            if let arg = ctx.optionalArgument(0), arg != "no-exit-on-failure" {
+                throw ConfigError("'master-worker' only supports 'no-exit-on-failure' (got '\(arg)').")
+            }
+            try ctx.requireNoArguments(after: 1)
+            g.masterWorker = true
+        },
         flag("quiet", { $0.quiet = true }),
         flag("noepoll", { _ in }), flag("nopoll", { _ in }), flag("nosplice", { _ in }), flag("noreuseport", { _ in }),
         flag("strict-limits", { $0.strictLimits = true }),
@@ -137,6 +143,16 @@ public enum GlobalKeywords {
         pending("cpu-map", "<thread-set> <cpu-set>", minArgs: 2), pending("localpeer", "<name>"),
         pending("server-state-file", "<file>"), pending("server-state-base", "<dir>"),
         pending("unix-bind", "[prefix <p>] [mode <m>] [user <u>] [group <g>]"), pending("busy-polling", "", minArgs: 0),
+        pending("tune.http.logurilen", "<number>"), pending("tune.http.cookielen", "<number>"), pending("tune.comp.maxlevel", "<number>"),
+        pending("tune.h2.initial-window-size", "<number>"), pending("tune.h2.header-table-size", "<number>"),
+        pending("tune.pipesize", "<size>"), pending("tune.vars.global-max-size", "<size>"), pending("tune.vars.proc-max-size", "<size>"),
+        pending("tune.vars.reqres-max-size", "<size>"), pending("tune.vars.sess-max-size", "<size>"), pending("tune.vars.txn-max-size", "<size>"),
+        pending("tune.ssl.capture-buffer-size", "<number>"), pending("tune.ssl.capture-cipherlist-size", "<number>"),
+        pending("pp2-never-send-local", "", minArgs: 0), pending("mworker-max-reloads", "<number>"), pending("nogetaddrinfo", "", minArgs: 0),
+        pending("grace", "<time>"), pending("issuers-chain-path", "<dir>"), pending("insecure-setuid-wanted", "", minArgs: 0),
+        pending("zero-warning", "", minArgs: 0), pending("maxcomprate", "<number>"), pending("maxzlibmem", "<number>"),
+        pending("httpclient.resolvers.prefer", "ipv4|ipv6"), pending("httpclient.ssl.verify", "none|required"),
+        notYet("h1-case-adjust-file", "<file>"), notYet("set-var", "<var-name> <expr>"),
         notYet("lua-load", "<file>"), notYet("lua-prepend-path", "<path>"), notYet("setenv", "<name> <value>"),
         notYet("presetenv", "<name> <value>"), notYet("resetenv", "[<name>...]"), notYet("unsetenv", "<name>..."),
         notYet("external-check"), notYet("h1-case-adjust", "<from> <to>"), notYet("51degrees-data-file"),

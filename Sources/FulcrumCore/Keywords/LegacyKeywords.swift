@@ -110,7 +110,8 @@ public enum LegacyKeywords {
         }
         let name = String(line[..<colon])
         guard HTTPToken.isValidHeaderName(name) else { throw ConfigError("'\(keyword)': invalid header name '\(name)'.") }
-        let value = String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" })
+        // A modern header value is a log-format string: a literal '%' must be doubled.
+        let value = String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }).replacingPercent()
         let rest = Array(args.dropFirst())
         if let extra = rest.first, extra != "if", extra != "unless" {
             throw ConfigError("'\(keyword)' cannot handle unexpected argument '\(extra)'.", hint: "escape spaces in the header line: Name:\\ value")
@@ -139,11 +140,17 @@ public enum LegacyKeywords {
                               hint: "write '\(rule) replace-header', 'replace-uri' or 'replace-path' by hand")
         }
         var valuePattern = String(search.dropFirst(name.count + 2))
+        // The legacy regex matched the whole header line; the modern one matches the value,
+        // which carries no leading white space: drop the pattern's own.
         valuePattern = String(valuePattern.drop { $0 == " " })
-        if valuePattern.hasPrefix("\\s*") { valuePattern.removeFirst(3) }
-        if valuePattern.hasPrefix(" *") { valuePattern.removeFirst(2) }
-        let replacement = String(replace[replace.index(after: replace.firstIndex(of: ":")!)...].drop { $0 == " " })
+        for ws in ["\\s*", "\\s+", " *", " +", "[ \\t]*", "[ \\t]+", "[ \t]*", "[ \t]+"] where valuePattern.hasPrefix(ws) {
+            valuePattern.removeFirst(ws.count)
+            break
+        }
+        let replacement = String(replace[replace.index(after: replace.firstIndex(of: ":")!)...].drop { $0 == " " }).replacingPercent()
         if valuePattern.isEmpty { valuePattern = "(.*)" }
+        // Keep the legacy anchor: the old rule matched from the start of the header.
+        valuePattern = "^" + valuePattern
         if caseInsensitive { valuePattern = "(?i)" + valuePattern }
         return [[rule, "replace-header", name, valuePattern, replacement] + args.dropFirst(2)]
     }
@@ -152,11 +159,21 @@ public enum LegacyKeywords {
     static func headerName(inPattern pattern: String) -> String? {
         guard pattern.hasPrefix("^"), let colon = pattern.firstIndex(of: ":") else { return nil }
         let name = String(pattern[pattern.index(after: pattern.startIndex)..<colon])
-        return HTTPToken.isValidHeaderName(name) && !name.contains("*") && !name.contains(".") ? name : nil
+        let regexMeta: Set<Character> = ["*", ".", "^", "$", "|", "+", "?", "(", ")", "[", "]", "{", "}", "\\"]
+        return HTTPToken.isValidHeaderName(name) && !name.contains(where: regexMeta.contains) ? name : nil
     }
 
     static func regexTailMatchesAnything(_ pattern: String, after name: String) -> Bool {
         let tail = pattern.dropFirst(name.count + 2)
         return tail.isEmpty || tail == ".*" || tail == " .*" || tail == "\\ .*"
+    }
+}
+
+extension String {
+    /// `%` starts a log-format variable in modern header values; a literal one is `%%`.
+    func replacingPercent() -> String {
+        var out = ""
+        for c in self { out += c == "%" ? "%%" : String(c) }
+        return out
     }
 }

@@ -162,10 +162,10 @@ public enum ProxyKeywords {
             p.captures.append(try captureHeader(.response, ctx))
         },
         pending("capture cookie", f, "<name> len <length>", minArgs: 3),
-        rules("http-request", RuleActions.httpRequest, [f, b], \.httpRequestRules),
-        rules("http-response", RuleActions.httpResponse, [f, b], \.httpResponseRules),
-        rules("http-after-response", RuleActions.httpAfterResponse, [f, b], \.httpAfterResponseRules),
-        Spec("tcp-request", [f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time>") { p, ctx throws(ConfigError) in
+        rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules),
+        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules),
+        rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules),
+        Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time>") { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "connection, content, session or inspect-delay")
             guard RuleActions.tcpRequestKinds.contains(kind) else {
                 throw ConfigError("'tcp-request' expects 'connection', 'content', 'session' or 'inspect-delay' (got '\(kind)').")
@@ -182,7 +182,7 @@ public enum ProxyKeywords {
             let (words, condition) = try KeywordContext.splitCondition(ctx.args[2...])
             p.tcpRequestRules.append(HTTPRuleConfig(action: "\(kind) \(action)", arguments: words, condition: condition, location: ctx.location))
         },
-        Spec("tcp-response", b, usage: "tcp-response content <action> [ { if | unless } <condition> ] | tcp-response inspect-delay <time>") { p, ctx throws(ConfigError) in
+        Spec("tcp-response", [d, b], usage: "tcp-response content <action> [ { if | unless } <condition> ] | tcp-response inspect-delay <time>") { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "content or inspect-delay")
             if kind == "inspect-delay" {
                 _ = try DurationValue.parse(ctx.argument(1, "<time>"), keyword: "tcp-response inspect-delay")
@@ -210,7 +210,7 @@ public enum ProxyKeywords {
             }
             p.httpCheckRules.append(CheckRuleConfig(action: action, arguments: Array(ctx.args.dropFirst()), location: ctx.location))
         },
-        Spec("acl", [f, b], usage: "acl <name> <criterion> [flags] [operator] [<value>...]") { p, ctx throws(ConfigError) in
+        Spec("acl", [d, f, b], usage: "acl <name> <criterion> [flags] [operator] [<value>...]") { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <criterion>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("acl name '\(name)' contains an invalid character (permitted: letters, digits, '-', '_', '.', ':').")
@@ -291,7 +291,13 @@ public enum ProxyKeywords {
         pending("retry-on", [d, b], "<failure type>..."),
         pending("external-check command", [d, b], "<command>"), pending("external-check path", [d, b], "<path>"),
         pending("bind-process", [d, f, b], "<process-set>"),
-        pending("unique-id", [d, f], "<format>"),
+        pending("backlog", [d, f], "<conns>"),
+        pending("clitcpka-cnt", [d, f], "<count>"), pending("clitcpka-idle", [d, f], "<timeout>"), pending("clitcpka-intvl", [d, f], "<timeout>"),
+        pending("srvtcpka-cnt", [d, b], "<count>"), pending("srvtcpka-idle", [d, b], "<timeout>"), pending("srvtcpka-intvl", [d, b], "<timeout>"),
+        pending("log-format-sd", [d, f], "<string>"), pending("error-log-format", [d, f], "<string>"),
+        pending("dynamic-cookie-key", [d, b], "<string>"), pending("hash-balance-factor", [d, b], "<factor>"),
+        pending("max-session-srv-conns", [d, f], "<nb>"), pending("email-alert myhostname", [d, f, b], "<hostname>"),
+        pending("transparent", [d, b], "", minArgs: 0),
         notYet("stick-table", [f, b], "type <type> size <size> [...]"),
         notYet("stick on", [d, b], "<pattern> [table <table>] [ { if | unless } <condition> ]"),
         notYet("stick match", [d, b]), notYet("stick store-request", [d, b]), notYet("stick store-response", [d, b]),

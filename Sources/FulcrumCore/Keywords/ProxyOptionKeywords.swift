@@ -40,10 +40,18 @@ enum ProxyOptionKeywords {
             if !ctx.negated { p.options.httpLog = false }
         },
         flag("dontlognull", [d, f], \.dontLogNull),
+        other("httpslog", [d, f]),
         flag("log-separate-errors", [d, f], \.logSeparateErrors),
         flag("log-health-checks", [d, b], \.logHealthChecks),
         flag("tcp-check", [d, b], \.tcpCheck),
-        flag("redispatch", [d, b], \.redispatch),
+        Spec("option redispatch", [d, b], usage: "[no] option redispatch [<interval>]") { p, ctx throws(ConfigError) in
+            if let interval = ctx.optionalArgument(0) {
+                guard Int(interval) != nil else { throw ConfigError("'option redispatch' expects an optional integer interval (got '\(interval)').") }
+                p.pending["option redispatch"] = [interval]
+            }
+            try ctx.requireNoArguments(after: 1)
+            p.options.redispatch = !ctx.negated
+        },
         flag("abortonclose", [d, b], \.abortOnClose),
         flag("splice-auto", [d, f, b], \.spliceAuto),
         flag("http-buffer-request", [d, f, b], \.httpBufferRequest),

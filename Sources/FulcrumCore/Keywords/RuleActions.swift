@@ -30,7 +30,7 @@ enum RuleActions {
         "set-var", "set-var-fmt", "unset-var", "silent-drop", "set-mark", "set-tos", "set-nice", "set-log-level", "do-resolve",
         "send-spoe-group", "use-service", "switch-mode", "set-priority-class", "set-priority-offset", "attach-srv", "set-bandwidth-limit",
     ]
-    static let tcpResponse: Set<String> = ["accept", "reject", "close", "set-var", "set-var-fmt", "unset-var", "silent-drop", "set-mark", "set-tos", "set-nice", "set-log-level", "send-spoe-group", "sc-inc-gpc0", "sc-set-gpt0", "set-bandwidth-limit"]
+    static let tcpResponse: Set<String> = ["accept", "reject", "close", "set-var", "set-var-fmt", "unset-var", "silent-drop", "set-mark", "set-tos", "set-nice", "set-log-level", "send-spoe-group", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "set-bandwidth-limit"]
     static let tcpCheck: Set<String> = ["comment", "connect", "expect", "send", "send-binary", "send-lf", "send-binary-lf", "set-var", "set-var-fmt", "unset-var"]
     static let httpCheck: Set<String> = ["comment", "connect", "disable-on-404", "expect", "send", "send-state", "set-var", "set-var-fmt", "unset-var"]
 

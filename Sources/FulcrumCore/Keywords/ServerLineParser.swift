@@ -6,12 +6,14 @@ enum ServerLineParser {
         "ssl-min-ver", "ssl-max-ver", "init-addr", "resolve-prefer", "resolve-net", "resolve-opts", "source", "track", "redir",
         "pool-max-conn", "pool-purge-delay", "pool-low-conn", "max-reuse", "proto", "ws", "namespace", "agent-addr", "minconn",
         "tcp-ut", "log-proto", "set-proxy-v2-tlv-fmt", "curves", "npn", "usesrc", "shard", "hash-key", "check-proto",
+        "proxy-v2-options", "socks4", "interface", "sigalgs", "client-sigalgs", "crt-list",
     ]
     static let flagOptions: Set<String> = [
         "no-check", "no-backup", "enabled", "no-send-proxy", "no-send-proxy-v2", "no-ssl", "check-ssl", "no-check-ssl",
         "check-send-proxy", "no-check-send-proxy", "non-stick", "stick", "tfo", "no-tfo", "no-tls-tickets", "tls-tickets",
         "force-tlsv12", "force-tlsv13", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "allow-0rtt",
         "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "no-agent-check", "no-verifyhost", "check-via-socks4", "ssl-reuse", "no-ssl-reuse",
+        "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn", "force-sslv3", "force-tlsv10", "force-tlsv11", "no-check-ssl",
     ]
     static var allNames: [String] {
         ["check", "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "weight", "backup", "maxconn", "maxqueue",

@@ -115,7 +115,7 @@ public struct AddressSpec: Hashable, Sendable, CustomStringConvertible {
         case .server:
             if let portText, !portText.isEmpty {
                 if portText.first == "+" || portText.first == "-" {
-                    guard let offset = Int(portText), abs(offset) <= 65535 else {
+                    guard let offset = Int(portText), (-65535...65535).contains(offset) else {
                         throw ConfigError("invalid port offset '\(portText)' in '\(text)'.")
                     }
                     spec.portOffset = offset

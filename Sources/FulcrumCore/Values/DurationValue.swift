@@ -28,19 +28,20 @@ public struct DurationValue: Hashable, Sendable, Comparable, CustomStringConvert
                               hint: "a time is a number with an optional unit: us, ms (the default), s, m, h or d, e.g. '5s'")
         }
         let unit = String(decoding: bytes[i...], as: UTF8.self)
-        let ms: UInt64
+        let factor: UInt64
         switch unit {
-        case "", "ms": ms = value
-        case "us": ms = (value + 999) / 1000
-        case "s": ms = value * 1000
-        case "m": ms = value * 60_000
-        case "h": ms = value * 3_600_000
-        case "d": ms = value * 86_400_000
+        case "", "ms": factor = 1
+        case "us": return DurationValue(milliseconds: (value + 999) / 1000)
+        case "s": factor = 1000
+        case "m": factor = 60_000
+        case "h": factor = 3_600_000
+        case "d": factor = 86_400_000
         default:
             throw ConfigError("unexpected character '\(unit.first.map(String.init) ?? "")' in '\(keyword)'.",
                               hint: "a time is a number with an optional unit: us, ms (the default), s, m, h or d, e.g. '5s'")
         }
-        guard ms <= maximum else { throw overflow(keyword) }
+        let (ms, overflowed) = value.multipliedReportingOverflow(by: factor)
+        guard !overflowed, ms <= maximum else { throw overflow(keyword) }
         return DurationValue(milliseconds: ms)
     }
 
