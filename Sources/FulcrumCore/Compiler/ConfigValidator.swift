@@ -15,27 +15,25 @@ public enum ConfigValidator {
         }
     }
 
-    /// Two frontends, two backends, two listens, or a listen and a frontend with one name
-    /// are an error (as in HAProxy 2.6). A listen sharing its name with a backend is
-    /// accepted by HAProxy, so it is only a warning here: references to it are ambiguous.
+    /// HAProxy 2.6's rule, which depends on the order: a new frontend clashes with an
+    /// earlier frontend or listen of the same name, a new backend with an earlier backend
+    /// or listen, a new listen with an earlier frontend or listen. A listen declared after
+    /// a backend of the same name is accepted by HAProxy, so it is only a warning here.
     static func checkDuplicateNames(_ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
         var seen: [String: [ProxyConfig]] = [:]
         for proxy in config.proxies {
-            for previous in seen[proxy.name] ?? [] {
-                let bothFrontends = proxy.kind == .frontend && previous.kind == .frontend
-                let bothBackends = proxy.kind == .backend && previous.kind == .backend
-                let bothListens = proxy.kind == .listen && previous.kind == .listen
-                let listenAndFrontend = Set([proxy.kind, previous.kind]) == [.listen, .frontend]
-                if bothFrontends || bothBackends || bothListens || listenAndFrontend {
-                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as another \(previous.kind.rawValue) declared at \(previous.location).",
-                                      at: proxy.location, hint: "rename one of them")
-                    break
-                }
-                if proxy.kind == .listen || previous.kind == .listen {
-                    diagnostics.warning("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as the \(previous.kind.rawValue) declared at \(previous.location); references to '\(proxy.name)' are ambiguous.",
-                                        at: proxy.location, hint: "rename one of them")
-                    break
-                }
+            let clashing: Set<ProxyKind>
+            switch proxy.kind {
+            case .frontend: clashing = [.frontend, .listen]
+            case .backend: clashing = [.backend, .listen]
+            case .listen, .defaults: clashing = [.frontend, .listen]
+            }
+            if let previous = seen[proxy.name]?.first(where: { clashing.contains($0.kind) }) {
+                diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)' has the same name as \(previous.kind.rawValue) '\(previous.name)' declared at \(previous.location).",
+                                  at: proxy.location, hint: "rename one of them")
+            } else if proxy.kind == .listen, let previous = seen[proxy.name]?.first {
+                diagnostics.warning("listen '\(proxy.name)' has the same name as the \(previous.kind.rawValue) declared at \(previous.location); references to '\(proxy.name)' are ambiguous.",
+                                    at: proxy.location, hint: "rename one of them")
             }
             seen[proxy.name, default: []].append(proxy)
         }
