@@ -8,7 +8,8 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
     typealias OutboundIn = NIOAny
 
     private let timeout: TimeAmount
-    private var lastActivity: NIODeadline = .now()
+    /// Read from the event loop's clock, so tests drive time instead of sleeping.
+    private var lastActivity: NIODeadline = .uptimeNanoseconds(0)
     private var task: Scheduled<Void>?
 
     init(timeout: TimeAmount) {
@@ -16,10 +17,12 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
         if context.channel.isActive { schedule(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
         schedule(context)
         context.fireChannelActive()
     }
@@ -36,12 +39,12 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.write(data, promise: promise)
     }
 
@@ -51,7 +54,7 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
         let deadline = lastActivity + timeout
         task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.task = nil
-            if self.lastActivity + self.timeout <= .now() {
+            if self.lastActivity + self.timeout <= context.eventLoop.now {
                 context.close(promise: nil)
             } else {
                 self.schedule(context)
