@@ -192,6 +192,64 @@ import Testing
         #expect(elapsed >= 0.25 && elapsed < 3, "closed after \(elapsed) s")
     }
 
+    /// Resident memory of a process, from /proc.
+    static func residentKiB(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
+    /// A server that stops reading must stop the client too (backpressure through
+    /// Fulcrum), not make Fulcrum hold what the client keeps sending.
+    @Test func slowServerDoesNotMakeFulcrumBuffer() throws {
+        let running = Running()
+        defer { running.stopAll() }
+        let backend = Self.freePort(), front = Self.freePort()
+        let script = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/slow_backend.py").path
+        try running.start("/usr/bin/env", ["python3", script, String(backend), "2.5"])
+        usleep(300_000)
+        _ = try startFulcrum(running, config: "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 20s\n  timeout server 20s\nlisten l\n  bind 127.0.0.1:\(front)\n  server slow 127.0.0.1:\(backend)\n")
+        let fulcrumPID = running.processes.last!.processIdentifier
+        var listening = false
+        for _ in 0..<100 where !listening {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(front).bigEndian)
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if rc == 0 {
+                listening = true
+                let total = 256 * 1024 * 1024
+                let sender = DispatchQueue(label: "sender")
+                let done = DispatchSemaphore(value: 0)
+                sender.async {
+                    var chunk = [UInt8](repeating: 0x61, count: 1 << 20)
+                    var sent = 0
+                    while sent < total {
+                        let n = chunk.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress, min($0.count, total - sent), 0) }
+                        if n <= 0 { break }
+                        sent += n
+                    }
+                    shutdown(fd, Int32(SHUT_WR))
+                    done.signal()
+                }
+                usleep(1_500_000)
+                let rss = Self.residentKiB(fulcrumPID) ?? 0
+                #expect(rss > 0 && rss < 64 * 1024, "Fulcrum holds \(rss) KiB while its server does not read")
+                #expect(done.wait(timeout: .now() + 30) == .success, "the transfer completes once the server reads")
+                var tv = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                var buf = [UInt8](repeating: 0, count: 64)
+                let n = recv(fd, &buf, buf.count, 0)
+                #expect(String(decoding: buf[0..<max(0, n)], as: UTF8.self) == String(total), "every byte arrived")
+            }
+            close(fd)
+            if !listening { usleep(50_000) }
+        }
+        #expect(listening)
+    }
+
     @Test func httpModeIsRefusedUntilImplemented() throws {
         let file = try FulcrumProcess.temporaryFile("defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nlisten l\n  bind 127.0.0.1:\(Self.freePort())\n  server s 127.0.0.1:1\n")
         let run = try FulcrumProcess.run(["-f", file.path])
