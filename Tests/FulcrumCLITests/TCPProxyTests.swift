@@ -4,6 +4,24 @@ import Testing
 /// TCP mode carried by the real `fulcrum` process, with real backends (a small Python
 /// server that greets with its name, echoes, and answers BYE to end of input).
 @Suite(.serialized) struct TCPProxyTests {
+    /// The defaults block every TCP test starts from.
+    static func tcpDefaults(connect: String = "1s", client: String = "5s", server: String = "5s", extra: String = "") -> String {
+        "defaults\n    mode tcp\n    timeout connect \(connect)\n    timeout client \(client)\n    timeout server \(server)\n" + extra
+    }
+
+    /// A blocking TCP socket connected to 127.0.0.1:port, or nil.
+    static func connectLoopback(_ port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if rc == 0 { return fd }
+        close(fd)
+        return nil
+    }
+
     /// A port nobody listens on right now.
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -54,16 +72,10 @@ import Testing
     /// Connects, optionally sends bytes and shuts down writing, reads until EOF (or just
     /// one chunk), with a 5 s bound.
     static func exchange(port: Int, send: String?, readGreetingOnly: Bool = false) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let fd = connectLoopback(port) else { throw POSIXError(.ECONNREFUSED) }
         defer { close(fd) }
         var tv = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
         if let send {
             _ = send.withCString { Glibc.send(fd, $0, strlen($0), 0) }
             shutdown(fd, Int32(SHUT_WR))
@@ -103,12 +115,7 @@ import Testing
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["s1", "s2", "s3"])
         let front = Self.freePort()
-        _ = try startFulcrum(running, config: """
-        defaults
-            mode tcp
-            timeout connect 1s
-            timeout client 5s
-            timeout server 5s
+        _ = try startFulcrum(running, config: Self.tcpDefaults() + """
         listen relay
             bind 127.0.0.1:\(front)
             balance roundrobin
@@ -135,7 +142,7 @@ import Testing
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["big"])
         let front = Self.freePort()
-        _ = try startFulcrum(running, config: "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend f\n  bind 127.0.0.1:\(front)\n  default_backend b\nbackend b\n  server big 127.0.0.1:\(ports[0])\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults() + "frontend f\n  bind 127.0.0.1:\(front)\n  default_backend b\nbackend b\n  server big 127.0.0.1:\(ports[0])\n")
         try Self.waitForPort(front)
         let payload = String(repeating: "0123456789abcdef", count: 256 * 1024)
         let reply = try Self.exchange(port: front, send: payload)
@@ -147,14 +154,7 @@ import Testing
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["alive"])
         let front = Self.freePort(), dead = Self.freePort()
-        _ = try startFulcrum(running, config: """
-        defaults
-            mode tcp
-            timeout connect 1s
-            timeout client 5s
-            timeout server 5s
-            retries 2
-            option redispatch
+        _ = try startFulcrum(running, config: Self.tcpDefaults(extra: "    retries 2\n    option redispatch\n") + """
         listen relay
             bind 127.0.0.1:\(front)
             server dead 127.0.0.1:\(dead)
@@ -170,7 +170,7 @@ import Testing
         let running = Running()
         defer { running.stopAll() }
         let front = Self.freePort(), dead = Self.freePort()
-        _ = try startFulcrum(running, config: "defaults\n  mode tcp\n  timeout connect 500ms\n  timeout client 5s\n  timeout server 5s\n  retries 1\nlisten l\n  bind 127.0.0.1:\(front)\n  server dead 127.0.0.1:\(dead)\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(connect: "500ms", extra: "  retries 1\n") + "listen l\n  bind 127.0.0.1:\(front)\n  server dead 127.0.0.1:\(dead)\n")
         var connected = false
         for _ in 0..<100 where !connected {
             if (try? Self.exchange(port: front, send: "x")) == "" { connected = true } else { usleep(50_000) }
@@ -183,7 +183,7 @@ import Testing
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["idle"])
         let front = Self.freePort()
-        _ = try startFulcrum(running, config: "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 300ms\n  timeout server 5s\nlisten l\n  bind 127.0.0.1:\(front)\n  server idle 127.0.0.1:\(ports[0])\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "300ms") + "listen l\n  bind 127.0.0.1:\(front)\n  server idle 127.0.0.1:\(ports[0])\n")
         try Self.waitForPort(front)
         let start = Date()
         let reply = try Self.exchange(port: front, send: nil)
@@ -208,17 +208,11 @@ import Testing
         let script = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/slow_backend.py").path
         try running.start("/usr/bin/env", ["python3", script, String(backend), "2.5"])
         usleep(300_000)
-        _ = try startFulcrum(running, config: "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 20s\n  timeout server 20s\nlisten l\n  bind 127.0.0.1:\(front)\n  server slow 127.0.0.1:\(backend)\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "20s", server: "20s") + "listen l\n  bind 127.0.0.1:\(front)\n  server slow 127.0.0.1:\(backend)\n")
         let fulcrumPID = running.processes.last!.processIdentifier
         var listening = false
         for _ in 0..<100 where !listening {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = in_port_t(UInt16(front).bigEndian)
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if rc == 0 {
+            if let fd = Self.connectLoopback(front) {
                 listening = true
                 let total = 256 * 1024 * 1024
                 let sender = DispatchQueue(label: "sender")
@@ -243,9 +237,10 @@ import Testing
                 var buf = [UInt8](repeating: 0, count: 64)
                 let n = recv(fd, &buf, buf.count, 0)
                 #expect(String(decoding: buf[0..<max(0, n)], as: UTF8.self) == String(total), "every byte arrived")
+                close(fd)
+            } else {
+                usleep(50_000)
             }
-            close(fd)
-            if !listening { usleep(50_000) }
         }
         #expect(listening)
     }
