@@ -14,9 +14,12 @@ let package = Package(
         .target(name: "HAProxyConfig"),
         /// Sections to a validated typed model: keyword tables, values, validation, legacy rewrites.
         .target(name: "FulcrumCore", dependencies: ["HAProxyConfig"]),
+        /// HTTP/1 heads and body framing parsed in place on raw bytes, as pure values: the
+        /// proxy records offsets and forwards unchanged bytes. No dependencies.
+        .target(name: "FulcrumHTTP1"),
         /// The data plane: listeners and connection handlers on NIO event loops.
         .target(name: "FulcrumProxy", dependencies: [
-            "FulcrumCore",
+            "FulcrumCore", "FulcrumHTTP1",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -25,6 +28,7 @@ let package = Package(
         .executableTarget(name: "fulcrum", dependencies: ["FulcrumProxy", "FulcrumCore", "HAProxyConfig"]),
         .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig"]),
+        .testTarget(name: "FulcrumHTTP1Tests", dependencies: ["FulcrumHTTP1"]),
         .testTarget(name: "FulcrumProxyTests", dependencies: [
             "FulcrumProxy", "FulcrumCore",
             .product(name: "NIOCore", package: "swift-nio"),

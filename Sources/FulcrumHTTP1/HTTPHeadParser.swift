@@ -1,0 +1,274 @@
+/// Parses HTTP/1.0 and 1.1 message heads in place (RFC 9112), recording offsets. It is
+/// strict where leniency lets two parties disagree on where a message ends: several
+/// Content-Length values, Content-Length with Transfer-Encoding, chunked not last,
+/// obsolete line folding, white space before a colon, control characters.
+public enum HTTPHeadParser {
+    static let CR = UInt8(ascii: "\r"), LF = UInt8(ascii: "\n"), SP = UInt8(ascii: " "), HT = UInt8(ascii: "\t")
+
+    /// The length of the head (through its empty line) if `bytes` holds all of it.
+    /// `from` lets a caller resume where the previous scan of a growing buffer stopped;
+    /// pass the previous `bytes.count` (it backs up to re-check a split line ending).
+    public static func endOfHead(_ bytes: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
+        var i = max(0, from - 3)
+        let n = bytes.count
+        while i < n {
+            if bytes[i] == LF {
+                // An empty line is LF LF or LF CR LF.
+                if i + 1 < n && bytes[i + 1] == LF { return i + 2 }
+                if i + 2 < n && bytes[i + 1] == CR && bytes[i + 2] == LF { return i + 3 }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    // MARK: - requests
+
+    public static func parseRequest(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequestHead {
+        guard let length = endOfHead(bytes) else { throw HTTPParseError(.badRequestLine, at: bytes.count) }
+        var lines = LineReader(bytes: bytes, end: length)
+        // RFC 9112 2.2: empty lines before the request line are ignored.
+        var first = try lines.next()
+        while let line = first, line.isEmpty { first = try lines.next() }
+        guard let requestLine = first else { throw HTTPParseError(.badRequestLine, at: 0) }
+
+        var i = requestLine.lowerBound
+        let end = requestLine.upperBound
+        let methodStart = i
+        while i < end && isToken(bytes[i]) { i += 1 }
+        guard i > methodStart, i < end, bytes[i] == SP else { throw HTTPParseError(.badRequestLine, at: i) }
+        let method = methodStart..<i
+        i += 1
+        let targetStart = i
+        while i < end && bytes[i] > SP && bytes[i] != 0x7F { i += 1 }
+        guard i > targetStart, i < end, bytes[i] == SP else { throw HTTPParseError(.badRequestLine, at: i) }
+        let target = targetStart..<i
+        i += 1
+        let versionMinor = try parseVersion(bytes, i..<end, error: .badRequestLine)
+
+        let headers = try parseHeaders(bytes, &lines)
+        var request = HTTPRequestHead(method: method, target: target, versionMinor: versionMinor, headers: headers, length: length,
+                                      framing: .none, keepAlive: versionMinor == 1, upgrade: false, expectContinue: false,
+                                      isHEAD: equals(bytes, method, "HEAD"))
+        var hosts = 0
+        var contentLength: UInt64? = nil
+        var transferEncoding: [Range<Int>] = []
+        var connectionUpgrade = false
+        var upgradeHeader = false
+        for field in headers {
+            if equalsIgnoringCase(bytes, field.name, "content-length") {
+                for item in listItems(bytes, field.value) {
+                    let value = try parseContentLength(bytes, item)
+                    if let existing = contentLength, existing != value { throw HTTPParseError(.conflictingContentLength, at: field.line.lowerBound) }
+                    contentLength = value
+                }
+                if listItems(bytes, field.value).isEmpty { throw HTTPParseError(.badContentLength, at: field.value.lowerBound) }
+            } else if equalsIgnoringCase(bytes, field.name, "transfer-encoding") {
+                transferEncoding += listItems(bytes, field.value)
+            } else if equalsIgnoringCase(bytes, field.name, "host") {
+                hosts += 1
+            } else if equalsIgnoringCase(bytes, field.name, "connection") {
+                for item in listItems(bytes, field.value) {
+                    if equalsIgnoringCase(bytes, item, "close") { request.keepAlive = false }
+                    else if equalsIgnoringCase(bytes, item, "keep-alive") { request.keepAlive = request.keepAlive || versionMinor == 0 }
+                    else if equalsIgnoringCase(bytes, item, "upgrade") { connectionUpgrade = true }
+                }
+            } else if equalsIgnoringCase(bytes, field.name, "upgrade") {
+                upgradeHeader = true
+            } else if equalsIgnoringCase(bytes, field.name, "expect") {
+                request.expectContinue = equalsIgnoringCase(bytes, field.value, "100-continue")
+            }
+        }
+        // `Connection: close` wins over `keep-alive` whatever their order.
+        if headers.contains(where: { equalsIgnoringCase(bytes, $0.name, "connection") && listItems(bytes, $0.value).contains { equalsIgnoringCase(bytes, $0, "close") } }) {
+            request.keepAlive = false
+        }
+        if hosts > 1 { throw HTTPParseError(.duplicateHost, at: 0) }
+        if hosts == 0 && versionMinor == 1 { throw HTTPParseError(.missingHost, at: 0) }
+        request.upgrade = connectionUpgrade && upgradeHeader
+        request.framing = try framing(bytes, transferEncoding: transferEncoding, contentLength: contentLength, versionMinor: versionMinor, isRequest: true)
+        return request
+    }
+
+    // MARK: - responses
+
+    public static func parseResponse(_ bytes: UnsafeRawBufferPointer, requestWasHEAD: Bool) throws(HTTPParseError) -> HTTPResponseHead {
+        guard let length = endOfHead(bytes) else { throw HTTPParseError(.badStatusLine, at: bytes.count) }
+        var lines = LineReader(bytes: bytes, end: length)
+        guard let statusLine = try lines.next(), !statusLine.isEmpty else { throw HTTPParseError(.badStatusLine, at: 0) }
+        let start = statusLine.lowerBound, end = statusLine.upperBound
+        guard end - start >= 12 else { throw HTTPParseError(.badStatusLine, at: start) }
+        let versionMinor = try parseVersion(bytes, start..<(start + 8), error: .badStatusLine)
+        guard bytes[start + 8] == SP else { throw HTTPParseError(.badStatusLine, at: start + 8) }
+        var status = 0
+        for k in (start + 9)..<(start + 12) {
+            guard bytes[k] >= UInt8(ascii: "0"), bytes[k] <= UInt8(ascii: "9") else { throw HTTPParseError(.badStatusLine, at: k) }
+            status = status * 10 + Int(bytes[k] - UInt8(ascii: "0"))
+        }
+        guard status >= 100, end == start + 12 || bytes[start + 12] == SP else { throw HTTPParseError(.badStatusLine, at: start + 9) }
+        let headers = try parseHeaders(bytes, &lines)
+        var keepAlive = versionMinor == 1
+        var contentLength: UInt64? = nil
+        var transferEncoding: [Range<Int>] = []
+        for field in headers {
+            if equalsIgnoringCase(bytes, field.name, "content-length") {
+                for item in listItems(bytes, field.value) {
+                    let value = try parseContentLength(bytes, item)
+                    if let existing = contentLength, existing != value { throw HTTPParseError(.conflictingContentLength, at: field.line.lowerBound) }
+                    contentLength = value
+                }
+            } else if equalsIgnoringCase(bytes, field.name, "transfer-encoding") {
+                transferEncoding += listItems(bytes, field.value)
+            } else if equalsIgnoringCase(bytes, field.name, "connection") {
+                for item in listItems(bytes, field.value) {
+                    if equalsIgnoringCase(bytes, item, "close") { keepAlive = false }
+                    else if equalsIgnoringCase(bytes, item, "keep-alive") && versionMinor == 0 { keepAlive = true }
+                }
+            }
+        }
+        var framing: HTTPBodyFraming
+        if requestWasHEAD || (status >= 100 && status < 200) || status == 204 || status == 304 {
+            framing = .none
+        } else {
+            framing = try Self.framing(bytes, transferEncoding: transferEncoding, contentLength: contentLength, versionMinor: versionMinor, isRequest: false)
+            if framing == .untilClose { keepAlive = false }
+        }
+        return HTTPResponseHead(status: status, versionMinor: versionMinor, headers: headers, length: length, framing: framing, keepAlive: keepAlive)
+    }
+
+    // MARK: - shared pieces
+
+    static func framing(_ bytes: UnsafeRawBufferPointer, transferEncoding: [Range<Int>], contentLength: UInt64?, versionMinor: Int, isRequest: Bool) throws(HTTPParseError) -> HTTPBodyFraming {
+        if !transferEncoding.isEmpty {
+            if contentLength != nil { throw HTTPParseError(.contentLengthWithTransferEncoding, at: transferEncoding[0].lowerBound) }
+            if versionMinor == 0 { throw HTTPParseError(.transferEncodingInHTTP10, at: transferEncoding[0].lowerBound) }
+            let known = ["chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"]
+            for (k, coding) in transferEncoding.enumerated() {
+                guard known.contains(where: { equalsIgnoringCase(bytes, coding, $0) }) else {
+                    throw HTTPParseError(.unsupportedTransferCoding, at: coding.lowerBound)
+                }
+                if equalsIgnoringCase(bytes, coding, "chunked") && k != transferEncoding.count - 1 {
+                    throw HTTPParseError(.chunkedNotFinal, at: coding.lowerBound)
+                }
+            }
+            if equalsIgnoringCase(bytes, transferEncoding.last!, "chunked") { return .chunked }
+            if isRequest { throw HTTPParseError(.chunkedNotFinal, at: transferEncoding.last!.lowerBound) }
+            return .untilClose
+        }
+        if let contentLength { return contentLength == 0 && isRequest ? .none : .contentLength(contentLength) }
+        return isRequest ? .none : .untilClose
+    }
+
+    static func parseVersion(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, error: HTTPParseError.Reason) throws(HTTPParseError) -> Int {
+        guard range.count == 8, equals(bytes, range.lowerBound..<(range.lowerBound + 5), "HTTP/"), bytes[range.lowerBound + 6] == UInt8(ascii: ".") else {
+            throw HTTPParseError(error, at: range.lowerBound)
+        }
+        let major = bytes[range.lowerBound + 5], minor = bytes[range.lowerBound + 7]
+        guard major >= UInt8(ascii: "0"), major <= UInt8(ascii: "9"), minor >= UInt8(ascii: "0"), minor <= UInt8(ascii: "9") else {
+            throw HTTPParseError(error, at: range.lowerBound)
+        }
+        guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else { throw HTTPParseError(.unsupportedVersion, at: range.lowerBound) }
+        return Int(minor - UInt8(ascii: "0"))
+    }
+
+    static func parseHeaders(_ bytes: UnsafeRawBufferPointer, _ lines: inout LineReader) throws(HTTPParseError) -> [HTTPHeaderField] {
+        var fields: [HTTPHeaderField] = []
+        while let line = try lines.next(), !line.isEmpty {
+            let first = bytes[line.lowerBound]
+            if first == SP || first == HT { throw HTTPParseError(.obsoleteLineFolding, at: line.lowerBound) }
+            var i = line.lowerBound
+            while i < line.upperBound && isToken(bytes[i]) { i += 1 }
+            guard i < line.upperBound, bytes[i] == UInt8(ascii: ":") else {
+                throw HTTPParseError(i == line.lowerBound || i == line.upperBound ? .badHeaderLine : .badHeaderName, at: i)
+            }
+            guard i > line.lowerBound else { throw HTTPParseError(.badHeaderName, at: i) }
+            let name = line.lowerBound..<i
+            var valueStart = i + 1
+            var valueEnd = line.upperBound
+            for k in valueStart..<valueEnd where !isFieldValueByte(bytes[k]) { throw HTTPParseError(.badHeaderValue, at: k) }
+            while valueStart < valueEnd && (bytes[valueStart] == SP || bytes[valueStart] == HT) { valueStart += 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == SP || bytes[valueEnd - 1] == HT) { valueEnd -= 1 }
+            fields.append(HTTPHeaderField(line: line, name: name, value: valueStart..<valueEnd))
+        }
+        return fields
+    }
+
+    static func parseContentLength(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws(HTTPParseError) -> UInt64 {
+        guard !range.isEmpty, range.count <= 19 else { throw HTTPParseError(.badContentLength, at: range.lowerBound) }
+        var value: UInt64 = 0
+        for k in range {
+            let b = bytes[k]
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { throw HTTPParseError(.badContentLength, at: k) }
+            value = value * 10 + UInt64(b - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// Comma-separated list items with optional white space, empty items skipped.
+    static func listItems(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Range<Int>] {
+        var items: [Range<Int>] = []
+        var start = range.lowerBound
+        for k in range.lowerBound...range.upperBound where k == range.upperBound || bytes[k] == UInt8(ascii: ",") {
+            var a = start, b = k
+            while a < b && (bytes[a] == SP || bytes[a] == HT) { a += 1 }
+            while b > a && (bytes[b - 1] == SP || bytes[b - 1] == HT) { b -= 1 }
+            if a < b { items.append(a..<b) }
+            start = k + 1
+        }
+        return items
+    }
+
+    static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
+
+    private static let tokenTable: [Bool] = (0..<256).map { v in
+        let b = UInt8(v)
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+
+    /// Visible characters, space, tab and obs-text; never NUL, CR, LF or other controls.
+    static func isFieldValueByte(_ b: UInt8) -> Bool { b == HT || (b >= SP && b != 0x7F) }
+
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ literal: StaticString) -> Bool {
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        let p = literal.utf8Start
+        for k in 0..<range.count where bytes[range.lowerBound + k] != p[k] { return false }
+        return true
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: String) -> Bool {
+        guard range.count == lowercase.utf8.count else { return false }
+        var k = range.lowerBound
+        for c in lowercase.utf8 {
+            var b = bytes[k]
+            if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { b += 32 }
+            if b != c { return false }
+            k += 1
+        }
+        return true
+    }
+}
+
+/// Splits a head into lines ending in CRLF or a bare LF; a CR anywhere else is refused.
+struct LineReader {
+    let bytes: UnsafeRawBufferPointer
+    let end: Int
+    var position = 0
+
+    mutating func next() throws(HTTPParseError) -> Range<Int>? {
+        guard position < end else { return nil }
+        var i = position
+        while i < end && bytes[i] != HTTPHeadParser.LF { i += 1 }
+        guard i < end else { return nil }
+        var lineEnd = i
+        if lineEnd > position && bytes[lineEnd - 1] == HTTPHeadParser.CR { lineEnd -= 1 }
+        if let cr = (position..<lineEnd).first(where: { bytes[$0] == HTTPHeadParser.CR }) {
+            throw HTTPParseError(.badHeaderLine, at: cr)
+        }
+        let line = position..<lineEnd
+        position = i + 1
+        return line
+    }
+}
