@@ -12,7 +12,7 @@ import NIOPosix
 public final class ProxyRuntime: Sendable {
     public let group: MultiThreadedEventLoopGroup
     let plans: [ListenerPlan]
-    private let listeners: NIOLockedValueBoxWrapper
+    private let listeners: ListenerSet
     let connections = ConnectionCounter()
 
     /// Client connections open right now (for a graceful stop).
@@ -50,7 +50,7 @@ public final class ProxyRuntime: Sendable {
         }
         self.plans = plans
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        self.listeners = NIOLockedValueBoxWrapper()
+        self.listeners = ListenerSet()
     }
 
     /// Binds every listener; on any failure the ones already bound are closed again.
@@ -120,7 +120,7 @@ final class ConnectionCounter: Sendable {
 }
 
 /// The bound listening channels, shared between the thread that starts and the one that stops.
-final class NIOLockedValueBoxWrapper: Sendable {
+final class ListenerSet: Sendable {
     private let box = NIOLockedValueBox<[Channel]>([])
     func append(_ channel: Channel) { box.withLockedValue { $0.append(channel) } }
     func removeAll() -> [Channel] { box.withLockedValue { let all = $0; $0 = []; return all } }

@@ -21,7 +21,7 @@ public struct ConfigReader: Sendable {
         var start = 0
         let n = contents.count
 
-        while start < n || (start == n && n == 0 && false) {
+        while start < n {
             var end = start
             while end < n && contents[end] != UInt8(ascii: "\n") { end += 1 }
             lineNumber += 1

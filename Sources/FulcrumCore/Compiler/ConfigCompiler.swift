@@ -89,10 +89,6 @@ public struct ConfigCompiler {
     mutating func compileGlobalLine(_ line: ConfigLine, into global: inout GlobalSettings) {
         if let (legacy, count) = LegacyKeywords.find(line.words, scope: .global) {
             for modern in expandLegacy(legacy, wordCount: count, line: line) {
-                if legacy.name == "nbproc", let n = Int(modern.last ?? "") {
-                    global.nbproc = Located(n, at: line.location)
-                }
-                if global.nbthread != nil && legacy.name == "nbproc" { continue }
                 compileGlobalLine(ConfigLine(words: modern, location: line.location, raw: line.raw), into: &global)
             }
             return

@@ -106,10 +106,9 @@ public enum ConfigValidator {
                 diagnostics.warning("'option httplog' not usable with \(proxy.kind.rawValue) '\(proxy.name)' (needs 'mode http'). Falling back to 'option tcplog'.",
                                     at: proxy.modeLocation ?? proxy.location)
             }
-            for rule in proxy.httpRequestRules {
+            if let rule = proxy.httpRequestRules.first {
                 diagnostics.warning("'http-request' rules ignored for \(proxy.kind.rawValue) '\(proxy.name)' as they require HTTP mode.", at: rule.location,
                                     hint: "add 'mode http' to the section")
-                break
             }
         }
         if proxy.uniqueIDHeader != nil && proxy.uniqueIDFormat == nil && proxy.kind.hasFrontendCapability {

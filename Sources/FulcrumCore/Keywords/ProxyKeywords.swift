@@ -36,8 +36,6 @@ public enum ProxyKeywords {
         }
     }
 
-    static let checkRules: Spec.Apply = { _, _ throws(ConfigError) in }
-
     public static let table = KeywordTable<ProxyConfig>([
         Spec("mode", [d, f, b], usage: "mode { tcp | http }") { p, ctx throws(ConfigError) in
             let m = try ctx.argument(0, "{ tcp | http }")

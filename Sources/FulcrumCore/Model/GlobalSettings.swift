@@ -11,8 +11,6 @@ public struct GlobalSettings: Sendable {
     public var uid: UInt32? = nil
     public var gid: UInt32? = nil
     public var nbthread: Int? = nil
-    /// The legacy `nbproc` value, mapped to threads.
-    public var nbproc: Located<Int>? = nil
     public var maxconn: Int? = nil
     public var logTargets: [LogTarget] = []
     public var logTag: String? = nil
@@ -43,8 +41,8 @@ public struct GlobalSettings: Sendable {
 
     public init() {}
 
-    /// Event loops to run: `nbthread`, else the legacy `nbproc`, else one per core.
+    /// Event loops to run: `nbthread` (which the legacy `nbproc` is rewritten to), else one per core.
     public func threadCount(cores: Int) -> Int {
-        nbthread ?? nbproc?.value ?? max(1, cores)
+        nbthread ?? max(1, cores)
     }
 }
