@@ -47,47 +47,14 @@ public enum HTTPHeadParser {
         let versionMinor = try parseVersion(bytes, i..<end, error: .badRequestLine)
 
         let headers = try parseHeaders(bytes, &lines)
-        var request = HTTPRequestHead(method: method, target: target, versionMinor: versionMinor, headers: headers, length: length,
-                                      framing: .none, keepAlive: versionMinor == 1, upgrade: false, expectContinue: false,
-                                      isHEAD: equals(bytes, method, "HEAD"))
-        var hosts = 0
-        var contentLength: UInt64? = nil
-        var transferEncoding: [Range<Int>] = []
-        var connectionUpgrade = false
-        var upgradeHeader = false
-        for field in headers {
-            if equalsIgnoringCase(bytes, field.name, "content-length") {
-                for item in listItems(bytes, field.value) {
-                    let value = try parseContentLength(bytes, item)
-                    if let existing = contentLength, existing != value { throw HTTPParseError(.conflictingContentLength, at: field.line.lowerBound) }
-                    contentLength = value
-                }
-                if listItems(bytes, field.value).isEmpty { throw HTTPParseError(.badContentLength, at: field.value.lowerBound) }
-            } else if equalsIgnoringCase(bytes, field.name, "transfer-encoding") {
-                transferEncoding += listItems(bytes, field.value)
-            } else if equalsIgnoringCase(bytes, field.name, "host") {
-                hosts += 1
-            } else if equalsIgnoringCase(bytes, field.name, "connection") {
-                for item in listItems(bytes, field.value) {
-                    if equalsIgnoringCase(bytes, item, "close") { request.keepAlive = false }
-                    else if equalsIgnoringCase(bytes, item, "keep-alive") { request.keepAlive = request.keepAlive || versionMinor == 0 }
-                    else if equalsIgnoringCase(bytes, item, "upgrade") { connectionUpgrade = true }
-                }
-            } else if equalsIgnoringCase(bytes, field.name, "upgrade") {
-                upgradeHeader = true
-            } else if equalsIgnoringCase(bytes, field.name, "expect") {
-                request.expectContinue = equalsIgnoringCase(bytes, field.value, "100-continue")
-            }
-        }
-        // `Connection: close` wins over `keep-alive` whatever their order.
-        if headers.contains(where: { equalsIgnoringCase(bytes, $0.name, "connection") && listItems(bytes, $0.value).contains { equalsIgnoringCase(bytes, $0, "close") } }) {
-            request.keepAlive = false
-        }
-        if hosts > 1 { throw HTTPParseError(.duplicateHost, at: 0) }
-        if hosts == 0 && versionMinor == 1 { throw HTTPParseError(.missingHost, at: 0) }
-        request.upgrade = connectionUpgrade && upgradeHeader
-        request.framing = try framing(bytes, transferEncoding: transferEncoding, contentLength: contentLength, versionMinor: versionMinor, isRequest: true)
-        return request
+        let facts = try HeaderFacts(bytes, headers)
+        if facts.hosts > 1 { throw HTTPParseError(.duplicateHost, at: 0) }
+        if facts.hosts == 0 && versionMinor == 1 { throw HTTPParseError(.missingHost, at: 0) }
+        let framing = try framing(bytes, transferEncoding: facts.transferEncoding, contentLength: facts.contentLength, versionMinor: versionMinor, isRequest: true)
+        return HTTPRequestHead(method: method, target: target, versionMinor: versionMinor, headers: headers, length: length,
+                               framing: framing, keepAlive: facts.keepAlive(versionMinor: versionMinor),
+                               upgrade: facts.connectionUpgrade && facts.upgradeHeader, expectContinue: facts.expectContinue,
+                               isHEAD: equals(bytes, method, "HEAD"))
     }
 
     // MARK: - responses
@@ -107,30 +74,13 @@ public enum HTTPHeadParser {
         }
         guard status >= 100, end == start + 12 || bytes[start + 12] == SP else { throw HTTPParseError(.badStatusLine, at: start + 9) }
         let headers = try parseHeaders(bytes, &lines)
-        var keepAlive = versionMinor == 1
-        var contentLength: UInt64? = nil
-        var transferEncoding: [Range<Int>] = []
-        for field in headers {
-            if equalsIgnoringCase(bytes, field.name, "content-length") {
-                for item in listItems(bytes, field.value) {
-                    let value = try parseContentLength(bytes, item)
-                    if let existing = contentLength, existing != value { throw HTTPParseError(.conflictingContentLength, at: field.line.lowerBound) }
-                    contentLength = value
-                }
-            } else if equalsIgnoringCase(bytes, field.name, "transfer-encoding") {
-                transferEncoding += listItems(bytes, field.value)
-            } else if equalsIgnoringCase(bytes, field.name, "connection") {
-                for item in listItems(bytes, field.value) {
-                    if equalsIgnoringCase(bytes, item, "close") { keepAlive = false }
-                    else if equalsIgnoringCase(bytes, item, "keep-alive") && versionMinor == 0 { keepAlive = true }
-                }
-            }
-        }
+        let facts = try HeaderFacts(bytes, headers)
+        var keepAlive = facts.keepAlive(versionMinor: versionMinor)
         var framing: HTTPBodyFraming
         if requestWasHEAD || (status >= 100 && status < 200) || status == 204 || status == 304 {
             framing = .none
         } else {
-            framing = try Self.framing(bytes, transferEncoding: transferEncoding, contentLength: contentLength, versionMinor: versionMinor, isRequest: false)
+            framing = try Self.framing(bytes, transferEncoding: facts.transferEncoding, contentLength: facts.contentLength, versionMinor: versionMinor, isRequest: false)
             if framing == .untilClose { keepAlive = false }
         }
         return HTTPResponseHead(status: status, versionMinor: versionMinor, headers: headers, length: length, framing: framing, keepAlive: keepAlive)
@@ -248,6 +198,53 @@ public enum HTTPHeadParser {
             k += 1
         }
         return true
+    }
+}
+
+/// What the headers say about framing and persistence, gathered in one pass that
+/// requests and responses share (so the two cannot come to disagree on framing).
+struct HeaderFacts {
+    var contentLength: UInt64? = nil
+    var transferEncoding: [Range<Int>] = []
+    var hosts = 0
+    var sawClose = false
+    var sawKeepAlive = false
+    var connectionUpgrade = false
+    var upgradeHeader = false
+    var expectContinue = false
+
+    init(_ bytes: UnsafeRawBufferPointer, _ headers: [HTTPHeaderField]) throws(HTTPParseError) {
+        typealias P = HTTPHeadParser
+        for field in headers {
+            if P.equalsIgnoringCase(bytes, field.name, "content-length") {
+                let items = P.listItems(bytes, field.value)
+                if items.isEmpty { throw HTTPParseError(.badContentLength, at: field.value.lowerBound) }
+                for item in items {
+                    let value = try P.parseContentLength(bytes, item)
+                    if let existing = contentLength, existing != value { throw HTTPParseError(.conflictingContentLength, at: field.line.lowerBound) }
+                    contentLength = value
+                }
+            } else if P.equalsIgnoringCase(bytes, field.name, "transfer-encoding") {
+                transferEncoding += P.listItems(bytes, field.value)
+            } else if P.equalsIgnoringCase(bytes, field.name, "host") {
+                hosts += 1
+            } else if P.equalsIgnoringCase(bytes, field.name, "connection") {
+                for item in P.listItems(bytes, field.value) {
+                    if P.equalsIgnoringCase(bytes, item, "close") { sawClose = true }
+                    else if P.equalsIgnoringCase(bytes, item, "keep-alive") { sawKeepAlive = true }
+                    else if P.equalsIgnoringCase(bytes, item, "upgrade") { connectionUpgrade = true }
+                }
+            } else if P.equalsIgnoringCase(bytes, field.name, "upgrade") {
+                upgradeHeader = true
+            } else if P.equalsIgnoringCase(bytes, field.name, "expect") {
+                expectContinue = P.equalsIgnoringCase(bytes, field.value, "100-continue")
+            }
+        }
+    }
+
+    /// HTTP/1.1 persists unless `close`; HTTP/1.0 only with `keep-alive`; `close` wins.
+    func keepAlive(versionMinor: Int) -> Bool {
+        !sawClose && (versionMinor == 1 || sawKeepAlive)
     }
 }
 

@@ -117,7 +117,7 @@ import Testing
         #expect(try response("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n").switchesProtocols)
         #expect(try response("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").status == 200)
         #expect(try !response("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n").keepAlive)
-        for bad in ["HTTP/1.1 2OO OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n", "HTTP/1.1 099 x\r\n\r\n", "garbage\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"] {
+        for bad in ["HTTP/1.1 2OO OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n", "HTTP/1.1 099 x\r\n\r\n", "garbage\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"] {
             #expect(throws: HTTPParseError.self, "\(bad.debugDescription)") { try response(bad) }
         }
     }
