@@ -55,6 +55,6 @@ import Testing
         if let haproxyLine = c.haproxyLine, haproxyLine != c.expectedLine {
             #expect(Self.knownDifferences[c.key] != nil, "HAProxy names line \(haproxyLine), Fulcrum \(c.expectedLine): record why")
         }
-        #expect(!run.stderr.contains("Fatal error") || run.stderr.contains("Fatal errors found in configuration."))
+        #expect(run.stderr.hasSuffix("Fatal errors found in configuration.\n"), "a refusal ends with HAProxy's closing line")
     }
 }

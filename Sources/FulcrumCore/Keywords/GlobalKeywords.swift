@@ -76,7 +76,7 @@ public enum GlobalKeywords {
         Spec("gid", .global, usage: "gid <number>") { g, ctx throws(ConfigError) in
             g.gid = UInt32(try ctx.integer(0, "<number>", in: 0...Int(Int32.max)))
         },
-        Spec("nbthread", .global, usage: "nbthread <number>") { g, ctx throws(ConfigError) in
+        Spec("nbthread", .global, usage: "nbthread <number>", status: .active) { g, ctx throws(ConfigError) in
             g.nbthread = try ctx.integer(0, "<number>", in: 1...64)
             try ctx.requireNoArguments(after: 1)
         },
@@ -132,7 +132,7 @@ public enum GlobalKeywords {
         pending("tune.ssl.cachesize", "<number>"), pending("tune.ssl.lifetime", "<time>"), pending("tune.ssl.maxrecord", "<size>"),
         pending("tune.idletimer", "<time>"), pending("tune.rcvbuf.client", "<size>"), pending("tune.rcvbuf.server", "<size>"),
         pending("tune.sndbuf.client", "<size>"), pending("tune.sndbuf.server", "<size>"), pending("tune.h2.max-concurrent-streams", "<number>"),
-        Spec("hard-stop-after", .global, usage: "hard-stop-after <time>") { g, ctx throws(ConfigError) in
+        Spec("hard-stop-after", .global, usage: "hard-stop-after <time>", status: .active) { g, ctx throws(ConfigError) in
             g.hardStopAfter = try ctx.duration(0)
         },
         Spec("spread-checks", .global, usage: "spread-checks <0..50 percent>") { g, ctx throws(ConfigError) in

@@ -5,8 +5,11 @@ public enum ProxyKeywords {
     typealias Spec = KeywordSpec<ProxyConfig>
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
+    /// Timeouts the TCP data plane applies today.
+    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel"]
+
     static func timeout(_ name: String, _ caps: ProxyCapabilities) -> Spec {
-        Spec("timeout \(name)", caps, usage: "timeout \(name) <time>") { p, ctx throws(ConfigError) in
+        Spec("timeout \(name)", caps, usage: "timeout \(name) <time>", status: activeTimeouts.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
             p.timeouts[name] = try ctx.duration(0)
             try ctx.requireNoArguments(after: 1)
         }
@@ -37,7 +40,7 @@ public enum ProxyKeywords {
     }
 
     public static let table = KeywordTable<ProxyConfig>([
-        Spec("mode", [d, f, b], usage: "mode { tcp | http }") { p, ctx throws(ConfigError) in
+        Spec("mode", [d, f, b], usage: "mode { tcp | http }", status: .active) { p, ctx throws(ConfigError) in
             let m = try ctx.argument(0, "{ tcp | http }")
             guard let mode = ProxyMode(rawValue: m) else {
                 if m == "health" { throw ConfigError("'mode health' was removed in HAProxy 2.4.", hint: "use 'monitor-uri' in an HTTP frontend") }
@@ -47,10 +50,10 @@ public enum ProxyKeywords {
             p.mode = mode
             p.modeLocation = ctx.location
         },
-        Spec("bind", f, usage: "bind <address>[,<address>...] [options...]") { p, ctx throws(ConfigError) in
+        Spec("bind", f, usage: "bind <address>[,<address>...] [options...]", status: .active) { p, ctx throws(ConfigError) in
             p.binds.append(try BindLineParser.parse(&ctx))
         },
-        Spec("default_backend", [d, f], usage: "default_backend <backend>") { p, ctx throws(ConfigError) in
+        Spec("default_backend", [d, f], usage: "default_backend <backend>", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<backend>")
             try ctx.requireNoArguments(after: 1)
             p.defaultBackend = Located(name, at: ctx.location)
@@ -61,7 +64,7 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
             p.useBackendRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>]") { p, ctx throws(ConfigError) in
+        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>] (roundrobin and static-rr run; the others are checked)", status: .active) { p, ctx throws(ConfigError) in
             p.balance = try BalanceParser.parse(ctx)
         },
         Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>]") { p, ctx throws(ConfigError) in
@@ -84,7 +87,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 3)
             p.hashType = h
         },
-        Spec("server", b, usage: "server <name> <address>[:port] [options...]", wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
+        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled run; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <address>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("character '\(name.unicodeScalars.first { !ConfigNames.isValid($0) }!)' is not permitted in server name '\(name)'.")
@@ -105,7 +108,7 @@ public enum ProxyKeywords {
         timeout("client", [d, f]), timeout("server", [d, b]), timeout("connect", [d, b]), timeout("check", [d, b]),
         timeout("queue", [d, b]), timeout("http-keep-alive", [d, f, b]), timeout("http-request", [d, f, b]),
         timeout("tunnel", [d, b]), timeout("tarpit", [d, f, b]), timeout("client-fin", [d, f]), timeout("server-fin", [d, b]),
-        Spec("retries", [d, b], usage: "retries <number>") { p, ctx throws(ConfigError) in
+        Spec("retries", [d, b], usage: "retries <number>", status: .active) { p, ctx throws(ConfigError) in
             p.retries = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
             try ctx.requireNoArguments(after: 1)
         },

@@ -44,7 +44,7 @@ enum ProxyOptionKeywords {
         flag("log-separate-errors", [d, f], \.logSeparateErrors),
         flag("log-health-checks", [d, b], \.logHealthChecks),
         flag("tcp-check", [d, b], \.tcpCheck),
-        Spec("option redispatch", [d, b], usage: "[no] option redispatch [<interval>]") { p, ctx throws(ConfigError) in
+        Spec("option redispatch", [d, b], usage: "[no] option redispatch [<interval>]", status: .active) { p, ctx throws(ConfigError) in
             if let interval = ctx.optionalArgument(0) {
                 guard Int(interval) != nil else { throw ConfigError("'option redispatch' expects an optional integer interval (got '\(interval)').") }
                 p.pending["option redispatch"] = [interval]
