@@ -13,8 +13,10 @@ final class BackendPool: Sendable {
     let retries: Int
     let redispatch: Bool
     private let balancer: NIOLockedValueBox<RoundRobinBalancer>
+    /// Server connections kept for reuse in HTTP mode, per event loop.
+    let idle: IdleServerConnections
 
-    init(_ backend: ProxyConfig) throws {
+    init(_ backend: ProxyConfig, loops: [EventLoop]) throws {
         name = backend.name
         let active = backend.servers.filter { !$0.options.disabled }
         servers = try active.map(ServerTarget.init)
@@ -28,10 +30,11 @@ final class BackendPool: Sendable {
             servers: active.map { ($0.options.weight, $0.options.backup) },
             useAllBackups: backend.options.others["allbackups"] == true))
         connectTimeout = .milliseconds(Int64(backend.timeouts.connect?.milliseconds ?? 5000))
-        let idle = backend.timeouts.tunnel ?? backend.timeouts.server
-        serverTimeout = idle.map { .milliseconds(Int64($0.milliseconds)) }
+        let idleTimeout = backend.timeouts.tunnel ?? backend.timeouts.server
+        serverTimeout = idleTimeout.map { .milliseconds(Int64($0.milliseconds)) }
         retries = backend.retries
         redispatch = backend.options.redispatch
+        idle = IdleServerConnections(loops: loops, servers: servers.count)
     }
 
     func pick(excluding excluded: Set<Int>) -> Int? {

@@ -15,9 +15,11 @@ struct ListenerPlan: Sendable {
     let backlog: Int32
     let clientTimeout: TimeAmount?
     let backend: BackendPool
+    /// Set for an HTTP-mode frontend.
+    let http: HTTPProxyPolicy?
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
-    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, backend: BackendPool, defaultBacklog: Int32) throws -> [ListenerPlan] {
+    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?, defaultBacklog: Int32) throws -> [ListenerPlan] {
         var out: [ListenerPlan] = []
         let backlog = Int32(bind.options.backlog ?? Int(defaultBacklog))
         for spec in bind.addresses {
@@ -28,12 +30,12 @@ struct ListenerPlan: Sendable {
                 for port in spec.ports ?? 0...0 {
                     let address = try SocketAddress.makeAddressResolvingHost(name, port: port)
                     out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: "\(name):\(port)", backlog: backlog,
-                                            clientTimeout: clientTimeout, backend: backend))
+                                            clientTimeout: clientTimeout, backend: backend, http: http))
                 }
             case .unix(let path):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, backend: backend))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http))
             case .inheritedFD(let fd):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, backend: backend))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http))
             case .abstractNamespace, .socketPair:
                 throw ProxyStartError("frontend '\(frontend)': binding '\(spec)' is not supported yet")
             }

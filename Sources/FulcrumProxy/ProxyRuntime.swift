@@ -19,37 +19,50 @@ public final class ProxyRuntime: Sendable {
     public var activeConnections: Int { connections.value }
 
     public init(configuration: FulcrumConfiguration, threads: Int) throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        var loops: [EventLoop] = []
+        for loop in group.makeIterator() { loops.append(loop) }
         var pools: [String: BackendPool] = [:]
         func pool(_ backend: ProxyConfig) throws -> BackendPool {
             if let existing = pools[backend.name] { return existing }
-            let created = try BackendPool(backend)
+            let created = try BackendPool(backend, loops: loops)
             pools[backend.name] = created
             return created
         }
         var plans: [ListenerPlan] = []
-        for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
-            guard proxy.mode == .tcp else {
-                throw ProxyStartError("\(proxy.displayName) is in HTTP mode, which the data plane does not carry yet (TCP mode only); use 'mode tcp' or keep HAProxy for it")
+        do {
+            for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
+                if !proxy.useBackendRules.isEmpty {
+                    throw ProxyStartError("\(proxy.displayName): 'use_backend' rules need ACL evaluation, which is not implemented yet")
+                }
+                let backend: ProxyConfig
+                if proxy.kind == .listen {
+                    backend = proxy
+                } else if let name = proxy.defaultBackend?.value, let found = configuration.backend(named: name) {
+                    backend = found
+                } else {
+                    throw ProxyStartError("\(proxy.displayName) has no default_backend")
+                }
+                let backendPool = try pool(backend)
+                var http: HTTPProxyPolicy? = nil
+                if proxy.mode == .http {
+                    guard backend.mode == .http else {
+                        throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(backend.name)' is in TCP mode")
+                    }
+                    http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global)
+                }
+                let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
+                let backlog = Int32(proxy.maxconn ?? configuration.global.maxconn ?? 1024)
+                for bind in proxy.binds {
+                    plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, backend: backendPool, http: http, defaultBacklog: backlog)
+                }
             }
-            if !proxy.useBackendRules.isEmpty {
-                throw ProxyStartError("\(proxy.displayName): 'use_backend' rules need ACL evaluation, which is not implemented yet")
-            }
-            let backend: ProxyConfig
-            if proxy.kind == .listen {
-                backend = proxy
-            } else if let name = proxy.defaultBackend?.value, let found = configuration.backend(named: name) {
-                backend = found
-            } else {
-                throw ProxyStartError("\(proxy.displayName) has no default_backend")
-            }
-            let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
-            let backlog = Int32(proxy.maxconn ?? configuration.global.maxconn ?? 1024)
-            for bind in proxy.binds {
-                plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, backend: pool(backend), defaultBacklog: backlog)
-            }
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
         }
         self.plans = plans
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.group = group
         self.listeners = ListenerSet()
     }
 
@@ -73,15 +86,21 @@ public final class ProxyRuntime: Sendable {
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.autoRead, value: false)
+            // HTTP sessions gate reads themselves; a TCP connection reads nothing until
+            // its server side exists.
+            .childChannelOption(.autoRead, value: plan.http != nil)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let timeout = plan.clientTimeout {
-                        try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
+                    if let http = plan.http {
+                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http))
+                    } else {
+                        if let timeout = plan.clientTimeout {
+                            try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend))
                     }
-                    try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend))
                     self.connections.add(1)
                     channel.closeFuture.whenComplete { _ in self.connections.add(-1) }
                 }

@@ -9,112 +9,29 @@ import Testing
         "defaults\n    mode tcp\n    timeout connect \(connect)\n    timeout client \(client)\n    timeout server \(server)\n" + extra
     }
 
-    /// A blocking TCP socket connected to 127.0.0.1:port, or nil.
-    static func connectLoopback(_ port: Int) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if rc == 0 { return fd }
-        close(fd)
-        return nil
-    }
-
-    /// A port nobody listens on right now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    final class Running {
-        var processes: [Process] = []
-        deinit { stopAll() }
-
-        func stopAll() {
-            defer { processes = [] }
-            for p in processes where p.isRunning {
-                p.terminate()
-                for _ in 0..<40 where p.isRunning { usleep(50_000) }
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                p.waitUntilExit()
-            }
-        }
-
-        func start(_ executable: String, _ arguments: [String]) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = arguments
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            processes.append(p)
-        }
-    }
-
-    static func waitForPort(_ port: Int) throws {
-        for _ in 0..<100 {
-            if (try? exchange(port: port, send: nil, readGreetingOnly: true)) != nil { return }
-            usleep(50_000)
-        }
-        throw CancellationError()
-    }
-
-    /// Connects, optionally sends bytes and shuts down writing, reads until EOF (or just
-    /// one chunk), with a 5 s bound.
-    static func exchange(port: Int, send: String?, readGreetingOnly: Bool = false) throws -> String {
-        guard let fd = connectLoopback(port) else { throw POSIXError(.ECONNREFUSED) }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        if let send {
-            _ = send.withCString { Glibc.send(fd, $0, strlen($0), 0) }
-            shutdown(fd, Int32(SHUT_WR))
-        }
-        var out = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n < 0 { throw POSIXError(.ETIMEDOUT) }
-            if n == 0 { break }
-            out += buf[0..<n]
-            if readGreetingOnly { break }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    func startBackends(_ running: Running, names: [String]) throws -> [Int] {
+    func startBackends(_ running: RunningProcesses, names: [String]) throws -> [Int] {
         let script = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/tcp_backend.py").path
         var ports: [Int] = []
         for name in names {
-            let port = Self.freePort()
+            let port = Loopback.freePort()
             try running.start("/usr/bin/env", ["python3", script, name, String(port)])
             ports.append(port)
         }
-        for port in ports { try Self.waitForPort(port) }
+        for port in ports { try Loopback.waitForPort(port) }
         return ports
     }
 
-    func startFulcrum(_ running: Running, config: String) throws -> URL {
+    func startFulcrum(_ running: RunningProcesses, config: String) throws -> URL {
         let file = try FulcrumProcess.temporaryFile(config)
         try running.start(FulcrumProcess.binary.path, ["-db", "-f", file.path])
         return file
     }
 
     @Test func relaysBothWaysWithHalfCloseAndRoundRobin() throws {
-        let running = Running()
+        let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["s1", "s2", "s3"])
-        let front = Self.freePort()
+        let front = Loopback.freePort()
         _ = try startFulcrum(running, config: Self.tcpDefaults() + """
         listen relay
             bind 127.0.0.1:\(front)
@@ -123,10 +40,10 @@ import Testing
             server s2 127.0.0.1:\(ports[1])
             server s3 127.0.0.1:\(ports[2])
         """)
-        try Self.waitForPort(front)
+        try Loopback.waitForPort(front)
         var seen: [String] = []
         for i in 0..<6 {
-            let reply = try Self.exchange(port: front, send: "hello \(i)")
+            let reply = try Loopback.exchange(port: front, send: "hello \(i)")
             let lines = reply.split(separator: "\n").map(String.init)
             #expect(lines.count == 2 && lines[1] == "hello \(i)BYE", "reply \(reply)")
             seen.append(lines[0])
@@ -138,73 +55,66 @@ import Testing
     }
 
     @Test func largeTransferArrivesIntact() throws {
-        let running = Running()
+        let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["big"])
-        let front = Self.freePort()
+        let front = Loopback.freePort()
         _ = try startFulcrum(running, config: Self.tcpDefaults() + "frontend f\n  bind 127.0.0.1:\(front)\n  default_backend b\nbackend b\n  server big 127.0.0.1:\(ports[0])\n")
-        try Self.waitForPort(front)
+        try Loopback.waitForPort(front)
         let payload = String(repeating: "0123456789abcdef", count: 256 * 1024)
-        let reply = try Self.exchange(port: front, send: payload)
+        let reply = try Loopback.exchange(port: front, send: payload)
         #expect(reply == "big\n" + payload + "BYE\n")
     }
 
     @Test func deadServerIsRetriedThenRedispatched() throws {
-        let running = Running()
+        let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["alive"])
-        let front = Self.freePort(), dead = Self.freePort()
+        let front = Loopback.freePort(), dead = Loopback.freePort()
         _ = try startFulcrum(running, config: Self.tcpDefaults(extra: "    retries 2\n    option redispatch\n") + """
         listen relay
             bind 127.0.0.1:\(front)
             server dead 127.0.0.1:\(dead)
             server alive 127.0.0.1:\(ports[0])
         """)
-        try Self.waitForPort(front)
+        try Loopback.waitForPort(front)
         for _ in 0..<4 {
-            #expect(try Self.exchange(port: front, send: "x") == "alive\nxBYE\n")
+            #expect(try Loopback.exchange(port: front, send: "x") == "alive\nxBYE\n")
         }
     }
 
     @Test func noUsableServerClosesTheClient() throws {
-        let running = Running()
+        let running = RunningProcesses()
         defer { running.stopAll() }
-        let front = Self.freePort(), dead = Self.freePort()
+        let front = Loopback.freePort(), dead = Loopback.freePort()
         _ = try startFulcrum(running, config: Self.tcpDefaults(connect: "500ms", extra: "  retries 1\n") + "listen l\n  bind 127.0.0.1:\(front)\n  server dead 127.0.0.1:\(dead)\n")
         var connected = false
         for _ in 0..<100 where !connected {
-            if (try? Self.exchange(port: front, send: "x")) == "" { connected = true } else { usleep(50_000) }
+            if (try? Loopback.exchange(port: front, send: "x")) == "" { connected = true } else { usleep(50_000) }
         }
         #expect(connected, "the client is accepted, then closed without data")
     }
 
     @Test func idleClientIsClosedAtTimeoutClient() throws {
-        let running = Running()
+        let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["idle"])
-        let front = Self.freePort()
+        let front = Loopback.freePort()
         _ = try startFulcrum(running, config: Self.tcpDefaults(client: "300ms") + "listen l\n  bind 127.0.0.1:\(front)\n  server idle 127.0.0.1:\(ports[0])\n")
-        try Self.waitForPort(front)
+        try Loopback.waitForPort(front)
         let start = Date()
-        let reply = try Self.exchange(port: front, send: nil)
+        let reply = try Loopback.exchange(port: front, send: nil)
         let elapsed = Date().timeIntervalSince(start)
         #expect(reply == "idle\n")
         #expect(elapsed >= 0.25 && elapsed < 3, "closed after \(elapsed) s")
     }
 
-    /// Resident memory of a process, from /proc.
-    static func residentKiB(_ pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
-        return Int(line.split(separator: " ").dropFirst().first ?? "")
-    }
-
     /// A server that stops reading must stop the client too (backpressure through
     /// Fulcrum), not make Fulcrum hold what the client keeps sending.
     @Test func slowServerDoesNotMakeFulcrumBuffer() throws {
-        let running = Running()
+        let running = RunningProcesses()
         defer { running.stopAll() }
-        let backend = Self.freePort(), front = Self.freePort()
+        let backend = Loopback.freePort(), front = Loopback.freePort()
         let script = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/slow_backend.py").path
         try running.start("/usr/bin/env", ["python3", script, String(backend), "2.5"])
         usleep(300_000)
@@ -212,7 +122,7 @@ import Testing
         let fulcrumPID = running.processes.last!.processIdentifier
         var listening = false
         for _ in 0..<100 where !listening {
-            if let fd = Self.connectLoopback(front) {
+            if let fd = Loopback.connectLoopback(front) {
                 listening = true
                 let total = 256 * 1024 * 1024
                 let sender = DispatchQueue(label: "sender")
@@ -229,7 +139,7 @@ import Testing
                     done.signal()
                 }
                 usleep(1_500_000)
-                let rss = Self.residentKiB(fulcrumPID) ?? 0
+                let rss = Loopback.residentKiB(fulcrumPID) ?? 0
                 #expect(rss > 0 && rss < 64 * 1024, "Fulcrum holds \(rss) KiB while its server does not read")
                 #expect(done.wait(timeout: .now() + 30) == .success, "the transfer completes once the server reads")
                 var tv = timeval(tv_sec: 10, tv_usec: 0)
@@ -243,12 +153,5 @@ import Testing
             }
         }
         #expect(listening)
-    }
-
-    @Test func httpModeIsRefusedUntilImplemented() throws {
-        let file = try FulcrumProcess.temporaryFile("defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nlisten l\n  bind 127.0.0.1:\(Self.freePort())\n  server s 127.0.0.1:1\n")
-        let run = try FulcrumProcess.run(["-f", file.path])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("HTTP mode"))
     }
 }

@@ -141,14 +141,18 @@ public enum ProxyKeywords {
             }
         },
         Spec("log-format", [d, f], usage: "log-format <format string>") { p, ctx throws(ConfigError) in
-            p.logFormat = Located(try ctx.singleFormatArgument(), at: ctx.location)
+            let text = try ctx.singleFormatArgument()
+            _ = try LogFormat(parsing: text)
+            p.logFormat = Located(text, at: ctx.location)
         },
         Spec("log-tag", [d, f, b], usage: "log-tag <string>") { p, ctx throws(ConfigError) in
             p.logTag = try ctx.argument(0, "<string>")
             try ctx.requireNoArguments(after: 1)
         },
         Spec("unique-id-format", [d, f], usage: "unique-id-format <format string>") { p, ctx throws(ConfigError) in
-            p.uniqueIDFormat = Located(try ctx.singleFormatArgument(), at: ctx.location)
+            let text = try ctx.singleFormatArgument()
+            _ = try LogFormat(parsing: text)
+            p.uniqueIDFormat = Located(text, at: ctx.location)
         },
         Spec("unique-id-header", [d, f], usage: "unique-id-header <name>") { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")

@@ -1,0 +1,746 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FulcrumCore
+import FulcrumHTTP1
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One client connection in HTTP mode, and the server connection serving its current
+/// request. Both live on the same event loop. Heads are parsed in place; a head no rule
+/// changes and bodies are forwarded as slices of the buffers they arrived in. Requests
+/// are served one at a time: a pipelined request waits in the input buffer until the
+/// response before it is complete, so responses leave in order.
+///
+/// Backpressure: the client is read only while the server side can take more, and the
+/// server only while the client can, so memory stays bounded whatever the body size.
+final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = ByteBuffer
+
+    enum RequestPhase { case head, connecting, body, waitingResponse, tunnel, closed }
+    enum ResponsePhase { case none, head, body }
+
+    /// `%rt`: requests seen by the whole process.
+    static let requestCounter = Atomic<Int>(0)
+
+    let policy: HTTPProxyPolicy
+    private var context: ChannelHandlerContext?
+
+    // Request side.
+    private var requestPhase = RequestPhase.head
+    private var inbound: ByteBuffer?
+    private var scannedUpTo = 0
+    private var requestBody = HTTPBodyTracker(.none)
+    private var requestHead: ByteBuffer?
+    private var requestIsHEAD = false
+    private var requestUpgrade = false
+    private var requestKeepAlive = true
+    private var requestVersionMinor = 1
+    private var requestsServed = 0
+    private var clientInputClosed = false
+    private var pendingClientRead = false
+
+    // Server side.
+    private var server: HTTPServerConnection?
+    private var serverIndex = 0
+    private var failedServers: Set<Int> = []
+    private var retryPolicy: ConnectRetryPolicy
+    private var responsePhase = ResponsePhase.none
+    private var responseInbound: ByteBuffer?
+    private var responseScannedUpTo = 0
+    private var responseBody = HTTPBodyTracker(.none)
+    private var responseStarted = false
+    private var serverKeepAlive = false
+    private var clientKeepAlive = false
+
+    // Timers: one scheduled task, re-armed lazily.
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var headWaitStart: NIODeadline = .uptimeNanoseconds(0)
+    private var lastClientActivity: NIODeadline = .uptimeNanoseconds(0)
+    private var lastServerActivity: NIODeadline = .uptimeNanoseconds(0)
+
+    private var log: RequestLogContext
+
+    init(policy: HTTPProxyPolicy) {
+        self.policy = policy
+        self.retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
+        self.log = RequestLogContext(frontendName: policy.frontendName)
+        self.log.backendName = policy.backend.name
+    }
+
+    // MARK: - client channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { started(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        started(context)
+        context.fireChannelActive()
+    }
+
+    private func started(_ context: ChannelHandlerContext) {
+        log.clientAddress = context.channel.remoteAddress
+        log.frontendAddress = context.channel.localAddress
+        log.processID = getpid()
+        headWaitStart = context.eventLoop.now
+        lastClientActivity = headWaitStart
+        armTimer()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        lastClientActivity = context.eventLoop.now
+        if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 && requestsServed > 0 {
+            // The next request begins: `timeout http-request` now runs from here.
+            headWaitStart = lastClientActivity
+        }
+        if inbound == nil || inbound!.readableBytes == 0 {
+            inbound = bytes
+        } else {
+            inbound!.writeBuffer(&bytes)
+        }
+        processRequestInput()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        server?.flush()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, case .inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        clientInputClosed = true
+        switch requestPhase {
+        case .head:
+            // Between requests this is the normal end of a keep-alive connection; in the
+            // middle of a head it is an aborted request. Either way nothing is owed.
+            closeAll()
+        case .connecting where !requestBody.isFinished, .body:
+            // The request body can never be completed.
+            closeAll()
+        case .connecting, .waitingResponse, .tunnel, .closed:
+            // The response is still delivered (HAProxy without `option abortonclose`).
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestPhase = .closed
+        cancelTimer()
+        if let server {
+            self.server = nil
+            server.close()
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closeAll()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            lastClientActivity = context.eventLoop.now
+            // Server reads paused for the client: the server was not idle meanwhile.
+            lastServerActivity = lastClientActivity
+            server?.resumeRead()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if wantsClientData {
+            context.read()
+        } else {
+            pendingClientRead = true
+        }
+    }
+
+    private var wantsClientData: Bool {
+        switch requestPhase {
+        case .head: return true
+        case .body: return server?.isWritable ?? false
+        case .connecting, .waitingResponse, .tunnel, .closed: return false
+        }
+    }
+
+    private func resumeClientRead() {
+        if pendingClientRead && wantsClientData, let context {
+            pendingClientRead = false
+            context.read()
+        }
+    }
+
+    // MARK: - request side
+
+    private func processRequestInput() {
+        while true {
+            switch requestPhase {
+            case .head:
+                guard let buffer = inbound, buffer.readableBytes > 0 else { return }
+                guard parseRequestHead(buffer) else { return }
+            case .body:
+                guard var buffer = inbound, buffer.readableBytes > 0, let server else { return }
+                let result = buffer.withUnsafeReadableBytes { bytes in
+                    Result { () throws(HTTPParseError) in try self.requestBody.consume(bytes) }
+                }
+                switch result {
+                case .failure:
+                    fail(400)
+                    return
+                case .success(let progress):
+                    if progress.consumed > 0 { server.write(buffer.readSlice(length: progress.consumed)!) }
+                    inbound = buffer.readableBytes > 0 ? buffer : nil
+                    if progress.finished {
+                        requestPhase = .waitingResponse
+                        server.flush()
+                        if responsePhase == .none { finishExchange() }
+                    } else {
+                        return
+                    }
+                }
+            case .connecting, .waitingResponse, .tunnel, .closed:
+                return
+            }
+        }
+    }
+
+    /// Parses the head at the start of `buffer` if it is complete; false when more
+    /// bytes are needed or the request was refused.
+    private func parseRequestHead(_ buffer: ByteBuffer) -> Bool {
+        var buffer = buffer
+        let from = scannedUpTo
+        let end = buffer.withUnsafeReadableBytes { HTTPHeadParser.endOfHead($0, from: from) }
+        guard let end, end <= policy.maxHeadSize else {
+            scannedUpTo = buffer.readableBytes
+            if buffer.readableBytes > policy.maxHeadSize { fail(400) }
+            return false
+        }
+        scannedUpTo = 0
+        let parsed = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(HTTPParseError) in try HTTPHeadParser.parseRequest(UnsafeRawBufferPointer(rebasing: bytes[..<end])) }
+        }
+        let head: HTTPRequestHead
+        switch parsed {
+        case .failure(let error):
+            fail(error.status)
+            return false
+        case .success(let h):
+            head = h
+        }
+        requestIsHEAD = head.isHEAD
+        requestUpgrade = head.upgrade
+        requestVersionMinor = head.versionMinor
+        requestKeepAlive = head.keepAlive && policy.connectionMode != .close
+        requestBody = HTTPBodyTracker(head.framing)
+        log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
+        stampRequestTime()
+
+        let hopByHop = hasHopByHopHeaders(buffer, head)
+        if !policy.alwaysEditsRequest && !hopByHop {
+            requestHead = buffer.readSlice(length: head.length)
+        } else {
+            let original = buffer.readBytes(length: head.length)!
+            requestHead = editedRequestHead(original, head)
+        }
+        inbound = buffer.readableBytes > 0 ? buffer : nil
+        requestPhase = .connecting
+        cancelTimer()
+        dispatch()
+        return true
+    }
+
+    private func hasHopByHopHeaders(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            head.headers.contains { field in
+                let n = field.name.count
+                guard n == 10 || n == 16 else { return false }
+                let name = UnsafeRawBufferPointer(rebasing: bytes[field.name])
+                return Self.isHopByHop(name)
+            }
+        }
+    }
+
+    static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
+        equalsIgnoringCase(name, "connection") || equalsIgnoringCase(name, "keep-alive") || equalsIgnoringCase(name, "proxy-connection")
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let p = lowercase.utf8Start
+        for k in 0..<bytes.count {
+            var b = bytes[k]
+            if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { b += 32 }
+            if b != p[k] { return false }
+        }
+        return true
+    }
+
+    private func editedRequestHead(_ original: [UInt8], _ head: HTTPRequestHead) -> ByteBuffer {
+        let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
+        var editor = HTTPHeadEditor(bytes: original, startLine: requestLine, target: head.target, headers: head.headers)
+        HopByHop.strip(&editor, keepUpgrade: head.upgrade)
+        if head.upgrade {
+            editor.add("Connection", Array("upgrade".utf8))
+        } else if policy.connectionMode != .keepAlive {
+            editor.add("Connection", Array("close".utf8))
+        }
+        // HAProxy's order: the rules, then the unique ID header, then X-Forwarded-For.
+        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log) }
+        HTTPRuleRunner.run(policy.requestRules, on: &editor, log)
+        if let name = policy.uniqueIDHeader { editor.add(name, log.uniqueID) }
+        if let name = policy.forwardForHeader, !(policy.forwardForExcept?.contains(log.clientAddress) ?? false),
+           !(policy.forwardForIfNone && editor.contains(name)) {
+            var ip: [UInt8] = []
+            LogFormatRenderer.address(log.clientAddress, hex: false, into: &ip)
+            editor.add(name, ip)
+        }
+        var out = context!.channel.allocator.buffer(capacity: original.count + 256)
+        out.writeBytes(editor.serialized())
+        return out
+    }
+
+    private func stampRequestTime() {
+        guard policy.uniqueIDFormat != nil || !policy.requestRules.isEmpty || !policy.responseRules.isEmpty else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        log.acceptSeconds = Int(now.tv_sec)
+        log.acceptMilliseconds = Int(now.tv_nsec / 1_000_000)
+    }
+
+    // MARK: - choosing and reaching a server
+
+    private func dispatch() {
+        guard let context else { return }
+        guard let index = policy.backend.pick(excluding: failedServers) ?? policy.backend.pick(excluding: []) else {
+            fail(503)
+            return
+        }
+        let mayReuse = policy.reuse == .always || (policy.reuse == .safe && requestsServed > 0)
+        if mayReuse, let idle = policy.backend.idle.take(server: index, on: context.eventLoop) {
+            attach(idle, index: index)
+        } else {
+            connect(index)
+        }
+    }
+
+    private func connect(_ index: Int) {
+        guard let context else { return }
+        let backend = policy.backend
+        let target = backend.servers[index]
+        let address = target.address(clientLocalPort: log.frontendAddress?.port)
+        let idleSet = backend.idle
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(backend.connectTimeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(to: address)
+            .hop(to: context.eventLoop)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    guard self.requestPhase == .connecting else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    let connection = HTTPServerConnection(server: index, idleSet: idleSet)
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(connection)
+                    } catch {
+                        channel.close(promise: nil)
+                        self.fail(503)
+                        return
+                    }
+                    self.attach(connection, index: index)
+                case .failure:
+                    guard self.requestPhase == .connecting else { return }
+                    self.failedServers.insert(index)
+                    switch self.retryPolicy.afterFailure() {
+                    case .retrySameServer:
+                        self.connect(index)
+                    case .redispatch:
+                        if let other = self.policy.backend.pick(excluding: self.failedServers) {
+                            self.connect(other)
+                        } else {
+                            self.connect(index)
+                        }
+                    case .giveUp:
+                        self.fail(503)
+                    }
+                }
+            }
+    }
+
+    private func attach(_ connection: HTTPServerConnection, index: Int) {
+        connection.attach(self)
+        server = connection
+        serverIndex = index
+        log.serverName = policy.backend.servers[index].name
+        responsePhase = .head
+        responseStarted = false
+        responseInbound = nil
+        responseScannedUpTo = 0
+        if let head = requestHead { connection.write(head) }
+        requestPhase = requestBody.isFinished ? .waitingResponse : .body
+        lastServerActivity = context?.eventLoop.now ?? lastServerActivity
+        processRequestInput()
+        connection.flush()
+        armTimer()
+        resumeClientRead()
+        connection.resumeRead()
+    }
+
+    // MARK: - response side
+
+    var wantsServerData: Bool {
+        responsePhase != .none && (context?.channel.isWritable ?? false)
+    }
+
+    func serverRead(_ data: ByteBuffer) {
+        var data = data
+        lastServerActivity = context?.eventLoop.now ?? lastServerActivity
+        if responsePhase == .none {
+            // Bytes nobody asked for: this connection cannot be trusted with another request.
+            serverKeepAlive = false
+            return
+        }
+        if responseInbound == nil || responseInbound!.readableBytes == 0 {
+            responseInbound = data
+        } else {
+            responseInbound!.writeBuffer(&data)
+        }
+        processResponseInput()
+    }
+
+    func serverReadComplete() {
+        context?.flush()
+    }
+
+    func serverBecameWritable() {
+        lastClientActivity = context?.eventLoop.now ?? lastClientActivity
+        resumeClientRead()
+    }
+
+    private func processResponseInput() {
+        while let context {
+            switch responsePhase {
+            case .none:
+                responseInbound = nil
+                return
+            case .head:
+                guard var buffer = responseInbound, buffer.readableBytes > 0 else { return }
+                let from = responseScannedUpTo
+                let end = buffer.withUnsafeReadableBytes { HTTPHeadParser.endOfHead($0, from: from) }
+                guard let end, end <= policy.maxHeadSize else {
+                    responseScannedUpTo = buffer.readableBytes
+                    if buffer.readableBytes > policy.maxHeadSize { serverFailed(502) }
+                    return
+                }
+                responseScannedUpTo = 0
+                let isHEAD = requestIsHEAD
+                let parsed = buffer.withUnsafeReadableBytes { bytes in
+                    Result { () throws(HTTPParseError) in
+                        try HTTPHeadParser.parseResponse(UnsafeRawBufferPointer(rebasing: bytes[..<end]), requestWasHEAD: isHEAD)
+                    }
+                }
+                guard case .success(let head) = parsed else {
+                    serverFailed(502)
+                    return
+                }
+                requestHead = nil
+                if head.isInterim {
+                    // 100 Continue and friends pass through; the final response follows.
+                    context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                    responseInbound = buffer
+                    continue
+                }
+                if head.switchesProtocols && requestUpgrade {
+                    context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                    responseInbound = buffer
+                    switchToTunnel()
+                    return
+                }
+                responseStarted = true
+                serverKeepAlive = head.keepAlive && policy.connectionMode == .keepAlive && policy.reuse != .never
+                clientKeepAlive = requestKeepAlive && !clientInputClosed && head.framing != .untilClose
+                context.write(wrapOutboundOut(responseHeadBytes(&buffer, head)), promise: nil)
+                responseBody = HTTPBodyTracker(head.framing)
+                responsePhase = .body
+                responseInbound = buffer
+                if responseBody.isFinished { responseComplete() }
+            case .body:
+                guard var buffer = responseInbound, buffer.readableBytes > 0 else { return }
+                let result = buffer.withUnsafeReadableBytes { bytes in
+                    Result { () throws(HTTPParseError) in try self.responseBody.consume(bytes) }
+                }
+                guard case .success(let progress) = result else {
+                    // Broken framing mid-body: the client cannot be told; cut both sides.
+                    context.flush()
+                    closeAll()
+                    return
+                }
+                if progress.consumed > 0 { context.write(wrapOutboundOut(buffer.readSlice(length: progress.consumed)!), promise: nil) }
+                responseInbound = buffer
+                guard progress.finished else { return }
+                responseComplete()
+            }
+        }
+    }
+
+    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer {
+        let hopByHop = buffer.withUnsafeReadableBytes { bytes in
+            head.headers.contains { field in
+                (field.name.count == 10 || field.name.count == 16) && Self.isHopByHop(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+            }
+        }
+        // What the client must be told about the connection: HTTP/1.1 persists unless
+        // told otherwise, HTTP/1.0 closes unless told otherwise.
+        let needsClose = !clientKeepAlive && requestVersionMinor == 1
+        let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
+        guard hopByHop || needsClose || needsKeepAlive || !policy.responseRules.isEmpty else {
+            return buffer.readSlice(length: head.length)!
+        }
+        let original = buffer.readBytes(length: head.length)!
+        let statusLineEnd = original.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && original[$0 - 1] == 13 ? $0 - 1 : $0 } ?? 0
+        var editor = HTTPHeadEditor(bytes: original, startLine: 0..<statusLineEnd, target: nil, headers: head.headers)
+        HopByHop.strip(&editor, keepUpgrade: false)
+        if needsClose { editor.add("Connection", Array("close".utf8)) }
+        if needsKeepAlive { editor.add("Connection", Array("keep-alive".utf8)) }
+        HTTPRuleRunner.run(policy.responseRules, on: &editor, log)
+        var out = context!.channel.allocator.buffer(capacity: original.count + 128)
+        out.writeBytes(editor.serialized())
+        return out
+    }
+
+    /// The final response has been forwarded in full.
+    private func responseComplete() {
+        responsePhase = .none
+        if requestPhase == .waitingResponse {
+            finishExchange()
+        }
+        // Otherwise the server answered before the request body ended (an early 413,
+        // say): the rest of the body is still forwarded, then the exchange ends.
+    }
+
+    /// Both the request and its response are complete: recycle or close the server
+    /// connection, then wait for the next request or close the client.
+    private func finishExchange() {
+        guard let context else { return }
+        if let server {
+            self.server = nil
+            let clean = (responseInbound?.readableBytes ?? 0) == 0
+            if !(serverKeepAlive && clean && server.park()) { server.close() }
+        }
+        responseInbound = nil
+        requestsServed += 1
+        failedServers = []
+        retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
+        guard clientKeepAlive else {
+            closeClientAfterFlush()
+            return
+        }
+        requestPhase = .head
+        log.uniqueID = []
+        headWaitStart = context.eventLoop.now
+        lastClientActivity = headWaitStart
+        armTimer()
+        context.flush()
+        processRequestInput()
+        resumeClientRead()
+    }
+
+    func serverClosed(_ connection: HTTPServerConnection) {
+        guard connection === server else { return }
+        server = nil
+        switch responsePhase {
+        case .none:
+            break
+        case .head:
+            if !responseStarted && (responseInbound?.readableBytes ?? 0) == 0 && connection.uses > 1 && requestBody.isFinished && requestHead != nil {
+                // An idle connection the server closed just as it was reused: the request
+                // was not seen, so it is sent again on a fresh connection.
+                requestPhase = .connecting
+                connect(serverIndex)
+                return
+            }
+            serverFailed(502)
+        case .body:
+            if responseBody.endsWithClose {
+                clientKeepAlive = false
+                responsePhase = .none
+                closeClientAfterFlush()
+            } else {
+                // Truncated response: the client must see the connection end.
+                context?.flush()
+                closeAll()
+            }
+        }
+    }
+
+    private func serverFailed(_ status: Int) {
+        server?.close()
+        server = nil
+        fail(status)
+    }
+
+    // MARK: - tunnel (101 Switching Protocols)
+
+    private func switchToTunnel() {
+        guard let context, let server, let serverContext = server.context else { return }
+        requestPhase = .tunnel
+        responsePhase = .none
+        cancelTimer()
+        self.server = nil
+        let (clientGlue, serverGlue) = GlueHandler.matchedPair()
+        do {
+            if let timeout = policy.tunnelTimeout {
+                try context.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout), position: .after(self))
+                try serverContext.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout), position: .after(server))
+            }
+            try context.pipeline.syncOperations.addHandler(clientGlue)
+            try serverContext.pipeline.syncOperations.addHandler(serverGlue)
+        } catch {
+            server.close()
+            closeAll()
+            return
+        }
+        context.flush()
+        // Bytes that followed either head belong to the new protocol.
+        if let rest = inbound, rest.readableBytes > 0 { context.fireChannelRead(NIOAny(rest)); context.fireChannelReadComplete() }
+        if let rest = responseInbound, rest.readableBytes > 0 { serverContext.fireChannelRead(NIOAny(rest)); serverContext.fireChannelReadComplete() }
+        inbound = nil
+        responseInbound = nil
+        if clientInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        serverContext.pipeline.syncOperations.removeHandler(context: serverContext, promise: nil)
+        context.channel.read()
+        serverContext.channel.read()
+    }
+
+    // MARK: - errors and closing
+
+    /// Answers with an error page (or just closes if a response has begun) and ends
+    /// the connection, as HAProxy does after an error it produced itself.
+    private func fail(_ status: Int) {
+        guard let context else { return }
+        if let server {
+            self.server = nil
+            server.close()
+        }
+        responsePhase = .none
+        requestPhase = .closed
+        cancelTimer()
+        if responseStarted {
+            context.flush()
+            context.close(promise: nil)
+            return
+        }
+        responseStarted = true
+        context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
+        closeClientAfterFlush()
+    }
+
+    private func closeClientAfterFlush() {
+        guard let context else { return }
+        requestPhase = .closed
+        cancelTimer()
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+        promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func closeAll() {
+        requestPhase = .closed
+        cancelTimer()
+        if let server {
+            self.server = nil
+            server.close()
+        }
+        context?.close(promise: nil)
+    }
+
+    // MARK: - timeouts
+
+    /// The moment the current phase times out, and what happens then.
+    private func nextDeadline() -> NIODeadline? {
+        switch requestPhase {
+        case .head:
+            let waitingForNext = requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0
+            let timeout = waitingForNext ? policy.keepAliveTimeout : policy.httpRequestTimeout
+            return timeout.map { headWaitStart + $0 }
+        case .body, .waitingResponse, .connecting:
+            var deadline: NIODeadline? = nil
+            if requestPhase == .body, let t = policy.clientTimeout { deadline = lastClientActivity + t }
+            if responsePhase != .none, let t = policy.serverTimeout {
+                let d = lastServerActivity + t
+                deadline = deadline.map { min($0, d) } ?? d
+            }
+            if responsePhase == .body, let t = policy.clientTimeout, !(context?.channel.isWritable ?? true) {
+                let d = lastClientActivity + t
+                deadline = deadline.map { min($0, d) } ?? d
+            }
+            return deadline
+        case .tunnel, .closed:
+            return nil
+        }
+    }
+
+    private func armTimer() {
+        guard let context, let deadline = nextDeadline() else { return }
+        if let current = timerDeadline, current <= deadline, timer != nil { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            self.timerDeadline = nil
+            self.timerFired()
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+    }
+
+    private func timerFired() {
+        guard let context, let deadline = nextDeadline() else { return }
+        let now = context.eventLoop.now
+        guard deadline <= now else {
+            armTimer()
+            return
+        }
+        switch requestPhase {
+        case .head:
+            if requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0 {
+                closeAll()
+            } else {
+                fail(408)
+            }
+        case .body where !(policy.clientTimeout.map { lastClientActivity + $0 > now } ?? true):
+            fail(408)
+        default:
+            if responsePhase == .head {
+                fail(504)
+            } else {
+                context.flush()
+                closeAll()
+            }
+        }
+    }
+}

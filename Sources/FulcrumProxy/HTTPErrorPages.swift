@@ -1,0 +1,49 @@
+import FulcrumCore
+import NIOCore
+
+/// The responses Fulcrum produces itself (400, 408, 502, 503, 504, ...): an `errorfile`
+/// when one is configured, sent byte for byte as HAProxy does, otherwise a short
+/// built-in page. Built once at start-up; sending one is a buffer copy-on-write.
+struct HTTPErrorPages: Sendable {
+    private var pages: [Int: ByteBuffer] = [:]
+
+    static let reasons: [Int: String] = [
+        200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+        407: "Proxy Authentication Required", 408: "Request Timeout", 410: "Gone", 413: "Payload Too Large", 425: "Too Early",
+        429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
+        502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+    ]
+
+    static let explanations: [Int: String] = [
+        400: "The request could not be understood.",
+        408: "The request was not received in time.",
+        413: "The request is too large.",
+        431: "The request headers are too large.",
+        500: "The proxy failed while handling the request.",
+        501: "The request uses a transfer coding this proxy cannot handle.",
+        502: "The server sent an invalid response or none at all.",
+        503: "No server is available for this request.",
+        504: "The server did not answer in time.",
+        505: "This HTTP version is not supported.",
+    ]
+
+    /// `errorFiles` in order of precedence: later dictionaries override earlier ones.
+    init(_ errorFiles: [[Int: ErrorFileConfig]]) {
+        for files in errorFiles {
+            for (status, file) in files {
+                pages[status] = ByteBuffer(bytes: file.contents)
+            }
+        }
+    }
+
+    func response(_ status: Int) -> ByteBuffer {
+        pages[status] ?? Self.builtIn(status)
+    }
+
+    static func builtIn(_ status: Int) -> ByteBuffer {
+        let reason = reasons[status] ?? "Error"
+        let body = "<html><body><h1>\(status) \(reason)</h1>\n\(explanations[status] ?? reason + ".")\n</body></html>\n"
+        let head = "HTTP/1.1 \(status) \(reason)\r\ncontent-length: \(body.utf8.count)\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n"
+        return ByteBuffer(string: head + body)
+    }
+}

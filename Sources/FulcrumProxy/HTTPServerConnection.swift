@@ -1,0 +1,121 @@
+import NIOCore
+
+/// The handler of a server-side connection in HTTP mode. While a session uses it,
+/// every event goes to that session; while it waits in the idle set it only watches
+/// for the server closing it (or sending bytes nobody asked for, which also closes it).
+final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = ByteBuffer
+
+    let server: Int
+    private let idleSet: IdleServerConnections
+    private(set) var context: ChannelHandlerContext?
+    /// The session using the connection; nil while idle.
+    private(set) var owner: HTTPClientSession?
+    private var pendingRead = false
+    private var purgeTask: Scheduled<Void>?
+    /// Requests this connection has carried (0 for a fresh one).
+    private(set) var uses = 0
+
+    init(server: Int, idleSet: IdleServerConnections) {
+        self.server = server
+        self.idleSet = idleSet
+    }
+
+    var isUsable: Bool { context?.channel.isActive ?? false }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        owner = nil
+    }
+
+    // MARK: - ownership
+
+    func attach(_ session: HTTPClientSession) {
+        purgeTask?.cancel()
+        purgeTask = nil
+        owner = session
+        uses += 1
+    }
+
+    /// Back to the idle set; false if it could not go there (the caller closes it).
+    func park() -> Bool {
+        guard let context, context.channel.isActive else { return false }
+        owner = nil
+        guard idleSet.park(self, server: server, on: context.eventLoop) else { return false }
+        purgeTask = context.eventLoop.assumeIsolated().scheduleTask(in: idleSet.purgeDelay) {
+            self.purgeTask = nil
+            if self.owner == nil { self.close() }
+        }
+        // An idle connection keeps reading, to notice the server closing it.
+        resumeRead()
+        return true
+    }
+
+    func close() {
+        owner = nil
+        context?.close(promise: nil)
+    }
+
+    func write(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    func resumeRead() {
+        if pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    // MARK: - channel events
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let owner {
+            owner.serverRead(unwrapInboundIn(data))
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        owner?.serverReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        purgeTask?.cancel()
+        purgeTask = nil
+        if let owner {
+            self.owner = nil
+            owner.serverClosed(self)
+        } else {
+            idleSet.remove(self, server: server, on: context.eventLoop)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { owner?.serverBecameWritable() }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if owner?.wantsServerData ?? true {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import FulcrumCore
+import NIOCore
+
+/// Renders a compiled log-format for one request. Variables the data plane does not
+/// know yet (timers and counters come with the logging issue) render as `-`, which is
+/// HAProxy's own output for an unknown value.
+enum LogFormatRenderer {
+    /// Sample fetches `%[...]` accepts so far.
+    static let supportedSamples: Set<String> = ["src", "src_port", "dst", "dst_port", "unique-id", "fe_name", "be_name", "srv_name", "pid"]
+
+    static func render(_ format: LogFormat, _ context: RequestLogContext, into out: inout [UInt8]) {
+        for node in format.nodes {
+            switch node {
+            case .literal(let bytes):
+                out += bytes
+            case .variable(let variable, let flags):
+                if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
+                renderVariable(variable, flags, context, into: &out)
+                if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
+            case .sample(let expression, let flags):
+                if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
+                renderSample(expression, flags, context, into: &out)
+                if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
+            }
+        }
+    }
+
+    static func render(_ format: LogFormat, _ context: RequestLogContext) -> [UInt8] {
+        if format.isConstant { return format.constantBytes }
+        var out: [UInt8] = []
+        render(format, context, into: &out)
+        return out
+    }
+
+    static func renderVariable(_ variable: LogVariable, _ flags: LogFormatFlags, _ c: RequestLogContext, into out: inout [UInt8]) {
+        let hex = flags.contains(.hex)
+        switch variable {
+        case .clientIP: address(c.clientAddress, hex: hex, into: &out)
+        case .clientPort: number(c.clientAddress?.port ?? 0, hex: hex, width: 4, into: &out)
+        case .frontendIP: address(c.frontendAddress, hex: hex, into: &out)
+        case .frontendPort: number(c.frontendAddress?.port ?? 0, hex: hex, width: 4, into: &out)
+        case .timestamp: number(c.acceptSeconds, hex: hex, width: 8, into: &out)
+        case .milliseconds: number(c.acceptMilliseconds, hex: hex, width: hex ? 2 : 3, zeroPadDecimal: true, into: &out)
+        case .pid: number(Int(c.processID), hex: hex, width: 4, into: &out)
+        case .requestCounter: number(c.requestCounter, hex: hex, width: 4, into: &out)
+        case .frontend, .frontendTransport: out += Array(c.frontendName.utf8)
+        case .backend: out += Array(c.backendName.utf8)
+        case .server: out += Array(c.serverName.utf8)
+        case .uniqueID: out += c.uniqueID.isEmpty ? [UInt8(ascii: "-")] : c.uniqueID
+        default: out.append(UInt8(ascii: "-"))
+        }
+    }
+
+    static func renderSample(_ expression: String, _ flags: LogFormatFlags, _ c: RequestLogContext, into out: inout [UInt8]) {
+        switch expression {
+        case "src": address(c.clientAddress, hex: false, into: &out)
+        case "src_port": number(c.clientAddress?.port ?? 0, hex: false, width: 0, into: &out)
+        case "dst": address(c.frontendAddress, hex: false, into: &out)
+        case "dst_port": number(c.frontendAddress?.port ?? 0, hex: false, width: 0, into: &out)
+        case "unique-id": out += c.uniqueID
+        case "fe_name": out += Array(c.frontendName.utf8)
+        case "be_name": out += Array(c.backendName.utf8)
+        case "srv_name": out += Array(c.serverName.utf8)
+        case "pid": number(Int(c.processID), hex: false, width: 0, into: &out)
+        default: out.append(UInt8(ascii: "-"))
+        }
+    }
+
+    static func address(_ address: SocketAddress?, hex: Bool, into out: inout [UInt8]) {
+        guard let address else { out.append(UInt8(ascii: "-")); return }
+        if hex {
+            switch address {
+            case .v4(let a):
+                number(Int(UInt32(bigEndian: a.address.sin_addr.s_addr)), hex: true, width: 8, into: &out)
+                return
+            case .v6(let a):
+                var raw = a.address.sin6_addr
+                withUnsafeBytes(of: &raw) { bytes in
+                    for b in bytes { number(Int(b), hex: true, width: 2, into: &out) }
+                }
+                return
+            default:
+                break
+            }
+        }
+        if let ip = address.ipAddress { out += Array(ip.utf8) } else { out += Array("unix".utf8) }
+    }
+
+    static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    static func number(_ value: Int, hex: Bool, width: Int, zeroPadDecimal: Bool = false, into out: inout [UInt8]) {
+        var digits: [UInt8] = []
+        var v = max(0, value)
+        let base = hex ? 16 : 10
+        repeat {
+            digits.append(hexDigits[v % base])
+            v /= base
+        } while v > 0
+        if hex || zeroPadDecimal {
+            while digits.count < width { digits.append(UInt8(ascii: "0")) }
+        }
+        out += digits.reversed()
+    }
+}

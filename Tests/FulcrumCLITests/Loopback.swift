@@ -1,0 +1,110 @@
+import Foundation
+
+/// Helpers for tests that run real processes on loopback: free ports, blocking sockets,
+/// waiting for a listener, memory of a process.
+enum Loopback {
+    /// A blocking TCP socket connected to 127.0.0.1:port, or nil.
+    static func connectLoopback(_ port: Int, host: String = "127.0.0.1") -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(host)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if rc == 0 { return fd }
+        close(fd)
+        return nil
+    }
+
+    /// A port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func waitForPort(_ port: Int) throws {
+        for _ in 0..<100 {
+            if (try? exchange(port: port, send: nil, readGreetingOnly: true)) != nil { return }
+            usleep(50_000)
+        }
+        throw CancellationError()
+    }
+
+    /// Connects, optionally sends bytes and shuts down writing, reads until EOF (or just
+    /// one chunk), with a 5 s bound.
+    static func exchange(port: Int, send: String?, readGreetingOnly: Bool = false) throws -> String {
+        guard let fd = connectLoopback(port) else { throw POSIXError(.ECONNREFUSED) }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let send {
+            _ = send.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            shutdown(fd, Int32(SHUT_WR))
+        }
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n < 0 { throw POSIXError(.ETIMEDOUT) }
+            if n == 0 { break }
+            out += buf[0..<n]
+            if readGreetingOnly { break }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Resident memory of a process, from /proc.
+    static func residentKiB(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+}
+
+final class RunningProcesses {
+    var processes: [Process] = []
+    deinit { stopAll() }
+
+    func stopAll() {
+        defer { processes = [] }
+        for p in processes where p.isRunning {
+            p.terminate()
+            for _ in 0..<40 where p.isRunning { usleep(50_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            p.waitUntilExit()
+        }
+    }
+
+    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        processes.append(p)
+    }
+
+    /// Waits until something accepts connections on host:port.
+    func waitForListener(_ port: Int, host: String = "127.0.0.1") throws {
+        for _ in 0..<200 {
+            if let fd = Loopback.connectLoopback(port, host: host) {
+                close(fd)
+                return
+            }
+            usleep(25_000)
+        }
+        throw POSIXError(.ECONNREFUSED)
+    }
+}
