@@ -173,7 +173,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         switch requestPhase {
         case .head: return true
         case .body: return server?.isWritable ?? false
-        case .connecting, .waitingResponse, .tunnel, .closed: return false
+        // Keep reading while a response is due (a pipelined request waits in the
+        // buffer, up to one head's worth): pausing and resuming the socket for every
+        // request would cost two epoll_ctl calls each.
+        case .waitingResponse: return (inbound?.readableBytes ?? 0) < policy.maxHeadSize
+        case .connecting, .tunnel, .closed: return false
         }
     }
 
@@ -258,7 +262,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         inbound = buffer.readableBytes > 0 ? buffer : nil
         requestPhase = .connecting
-        cancelTimer()
         dispatch()
         return true
     }
@@ -475,7 +478,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 responseStarted = true
                 serverKeepAlive = head.keepAlive && policy.connectionMode == .keepAlive && policy.reuse != .never
-                clientKeepAlive = requestKeepAlive && !clientInputClosed && head.framing != .untilClose
+                clientKeepAlive = requestKeepAlive && head.framing != .untilClose
                 context.write(wrapOutboundOut(responseHeadBytes(&buffer, head)), promise: nil)
                 responseBody = HTTPBodyTracker(head.framing)
                 responsePhase = .body
@@ -559,6 +562,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         armTimer()
         context.flush()
         processRequestInput()
+        if clientInputClosed && requestPhase == .head {
+            // The client finished sending and every request it sent has its answer.
+            closeClientAfterFlush()
+            return
+        }
         resumeClientRead()
     }
 

@@ -15,6 +15,7 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     private(set) var owner: HTTPClientSession?
     private var pendingRead = false
     private var purgeTask: Scheduled<Void>?
+    private var idleSince: NIODeadline = .uptimeNanoseconds(0)
     /// Requests this connection has carried (0 for a fresh one).
     private(set) var uses = 0
 
@@ -38,8 +39,6 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     // MARK: - ownership
 
     func attach(_ session: HTTPClientSession) {
-        purgeTask?.cancel()
-        purgeTask = nil
         owner = session
         uses += 1
     }
@@ -49,13 +48,27 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
         guard let context, context.channel.isActive else { return false }
         owner = nil
         guard idleSet.park(self, server: server, on: context.eventLoop) else { return false }
-        purgeTask = context.eventLoop.assumeIsolated().scheduleTask(in: idleSet.purgeDelay) {
-            self.purgeTask = nil
-            if self.owner == nil { self.close() }
-        }
+        idleSince = context.eventLoop.now
+        schedulePurge(context, at: idleSince + idleSet.purgeDelay)
         // An idle connection keeps reading, to notice the server closing it.
         resumeRead()
         return true
+    }
+
+    /// One timer outlives many park/attach cycles: it is re-armed from the last idle
+    /// moment when it fires, instead of being scheduled for every request.
+    private func schedulePurge(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        guard purgeTask == nil else { return }
+        purgeTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.purgeTask = nil
+            guard self.owner == nil, let context = self.context else { return }
+            let expiry = self.idleSince + self.idleSet.purgeDelay
+            if expiry <= context.eventLoop.now {
+                self.close()
+            } else {
+                self.schedulePurge(context, at: expiry)
+            }
+        }
     }
 
     func close() {

@@ -157,6 +157,14 @@ import Testing
         #expect((last?.json?["path"] as? String) == "/echo?i=last")
         #expect(last?.header("Connection")?.lowercased() == "close" || last?.header("Connection") == nil)
         #expect(c.isClosedByPeer(), "an HTTP/1.0 request without keep-alive ends the connection")
+
+        // A client that sends its requests and then closes its side still gets every answer.
+        let halfClosed = try HTTPTestConnection(port: front)
+        halfClosed.send("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\nGET /echo?i=second HTTP/1.1\r\nHost: x\r\n\r\n")
+        halfClosed.shutdownWrite()
+        #expect(try halfClosed.readResponse()?.text == "slow\n")
+        #expect((try halfClosed.readResponse()?.json?["path"] as? String) == "/echo?i=second")
+        #expect(halfClosed.isClosedByPeer())
     }
 
     @Test func expectContinueAndHTTP10KeepAlive() throws {
@@ -193,13 +201,7 @@ import Testing
         let switched = try c.readResponse()
         #expect(switched?.status == 101)
         c.send("frame one")
-        var echoed: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64)
-        while echoed.count < 15 {
-            let n = recv(c.fd, &chunk, chunk.count, 0)
-            if n <= 0 { break }
-            echoed += chunk[0..<n]
-        }
+        let echoed = try c.readBytes(15)
         #expect(String(decoding: echoed, as: UTF8.self) == "early frame one", "bytes sent with the upgrade request and after it pass both ways")
         let start = Date()
         #expect(c.isClosedByPeer(), "an idle tunnel is closed at timeout tunnel")

@@ -64,6 +64,14 @@ final class HTTPTestConnection {
         return true
     }
 
+    /// Exactly `count` bytes (fewer if the connection ends first).
+    func readBytes(_ count: Int) throws -> [UInt8] {
+        while buffer.count < count, try fill() {}
+        let out = Array(buffer.prefix(count))
+        buffer.removeFirst(out.count)
+        return out
+    }
+
     /// Everything until the server closes.
     func readToEnd() throws -> [UInt8] {
         while try fill() {}

@@ -3,7 +3,7 @@
 public enum KeywordStatus: Hashable, Sendable {
     /// Parsed and validated into the model; the feature that acts on it is not built yet.
     case parsed
-    /// Parsed, validated and acted on by the data plane (TCP mode for now).
+    /// Parsed, validated and acted on by the data plane.
     case active
     /// Removed from modern HAProxy; Fulcrum warns and runs the modern equivalent.
     case legacy(modern: String)
@@ -13,7 +13,7 @@ public enum KeywordStatus: Hashable, Sendable {
     public var label: String {
         switch self {
         case .parsed: return "parsed, checked"
-        case .active: return "in effect (TCP mode)"
+        case .active: return "in effect"
         case .legacy(let modern): return "legacy → `\(modern)`"
         case .notYet: return "not yet (refused)"
         }

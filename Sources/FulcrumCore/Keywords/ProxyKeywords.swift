@@ -6,7 +6,7 @@ public enum ProxyKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     /// Timeouts the TCP data plane applies today.
-    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel"]
+    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive"]
 
     static func timeout(_ name: String, _ caps: ProxyCapabilities) -> Spec {
         Spec("timeout \(name)", caps, usage: "timeout \(name) <time>", status: activeTimeouts.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
@@ -15,8 +15,9 @@ public enum ProxyKeywords {
         }
     }
 
-    static func rules(_ name: String, _ actions: Set<String>, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyConfig, [HTTPRuleConfig]> & Sendable) -> Spec {
-        Spec(name, caps, usage: "\(name) <action> [options...] [ { if | unless } <condition> ]") { p, ctx throws(ConfigError) in
+    static func rules(_ name: String, _ actions: Set<String>, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyConfig, [HTTPRuleConfig]> & Sendable, runs: String? = nil) -> Spec {
+        Spec(name, caps, usage: "\(name) <action> [options...] [ { if | unless } <condition> ]" + (runs.map { " (\($0) run, without conditions; the others are checked and refused at start)" } ?? ""),
+             status: runs == nil ? .parsed : .active) { p, ctx throws(ConfigError) in
             let action = try ctx.argument(0, "an action")
             guard actions.contains(RuleActions.baseName(action)) else {
                 throw ConfigError("'\(name)' : unknown action '\(action)'\(Suggestion.didYouMean(RuleActions.baseName(action), in: actions)).")
@@ -119,7 +120,7 @@ public enum ProxyKeywords {
         Spec("fullconn", [d, b], usage: "fullconn <number>") { p, ctx throws(ConfigError) in
             p.fullconn = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
         },
-        Spec("errorfile", [d, f, b], usage: "errorfile <code> <file>") { p, ctx throws(ConfigError) in
+        Spec("errorfile", [d, f, b], usage: "errorfile <code> <file>", status: .active) { p, ctx throws(ConfigError) in
             let codeText = try ctx.argument(0, "<code> and <file>")
             let path = try ctx.argument(1, "<file>")
             try ctx.requireNoArguments(after: 2)
@@ -149,12 +150,12 @@ public enum ProxyKeywords {
             p.logTag = try ctx.argument(0, "<string>")
             try ctx.requireNoArguments(after: 1)
         },
-        Spec("unique-id-format", [d, f], usage: "unique-id-format <format string>") { p, ctx throws(ConfigError) in
+        Spec("unique-id-format", [d, f], usage: "unique-id-format <format string>", status: .active) { p, ctx throws(ConfigError) in
             let text = try ctx.singleFormatArgument()
             _ = try LogFormat(parsing: text)
             p.uniqueIDFormat = Located(text, at: ctx.location)
         },
-        Spec("unique-id-header", [d, f], usage: "unique-id-header <name>") { p, ctx throws(ConfigError) in
+        Spec("unique-id-header", [d, f], usage: "unique-id-header <name>", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")
             try ctx.requireNoArguments(after: 1)
             guard HTTPToken.isValidHeaderName(name) else { throw ConfigError("'unique-id-header': invalid header name '\(name)'.") }
@@ -167,8 +168,8 @@ public enum ProxyKeywords {
             p.captures.append(try captureHeader(.response, ctx))
         },
         pending("capture cookie", f, "<name> len <length>", minArgs: 3),
-        rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules),
-        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules),
+        rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules, runs: "add-header, set-header, del-header, replace-header, set-path, set-uri"),
+        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header"),
         rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules),
         Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time>") { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "connection, content, session or inspect-delay")
@@ -259,7 +260,7 @@ public enum ProxyKeywords {
             let name = try ctx.argument(0, "<name>")
             p.cookie = CookieConfig(name: name, options: Array(ctx.args.dropFirst()))
         },
-        Spec("http-reuse", [d, b], usage: "http-reuse { never | safe | aggressive | always }") { p, ctx throws(ConfigError) in
+        Spec("http-reuse", [d, b], usage: "http-reuse { never | safe | aggressive | always } (aggressive runs as always)", status: .active) { p, ctx throws(ConfigError) in
             let v = try ctx.argument(0, "never|safe|aggressive|always")
             guard ["never", "safe", "aggressive", "always"].contains(v) else {
                 throw ConfigError("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always' (got '\(v)').")

@@ -19,7 +19,7 @@ enum ProxyOptionKeywords {
     }
 
     static func connectionMode(_ mode: HTTPConnectionMode) -> Spec {
-        Spec("option \(mode.rawValue)", [d, f, b], usage: "[no] option \(mode.rawValue)") { p, ctx throws(ConfigError) in
+        Spec("option \(mode.rawValue)", [d, f, b], usage: "[no] option \(mode.rawValue)", status: .active) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options.httpConnectionMode = ctx.negated ? .keepAlive : mode
         }
@@ -56,7 +56,7 @@ enum ProxyOptionKeywords {
         flag("splice-auto", [d, f, b], \.spliceAuto),
         flag("http-buffer-request", [d, f, b], \.httpBufferRequest),
         connectionMode(.keepAlive), connectionMode(.serverClose), connectionMode(.close),
-        Spec("option forwardfor", [d, f, b], usage: "option forwardfor [except <network>] [header <name>] [if-none]") { p, ctx throws(ConfigError) in
+        Spec("option forwardfor", [d, f, b], usage: "option forwardfor [except <network>] [header <name>] [if-none]", status: .active) { p, ctx throws(ConfigError) in
             if ctx.negated { p.options.forwardFor = nil; return }
             var ff = ForwardForOption()
             var i = 0

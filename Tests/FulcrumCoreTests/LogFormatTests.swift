@@ -1,0 +1,49 @@
+import Testing
+import HAProxyConfig
+@testable import FulcrumCore
+
+@Suite struct LogFormatTests {
+    @Test func seedUniqueIDFormat() throws {
+        let format = try LogFormat(parsing: "%{+X}o %ci:%cp_%fi:%fp_%Ts_%rt:%pid")
+        // `%{+X}o` only sets flags: the literal space after it is kept.
+        #expect(format.nodes == [
+            .literal(Array(" ".utf8)), .variable(.clientIP, .hex), .literal([UInt8(ascii: ":")]), .variable(.clientPort, .hex),
+            .literal([UInt8(ascii: "_")]), .variable(.frontendIP, .hex), .literal([UInt8(ascii: ":")]), .variable(.frontendPort, .hex),
+            .literal([UInt8(ascii: "_")]), .variable(.timestamp, .hex), .literal([UInt8(ascii: "_")]), .variable(.requestCounter, .hex),
+            .literal([UInt8(ascii: ":")]), .variable(.pid, .hex),
+        ])
+    }
+
+    @Test func flagsSamplesAndLiterals() throws {
+        let format = try LogFormat(parsing: "%{+Q}r %[src] 100%% %{+X,-Q}o%{+Q}ci")
+        #expect(format.nodes == [
+            .variable(.requestLine, .quote), .literal(Array(" ".utf8)), .sample("src", []), .literal(Array(" 100% ".utf8)),
+            .variable(.clientIP, [.hex, .quote]),
+        ])
+        #expect(try LogFormat(parsing: "plain text").isConstant)
+        #expect(try LogFormat(parsing: "plain text").constantBytes == Array("plain text".utf8))
+    }
+
+    @Test func mistakesAreRefused() {
+        #expect(throws: ConfigError.self) { try LogFormat(parsing: "%zz") }
+        #expect(throws: ConfigError.self) { try LogFormat(parsing: "trailing %") }
+        #expect(throws: ConfigError.self) { try LogFormat(parsing: "%{+Q r") }
+        #expect(throws: ConfigError.self) { try LogFormat(parsing: "%[src") }
+        #expect(throws: ConfigError.self) { try LogFormat(parsing: "%{+Z}r") }
+        #expect(throws: ConfigError.self) { try LogFormat(parsing: "% r") }
+    }
+
+    @Test func headerRulesCompile() throws {
+        let location = SourceLocation(file: "t.cfg", line: 1)
+        func compile(_ action: String, _ args: [String], condition: RuleCondition? = nil) throws -> HTTPHeaderRule {
+            try HTTPHeaderRule.compile(HTTPRuleConfig(action: action, arguments: args, condition: condition, location: location))
+        }
+        guard case .addHeader("X-A", let value) = try compile("add-header", ["X-A", "%[src]"]) else { Issue.record("add-header"); return }
+        #expect(value.nodes == [.sample("src", [])])
+        guard case .replaceHeader("X", "^a(.*)", _) = try compile("replace-header", ["X", "^a(.*)", "b\\1"]) else { Issue.record("replace-header"); return }
+        #expect(throws: ConfigError.self) { try compile("add-header", ["X-A"]) }
+        #expect(throws: ConfigError.self) { try compile("set-header", ["X", "v", "extra"]) }
+        #expect(throws: ConfigError.self) { try compile("deny", []) }
+        #expect(throws: ConfigError.self) { try compile("add-header", ["X", "v"], condition: RuleCondition(negated: false, terms: ["acl"])) }
+    }
+}
