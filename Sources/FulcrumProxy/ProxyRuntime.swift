@@ -68,6 +68,9 @@ public final class ProxyRuntime: Sendable {
 
     /// Binds every listener; on any failure the ones already bound are closed again.
     public func start() throws -> [String] {
+        // Already listening (a second SIGTTIN, say): binding again would fail and
+        // tear down the listeners that work.
+        guard listeners.isEmpty else { return [] }
         var bound: [String] = []
         do {
             for plan in plans {
@@ -143,4 +146,5 @@ final class ListenerSet: Sendable {
     private let box = NIOLockedValueBox<[Channel]>([])
     func append(_ channel: Channel) { box.withLockedValue { $0.append(channel) } }
     func removeAll() -> [Channel] { box.withLockedValue { let all = $0; $0 = []; return all } }
+    var isEmpty: Bool { box.withLockedValue { $0.isEmpty } }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import FulcrumCore
 import FulcrumProxy
+import HAProxyConfig
 
 #if canImport(Glibc)
 import Glibc
@@ -8,6 +9,8 @@ import Glibc
 
 /// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and exits once the
 /// connections in flight are done, or after `hard-stop-after` when that is set.
+/// SIGTTOU releases the listening sockets (so another process can bind them) while
+/// connections in flight go on; SIGTTIN binds them again.
 /// Kept out of top-level code so the handlers are not main-actor isolated: they run
 /// on their own dispatch queue.
 enum SignalHandling {
@@ -19,13 +22,22 @@ enum SignalHandling {
         // the mask is inherited, and a blocked SIGTERM would never stop Fulcrum.
         var set = sigset_t()
         sigemptyset(&set)
-        for sig in [SIGTERM, SIGINT, SIGUSR1] { sigaddset(&set, sig) }
+        let handled = [SIGTERM, SIGINT, SIGUSR1, SIGTTOU, SIGTTIN]
+        for sig in handled { sigaddset(&set, sig) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        for sig in [SIGTERM, SIGINT, SIGUSR1] {
+        for sig in handled {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler { @Sendable in
-                if sig == SIGUSR1 {
+                if sig == SIGTTOU {
+                    runtime.stopListening()
+                } else if sig == SIGTTIN {
+                    do {
+                        _ = try runtime.start()
+                    } catch {
+                        Process.printError(Diagnostic.alert("SIGTTIN: \(error)").rendered(pid: Process.id))
+                    }
+                } else if sig == SIGUSR1 {
                     runtime.stopListening()
                     let deadline: DispatchTime? = hardStopAfter.map { .now() + .milliseconds(Int($0.milliseconds)) }
                     waitForIdle(runtime, queue: queue, deadline: deadline)

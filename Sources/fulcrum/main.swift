@@ -74,20 +74,24 @@ if options.checkOnly {
 }
 
 let configuration = outcome.configuration
+let global = configuration.global
+let handshake = (global.daemon || options.daemon) && !options.foreground ? ProcessSetup.daemonize() : nil
 let runtime: ProxyRuntime
 do {
-    runtime = try ProxyRuntime(configuration: configuration, threads: configuration.global.threadCount(cores: Process.cores))
+    runtime = try ProxyRuntime(configuration: configuration, threads: global.threadCount(cores: Process.cores))
     let bound = try runtime.start()
     if options.debug {
         for listener in bound { Process.printError(Diagnostic.notice("listening: \(listener)").rendered(pid: Process.id)) }
     }
+    // As HAProxy: the pid file first, then the jail, then the user, all after binding.
+    if let pidfile = options.pidfile ?? global.pidfile { try ProcessSetup.writePidfile(pidfile) }
+    if let directory = global.chroot { try ProcessSetup.enterChroot(directory) }
+    try ProcessSetup.dropPrivileges(uid: global.uid, gid: global.gid)
 } catch {
     Process.printError(Diagnostic.alert("\(error)").rendered(pid: Process.id))
     exit(1)
 }
-if configuration.global.daemon && !options.foreground {
-    Process.printError(Diagnostic.warning("'daemon' is not implemented yet: Fulcrum stays in the foreground.").rendered(pid: Process.id))
-}
+handshake?.succeeded()
 
 SignalHandling.install(runtime: runtime, hardStopAfter: configuration.global.hardStopAfter)
 dispatchMain()

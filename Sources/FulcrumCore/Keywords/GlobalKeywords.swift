@@ -9,8 +9,8 @@ public enum GlobalKeywords {
         }
     }
 
-    static func string(_ name: String, _ placeholder: String, _ set: @escaping @Sendable (inout GlobalSettings, String) -> Void) -> Spec {
-        Spec(name, .global, usage: "\(name) \(placeholder)") { g, ctx throws(ConfigError) in
+    static func string(_ name: String, _ placeholder: String, status: KeywordStatus = .parsed, _ set: @escaping @Sendable (inout GlobalSettings, String) -> Void) -> Spec {
+        Spec(name, .global, usage: "\(name) \(placeholder)", status: status) { g, ctx throws(ConfigError) in
             let value = try ctx.argument(0, placeholder)
             try ctx.requireNoArguments(after: 1)
             set(&g, value)
@@ -32,7 +32,7 @@ public enum GlobalKeywords {
     }
 
     public static let table = KeywordTable<GlobalSettings>([
-        flag("daemon", { $0.daemon = true }),
+        flag("daemon", { $0.daemon = true }, status: .active),
         Spec("master-worker", .global, usage: "master-worker [no-exit-on-failure]") { g, ctx throws(ConfigError) in
             if let arg = ctx.optionalArgument(0), arg != "no-exit-on-failure" {
                 throw ConfigError("'master-worker' only supports 'no-exit-on-failure' (got '\(arg)').")
@@ -45,14 +45,14 @@ public enum GlobalKeywords {
         flag("strict-limits", { $0.strictLimits = true }),
         flag("insecure-fork-wanted", { _ in }), flag("set-dumpable", { _ in }),
         flag("expose-experimental-directives", { _ in }),
-        string("chroot", "<dir>") { $0.chroot = $1 },
-        string("pidfile", "<file>") { $0.pidfile = $1 },
+        string("chroot", "<dir>", status: .active) { $0.chroot = $1 },
+        string("pidfile", "<file>", status: .active) { $0.pidfile = $1 },
         string("node", "<name>") { $0.nodeName = $1 },
         Spec("description", .global, usage: "description <text>") { g, ctx throws(ConfigError) in
             _ = try ctx.argument(0, "<text>")
             g.description = ctx.args.joined(separator: " ")
         },
-        Spec("user", .global, usage: "user <user name>") { g, ctx throws(ConfigError) in
+        Spec("user", .global, usage: "user <user name>", status: .active) { g, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<user name>")
             try ctx.requireNoArguments(after: 1)
             guard let uid = ctx.environment.userID(name) else {
@@ -61,7 +61,7 @@ public enum GlobalKeywords {
             g.user = name
             g.uid = uid
         },
-        Spec("group", .global, usage: "group <group name>") { g, ctx throws(ConfigError) in
+        Spec("group", .global, usage: "group <group name>", status: .active) { g, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<group name>")
             try ctx.requireNoArguments(after: 1)
             guard let gid = ctx.environment.groupID(name) else {
@@ -70,10 +70,10 @@ public enum GlobalKeywords {
             g.group = name
             g.gid = gid
         },
-        Spec("uid", .global, usage: "uid <number>") { g, ctx throws(ConfigError) in
+        Spec("uid", .global, usage: "uid <number>", status: .active) { g, ctx throws(ConfigError) in
             g.uid = UInt32(try ctx.integer(0, "<number>", in: 0...Int(Int32.max)))
         },
-        Spec("gid", .global, usage: "gid <number>") { g, ctx throws(ConfigError) in
+        Spec("gid", .global, usage: "gid <number>", status: .active) { g, ctx throws(ConfigError) in
             g.gid = UInt32(try ctx.integer(0, "<number>", in: 0...Int(Int32.max)))
         },
         Spec("nbthread", .global, usage: "nbthread <number>", status: .active) { g, ctx throws(ConfigError) in

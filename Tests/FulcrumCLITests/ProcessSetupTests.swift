@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// The process-level settings of the global section, on the real binary: `daemon`,
+/// `pidfile`, `chroot`, `user`/`group` applied after binding, and the SIGTTOU/SIGTTIN
+/// listener pause.
+@Suite(.serialized) struct ProcessSetupTests {
+    static func config(_ global: String, port: Int, backend: Int) -> String {
+        "global\n\(global)\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nlisten l\n  bind 127.0.0.1:\(port)\n  server s 127.0.0.1:\(backend)\n"
+    }
+
+    static func status(_ pid: Int32, _ field: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix(field + ":") }.map { String($0.dropFirst(field.count + 1)).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Runs the launcher with its output in a file and waits for it with `waitpid`: a
+    /// daemon keeps whatever descriptors it inherited, so waiting for a pipe's end of
+    /// file (or for Foundation's process monitor, which watches a descriptor the child
+    /// holds) would wait for the daemon too.
+    static func launch(_ config: URL) throws -> (status: Int32, stderr: String) {
+        let errors = config.deletingLastPathComponent().appendingPathComponent("stderr-\(UUID().uuidString)").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = [FulcrumProcess.binary.path, "-f", config.path]
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for arg in cArgs { free(arg) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitCode, (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
+    }
+
+    @Test func daemonWritesItsPidfileAndReturnsOnceListening() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = Loopback.freePort(), port = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(backend)])
+        try running.waitForListener(backend)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-daemon-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let pidfile = dir.appendingPathComponent("fulcrum.pid").path
+        let file = try FulcrumProcess.temporaryFile(Self.config("  daemon\n  pidfile \(pidfile)", port: port, backend: backend))
+        let run = try Self.launch(file)
+        #expect(run.status == 0, "the launching process returns once the daemon listens: \(run.stderr)")
+        let pid = Int32((try? String(contentsOfFile: pidfile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        #expect(pid > 0)
+        defer { if pid > 0 { kill(pid, SIGKILL) } }
+        #expect(try HTTPTestConnection.get(port, "/echo")?.status == 200, "the daemon serves right after the launcher returned")
+        #expect(Self.status(pid, "PPid") != nil)
+
+        // A daemon that cannot bind makes the launcher fail, with the reason.
+        let taken = try FulcrumProcess.temporaryFile(Self.config("  daemon", port: port, backend: backend))
+        let failed = try Self.launch(taken)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("cannot bind"), "\(failed.stderr)")
+        kill(pid, SIGTERM)
+    }
+
+    @Test func chrootAndUserAreAppliedAfterBinding() throws {
+        guard getuid() == 0, getpwnam("nobody") != nil, getgrnam("nogroup") != nil else { return }
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(backend)])
+        try running.waitForListener(backend)
+        let jail = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-jail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: jail, withIntermediateDirectories: true)
+        // Port 80 is privileged: it binds only because the user is dropped afterwards.
+        let port = 80
+        guard Loopback.connectLoopback(port) == nil else { return }
+        let file = try FulcrumProcess.temporaryFile(Self.config("  chroot \(jail.path)\n  user nobody\n  group nogroup", port: port, backend: backend))
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", file.path])
+        try running.waitForListener(port)
+        let pid = running.processes.last!.processIdentifier
+        usleep(200_000)
+        let nobody = getpwnam("nobody")!.pointee.pw_uid, nogroup = getgrnam("nogroup")!.pointee.gr_gid
+        #expect(Self.status(pid, "Uid")?.split(separator: "\t").first.map(String.init) == String(nobody))
+        #expect(Self.status(pid, "Gid")?.split(separator: "\t").first.map(String.init) == String(nogroup))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root")) == jail.path)
+        #expect(try HTTPTestConnection.get(port, "/echo")?.status == 200, "traffic flows from inside the jail")
+    }
+
+    @Test func sigttouReleasesListenersAndSigttinBindsThemAgain() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = Loopback.freePort(), port = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(backend)])
+        try running.waitForListener(backend)
+        let file = try FulcrumProcess.temporaryFile(Self.config("", port: port, backend: backend))
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", file.path])
+        try running.waitForListener(port)
+        let pid = running.processes.last!.processIdentifier
+        let inFlight = try HTTPTestConnection(port: port)
+        kill(pid, SIGTTOU)
+        var released = false
+        for _ in 0..<100 where !released {
+            if let fd = Loopback.connectLoopback(port) { close(fd); usleep(20_000) } else { released = true }
+        }
+        #expect(released, "SIGTTOU releases the listening socket")
+        inFlight.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try inFlight.readResponse()?.status == 200, "connections in flight go on")
+        kill(pid, SIGTTIN)
+        try running.waitForListener(port)
+        kill(pid, SIGTTIN)
+        usleep(100_000)
+        #expect(try HTTPTestConnection.get(port, "/echo")?.status == 200, "a second SIGTTIN leaves the listeners alone")
+    }
+}
