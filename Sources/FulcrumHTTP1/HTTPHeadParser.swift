@@ -54,7 +54,8 @@ public enum HTTPHeadParser {
         return HTTPRequestHead(method: method, target: target, versionMinor: versionMinor, headers: headers, length: length,
                                framing: framing, keepAlive: facts.keepAlive(versionMinor: versionMinor),
                                upgrade: facts.connectionUpgrade && facts.upgradeHeader, expectContinue: facts.expectContinue,
-                               isHEAD: equals(bytes, method, "HEAD"))
+                               isHEAD: equals(bytes, method, "HEAD"), isIdempotent: isIdempotent(bytes, method),
+                               usesBareLF: lines.sawBareLF)
     }
 
     // MARK: - responses
@@ -83,10 +84,16 @@ public enum HTTPHeadParser {
             framing = try Self.framing(bytes, transferEncoding: facts.transferEncoding, contentLength: facts.contentLength, versionMinor: versionMinor, isRequest: false)
             if framing == .untilClose { keepAlive = false }
         }
-        return HTTPResponseHead(status: status, versionMinor: versionMinor, headers: headers, length: length, framing: framing, keepAlive: keepAlive)
+        return HTTPResponseHead(status: status, versionMinor: versionMinor, headers: headers, length: length, framing: framing,
+                                keepAlive: keepAlive, usesBareLF: lines.sawBareLF)
     }
 
     // MARK: - shared pieces
+
+    /// RFC 9110 section 9.2.2: a request with one of these methods may be sent again.
+    static func isIdempotent(_ bytes: UnsafeRawBufferPointer, _ method: Range<Int>) -> Bool {
+        ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains { equals(bytes, method, $0) }
+    }
 
     static func framing(_ bytes: UnsafeRawBufferPointer, transferEncoding: [Range<Int>], contentLength: UInt64?, versionMinor: Int, isRequest: Bool) throws(HTTPParseError) -> HTTPBodyFraming {
         if !transferEncoding.isEmpty {
@@ -253,6 +260,8 @@ struct LineReader {
     let bytes: UnsafeRawBufferPointer
     let end: Int
     var position = 0
+    /// A line ended in LF alone (accepted, as RFC 9112 allows, but worth rewriting).
+    private(set) var sawBareLF = false
 
     mutating func next() throws(HTTPParseError) -> Range<Int>? {
         guard position < end else { return nil }
@@ -260,7 +269,7 @@ struct LineReader {
         while i < end && bytes[i] != HTTPHeadParser.LF { i += 1 }
         guard i < end else { return nil }
         var lineEnd = i
-        if lineEnd > position && bytes[lineEnd - 1] == HTTPHeadParser.CR { lineEnd -= 1 }
+        if lineEnd > position && bytes[lineEnd - 1] == HTTPHeadParser.CR { lineEnd -= 1 } else { sawBareLF = true }
         if let cr = (position..<lineEnd).first(where: { bytes[$0] == HTTPHeadParser.CR }) {
             throw HTTPParseError(.badHeaderLine, at: cr)
         }

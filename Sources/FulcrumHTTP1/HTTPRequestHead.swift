@@ -13,4 +13,8 @@ public struct HTTPRequestHead: Hashable, Sendable {
     public var upgrade: Bool
     public var expectContinue: Bool
     public var isHEAD: Bool
+    /// GET, HEAD, OPTIONS, TRACE, PUT or DELETE.
+    public var isIdempotent: Bool
+    /// Some line ended in LF alone: forwarding the head unchanged would pass that on.
+    public var usesBareLF: Bool
 }

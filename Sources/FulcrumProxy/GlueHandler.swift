@@ -89,14 +89,34 @@ final class GlueHandler: ChannelDuplexHandler {
     private func partnerWriteEOF() {
         guard let context, !outputClosed else { return }
         outputClosed = true
-        // Data read just before the end of input may not have been flushed yet.
-        context.flush()
-        context.close(mode: .output, promise: nil)
-        closeIfDone()
+        if inputClosed {
+            // Both directions are done; a half-close here would become a full close
+            // at once and discard what is still queued for this side.
+            closeAfterFlush()
+        } else {
+            // Data read just before the end of input may not have been flushed yet; an
+            // output shutdown waits for the queued writes.
+            context.flush()
+            context.close(mode: .output, promise: nil)
+        }
     }
 
+    /// The partner is gone: what it sent before going is still delivered, then this
+    /// side closes too.
     private func partnerCloseFull() {
-        context?.close(promise: nil)
+        closeAfterFlush()
+    }
+
+    /// Closing at once would drop the writes still queued on this channel; an empty
+    /// write completes only after all of them. A reader that never drains them is cut
+    /// off by the idle timeout on this channel.
+    private func closeAfterFlush() {
+        guard let context else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+        promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     private func partnerBecameWritable() {
@@ -112,6 +132,6 @@ final class GlueHandler: ChannelDuplexHandler {
 
     /// Both directions finished: nothing more can pass, release the socket.
     private func closeIfDone() {
-        if inputClosed && outputClosed { context?.close(promise: nil) }
+        if inputClosed && outputClosed { closeAfterFlush() }
     }
 }

@@ -38,6 +38,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestIsHEAD = false
     private var requestUpgrade = false
     private var requestKeepAlive = true
+    /// The request may be sent again on a fresh connection if a reused one turns out
+    /// to be closed: an idempotent method and no body (a body already sent is gone).
+    private var requestRetryable = false
     private var requestVersionMinor = 1
     private var requestsServed = 0
     private var clientInputClosed = false
@@ -62,6 +65,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var headWaitStart: NIODeadline = .uptimeNanoseconds(0)
     private var lastClientActivity: NIODeadline = .uptimeNanoseconds(0)
     private var lastServerActivity: NIODeadline = .uptimeNanoseconds(0)
+    /// When the client stopped draining what is written to it (its channel became
+    /// unwritable): from then on `timeout client` counts the client's stall.
+    private var clientStalledSince: NIODeadline = .uptimeNanoseconds(0)
+    /// The same for the server not draining the request body.
+    private var serverStalledSince: NIODeadline = .uptimeNanoseconds(0)
+    /// Once closing after a last write: the moment to give up on a client that never
+    /// reads it.
+    private var closingDeadline: NIODeadline?
 
     private var log: RequestLogContext
 
@@ -102,8 +113,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         var bytes = unwrapInboundIn(data)
         lastClientActivity = context.eventLoop.now
         if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 && requestsServed > 0 {
-            // The next request begins: `timeout http-request` now runs from here.
+            // The next request begins: `timeout http-request` now runs from here, and
+            // it may end before the keep-alive timeout would have.
             headWaitStart = lastClientActivity
+            armTimer()
         }
         if inbound == nil || inbound!.readableBytes == 0 {
             inbound = bytes
@@ -126,11 +139,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         switch requestPhase {
         case .head:
             // Between requests this is the normal end of a keep-alive connection; in the
-            // middle of a head it is an aborted request. Either way nothing is owed.
-            closeAll()
+            // middle of a head it is an aborted request. Either way nothing more is owed,
+            // but the previous response may still be on its way out.
+            closeClientAfterFlush()
         case .connecting where !requestBody.isFinished, .body:
             // The request body can never be completed.
-            closeAll()
+            abortAfterFlush()
         case .connecting, .waitingResponse, .tunnel, .closed:
             // The response is still delivered (HAProxy without `option abortonclose`).
             break
@@ -157,7 +171,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // Server reads paused for the client: the server was not idle meanwhile.
             lastServerActivity = lastClientActivity
             server?.resumeRead()
+        } else {
+            clientStalledSince = context.eventLoop.now
         }
+        armTimer()
         context.fireChannelWritabilityChanged()
     }
 
@@ -197,6 +214,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 guard let buffer = inbound, buffer.readableBytes > 0 else { return }
                 guard parseRequestHead(buffer) else { return }
             case .body:
+                if clientInputClosed && (inbound?.readableBytes ?? 0) == 0 {
+                    // A pipelined request whose body the client will never finish.
+                    abortAfterFlush()
+                    return
+                }
                 guard var buffer = inbound, buffer.readableBytes > 0, let server else { return }
                 let result = buffer.withUnsafeReadableBytes { bytes in
                     Result { () throws(HTTPParseError) in try self.requestBody.consume(bytes) }
@@ -206,7 +228,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     fail(400)
                     return
                 case .success(let progress):
-                    if progress.consumed > 0 { server.write(buffer.readSlice(length: progress.consumed)!) }
+                    if progress.consumed > 0 {
+                        server.write(buffer.readSlice(length: progress.consumed)!)
+                        lastServerActivity = lastClientActivity
+                    }
                     inbound = buffer.readableBytes > 0 ? buffer : nil
                     if progress.finished {
                         requestPhase = .waitingResponse
@@ -250,10 +275,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestVersionMinor = head.versionMinor
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestBody = HTTPBodyTracker(head.framing)
+        requestRetryable = head.framing == .none && head.isIdempotent
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
         stampRequestTime()
 
-        let hopByHop = hasHopByHopHeaders(buffer, head)
+        // A head with bare LF line ends is rewritten with CRLF: a server that splits lines
+        // differently would otherwise see other headers than Fulcrum checked.
+        let hopByHop = head.usesBareLF || hasHopByHopHeaders(buffer, head)
         if !policy.alwaysEditsRequest && !hopByHop {
             requestHead = buffer.readSlice(length: head.length)
         } else {
@@ -266,12 +294,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         return true
     }
 
+    /// An `Upgrade` header without `Connection: upgrade` is not an upgrade request: it
+    /// is dropped rather than passed on to a server that might act on it.
     private func hasHopByHopHeaders(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> Bool {
         buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in
                 let n = field.name.count
-                guard n == 10 || n == 16 else { return false }
                 let name = UnsafeRawBufferPointer(rebasing: bytes[field.name])
+                if n == 7 && !head.upgrade { return Self.equalsIgnoringCase(name, "upgrade") }
+                guard n == 10 || n == 16 else { return false }
                 return Self.isHopByHop(name)
             }
         }
@@ -349,6 +380,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(to: address)
             .hop(to: context.eventLoop)
             .assumeIsolated()
@@ -432,9 +464,17 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         context?.flush()
     }
 
-    func serverBecameWritable() {
-        lastClientActivity = context?.eventLoop.now ?? lastClientActivity
-        resumeClientRead()
+    func serverWritabilityChanged(_ writable: Bool) {
+        guard let now = context?.eventLoop.now else { return }
+        if writable {
+            // Client reads paused for the server: the client was not idle meanwhile.
+            lastClientActivity = now
+            lastServerActivity = now
+            resumeClientRead()
+        } else {
+            serverStalledSince = now
+        }
+        armTimer()
     }
 
     private func processResponseInput() {
@@ -470,7 +510,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     responseInbound = buffer
                     continue
                 }
-                if head.switchesProtocols && requestUpgrade {
+                if head.switchesProtocols {
+                    guard requestUpgrade else {
+                        // Switching protocols nobody asked for: the server and the client
+                        // would no longer agree on what the bytes are.
+                        serverFailed(502)
+                        return
+                    }
                     context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
                     responseInbound = buffer
                     switchToTunnel()
@@ -513,13 +559,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         // told otherwise, HTTP/1.0 closes unless told otherwise.
         let needsClose = !clientKeepAlive && requestVersionMinor == 1
         let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
-        guard hopByHop || needsClose || needsKeepAlive || !policy.responseRules.isEmpty else {
+        guard hopByHop || head.usesBareLF || needsClose || needsKeepAlive || !policy.responseRules.isEmpty else {
             return buffer.readSlice(length: head.length)!
         }
         let original = buffer.readBytes(length: head.length)!
         let statusLineEnd = original.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && original[$0 - 1] == 13 ? $0 - 1 : $0 } ?? 0
         var editor = HTTPHeadEditor(bytes: original, startLine: 0..<statusLineEnd, target: nil, headers: head.headers)
-        HopByHop.strip(&editor, keepUpgrade: false)
+        // `Upgrade` in a final response (a 426, say) advertises protocols: it stays.
+        HopByHop.strip(&editor, keepUpgrade: true)
         if needsClose { editor.add("Connection", Array("close".utf8)) }
         if needsKeepAlive { editor.add("Connection", Array("keep-alive".utf8)) }
         HTTPRuleRunner.run(policy.responseRules, on: &editor, log)
@@ -533,9 +580,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responsePhase = .none
         if requestPhase == .waitingResponse {
             finishExchange()
+        } else {
+            // The server answered before the request body ended (an early 413, say):
+            // the rest of the body is still forwarded, then the exchange ends. The
+            // server may not read that rest as the body, so its connection is not reused.
+            serverKeepAlive = false
         }
-        // Otherwise the server answered before the request body ended (an early 413,
-        // say): the rest of the body is still forwarded, then the exchange ends.
     }
 
     /// Both the request and its response are complete: recycle or close the server
@@ -548,6 +598,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             if !(serverKeepAlive && clean && server.park()) { server.close() }
         }
         responseInbound = nil
+        responseStarted = false
         requestsServed += 1
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
@@ -575,9 +626,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         server = nil
         switch responsePhase {
         case .none:
-            break
+            if requestPhase == .body || requestPhase == .connecting {
+                // Answered early, then gone: the rest of the body has nowhere to go.
+                clientKeepAlive = false
+                abortAfterFlush()
+            }
         case .head:
-            if !responseStarted && (responseInbound?.readableBytes ?? 0) == 0 && connection.uses > 1 && requestBody.isFinished && requestHead != nil {
+            if !responseStarted && (responseInbound?.readableBytes ?? 0) == 0 && connection.uses > 1 && requestRetryable && requestHead != nil {
                 // An idle connection the server closed just as it was reused: the request
                 // was not seen, so it is sent again on a fresh connection.
                 requestPhase = .connecting
@@ -661,15 +716,30 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         closeClientAfterFlush()
     }
 
+    /// Ends the client connection once what is queued for it is written. A client that
+    /// never reads it is cut off after `timeout client` (30 s without one).
     private func closeClientAfterFlush() {
         guard let context else { return }
         requestPhase = .closed
         cancelTimer()
+        closingDeadline = context.eventLoop.now + (policy.clientTimeout ?? .seconds(30))
+        armTimer()
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
+    }
+
+    /// The exchange cannot complete: the server connection goes at once, the client's
+    /// after what was already queued for it.
+    private func abortAfterFlush() {
+        if let server {
+            self.server = nil
+            server.close()
+        }
+        responsePhase = .none
+        closeClientAfterFlush()
     }
 
     private func closeAll() {
@@ -684,26 +754,38 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - timeouts
 
-    /// The moment the current phase times out, and what happens then.
+    /// The moment the current phase times out. A side is only blamed for being idle
+    /// while Fulcrum was ready to move its bytes: `timeout client` runs while the client
+    /// should send (request body, with the server draining) or while it does not drain
+    /// what Fulcrum writes; `timeout server` while the server should answer (with the
+    /// client draining) or while it does not drain the request body.
     private func nextDeadline() -> NIODeadline? {
+        let clientWritable = context?.channel.isWritable ?? true
         switch requestPhase {
         case .head:
+            if !clientWritable, let t = policy.clientTimeout {
+                // The previous response has not been drained yet.
+                return clientStalledSince + t
+            }
             let waitingForNext = requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0
             let timeout = waitingForNext ? policy.keepAliveTimeout : policy.httpRequestTimeout
             return timeout.map { headWaitStart + $0 }
         case .body, .waitingResponse, .connecting:
+            let serverWritable = server?.isWritable ?? true
             var deadline: NIODeadline? = nil
-            if requestPhase == .body, let t = policy.clientTimeout { deadline = lastClientActivity + t }
-            if responsePhase != .none, let t = policy.serverTimeout {
-                let d = lastServerActivity + t
-                deadline = deadline.map { min($0, d) } ?? d
+            func consider(_ d: NIODeadline) { deadline = deadline.map { min($0, d) } ?? d }
+            if let t = policy.clientTimeout {
+                if requestPhase == .body && serverWritable { consider(lastClientActivity + t) }
+                if !clientWritable { consider(clientStalledSince + t) }
             }
-            if responsePhase == .body, let t = policy.clientTimeout, !(context?.channel.isWritable ?? true) {
-                let d = lastClientActivity + t
-                deadline = deadline.map { min($0, d) } ?? d
+            if let t = policy.serverTimeout {
+                if responsePhase != .none && clientWritable { consider(lastServerActivity + t) }
+                if requestPhase == .body && !serverWritable && server != nil { consider(serverStalledSince + t) }
             }
             return deadline
-        case .tunnel, .closed:
+        case .closed:
+            return closingDeadline
+        case .tunnel:
             return nil
         }
     }
@@ -735,18 +817,24 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch requestPhase {
         case .head:
-            if requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0 {
+            if !context.channel.isWritable {
                 closeAll()
+            } else if requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0 {
+                closeClientAfterFlush()
             } else {
                 fail(408)
             }
-        case .body where !(policy.clientTimeout.map { lastClientActivity + $0 > now } ?? true):
+        case .closed:
+            context.close(promise: nil)
+        case .body where (server?.isWritable ?? true) && (policy.clientTimeout.map { lastClientActivity + $0 <= now } ?? false):
+            // The client stopped sending its body.
             fail(408)
         default:
-            if responsePhase == .head {
+            if responsePhase == .head && context.channel.isWritable {
                 fail(504)
             } else {
-                context.flush()
+                // A response has begun (or the client does not drain it): only cutting
+                // the connection can tell.
                 closeAll()
             }
         }

@@ -116,12 +116,22 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
+    /// The channel allows half-closure so that a tunnel (after 101) can pass a half-close
+    /// on; in HTTP the server's end of input ends the connection.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { owner?.serverBecameWritable() }
+        owner?.serverWritabilityChanged(context.channel.isWritable)
     }
 
     func read(context: ChannelHandlerContext) {

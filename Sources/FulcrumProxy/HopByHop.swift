@@ -5,12 +5,17 @@ import FulcrumHTTP1
 /// non-standard `Proxy-Connection`. Fulcrum writes its own `Connection` header where
 /// the next hop needs one.
 enum HopByHop {
+    /// Headers that frame the message or route it: a `Connection` header naming them is
+    /// a request smuggling attempt (the next hop would see another body length), so
+    /// they are never removed that way.
+    static let protected: Set<String> = ["content-length", "transfer-encoding", "host"]
+
     static func strip(_ editor: inout HTTPHeadEditor, keepUpgrade: Bool) {
         var named: [String] = []
         for field in editor.fields where editor.matches(field, "connection") {
             for item in editor.value(of: field).split(separator: UInt8(ascii: ",")) {
                 let token = String(decoding: item, as: UTF8.self).trimmingWhitespace().lowercased()
-                if !token.isEmpty, token != "close", token != "keep-alive", token != "upgrade" { named.append(token) }
+                if !token.isEmpty, token != "close", token != "keep-alive", token != "upgrade", !protected.contains(token) { named.append(token) }
             }
         }
         editor.delete("connection")

@@ -37,6 +37,13 @@ final class HTTPTestConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// Wraps a socket accepted by a scripted backend.
+    init(fd: Int32, timeout: Int = 10) {
+        self.fd = fd
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     deinit { close(fd) }
 
     func send(_ text: String) {

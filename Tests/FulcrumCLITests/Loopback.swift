@@ -30,6 +30,23 @@ enum Loopback {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// A free port below the kernel's ephemeral range, for a test that releases its
+    /// listener and binds it again: in the ephemeral range, another test running in
+    /// parallel could be handed the port meanwhile (by `freePort` or by a connect).
+    static func portOutsideEphemeralRange() -> Int {
+        while true {
+            let port = Int.random(in: 20000..<30000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            close(fd)
+            if rc == 0 { return port }
+        }
+    }
+
     static func waitForPort(_ port: Int) throws {
         for _ in 0..<100 {
             if (try? exchange(port: port, send: nil, readGreetingOnly: true)) != nil { return }

@@ -91,7 +91,7 @@ import Testing
     @Test func sigttouReleasesListenersAndSigttinBindsThemAgain() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
-        let backend = Loopback.freePort(), port = Loopback.freePort()
+        let backend = Loopback.freePort(), port = Loopback.portOutsideEphemeralRange()
         try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(backend)])
         try running.waitForListener(backend)
         let file = try FulcrumProcess.temporaryFile(Self.config("", port: port, backend: backend))

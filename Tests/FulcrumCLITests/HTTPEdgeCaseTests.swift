@@ -1,0 +1,237 @@
+import Foundation
+import Testing
+
+/// HTTP mode against servers and clients that misbehave at one precise moment: a
+/// scripted backend plays the server byte by byte, a raw socket the client. Each test
+/// pins a behaviour that once went wrong (request smuggling through `Connection`,
+/// a server connection reused after an early answer, a retried request whose body
+/// was gone, a queued response cut off, a stalled side blamed for the other's pause).
+@Suite(.serialized) struct HTTPEdgeCaseTests {
+    let proxy = HTTPProxyTests()
+
+    func fulcrum(_ running: RunningProcesses, server: Int, defaults: String = HTTPProxyTests.httpDefaults()) throws -> Int {
+        let front = Loopback.freePort()
+        _ = try proxy.startFulcrum(running, defaults + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(server)\n", waitFor: front)
+        return front
+    }
+
+    @Test func connectionCannotRemoveFramingHeaders() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: content-length, host, x-secret\r\nX-Secret: 1\r\n\r\nhello")
+        let s = try #require(backend.accept())
+        let head = try #require(try s.readHead()).lowercased()
+        #expect(head.contains("content-length: 5\r\n"), "the body length survives: \(head)")
+        #expect(head.contains("host: x\r\n"))
+        #expect(!head.contains("x-secret"), "a header the client named in Connection is removed")
+        #expect(String(decoding: try s.readBytes(5), as: UTF8.self) == "hello")
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        #expect(try c.readResponse()?.text == "ok")
+    }
+
+    @Test func bareLineFeedsAreRewrittenAndStrayUpgradesDropped() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /a HTTP/1.1\nHost: x\nUpgrade: h2c\n\n")
+        let s = try #require(backend.accept())
+        let head = try #require(try s.readHead())
+        #expect(head.hasPrefix("GET /a HTTP/1.1\r\nHost: x\r\n"), "forwarded with CRLF: \(head.debugDescription)")
+        #expect(!head.lowercased().contains("upgrade"), "Upgrade without Connection: upgrade is not passed on")
+        s.send("HTTP/1.1 200 OK\nContent-Length: 2\n\nok")
+        let response = try #require(try c.readResponse())
+        #expect(response.status == 200 && response.text == "ok", "the response head reaches the client with CRLF")
+
+        // A 101 to a request that asked for no upgrade is a broken server: 502.
+        c.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try s.readHead()?.hasPrefix("GET /b ") == true, "the server connection is reused")
+        s.send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: evil\r\n\r\n")
+        #expect(try c.readResponse()?.status == 502)
+    }
+
+    @Test func earlyAnswerNeverLeavesTheServerConnectionForReuse() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        s.send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n")
+        #expect(try c.readResponse()?.status == 413)
+        c.send("67890GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+        let fresh = try #require(backend.accept(), "the next request goes to a new server connection")
+        #expect(try fresh.readHead()?.hasPrefix("GET /next ") == true)
+        fresh.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(try c.readResponse()?.status == 200)
+        #expect(String(decoding: try s.readBytes(10), as: UTF8.self) == "1234567890", "the rest of the body still reaches the server")
+        #expect(s.isClosedByPeer(), "the early-answering connection is closed once the body has passed")
+    }
+
+    @Test func serverGoneAfterAnEarlyAnswerEndsTheClient() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n0123456789")
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        s.send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        close(s.fd)
+        #expect(try c.readResponse()?.status == 413)
+        let start = Date()
+        #expect(c.isClosedByPeer(), "the client is not left waiting to send a body nobody reads")
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    @Test func onlyBodilessIdempotentRequestsAreRetriedOnAClosedReusedConnection() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(try c.readResponse()?.status == 200)
+
+        // The reused connection dies under the GET: it is sent again on a new one.
+        c.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try s.readHead()?.hasPrefix("GET /2 ") == true)
+        close(s.fd)
+        let retry = try #require(backend.accept(), "the GET is sent again")
+        #expect(try retry.readHead()?.hasPrefix("GET /2 ") == true)
+        retry.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(try c.readResponse()?.status == 200)
+
+        // Under a POST with a body, it is not: the body has been sent and is gone.
+        c.send("POST /3 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
+        #expect(try retry.readHead()?.hasPrefix("POST /3 ") == true)
+        _ = try retry.readBytes(4)
+        close(retry.fd)
+        #expect(try c.readResponse()?.status == 502)
+        #expect(backend.accept(timeout: 300) == nil, "the POST was not replayed")
+    }
+
+    @Test func errorAfterAnEarlierResponseStillGetsItsErrorPage() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(try c.readResponse()?.status == 200)
+        c.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try s.readHead()
+        s.send("SMTP ready\r\n\r\n")
+        #expect(try c.readResponse()?.status == 502, "the second response never began: the client gets a 502 page")
+    }
+
+    @Test func tunnelPassesAServerHalfCloseOn() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        s.send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nbye")
+        s.shutdownWrite()
+        #expect(try c.readResponse()?.status == 101)
+        #expect(String(decoding: try c.readBytes(3), as: UTF8.self) == "bye")
+        #expect(c.isClosedByPeer(), "the server's half-close reaches the client")
+        c.send("still here")
+        #expect(String(decoding: try s.readBytes(10), as: UTF8.self) == "still here", "the other direction stays open")
+        c.shutdownWrite()
+        #expect(s.isClosedByPeer())
+    }
+
+    @Test func pipelinedBodyThatNeverEndsAfterHalfCloseEndsTheConnection() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try proxy.startBackends(running, ["a"])
+        let front = try fulcrum(running, server: ports[0])
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\nPOST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+        c.shutdownWrite()
+        #expect(try c.readResponse()?.status == 200)
+        let start = Date()
+        #expect(c.isClosedByPeer())
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    // MARK: - timeouts blame the side that stalls
+
+    /// A body that trickles in for longer than `timeout server` keeps the server
+    /// connection busy: the server is not idle while Fulcrum is still sending to it.
+    @Test func slowUploadIsNotAServerTimeout() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port, defaults: HTTPProxyTests.httpDefaults(client: "5s", server: "1s"))
+        let chunk = 64 << 10, chunks = 30
+        let c = try HTTPTestConnection(port: front)
+        let fd = c.fd
+        let sender = Thread {
+            // About 3 s of body, on the test connection's socket from another thread.
+            let head = Array("PUT /slow HTTP/1.1\r\nHost: x\r\nContent-Length: \(chunk * chunks)\r\n\r\n".utf8)
+            _ = head.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let piece = [UInt8](repeating: 120, count: chunk)
+            for _ in 0..<chunks {
+                var sent = 0
+                while sent < piece.count {
+                    let n = piece[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if n <= 0 { return }
+                    sent += n
+                }
+                usleep(100_000)
+            }
+        }
+        sender.start()
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        let body = try s.readBytes(chunk * chunks)
+        #expect(body.count == chunk * chunks, "the whole body reached the server")
+        s.send("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+        let response = try c.readResponse()
+        #expect(response?.status == 201, "\(String(decoding: response?.raw ?? [], as: UTF8.self))")
+    }
+
+    @Test func clientThatStopsReadingIsCutAtTimeoutClient() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try proxy.startBackends(running, ["a"])
+        let front = try fulcrum(running, server: ports[0], defaults: HTTPProxyTests.httpDefaults(client: "1s", server: "10s"))
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /download?n=\(64 << 20) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sleep(3)
+        let received = try c.readToEnd().count
+        #expect(received < 64 << 20, "a client that reads nothing for 3 s is cut off (got \(received) bytes)")
+    }
+
+    @Test func slowReaderGetsItsWholeResponseDespiteAShortKeepAlive() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try proxy.startBackends(running, ["a"])
+        let front = try fulcrum(running, server: ports[0], defaults: HTTPProxyTests.httpDefaults(client: "5s", server: "5s", extra: "    timeout http-keep-alive 200ms\n"))
+        let c = try HTTPTestConnection(port: front)
+        var small: Int32 = 65536
+        setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        c.send("GET /download?n=\(4 << 20) HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(800_000)
+        let response = try c.readResponse()
+        #expect(response?.body.count == 4 << 20, "the response queued before the keep-alive timeout is delivered whole")
+    }
+}
