@@ -2,9 +2,9 @@ import FulcrumCore
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// A backend as the data plane uses it: its servers' addresses, its balancer (one lock
-/// taken per connection, never per byte) and the timeouts and retry settings that
-/// govern connections to it.
+/// A backend as the data plane uses it: its servers' addresses, its balancer and server
+/// slots (`maxconn`, the queue; one lock taken per request or connection, never per
+/// byte) and the timeouts and retry settings that govern connections to it.
 final class BackendPool: Sendable {
     let name: String
     let servers: [ServerTarget]
@@ -12,7 +12,19 @@ final class BackendPool: Sendable {
     let serverTimeout: TimeAmount?
     let retries: Int
     let redispatch: Bool
-    private let balancer: NIOLockedValueBox<RoundRobinBalancer>
+    /// How long a request waits in the queue for a server slot (`timeout queue`, by
+    /// default `timeout connect`, as HAProxy).
+    let queueTimeout: TimeAmount
+    private let state: NIOLockedValueBox<SlotState>
+
+    /// A queued request is told which server it got through this call, on any thread.
+    typealias Grant = @Sendable (_ ticket: Int, _ server: Int) -> Void
+
+    private struct SlotState {
+        var slots: ServerSlots<RoundRobinBalancer>
+        var waiting: [Int: Grant] = [:]
+        var nextTicket = 1
+    }
     /// Server connections kept for reuse in HTTP mode, per event loop.
     let idle: IdleServerConnections
 
@@ -26,10 +38,12 @@ final class BackendPool: Sendable {
         default:
             throw ProxyStartError("backend '\(backend.name)': 'balance \(backend.balance)' is not implemented yet (roundrobin and static-rr are)")
         }
-        balancer = NIOLockedValueBox(RoundRobinBalancer(
+        let balancer = RoundRobinBalancer(
             servers: active.map { ($0.options.weight, $0.options.backup) },
-            useAllBackups: backend.options.others["allbackups"] == true))
+            useAllBackups: backend.options.others["allbackups"] == true)
+        state = NIOLockedValueBox(SlotState(slots: ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn })))
         connectTimeout = .milliseconds(Int64(backend.timeouts.connect?.milliseconds ?? 5000))
+        queueTimeout = backend.timeouts.queue.map { .milliseconds(Int64($0.milliseconds)) } ?? connectTimeout
         let idleTimeout = backend.timeouts.tunnel ?? backend.timeouts.server
         serverTimeout = idleTimeout.map { .milliseconds(Int64($0.milliseconds)) }
         retries = backend.retries
@@ -37,7 +51,33 @@ final class BackendPool: Sendable {
         idle = IdleServerConnections(loops: loops, servers: servers.count)
     }
 
-    func pick(excluding excluded: Set<Int>) -> Int? {
-        balancer.withLockedValue { $0.pick(excluding: excluded) }
+    /// A server slot for one request (HTTP) or connection (TCP), or a queue ticket:
+    /// `grant` is called with it once a slot frees (unless the ticket is cancelled).
+    func acquire(excluding excluded: Set<Int>, grant: @escaping Grant) -> (outcome: ServerSlots<RoundRobinBalancer>.Outcome, ticket: Int) {
+        state.withLockedValue { state in
+            let ticket = state.nextTicket
+            state.nextTicket += 1
+            let outcome = state.slots.acquire(ticket, excluding: excluded)
+            if outcome == .queued { state.waiting[ticket] = grant }
+            return (outcome, ticket)
+        }
+    }
+
+    /// Gives a slot back; a queued request that may use the server gets it.
+    func release(_ server: Int) {
+        let handover: (Int, Grant)? = state.withLockedValue { state in
+            guard let ticket = state.slots.release(server), let grant = state.waiting.removeValue(forKey: ticket) else { return nil }
+            return (ticket, grant)
+        }
+        if let (ticket, grant) = handover { grant(ticket, server) }
+    }
+
+    /// Leaves the queue; false if a slot was already handed over (the grant call is
+    /// on its way and must give it back).
+    func cancel(_ ticket: Int) -> Bool {
+        state.withLockedValue { state in
+            state.waiting.removeValue(forKey: ticket)
+            return state.slots.cancel(ticket)
+        }
     }
 }

@@ -51,6 +51,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var serverIndex = 0
     private var failedServers: Set<Int> = []
     private var retryPolicy: ConnectRetryPolicy
+    /// The server whose slot (`maxconn`) the current request holds.
+    private var slot: Int?
+    /// While the request waits in the backend queue: its ticket and since when.
+    private var ticket: Int?
+    private var queuedSince: NIODeadline = .uptimeNanoseconds(0)
     private var responsePhase = ResponsePhase.none
     private var responseInbound: ByteBuffer?
     private var responseScannedUpTo = 0
@@ -154,6 +159,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         requestPhase = .closed
         cancelTimer()
+        releaseSlot()
         if let server {
             self.server = nil
             server.close()
@@ -359,10 +365,53 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func dispatch() {
         guard let context else { return }
-        guard let index = policy.backend.pick(excluding: failedServers) ?? policy.backend.pick(excluding: []) else {
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let grant: BackendPool.Grant = { ticket, server in
+            session.eventLoop.execute { session.value.granted(ticket, server) }
+        }
+        var (outcome, ticket) = policy.backend.acquire(excluding: failedServers, grant: grant)
+        if outcome == .noServer && !failedServers.isEmpty {
+            (outcome, ticket) = policy.backend.acquire(excluding: [], grant: grant)
+        }
+        switch outcome {
+        case .granted(let server):
+            slot = server
+            use(server)
+        case .queued:
+            // Every server is at its maxconn: wait for a slot, up to `timeout queue`.
+            self.ticket = ticket
+            queuedSince = context.eventLoop.now
+            armTimer()
+        case .noServer:
             fail(503)
+        }
+    }
+
+    private func granted(_ ticket: Int, _ server: Int) {
+        guard self.ticket == ticket, requestPhase == .connecting else {
+            policy.backend.release(server)
             return
         }
+        self.ticket = nil
+        slot = server
+        use(server)
+    }
+
+    /// Gives back the slot (or the place in the queue) of the current request.
+    private func releaseSlot() {
+        if let server = slot {
+            slot = nil
+            policy.backend.release(server)
+        }
+        if let ticket {
+            self.ticket = nil
+            _ = policy.backend.cancel(ticket)
+        }
+    }
+
+    /// Sends the request to `index`, on an idle connection when reuse allows.
+    private func use(_ index: Int) {
+        guard let context else { return }
         let mayReuse = policy.reuse == .always || (policy.reuse == .safe && requestsServed > 0)
         if mayReuse, let idle = policy.backend.idle.take(server: index, on: context.eventLoop) {
             attach(idle, index: index)
@@ -407,11 +456,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     case .retrySameServer:
                         self.connect(index)
                     case .redispatch:
-                        if let other = self.policy.backend.pick(excluding: self.failedServers) {
-                            self.connect(other)
-                        } else {
-                            self.connect(index)
-                        }
+                        self.releaseSlot()
+                        self.dispatch()
                     case .giveUp:
                         self.fail(503)
                     }
@@ -599,6 +645,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         responseInbound = nil
         responseStarted = false
+        releaseSlot()
         requestsServed += 1
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
@@ -666,6 +713,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestPhase = .tunnel
         responsePhase = .none
         cancelTimer()
+        if let held = slot {
+            // The tunnel carries on without this handler: its slot is held until the
+            // client connection ends.
+            slot = nil
+            let backend = policy.backend
+            context.channel.closeFuture.whenComplete { _ in backend.release(held) }
+        }
         self.server = nil
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()
         do {
@@ -698,6 +752,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers with an error page (or just closes if a response has begun) and ends
     /// the connection, as HAProxy does after an error it produced itself.
     private func fail(_ status: Int) {
+        releaseSlot()
         guard let context else { return }
         if let server {
             self.server = nil
@@ -734,6 +789,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The exchange cannot complete: the server connection goes at once, the client's
     /// after what was already queued for it.
     private func abortAfterFlush() {
+        releaseSlot()
         if let server {
             self.server = nil
             server.close()
@@ -743,6 +799,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func closeAll() {
+        releaseSlot()
         requestPhase = .closed
         cancelTimer()
         if let server {
@@ -774,6 +831,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             let serverWritable = server?.isWritable ?? true
             var deadline: NIODeadline? = nil
             func consider(_ d: NIODeadline) { deadline = deadline.map { min($0, d) } ?? d }
+            if ticket != nil { consider(queuedSince + policy.backend.queueTimeout) }
             if let t = policy.clientTimeout {
                 if requestPhase == .body && serverWritable { consider(lastClientActivity + t) }
                 if !clientWritable { consider(clientStalledSince + t) }
@@ -813,6 +871,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let now = context.eventLoop.now
         guard deadline <= now else {
             armTimer()
+            return
+        }
+        if ticket != nil && queuedSince + policy.backend.queueTimeout <= now {
+            // No server slot freed in time: 503, as HAProxy after `timeout queue`.
+            fail(503)
             return
         }
         switch requestPhase {

@@ -17,11 +17,16 @@ struct ListenerPlan: Sendable {
     let backend: BackendPool
     /// Set for an HTTP-mode frontend.
     let http: HTTPProxyPolicy?
+    /// The `maxconn`s this listener counts against: its bind line's, its frontend's and
+    /// the process's, those that are set.
+    let limits: [ConnectionLimit]
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
-    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?, defaultBacklog: Int32) throws -> [ListenerPlan] {
+    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,
+                      defaultBacklog: Int32, limits outer: [ConnectionLimit]) throws -> [ListenerPlan] {
         var out: [ListenerPlan] = []
         let backlog = Int32(bind.options.backlog ?? Int(defaultBacklog))
+        let limits = (bind.options.maxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + outer
         for spec in bind.addresses {
             switch spec.kind {
             case .inet(let host, let family):
@@ -30,12 +35,12 @@ struct ListenerPlan: Sendable {
                 for port in spec.ports ?? 0...0 {
                     let address = try SocketAddress.makeAddressResolvingHost(name, port: port)
                     out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: "\(name):\(port)", backlog: backlog,
-                                            clientTimeout: clientTimeout, backend: backend, http: http))
+                                            clientTimeout: clientTimeout, backend: backend, http: http, limits: limits))
                 }
             case .unix(let path):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http, limits: limits))
             case .inheritedFD(let fd):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http, limits: limits))
             case .abstractNamespace, .socketPair:
                 throw ProxyStartError("frontend '\(frontend)': binding '\(spec)' is not supported yet")
             }

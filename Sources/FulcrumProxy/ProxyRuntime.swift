@@ -30,6 +30,8 @@ public final class ProxyRuntime: Sendable {
             return created
         }
         var plans: [ListenerPlan] = []
+        // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
+        let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
             for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
                 if !proxy.useBackendRules.isEmpty {
@@ -52,9 +54,12 @@ public final class ProxyRuntime: Sendable {
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
-                let backlog = Int32(proxy.maxconn ?? configuration.global.maxconn ?? 1024)
+                let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
+                let backlog = Int32(frontendMaxconn ?? configuration.global.maxconn ?? 1024)
+                let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])
                 for bind in proxy.binds {
-                    plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, backend: backendPool, http: http, defaultBacklog: backlog)
+                    plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, backend: backendPool, http: http,
+                                                    defaultBacklog: backlog, limits: limits)
                 }
             }
         } catch {
@@ -88,6 +93,13 @@ public final class ProxyRuntime: Sendable {
     private func bootstrap(_ plan: ListenerPlan) -> EventLoopFuture<Channel> {
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if !plan.limits.isEmpty {
+                        try channel.pipeline.syncOperations.addHandler(AcceptLimiter(limits: plan.limits))
+                    }
+                }
+            }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // HTTP sessions gate reads themselves; a TCP connection reads nothing until
             // its server side exists.

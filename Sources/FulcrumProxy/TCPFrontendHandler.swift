@@ -5,7 +5,9 @@ import NIOPosix
 /// The first handler of an accepted TCP-mode connection: picks a server, connects on
 /// the same event loop (retrying and redispatching as configured), then replaces itself
 /// with a glue pair. The client's bytes wait in the kernel meanwhile: the channel does
-/// not read until the server side exists.
+/// not read until the server side exists. With server `maxconn`, the connection holds a
+/// slot on its server until it closes, and waits in the backend queue (up to `timeout
+/// queue`) while every server is full.
 final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
@@ -16,6 +18,11 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// data and end of input before Fulcrum asks to read): replayed into the glue.
     private var early: [NIOAny] = []
     private var earlyInputClosed = false
+    /// The server whose slot this connection holds.
+    private var slot: Int?
+    /// While queued: the ticket, and the timer that gives up at `timeout queue`.
+    private var ticket: Int?
+    private var queueTimer: Scheduled<Void>?
 
     init(backend: BackendPool) {
         self.backend = backend
@@ -24,11 +31,63 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        guard let server = backend.pick(excluding: []) else {
+        // The slot is held until the client connection ends, glue or not.
+        context.channel.closeFuture.assumeIsolated().whenComplete { _ in self.releaseSlot() }
+        acquire(context: context)
+    }
+
+    private func acquire(context: ChannelHandlerContext) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let grant: BackendPool.Grant = { ticket, server in
+            handler.eventLoop.execute { handler.value.granted(ticket, server, context: boundContext.value) }
+        }
+        var (outcome, ticket) = backend.acquire(excluding: failed, grant: grant)
+        if outcome == .noServer && !failed.isEmpty {
+            // Every server failed for this connection: try them again rather than give up.
+            (outcome, ticket) = backend.acquire(excluding: [], grant: grant)
+        }
+        switch outcome {
+        case .granted(let server):
+            slot = server
+            connect(to: server, context: context)
+        case .queued:
+            self.ticket = ticket
+            queueTimer = context.eventLoop.assumeIsolated().scheduleTask(in: backend.queueTimeout) {
+                self.queueTimer = nil
+                // Nothing was sent and nothing can be: the client just sees the close.
+                self.releaseSlot()
+                context.close(promise: nil)
+            }
+        case .noServer:
             context.close(promise: nil)
+        }
+    }
+
+    private func granted(_ ticket: Int, _ server: Int, context: ChannelHandlerContext) {
+        guard self.ticket == ticket, context.channel.isActive else {
+            backend.release(server)
             return
         }
+        self.ticket = nil
+        queueTimer?.cancel()
+        queueTimer = nil
+        slot = server
         connect(to: server, context: context)
+    }
+
+    private func releaseSlot() {
+        if let server = slot {
+            slot = nil
+            backend.release(server)
+        }
+        if let ticket {
+            self.ticket = nil
+            queueTimer?.cancel()
+            queueTimer = nil
+            // False when a slot is already on its way: `granted` gives it back.
+            _ = backend.cancel(ticket)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -64,11 +123,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                     case .retrySameServer:
                         self.connect(to: server, context: context)
                     case .redispatch:
-                        if let other = self.backend.pick(excluding: self.failed) {
-                            self.connect(to: other, context: context)
-                        } else {
-                            self.connect(to: server, context: context)
-                        }
+                        self.releaseSlot()
+                        self.acquire(context: context)
                     case .giveUp:
                         context.close(promise: nil)
                     }

@@ -73,7 +73,9 @@ if options.checkOnly {
     exit(0)
 }
 
-let configuration = outcome.configuration
+var configuration = outcome.configuration
+// `-n` overrides the global `maxconn`, as with haproxy.
+if let maxconn = options.maxconn { configuration.global.maxconn = maxconn }
 let global = configuration.global
 let handshake = (global.daemon || options.daemon) && !options.foreground ? ProcessSetup.daemonize() : nil
 let runtime: ProxyRuntime

@@ -84,7 +84,7 @@ import Testing
         let s = try #require(backend.accept())
         _ = try s.readHead()
         s.send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        close(s.fd)
+        s.disconnect()
         #expect(try c.readResponse()?.status == 413)
         let start = Date()
         #expect(c.isClosedByPeer(), "the client is not left waiting to send a body nobody reads")
@@ -106,7 +106,7 @@ import Testing
         // The reused connection dies under the GET: it is sent again on a new one.
         c.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try s.readHead()?.hasPrefix("GET /2 ") == true)
-        close(s.fd)
+        s.disconnect()
         let retry = try #require(backend.accept(), "the GET is sent again")
         #expect(try retry.readHead()?.hasPrefix("GET /2 ") == true)
         retry.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
@@ -116,7 +116,7 @@ import Testing
         c.send("POST /3 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
         #expect(try retry.readHead()?.hasPrefix("POST /3 ") == true)
         _ = try retry.readBytes(4)
-        close(retry.fd)
+        retry.disconnect()
         #expect(try c.readResponse()?.status == 502)
         #expect(backend.accept(timeout: 300) == nil, "the POST was not replayed")
     }

@@ -27,7 +27,7 @@ struct HTTPTestResponse {
 /// A raw HTTP/1.1 client on a blocking socket, so tests control every byte sent
 /// (pipelining, malformed requests, trickled heads) and see every byte received.
 final class HTTPTestConnection {
-    let fd: Int32
+    private(set) var fd: Int32
     private var buffer: [UInt8] = []
 
     init(port: Int, timeout: Int = 10) throws {
@@ -44,7 +44,13 @@ final class HTTPTestConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Closes the socket now (the descriptor is not closed again later).
+    func disconnect() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
 
     func send(_ text: String) {
         send(Array(text.utf8))

@@ -80,7 +80,7 @@ public enum GlobalKeywords {
             g.nbthread = try ctx.integer(0, "<number>", in: 1...64)
             try ctx.requireNoArguments(after: 1)
         },
-        Spec("maxconn", .global, usage: "maxconn <number>") { g, ctx throws(ConfigError) in
+        Spec("maxconn", .global, usage: "maxconn <number> (no limit when unset; HAProxy derives one from ulimit -n)", status: .active) { g, ctx throws(ConfigError) in
             g.maxconn = try ctx.integer(0, "<number>", in: 1...Int(Int32.max))
             try ctx.requireNoArguments(after: 1)
         },

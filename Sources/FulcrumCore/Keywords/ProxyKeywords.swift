@@ -6,7 +6,7 @@ public enum ProxyKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     /// Timeouts the TCP data plane applies today.
-    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive"]
+    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive", "queue"]
 
     static func timeout(_ name: String, _ caps: ProxyCapabilities) -> Spec {
         Spec("timeout \(name)", caps, usage: "timeout \(name) <time>", status: activeTimeouts.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
@@ -51,7 +51,7 @@ public enum ProxyKeywords {
             p.mode = mode
             p.modeLocation = ctx.location
         },
-        Spec("bind", f, usage: "bind <address>[,<address>...] [options...]", status: .active) { p, ctx throws(ConfigError) in
+        Spec("bind", f, usage: "bind <address>[,<address>...] [options...] (maxconn, backlog run; freebind is always on)", status: .active) { p, ctx throws(ConfigError) in
             p.binds.append(try BindLineParser.parse(&ctx))
         },
         Spec("default_backend", [d, f], usage: "default_backend <backend>", status: .active) { p, ctx throws(ConfigError) in
@@ -88,7 +88,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 3)
             p.hashType = h
         },
-        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled run; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
+        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn run; maxqueue only bounds server-specific queues, which need persistence; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <address>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("character '\(name.unicodeScalars.first { !ConfigNames.isValid($0) }!)' is not permitted in server name '\(name)'.")
@@ -113,7 +113,7 @@ public enum ProxyKeywords {
             p.retries = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
             try ctx.requireNoArguments(after: 1)
         },
-        Spec("maxconn", [d, f], usage: "maxconn <number>") { p, ctx throws(ConfigError) in
+        Spec("maxconn", [d, f], usage: "maxconn <number>", status: .active) { p, ctx throws(ConfigError) in
             p.maxconn = try ctx.integer(0, "<number>", in: 0...Int(Int32.max))
             try ctx.requireNoArguments(after: 1)
         },
