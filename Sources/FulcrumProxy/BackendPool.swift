@@ -10,6 +10,8 @@ final class BackendPool: Sendable {
     let servers: [ServerTarget]
     let connectTimeout: TimeAmount
     let serverTimeout: TimeAmount?
+    /// `timeout server-fin`: the server side once the connection is closed one way.
+    let serverFinTimeout: TimeAmount?
     let retries: Int
     let redispatch: Bool
     /// How long a request waits in the queue for a server slot (`timeout queue`, by
@@ -46,6 +48,7 @@ final class BackendPool: Sendable {
         queueTimeout = backend.timeouts.queue.map { .milliseconds(Int64($0.milliseconds)) } ?? connectTimeout
         let idleTimeout = backend.timeouts.tunnel ?? backend.timeouts.server
         serverTimeout = idleTimeout.map { .milliseconds(Int64($0.milliseconds)) }
+        serverFinTimeout = backend.timeouts.serverFin.map { .milliseconds(Int64($0.milliseconds)) }
         retries = backend.retries
         redispatch = backend.options.redispatch
         idle = IdleServerConnections(loops: loops, servers: servers.count)

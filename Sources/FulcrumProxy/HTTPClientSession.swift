@@ -723,9 +723,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         self.server = nil
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()
         do {
-            if let timeout = policy.tunnelTimeout {
-                try context.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout), position: .after(self))
-                try serverContext.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout), position: .after(server))
+            if policy.tunnelTimeout != nil || policy.clientFinTimeout != nil {
+                try context.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: policy.tunnelTimeout, halfClosed: policy.clientFinTimeout), position: .after(self))
+            }
+            if policy.tunnelTimeout != nil || policy.serverFinTimeout != nil {
+                try serverContext.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: policy.tunnelTimeout, halfClosed: policy.serverFinTimeout), position: .after(server))
             }
             try context.pipeline.syncOperations.addHandler(clientGlue)
             try serverContext.pipeline.syncOperations.addHandler(serverGlue)

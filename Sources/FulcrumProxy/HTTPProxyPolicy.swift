@@ -15,6 +15,9 @@ final class HTTPProxyPolicy: Sendable {
     let httpRequestTimeout: TimeAmount?
     let keepAliveTimeout: TimeAmount?
     let tunnelTimeout: TimeAmount?
+    /// `timeout client-fin` and `timeout server-fin`, for a tunnel closed in one direction.
+    let clientFinTimeout: TimeAmount?
+    let serverFinTimeout: TimeAmount?
     /// `timeout server`: how long the server may stay silent while a response is due.
     let serverTimeout: TimeAmount?
     let forwardForHeader: String?
@@ -48,6 +51,8 @@ final class HTTPProxyPolicy: Sendable {
         keepAliveTimeout = amount(frontend.timeouts.httpKeepAlive ?? frontend.timeouts.httpRequest ?? frontend.timeouts.client)
         tunnelTimeout = amount(backendConfig.timeouts.tunnel ?? frontend.timeouts.client)
         serverTimeout = amount(backendConfig.timeouts.server)
+        clientFinTimeout = amount(frontend.timeouts.clientFin)
+        serverFinTimeout = amount(backendConfig.timeouts.serverFin)
         let forwardFor = backendConfig.options.forwardFor ?? frontend.options.forwardFor
         forwardForHeader = forwardFor?.header
         forwardForIfNone = forwardFor?.ifNone ?? false

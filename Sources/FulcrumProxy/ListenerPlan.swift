@@ -14,6 +14,8 @@ struct ListenerPlan: Sendable {
     let description: String
     let backlog: Int32
     let clientTimeout: TimeAmount?
+    /// `timeout client-fin`.
+    let clientFinTimeout: TimeAmount?
     let backend: BackendPool
     /// Set for an HTTP-mode frontend.
     let http: HTTPProxyPolicy?
@@ -22,7 +24,7 @@ struct ListenerPlan: Sendable {
     let limits: [ConnectionLimit]
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
-    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,
+    static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, clientFinTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,
                       defaultBacklog: Int32, limits outer: [ConnectionLimit]) throws -> [ListenerPlan] {
         var out: [ListenerPlan] = []
         let backlog = Int32(bind.options.backlog ?? Int(defaultBacklog))
@@ -35,12 +37,12 @@ struct ListenerPlan: Sendable {
                 for port in spec.ports ?? 0...0 {
                     let address = try SocketAddress.makeAddressResolvingHost(name, port: port)
                     out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: "\(name):\(port)", backlog: backlog,
-                                            clientTimeout: clientTimeout, backend: backend, http: http, limits: limits))
+                                            clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits))
                 }
             case .unix(let path):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http, limits: limits))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits))
             case .inheritedFD(let fd):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, backend: backend, http: http, limits: limits))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits))
             case .abstractNamespace, .socketPair:
                 throw ProxyStartError("frontend '\(frontend)': binding '\(spec)' is not supported yet")
             }

@@ -54,11 +54,12 @@ public final class ProxyRuntime: Sendable {
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
+                let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
                 let backlog = Int32(frontendMaxconn ?? configuration.global.maxconn ?? 1024)
                 let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])
                 for bind in proxy.binds {
-                    plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, backend: backendPool, http: http,
+                    plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
                                                     defaultBacklog: backlog, limits: limits)
                 }
             }
@@ -111,8 +112,8 @@ public final class ProxyRuntime: Sendable {
                     if let http = plan.http {
                         try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http))
                     } else {
-                        if let timeout = plan.clientTimeout {
-                            try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
+                        if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
+                            try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
                         try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend))
                     }

@@ -139,8 +139,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()
         do {
-            if let serverTimeout {
-                try serverChannel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: serverTimeout))
+            if serverTimeout != nil || backend.serverFinTimeout != nil {
+                try serverChannel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: serverTimeout, halfClosed: backend.serverFinTimeout))
             }
             try serverChannel.pipeline.syncOperations.addHandler(serverGlue)
             try context.pipeline.syncOperations.addHandler(clientGlue)

@@ -109,6 +109,34 @@ import Testing
         #expect(elapsed >= 0.25 && elapsed < 3, "closed after \(elapsed) s")
     }
 
+    /// After the client's FIN, a server that never closes its side is dropped at
+    /// `timeout server-fin` (and the client at `timeout client-fin`), not at the long
+    /// full-duplex timeouts.
+    @Test func halfClosedConnectionsUseTheFinTimeouts() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = Loopback.freePort()
+        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "30s", server: "30s", extra: "    timeout client-fin 400ms\n    timeout server-fin 400ms\n")
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(backend.port)\n")
+        try running.waitForListener(front)
+        // The readiness probe was relayed to the backend too.
+        backend.accept(timeout: 2000)?.disconnect()
+        let client = try HTTPTestConnection(port: front)
+        let server = try #require(backend.accept())
+        client.send("last words")
+        client.shutdownWrite()
+        #expect(String(decoding: try server.readBytes(10), as: UTF8.self) == "last words")
+        #expect(server.isClosedByPeer(), "the client's FIN is passed on")
+        server.send("reply after FIN")
+        #expect(String(decoding: try client.readBytes(15), as: UTF8.self) == "reply after FIN", "the other direction still works")
+        // The server now keeps its side open and silent.
+        let start = Date()
+        #expect(client.isClosedByPeer())
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(elapsed > 0.3 && elapsed < 3, "closed after \(elapsed) s, not after timeout server")
+    }
+
     /// A server that stops reading must stop the client too (backpressure through
     /// Fulcrum), not make Fulcrum hold what the client keeps sending.
     @Test func slowServerDoesNotMakeFulcrumBuffer() throws {

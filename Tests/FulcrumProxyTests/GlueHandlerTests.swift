@@ -74,4 +74,33 @@ import Testing
         loop.advanceTime(by: .seconds(2))
         #expect(!channel.isActive, "closed 5 s after the last activity")
     }
+
+    @Test func halfClosedConnectionsSwitchToTheFinTimeout() throws {
+        for halfClose in ["input", "output"] {
+            let loop = EmbeddedEventLoop()
+            // An embedded channel closes fully on an output shutdown: one stays open here.
+            let channel = EmbeddedChannel(handlers: [OutputShutdownAbsorber(), IdleTimeoutHandler(timeout: .seconds(60), halfClosed: .seconds(1))], loop: loop)
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            loop.advanceTime(by: .seconds(10))
+            #expect(channel.isActive, "a full-duplex connection has its 60 s")
+            try channel.writeInbound(ByteBuffer(string: "x"))
+            if halfClose == "input" {
+                channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            } else {
+                channel.close(mode: .output, promise: nil)
+            }
+            loop.advanceTime(by: .milliseconds(900))
+            #expect(channel.isActive)
+            loop.advanceTime(by: .milliseconds(200))
+            #expect(!channel.isActive, "closed 1 s after the \(halfClose) side shut down")
+        }
+    }
+}
+
+/// Stands for a socket whose output is shut down while its input stays open.
+final class OutputShutdownAbsorber: ChannelOutboundHandler {
+    typealias OutboundIn = NIOAny
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .output { promise?.succeed(()) } else { context.close(mode: mode, promise: promise) }
+    }
 }

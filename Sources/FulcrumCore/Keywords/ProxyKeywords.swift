@@ -6,7 +6,7 @@ public enum ProxyKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     /// Timeouts the TCP data plane applies today.
-    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive", "queue"]
+    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive", "queue", "client-fin", "server-fin"]
 
     static func timeout(_ name: String, _ caps: ProxyCapabilities) -> Spec {
         Spec("timeout \(name)", caps, usage: "timeout \(name) <time>", status: activeTimeouts.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
