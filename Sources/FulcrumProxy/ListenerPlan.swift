@@ -22,6 +22,8 @@ struct ListenerPlan: Sendable {
     /// The `maxconn`s this listener counts against: its bind line's, its frontend's and
     /// the process's, those that are set.
     let limits: [ConnectionLimit]
+    /// The bind line's socket options (interface, transparent, v4v6, v6only, unix mode...).
+    let options: BindOptions
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
     static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, clientFinTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,
@@ -36,13 +38,13 @@ struct ListenerPlan: Sendable {
                 let name = host.isEmpty || host == "*" ? any : host
                 for port in spec.ports ?? 0...0 {
                     let address = try SocketAddress.makeAddressResolvingHost(name, port: port)
-                    out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: "\(name):\(port)", backlog: backlog,
-                                            clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits))
+                    out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)", backlog: backlog,
+                                            clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, options: bind.options))
                 }
             case .unix(let path):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, options: bind.options))
             case .inheritedFD(let fd):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, options: bind.options))
             case .abstractNamespace, .socketPair:
                 throw ProxyStartError("frontend '\(frontend)': binding '\(spec)' is not supported yet")
             }

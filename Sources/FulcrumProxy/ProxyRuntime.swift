@@ -92,7 +92,7 @@ public final class ProxyRuntime: Sendable {
     }
 
     private func bootstrap(_ plan: ListenerPlan) -> EventLoopFuture<Channel> {
-        var bootstrap = ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -123,14 +123,35 @@ public final class ProxyRuntime: Sendable {
             }
         switch plan.endpoint {
         case .inet(let address):
-            // Binding a virtual IP this host does not hold yet must work without
-            // net.ipv4.ip_nonlocal_bind: IP_FREEBIND, as HAProxy's `freebind`.
-            bootstrap = bootstrap.serverChannelOption(.ipOption(.init(rawValue: IP_FREEBIND)), value: 1)
-            return bootstrap.bind(to: address)
+            let fd: Int32
+            do {
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options)
+            } catch {
+                return group.next().makeFailedFuture(error)
+            }
+            return Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog)
         case .unix(let path):
-            return bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            let options = plan.options
+            return bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).flatMapThrowing { channel in
+                do {
+                    try UnixSocketPermissions.apply(to: path, options: options)
+                } catch {
+                    channel.close(promise: nil)
+                    throw error
+                }
+                return channel
+            }
         case .inheritedFD(let fd):
-            return bootstrap.withBoundSocket(fd)
+            return Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog)
+        }
+    }
+
+    /// NIO listens again with its own default backlog (128) when it adopts a socket;
+    /// listening once more restores the configured one.
+    private static func keepBacklog(_ future: EventLoopFuture<Channel>, fd: Int32, backlog: Int32) -> EventLoopFuture<Channel> {
+        future.map { channel in
+            _ = listen(fd, backlog)
+            return channel
         }
     }
 
