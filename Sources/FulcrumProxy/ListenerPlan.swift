@@ -28,6 +28,14 @@ struct ListenerPlan: Sendable {
     /// Every address and port of a `bind` line: port ranges give one socket per port.
     static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, clientFinTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,
                       defaultBacklog: Int32, limits outer: [ConnectionLimit]) throws -> [ListenerPlan] {
+        // Half-running these would be worse than refusing: plain text where TLS was
+        // configured, or a PROXY header taken for request bytes.
+        if bind.options.ssl || !bind.options.certificates.isEmpty {
+            throw ProxyStartError("frontend '\(frontend)': 'ssl'/'crt' on a bind line is not implemented yet (TLS termination is later work)")
+        }
+        if bind.options.acceptProxy {
+            throw ProxyStartError("frontend '\(frontend)': 'accept-proxy' is not implemented yet")
+        }
         var out: [ListenerPlan] = []
         let backlog = Int32(bind.options.backlog ?? Int(defaultBacklog))
         let limits = (bind.options.maxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + outer

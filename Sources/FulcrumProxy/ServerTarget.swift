@@ -10,6 +10,12 @@ struct ServerTarget: Sendable {
     let portOffset: Int
 
     init(_ server: ServerConfig) throws {
+        if server.options.ssl {
+            throw ProxyStartError("server '\(server.name)': 'ssl' towards servers is not implemented yet (TLS is later work)")
+        }
+        if server.options.sendProxy || server.options.sendProxyV2 {
+            throw ProxyStartError("server '\(server.name)': 'send-proxy' is not implemented yet")
+        }
         name = server.name
         switch server.address.kind {
         case .inet(let host, _):

@@ -95,6 +95,17 @@ import Testing
         #expect(run.stderr.contains("cannot bind") && run.stderr.contains("nosuchif0"), "\(run.stderr)")
     }
 
+    /// What is not implemented yet is refused, never run half-way (plain text where TLS
+    /// was configured).
+    @Test func tlsAndProxyProtocolAreRefusedAtStart() throws {
+        for (bind, server, word) in [(" ssl crt /etc/ssl/x.pem", "", "ssl"), (" accept-proxy", "", "accept-proxy"), ("", " send-proxy", "send-proxy"), ("", " ssl verify none", "ssl")] {
+            let file = try FulcrumProcess.temporaryFile(TCPProxyTests.tcpDefaults() + "listen l\n  bind 127.0.0.1:\(Loopback.freePort())\(bind)\n  server b 127.0.0.1:1\(server)\n")
+            let run = try FulcrumProcess.run(["-db", "-f", file.path])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("'\(word)'") && run.stderr.contains("not implemented yet"), "\(run.stderr)")
+        }
+    }
+
     /// A listening socket handed over as descriptor 3, as HAProxy's test tools do.
     @Test func inheritedSocketIsServed() throws {
         let running = RunningProcesses()

@@ -51,7 +51,7 @@ public enum ProxyKeywords {
             p.mode = mode
             p.modeLocation = ctx.location
         },
-        Spec("bind", f, usage: "bind <address>[,<address>...] [options...] (maxconn, backlog run; freebind is always on)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("bind", f, usage: "bind <address>[,<address>...] [options...] (maxconn, backlog, interface, transparent, v4v6, v6only, and mode/user/group for unix sockets run; freebind is always on; ssl, crt and accept-proxy are refused at start; the others are checked)", status: .active) { p, ctx throws(ConfigError) in
             p.binds.append(try BindLineParser.parse(&ctx))
         },
         Spec("default_backend", [d, f], usage: "default_backend <backend>", status: .active) { p, ctx throws(ConfigError) in
@@ -88,7 +88,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 3)
             p.hashType = h
         },
-        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn run; maxqueue only bounds server-specific queues, which need persistence; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
+        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn run; maxqueue only bounds server-specific queues, which need persistence; ssl and send-proxy are refused at start; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <address>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("character '\(name.unicodeScalars.first { !ConfigNames.isValid($0) }!)' is not permitted in server name '\(name)'.")
