@@ -42,7 +42,9 @@ enum SignalHandling {
                     let deadline: DispatchTime? = hardStopAfter.map { .now() + .milliseconds(Int($0.milliseconds)) }
                     waitForIdle(runtime, queue: queue, deadline: deadline)
                 } else {
-                    runtime.shutdown()
+                    // As HAProxy's hard stop: connections are cut, not answered. An
+                    // orderly shutdown of the event loops would close server sides
+                    // first and send their clients 502s.
                     exit(0)
                 }
             }
@@ -52,8 +54,12 @@ enum SignalHandling {
     }
 
     private static func waitForIdle(_ runtime: ProxyRuntime, queue: DispatchQueue, deadline: DispatchTime?) {
-        if runtime.activeConnections == 0 || deadline.map({ DispatchTime.now() >= $0 }) == true {
+        if runtime.activeConnections == 0 {
             runtime.shutdown()
+            exit(0)
+        }
+        if deadline.map({ DispatchTime.now() >= $0 }) == true {
+            // `hard-stop-after` passed: what is still open is cut.
             exit(0)
         }
         queue.asyncAfter(deadline: .now() + .milliseconds(50)) { @Sendable in

@@ -113,4 +113,44 @@ import Testing
         usleep(100_000)
         #expect(try HTTPTestConnection.get(port, "/echo")?.status == 200, "a second SIGTTIN leaves the listeners alone")
     }
+
+    /// SIGUSR1: the listeners go at once, the request in flight is answered, then the
+    /// process exits by itself. SIGTERM: the process exits at once, in-flight or not.
+    @Test func sigusr1FinishesInFlightWorkAndSigtermStopsAtOnce() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(backend)])
+        try running.waitForListener(backend)
+        for signal in [SIGUSR1, SIGTERM] {
+            let port = Loopback.portOutsideEphemeralRange()
+            let file = try FulcrumProcess.temporaryFile(Self.config("", port: port, backend: backend))
+            try running.start(FulcrumProcess.binary.path, ["-db", "-f", file.path])
+            try running.waitForListener(port)
+            let process = running.processes.last!
+            let inFlight = try HTTPTestConnection(port: port)
+            inFlight.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            usleep(200_000)
+            let start = Date()
+            kill(process.processIdentifier, signal)
+            if signal == SIGUSR1 {
+                var released = false
+                for _ in 0..<50 where !released {
+                    if let fd = Loopback.connectLoopback(port) { close(fd); usleep(10_000) } else { released = true }
+                }
+                #expect(released, "SIGUSR1 stops accepting at once")
+                #expect(process.isRunning, "and keeps serving what is in flight")
+                #expect(try inFlight.readResponse()?.status == 200, "the request in flight is answered")
+                for _ in 0..<100 where process.isRunning { usleep(20_000) }
+                #expect(!process.isRunning, "then the process exits by itself")
+                #expect(process.terminationStatus == 0)
+            } else {
+                for _ in 0..<100 where process.isRunning { usleep(10_000) }
+                #expect(!process.isRunning, "SIGTERM stops the process at once")
+                #expect(Date().timeIntervalSince(start) < 0.8, "before the in-flight request could finish")
+                let cut = try? inFlight.readResponse()
+                #expect(cut == nil, "the in-flight connection is cut: \(String(decoding: cut?.raw ?? [], as: UTF8.self))")
+            }
+        }
+    }
 }
