@@ -26,7 +26,14 @@ final class BackendPool: Sendable {
         var slots: ServerSlots<RoundRobinBalancer>
         var waiting: [Int: Grant] = [:]
         var nextTicket = 1
+        /// What the health checks say (all true without checks).
+        var up: [Bool]
     }
+
+    /// "backend" or "proxy" (a listen section), as HAProxy names them in its logs.
+    let kindLabel: String
+    /// The servers' configuration (check settings, backup flag), by index.
+    let serverConfigs: [ServerConfig]
     /// Server connections kept for reuse in HTTP mode, per event loop.
     let idle: IdleServerConnections
 
@@ -43,7 +50,12 @@ final class BackendPool: Sendable {
         let balancer = RoundRobinBalancer(
             servers: active.map { ($0.options.weight, $0.options.backup) },
             useAllBackups: backend.options.others["allbackups"] == true)
-        state = NIOLockedValueBox(SlotState(slots: ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn })))
+        let slots = ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn }, backup: active.map { $0.options.backup },
+                                weight: active.map { $0.options.weight }, useAllBackups: backend.options.others["allbackups"] == true)
+        state = NIOLockedValueBox(SlotState(slots: slots,
+                                            up: active.map { _ in true }))
+        kindLabel = backend.kind == .listen ? "proxy" : "backend"
+        serverConfigs = active
         connectTimeout = .milliseconds(Int64(backend.timeouts.connect?.milliseconds ?? 5000))
         queueTimeout = backend.timeouts.queue.map { .milliseconds(Int64($0.milliseconds)) } ?? connectTimeout
         let idleTimeout = backend.timeouts.tunnel ?? backend.timeouts.server
@@ -73,6 +85,28 @@ final class BackendPool: Sendable {
             return (ticket, grant)
         }
         if let (ticket, grant) = handover { grant(ticket, server) }
+    }
+
+    /// The checks marked a server UP or DOWN. Returns what the log line reports: the
+    /// servers still usable, the sessions on this one, the requests still queued.
+    func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
+        let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
+            state.up[server] = up
+            let granted = state.slots.setUsable(server, up)
+            var handovers: [(Int, Grant)] = []
+            for ticket in granted {
+                if let grant = state.waiting.removeValue(forKey: ticket) { handovers.append((ticket, grant)) }
+            }
+            var active = 0, backup = 0
+            for (k, isUp) in state.up.enumerated() where isUp {
+                if serverConfigs[k].options.backup { backup += 1 } else { active += 1 }
+            }
+            let counts = HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup,
+                                                        sessionsOnServer: state.slots.served[server], queued: state.slots.queueLength)
+            return (counts, handovers)
+        }
+        for (ticket, grant) in handovers { grant(ticket, server) }
+        return counts
     }
 
     /// Leaves the queue; false if a slot was already handed over (the grant call is

@@ -147,10 +147,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // middle of a head it is an aborted request. Either way nothing more is owed,
             // but the previous response may still be on its way out.
             closeClientAfterFlush()
-        case .connecting where !requestBody.isFinished, .body:
-            // The request body can never be completed.
+        case .body:
+            // The request body can never be completed (what had arrived was forwarded).
             abortAfterFlush()
         case .connecting, .waitingResponse, .tunnel, .closed:
+            // While connecting, the rest of the body may already be in the buffer: the
+            // body phase decides once the server is there. Otherwise the response is
+            // still delivered (HAProxy without `option abortonclose`).
             // The response is still delivered (HAProxy without `option abortonclose`).
             break
         }
@@ -244,6 +247,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                         server.flush()
                         if responsePhase == .none { finishExchange() }
                     } else {
+                        if clientInputClosed {
+                            // The client is done sending and the body is not.
+                            server.flush()
+                            abortAfterFlush()
+                        }
                         return
                     }
                 }
@@ -691,6 +699,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             if responseBody.endsWithClose {
                 clientKeepAlive = false
                 responsePhase = .none
+                // The exchange is over for the server: its slot goes to the queue now,
+                // not once the client has drained the end of the response.
+                releaseSlot()
                 closeClientAfterFlush()
             } else {
                 // Truncated response: the client must see the connection end.

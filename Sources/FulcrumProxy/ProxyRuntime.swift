@@ -10,6 +10,11 @@ import NIOPosix
 /// of them, and each accepted connection served entirely on the loop that accepted it
 /// (its server-side connection included), so no lock or hop is needed per byte.
 public final class ProxyRuntime: Sendable {
+    public enum LogLevel: Sendable { case notice, warning, alert }
+    /// Where the running proxy reports events (server state changes); the caller
+    /// decides where they go (stderr now, syslog with the logging work).
+    public typealias Log = @Sendable (LogLevel, String) -> Void
+
     public let group: MultiThreadedEventLoopGroup
     let plans: [ListenerPlan]
     private let listeners: ListenerSet
@@ -18,7 +23,12 @@ public final class ProxyRuntime: Sendable {
     /// Client connections open right now (for a graceful stop).
     public var activeConnections: Int { connections.value }
 
-    public init(configuration: FulcrumConfiguration, threads: Int) throws {
+    private let checks: [HealthCheckSpec]
+    private let checksStarted = NIOLockedValueBox(false)
+    let log: Log
+
+    public init(configuration: FulcrumConfiguration, threads: Int, log: @escaping Log = { _, _ in }) throws {
+        self.log = log
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
@@ -27,9 +37,11 @@ public final class ProxyRuntime: Sendable {
             if let existing = pools[backend.name] { return existing }
             let created = try BackendPool(backend, loops: loops)
             pools[backend.name] = created
+            checks += try HealthCheckSpec.specs(for: backend, pool: created, global: configuration.global) { log(.warning, $0) }
             return created
         }
         var plans: [ListenerPlan] = []
+        var checks: [HealthCheckSpec] = []
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
         let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
@@ -68,6 +80,7 @@ public final class ProxyRuntime: Sendable {
             throw error
         }
         self.plans = plans
+        self.checks = checks
         self.group = group
         self.listeners = ListenerSet()
     }
@@ -77,6 +90,7 @@ public final class ProxyRuntime: Sendable {
         // Already listening (a second SIGTTIN, say): binding again would fail and
         // tear down the listeners that work.
         guard listeners.isEmpty else { return [] }
+        try startHealthChecks()
         var bound: [String] = []
         do {
             for plan in plans {
@@ -152,6 +166,26 @@ public final class ProxyRuntime: Sendable {
         future.map { channel in
             _ = listen(fd, backlog)
             return channel
+        }
+    }
+
+    /// Starts every server's checks once, spread over the event loops. Each checker is
+    /// created on its loop, which its scheduled checks then keep alive; a server that
+    /// starts DOWN (`init-state down`) is out of the rotation before anything is
+    /// accepted.
+    private func startHealthChecks() throws {
+        let first = checksStarted.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        let log = self.log
+        for spec in checks {
+            let loop = group.next()
+            try loop.submit {
+                HealthChecker(loop: loop, pool: spec.pool, server: spec.server, plan: spec.plan, address: spec.address,
+                              timing: spec.timing, initial: spec.initial, log: log).start()
+            }.wait()
         }
     }
 

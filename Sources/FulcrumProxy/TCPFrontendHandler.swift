@@ -37,6 +37,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func acquire(context: ChannelHandlerContext) {
+        // The client may have gone while a connect was failing: nothing to acquire for.
+        guard context.channel.isActive else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let grant: BackendPool.Grant = { ticket, server in
@@ -118,6 +120,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 case .success(let serverChannel):
                     self.glue(context: context, serverChannel: serverChannel, serverTimeout: serverTimeout)
                 case .failure:
+                    // The client left meanwhile: its slot went with it.
+                    guard context.channel.isActive else { return }
                     self.failed.insert(server)
                     switch self.policy.afterFailure() {
                     case .retrySameServer:
@@ -135,6 +139,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func glue(context: ChannelHandlerContext, serverChannel: Channel, serverTimeout: TimeAmount?) {
         guard context.channel.isActive else {
             serverChannel.close(promise: nil)
+            releaseSlot()
             return
         }
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()

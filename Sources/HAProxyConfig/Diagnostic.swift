@@ -60,5 +60,11 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// `[WARNING]  (pid) : message`: what the running process reports (server state
+    /// changes), without the configuration stage HAProxy prints while loading.
+    public func renderedAtRuntime(pid: Int32) -> String {
+        "\(severity.tag)(\(pid)) : \(message)"
+    }
+
     public var description: String { rendered(pid: 0) }
 }

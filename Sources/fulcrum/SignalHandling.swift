@@ -14,6 +14,10 @@ import Glibc
 /// Kept out of top-level code so the handlers are not main-actor isolated: they run
 /// on their own dispatch queue.
 enum SignalHandling {
+    static func ignoreUntilInstalled() {
+        for sig in [SIGUSR1, SIGTTOU, SIGTTIN] { signal(sig, SIG_IGN) }
+    }
+
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static func install(runtime: ProxyRuntime, hardStopAfter: DurationValue?) {

@@ -77,10 +77,24 @@ var configuration = outcome.configuration
 // `-n` overrides the global `maxconn`, as with haproxy.
 if let maxconn = options.maxconn { configuration.global.maxconn = maxconn }
 let global = configuration.global
+// A supervisor may signal as soon as the pid file exists, before the handlers are in
+// place: SIGUSR1 would kill and SIGTTOU/SIGTTIN would stop the process meanwhile.
+SignalHandling.ignoreUntilInstalled()
 let handshake = (global.daemon || options.daemon) && !options.foreground ? ProcessSetup.daemonize() : nil
 let runtime: ProxyRuntime
 do {
-    runtime = try ProxyRuntime(configuration: configuration, threads: global.threadCount(cores: Process.cores))
+    let quiet = options.quiet || global.quiet
+    runtime = try ProxyRuntime(configuration: configuration, threads: global.threadCount(cores: Process.cores)) { level, message in
+        // Server state changes, on stderr as HAProxy prints them in the foreground.
+        let diagnostic: Diagnostic
+        switch level {
+        case .notice: diagnostic = .notice(message)
+        case .warning: diagnostic = .warning(message)
+        case .alert: diagnostic = .alert(message)
+        }
+        if quiet && level != .alert { return }
+        Process.printError(diagnostic.renderedAtRuntime(pid: Process.id))
+    }
     let bound = try runtime.start()
     if options.debug {
         for listener in bound { Process.printError(Diagnostic.notice("listening: \(listener)").rendered(pid: Process.id)) }

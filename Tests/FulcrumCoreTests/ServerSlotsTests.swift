@@ -70,10 +70,24 @@ import Testing
         var s = slots([1])
         let r19 = s.acquire(1, excluding: [0])
         #expect(r19 == .noServer)
-        var b = RoundRobinBalancer(servers: [(1, false)])
-        b.setUsable(0, false)
-        var down = ServerSlots(balancer: b, maxconn: [nil])
+        var down = ServerSlots(balancer: RoundRobinBalancer(servers: [(1, false)]), maxconn: [nil])
+        _ = down.setUsable(0, false)
         let r20 = down.acquire(1, excluding: [])
         #expect(r20 == .noServer)
+    }
+
+    @Test func fullActiveServersQueueRatherThanSpillOntoBackups() {
+        var s = ServerSlots(balancer: RoundRobinBalancer(servers: [(1, false), (1, true)]), maxconn: [1, nil], backup: [false, true])
+        let first = s.acquire(1, excluding: [])
+        #expect(first == .granted(0))
+        let second = s.acquire(2, excluding: [])
+        #expect(second == .queued, "the active server is full: wait for it, do not use the backup")
+        _ = s.setUsable(0, false)
+        let third = s.acquire(3, excluding: [])
+        #expect(third == .granted(1), "no active server is usable: the backup serves")
+        let handed = s.setUsable(0, true)
+        #expect(handed == [], "the active server is back but still full")
+        let freed = s.release(0)
+        #expect(freed == 2, "its freed slot goes to the waiter")
     }
 }

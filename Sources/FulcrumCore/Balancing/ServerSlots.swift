@@ -24,12 +24,33 @@ public struct ServerSlots<B: Balancer>: Sendable {
     public private(set) var served: [Int]
     /// 0: no limit.
     let maxconn: [Int]
+    let backup: [Bool]
+    let weight: [Int]
+    let useAllBackups: Bool
+    /// What the health checks say.
+    private var usable: [Bool]
     private var queue: [(id: Int, excluded: Set<Int>)] = []
 
-    public init(balancer: B, maxconn: [Int?]) {
+    public init(balancer: B, maxconn: [Int?], backup: [Bool]? = nil, weight: [Int]? = nil, useAllBackups: Bool = false) {
         self.balancer = balancer
         self.maxconn = maxconn.map { $0 ?? 0 }
         self.served = Array(repeating: 0, count: maxconn.count)
+        self.backup = backup ?? Array(repeating: false, count: maxconn.count)
+        self.weight = weight ?? Array(repeating: 1, count: maxconn.count)
+        self.useAllBackups = useAllBackups
+        self.usable = Array(repeating: true, count: maxconn.count)
+    }
+
+    /// The servers a request may go to: the usable active ones, or when none is left
+    /// the backups (only the first unless `allbackups`). Whether they are full does not
+    /// change the group: a request waits for an active server rather than spill onto a
+    /// backup, as in HAProxy.
+    func group(excluding excluded: Set<Int>) -> [Int] {
+        let candidates = served.indices.filter { usable[$0] && weight[$0] > 0 && !excluded.contains($0) }
+        let active = candidates.filter { !backup[$0] }
+        if !active.isEmpty { return active }
+        let backups = candidates.filter { backup[$0] }
+        return useAllBackups ? backups : Array(backups.prefix(1))
     }
 
     public var queueLength: Int { queue.count }
@@ -41,17 +62,20 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// A slot for waiter `id` on a server not in `excluded` (servers that just failed
     /// for this request), or a place in the queue.
     public mutating func acquire(_ id: Int, excluding excluded: Set<Int>) -> Outcome {
-        var unavailable = excluded
-        for server in served.indices where isFull(server) { unavailable.insert(server) }
-        if let server = balancer.pick(excluding: unavailable) {
+        let group = group(excluding: excluded)
+        guard !group.isEmpty else { return .noServer }
+        let free = Set(group.filter { !isFull($0) })
+        if !free.isEmpty, let server = balancer.pick(excluding: Set(served.indices).subtracting(free)) {
             take(server)
             return .granted(server)
         }
-        // Full, or nothing usable at all? Ask a copy, so the rotation does not move.
-        var probe = balancer
-        guard probe.pick(excluding: excluded) != nil else { return .noServer }
         queue.append((id, excluded))
         return .queued
+    }
+
+    /// The first waiter that may use `server` now.
+    private func waiterIndex(for server: Int) -> Int? {
+        queue.firstIndex { group(excluding: $0.excluded).contains(server) }
     }
 
     /// Gives back a slot on `server`. When a queued request may use that server it
@@ -59,7 +83,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
     public mutating func release(_ server: Int) -> Int? {
         served[server] -= 1
         balancer.connectionReleased(server)
-        guard !isFull(server), let k = queue.firstIndex(where: { !$0.excluded.contains(server) }) else { return nil }
+        guard !isFull(server), let k = waiterIndex(for: server) else { return nil }
         let waiter = queue.remove(at: k)
         take(server)
         return waiter.id
@@ -71,6 +95,21 @@ public struct ServerSlots<B: Balancer>: Sendable {
         guard let k = queue.firstIndex(where: { $0.id == id }) else { return false }
         queue.remove(at: k)
         return true
+    }
+
+    /// A server's checks changed its state. One that comes back takes queued
+    /// requests at once, up to its `maxconn`; their ids are returned.
+    public mutating func setUsable(_ server: Int, _ usable: Bool) -> [Int] {
+        balancer.setUsable(server, usable)
+        self.usable[server] = usable
+        guard usable else { return [] }
+        var granted: [Int] = []
+        while !isFull(server), let k = waiterIndex(for: server) {
+            let waiter = queue.remove(at: k)
+            take(server)
+            granted.append(waiter.id)
+        }
+        return granted
     }
 
     private mutating func take(_ server: Int) {

@@ -7,6 +7,7 @@ enum ProxyOptionKeywords {
         Spec("option \(name)", caps, usage: "[no] option \(name)") { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options[keyPath: keyPath] = !ctx.negated
+            if healthCheckOptions.contains(name) { chooseHealthCheck(&p, name, negated: ctx.negated) }
         }
     }
 
@@ -15,6 +16,21 @@ enum ProxyOptionKeywords {
         Spec("option \(name)", caps, usage: "[no] option \(name)\(args.isEmpty ? "" : " " + args)") { p, ctx throws(ConfigError) in
             if args.isEmpty { try ctx.requireNoArguments(after: 0) }
             p.options.others[name] = !ctx.negated
+            if !args.isEmpty { p.pending["option \(name)"] = ctx.args }
+            if healthCheckOptions.contains(name) { chooseHealthCheck(&p, name, negated: ctx.negated) }
+        }
+    }
+
+    /// The options that pick how servers are checked; as in HAProxy, the last one
+    /// written wins.
+    static let healthCheckOptions: Set<String> = ["httpchk", "tcp-check", "ssl-hello-chk", "smtpchk", "mysql-check", "pgsql-check",
+                                                  "redis-check", "ldap-check", "spop-check", "external-check"]
+
+    static func chooseHealthCheck(_ p: inout ProxyConfig, _ name: String, negated: Bool) {
+        if negated {
+            if p.pending["health-check"] == [name] { p.pending["health-check"] = nil }
+        } else {
+            p.pending["health-check"] = [name]
         }
     }
 
@@ -75,6 +91,7 @@ enum ProxyOptionKeywords {
             p.options.forwardFor = ff
         },
         Spec("option httpchk", [d, b], usage: "option httpchk [<method>] [<uri>] [<version>]") { p, ctx throws(ConfigError) in
+            chooseHealthCheck(&p, "httpchk", negated: ctx.negated)
             if ctx.negated { p.options.httpCheck = nil; return }
             var chk = HTTPCheckOption()
             switch ctx.args.count {
