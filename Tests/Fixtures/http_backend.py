@@ -6,6 +6,7 @@ Every response carries `X-Backend: NAME`. Paths:
   /upload          reads the body (Content-Length or chunked), answers its size and sha256
   /download?n=N[&chunked=1]  N bytes of 'x' (Content-Length, or chunked)
   /slow?ms=N       answers after N milliseconds
+  /health          answers with the status set by /set-health?code=N (200 at start)
   /status?code=N   answers with that status (204 and 304 without body)
   /garbage         sends bytes that are not HTTP
   /close           closes the connection without answering
@@ -22,6 +23,7 @@ ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with 
 
 name, host, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
 requests_seen = [0]
+health = [200]
 
 
 class Conn:
@@ -128,6 +130,11 @@ def serve(sock):
             elif path == "/slow":
                 time.sleep(int(query.get("ms", ["1000"])[0]) / 1000)
                 respond(sock, 200, b"slow\n")
+            elif path == "/health":
+                respond(sock, health[0], b"health %d\n" % health[0], reason="OK" if health[0] == 200 else "Unhealthy")
+            elif path == "/set-health":
+                health[0] = int(query.get("code", ["200"])[0])
+                respond(sock, 200, b"set\n")
             elif path == "/status":
                 code = int(query.get("code", ["200"])[0])
                 respond(sock, code, b"status %d\n" % code, reason="Whatever")

@@ -100,7 +100,8 @@ final class RunningProcesses {
         }
     }
 
-    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    /// `stderr`: a file that receives the process's standard error (what Fulcrum logs).
+    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stderr: URL? = nil) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -108,7 +109,12 @@ final class RunningProcesses {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            p.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         try p.run()
         processes.append(p)
     }

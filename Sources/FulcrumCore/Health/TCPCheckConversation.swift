@@ -66,7 +66,8 @@ public struct TCPCheckConversation: CheckConversation, Hashable {
             return hasExpect ? CheckResult(.l7ok, info: "(tcp-check)") : CheckResult(.l4ok)
         }
         let place = "at step \(next + 1) of tcp-check (\(comment ?? Self.describe(match, negated: negated)))"
-        if timedOut { return CheckResult(.l7timeout, info: place) }
+        // HAProxy's text starts with a space here; kept, so log searches match.
+        if timedOut { return CheckResult(.l7timeout, info: " " + place) }
         if bytes.count <= consumed { return CheckResult(.l7invalidResponse, info: "TCPCHK got an empty response \(place)") }
         return failure(match, negated: negated)
     }
