@@ -23,12 +23,17 @@ final class BackendPool: Sendable {
     typealias Grant = @Sendable (_ ticket: Int, _ server: Int) -> Void
 
     private struct SlotState {
-        var slots: ServerSlots<RoundRobinBalancer>
+        var slots: ServerSlots<AnyBalancer>
         var waiting: [Int: Grant] = [:]
         var nextTicket = 1
         /// What the health checks say (all true without checks).
         var up: [Bool]
     }
+
+    /// What the hashing algorithms hash (`.none` for the others), and how.
+    let key: BalanceKey
+    let hashFunction: HashFunction
+    let avalanche: Bool
 
     /// "backend" or "proxy" (a listen section), as HAProxy names them in its logs.
     let kindLabel: String
@@ -41,17 +46,19 @@ final class BackendPool: Sendable {
         name = backend.name
         let active = backend.servers.filter { !$0.options.disabled }
         servers = try active.map(ServerTarget.init)
-        switch backend.balance {
-        case .roundRobin, .staticRoundRobin:
-            break
-        default:
-            throw ProxyStartError("backend '\(backend.name)': 'balance \(backend.balance)' is not implemented yet (roundrobin and static-rr are)")
+        let useAllBackups = backend.options.others["allbackups"] == true
+        let balanceFactor = backend.pending["hash-balance-factor"]?.first.flatMap { Int($0) } ?? 0
+        let balancer: AnyBalancer
+        do {
+            (balancer, key) = try AnyBalancer.make(backend.balance, hashType: backend.hashType, weights: active.map { $0.options.weight },
+                                                   backup: active.map { $0.options.backup }, useAllBackups: useAllBackups, balanceFactor: balanceFactor)
+        } catch {
+            throw ProxyStartError("backend '\(backend.name)': \(error)")
         }
-        let balancer = RoundRobinBalancer(
-            servers: active.map { ($0.options.weight, $0.options.backup) },
-            useAllBackups: backend.options.others["allbackups"] == true)
+        hashFunction = HashFunction(rawValue: backend.hashType.function) ?? .sdbm
+        avalanche = backend.hashType.avalanche
         let slots = ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn }, backup: active.map { $0.options.backup },
-                                weight: active.map { $0.options.weight }, useAllBackups: backend.options.others["allbackups"] == true)
+                                weight: active.map { $0.options.weight }, useAllBackups: useAllBackups)
         state = NIOLockedValueBox(SlotState(slots: slots,
                                             up: active.map { _ in true }))
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
@@ -68,11 +75,11 @@ final class BackendPool: Sendable {
 
     /// A server slot for one request (HTTP) or connection (TCP), or a queue ticket:
     /// `grant` is called with it once a slot frees (unless the ticket is cancelled).
-    func acquire(excluding excluded: Set<Int>, grant: @escaping Grant) -> (outcome: ServerSlots<RoundRobinBalancer>.Outcome, ticket: Int) {
+    func acquire(excluding excluded: Set<Int>, hash: UInt32? = nil, grant: @escaping Grant) -> (outcome: ServerSlots<AnyBalancer>.Outcome, ticket: Int) {
         state.withLockedValue { state in
             let ticket = state.nextTicket
             state.nextTicket += 1
-            let outcome = state.slots.acquire(ticket, excluding: excluded)
+            let outcome = state.slots.acquire(ticket, excluding: excluded, hash: hash)
             if outcome == .queued { state.waiting[ticket] = grant }
             return (outcome, ticket)
         }
@@ -107,6 +114,16 @@ final class BackendPool: Sendable {
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
+    }
+
+    /// The hash of a request key, with the backend's `hash-type` function.
+    func hash<C: Collection>(_ key: C) -> UInt32 where C.Element == UInt8 {
+        hashFunction.hash(key, avalanche: avalanche)
+    }
+
+    /// A server's effective weight changed (`slowstart`).
+    func setWeight(_ server: Int, _ weight: Int) {
+        state.withLockedValue { $0.slots.setWeight(server, weight) }
     }
 
     /// Leaves the queue; false if a slot was already handed over (the grant call is

@@ -41,6 +41,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request may be sent again on a fresh connection if a reused one turns out
     /// to be closed: an idempotent method and no body (a body already sent is gone).
     private var requestRetryable = false
+    /// The request's key for a hashing `balance` (nil: none, round robin).
+    private var requestHash: UInt32?
     private var requestVersionMinor = 1
     private var requestsServed = 0
     private var clientInputClosed = false
@@ -290,6 +292,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
+        requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
         stampRequestTime()
 
@@ -310,6 +313,33 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// An `Upgrade` header without `Connection: upgrade` is not an upgrade request: it
     /// is dropped rather than passed on to a server that might act on it.
+    /// The hash of what `balance source|uri|url_param|hdr` looks at in this request.
+    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> UInt32? {
+        let backend = policy.backend
+        switch backend.key {
+        case .none:
+            return nil
+        case .source:
+            return log.clientAddress?.ipAddress.map { backend.hash(Array($0.utf8)) }
+        case .uri(let length, let depth, let whole, let pathOnly):
+            let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
+            return backend.hash(BalanceKey.uriKey(target, length: length, depth: depth, whole: whole, pathOnly: pathOnly))
+        case .urlParameter(let name):
+            let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
+            return BalanceKey.queryParameter(target, name).map { backend.hash($0) }
+        case .header(let name, let domainOnly):
+            let wanted = Array(name.lowercased().utf8)
+            let value: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
+                for field in head.headers where field.name.count == wanted.count {
+                    if bytes[field.name].map({ $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) == wanted { return Array(bytes[field.value]) }
+                }
+                return nil
+            }
+            guard let value else { return nil }
+            return backend.hash(domainOnly ? BalanceKey.domainOnly(value) : value)
+        }
+    }
+
     private func hasHopByHopHeaders(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> Bool {
         buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in
@@ -377,9 +407,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let grant: BackendPool.Grant = { ticket, server in
             session.eventLoop.execute { session.value.granted(ticket, server) }
         }
-        var (outcome, ticket) = policy.backend.acquire(excluding: failedServers, grant: grant)
+        var (outcome, ticket) = policy.backend.acquire(excluding: failedServers, hash: requestHash, grant: grant)
         if outcome == .noServer && !failedServers.isEmpty {
-            (outcome, ticket) = policy.backend.acquire(excluding: [], grant: grant)
+            (outcome, ticket) = policy.backend.acquire(excluding: [], hash: requestHash, grant: grant)
         }
         switch outcome {
         case .granted(let server):

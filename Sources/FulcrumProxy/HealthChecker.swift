@@ -31,6 +31,8 @@ final class HealthChecker {
     private var machine: HealthCheckStateMachine
     private var task: Scheduled<Void>?
     private var stopped = false
+    /// `slowstart`: the weight ramp after the server came back.
+    private var ramp: Scheduled<Void>?
     /// Checks run so far (tests and the measurement of check cost read it).
     private(set) var checks = 0
 
@@ -123,6 +125,14 @@ final class HealthChecker {
     private func report(_ transition: HealthCheckStateMachine.Transition, _ result: CheckResult) {
         let config = pool.serverConfigs[server]
         let up = transition == .wentUp
+        if up, let slowstart = config.options.slowstart, slowstart.milliseconds > 0 {
+            // Back from DOWN: the weight climbs from a little to the full value over
+            // `slowstart`, so a cold server is not flooded at once.
+            startRamp(over: .milliseconds(Int64(slowstart.milliseconds)), weight: config.options.weight)
+        } else if !up {
+            ramp?.cancel()
+            ramp = nil
+        }
         let counts = pool.setOperational(server, up: up)
         let proxy = pool.name, name = config.name, backup = config.options.backup
         if up {
@@ -133,6 +143,20 @@ final class HealthChecker {
                 log(.alert, HealthTransitionMessage.noServerAvailable(kind: pool.kindLabel, proxy: proxy))
             }
         }
+    }
+
+    private func startRamp(over duration: TimeAmount, weight: Int) {
+        ramp?.cancel()
+        let began = loop.now
+        let step = TimeAmount.nanoseconds(max(100_000_000, duration.nanoseconds / 20))
+        func apply() {
+            let elapsed = loop.now - began
+            let full = elapsed >= duration
+            let current = full ? weight : max(1, Int(Int64(weight) * elapsed.nanoseconds / max(1, duration.nanoseconds)))
+            pool.setWeight(server, current)
+            ramp = full ? nil : loop.assumeIsolated().scheduleTask(in: step) { apply() }
+        }
+        apply()
     }
 
     private func nextInterval() -> TimeAmount {

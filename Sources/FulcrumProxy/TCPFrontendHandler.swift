@@ -44,10 +44,13 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         let grant: BackendPool.Grant = { ticket, server in
             handler.eventLoop.execute { handler.value.granted(ticket, server, context: boundContext.value) }
         }
-        var (outcome, ticket) = backend.acquire(excluding: failed, grant: grant)
+        // In TCP mode only the source address can be hashed; the HTTP keys fall back
+        // to round robin, as in HAProxy.
+        let hash = backend.key == .source ? context.channel.remoteAddress?.ipAddress.map { backend.hash(Array($0.utf8)) } : nil
+        var (outcome, ticket) = backend.acquire(excluding: failed, hash: hash, grant: grant)
         if outcome == .noServer && !failed.isEmpty {
             // Every server failed for this connection: try them again rather than give up.
-            (outcome, ticket) = backend.acquire(excluding: [], grant: grant)
+            (outcome, ticket) = backend.acquire(excluding: [], hash: hash, grant: grant)
         }
         switch outcome {
         case .granted(let server):

@@ -12,13 +12,15 @@ public struct RoundRobinBalancer: Balancer {
 
     var entries: [Entry]
     let useAllBackups: Bool
+    let isStatic: Bool
 
-    public init(servers: [(weight: Int, backup: Bool)], useAllBackups: Bool = false) {
+    public init(servers: [(weight: Int, backup: Bool)], useAllBackups: Bool = false, isStatic: Bool = false) {
         self.entries = servers.map { Entry(weight: $0.weight, backup: $0.backup, usable: true) }
         self.useAllBackups = useAllBackups
+        self.isStatic = isStatic
     }
 
-    public mutating func pick(excluding excluded: Set<Int>) -> Int? {
+    public mutating func pick(excluding excluded: Set<Int>, hash: UInt32?) -> Int? {
         let candidates = entries.indices.filter { entries[$0].usable && entries[$0].weight > 0 && !excluded.contains($0) }
         var pool = candidates.filter { !entries[$0].backup }
         if pool.isEmpty {
@@ -40,6 +42,13 @@ public struct RoundRobinBalancer: Balancer {
     public mutating func setUsable(_ server: Int, _ usable: Bool) {
         entries[server].usable = usable
         entries[server].current = 0
+    }
+
+    /// Dynamic weights (`slowstart`, the runtime API): `static-rr` ignores changes, as
+    /// HAProxy's does.
+    public mutating func setWeight(_ server: Int, _ weight: Int) {
+        guard !isStatic else { return }
+        entries[server].weight = weight
     }
 
     public mutating func connectionTaken(_ server: Int) {}

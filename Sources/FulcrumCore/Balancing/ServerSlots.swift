@@ -61,11 +61,11 @@ public struct ServerSlots<B: Balancer>: Sendable {
 
     /// A slot for waiter `id` on a server not in `excluded` (servers that just failed
     /// for this request), or a place in the queue.
-    public mutating func acquire(_ id: Int, excluding excluded: Set<Int>) -> Outcome {
+    public mutating func acquire(_ id: Int, excluding excluded: Set<Int>, hash: UInt32? = nil) -> Outcome {
         let group = group(excluding: excluded)
         guard !group.isEmpty else { return .noServer }
         let free = Set(group.filter { !isFull($0) })
-        if !free.isEmpty, let server = balancer.pick(excluding: Set(served.indices).subtracting(free)) {
+        if !free.isEmpty, let server = balancer.pick(excluding: Set(served.indices).subtracting(free), hash: hash) {
             take(server)
             return .granted(server)
         }
@@ -99,6 +99,11 @@ public struct ServerSlots<B: Balancer>: Sendable {
 
     /// A server's checks changed its state. One that comes back takes queued
     /// requests at once, up to its `maxconn`; their ids are returned.
+    /// A new effective weight (`slowstart` ramps); the group is unchanged.
+    public mutating func setWeight(_ server: Int, _ weight: Int) {
+        balancer.setWeight(server, weight)
+    }
+
     public mutating func setUsable(_ server: Int, _ usable: Bool) -> [Int] {
         balancer.setUsable(server, usable)
         self.usable[server] = usable
