@@ -135,7 +135,7 @@ public enum GlobalKeywords {
         Spec("hard-stop-after", .global, usage: "hard-stop-after <time>", status: .active) { g, ctx throws(ConfigError) in
             g.hardStopAfter = try ctx.duration(0)
         },
-        Spec("spread-checks", .global, usage: "spread-checks <0..50 percent>") { g, ctx throws(ConfigError) in
+        Spec("spread-checks", .global, usage: "spread-checks <0..50 percent>", status: .active) { g, ctx throws(ConfigError) in
             g.spreadChecks = try ctx.integer(0, "<percent>", in: 0...50)
         },
         pending("maxconnrate", "<number>"), pending("maxsessrate", "<number>"), pending("maxsslconn", "<number>"),

@@ -6,7 +6,7 @@ public enum ProxyKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     /// Timeouts the TCP data plane applies today.
-    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive", "queue", "client-fin", "server-fin"]
+    static let activeTimeouts: Set<String> = ["client", "server", "connect", "tunnel", "http-request", "http-keep-alive", "queue", "client-fin", "server-fin", "check"]
 
     static func timeout(_ name: String, _ caps: ProxyCapabilities) -> Spec {
         Spec("timeout \(name)", caps, usage: "timeout \(name) <time>", status: activeTimeouts.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
@@ -27,8 +27,8 @@ public enum ProxyKeywords {
         }
     }
 
-    static func pending(_ name: String, _ caps: ProxyCapabilities, _ usage: String, minArgs: Int = 1) -> Spec {
-        Spec(name, caps, usage: usage.isEmpty ? name : "\(name) \(usage)") { p, ctx throws(ConfigError) in
+    static func pending(_ name: String, _ caps: ProxyCapabilities, _ usage: String, minArgs: Int = 1, status: KeywordStatus = .parsed) -> Spec {
+        Spec(name, caps, usage: usage.isEmpty ? name : "\(name) \(usage)", status: status) { p, ctx throws(ConfigError) in
             if ctx.args.count < minArgs { _ = try ctx.argument(minArgs - 1, usage) }
             p.pending[name] = ctx.args
         }
@@ -65,10 +65,10 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
             p.useBackendRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>] (roundrobin and static-rr run; the others are checked)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>] (all run except rdp-cookie and hash <expr>, refused at start)", status: .active) { p, ctx throws(ConfigError) in
             p.balance = try BalanceParser.parse(ctx)
         },
-        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>]") { p, ctx throws(ConfigError) in
+        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>] (wt6 is refused at start)", status: .active) { p, ctx throws(ConfigError) in
             var h = HashType()
             let m = try ctx.argument(0, "<method>")
             guard let method = HashType.Method(rawValue: m) else {
@@ -88,7 +88,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 3)
             p.hashType = h
         },
-        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn run; maxqueue only bounds server-specific queues, which need persistence; ssl and send-proxy are refused at start; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
+        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn, check, inter, fastinter, downinter, rise, fall, port, addr, init-state, slowstart run; maxqueue only bounds server-specific queues, which need persistence; ssl and send-proxy are refused at start; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <address>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("character '\(name.unicodeScalars.first { !ConfigNames.isValid($0) }!)' is not permitted in server name '\(name)'.")
@@ -202,14 +202,14 @@ public enum ProxyKeywords {
             let (words, condition) = try KeywordContext.splitCondition(ctx.args[2...])
             p.tcpResponseRules.append(HTTPRuleConfig(action: action, arguments: words, condition: condition, location: ctx.location))
         },
-        Spec("tcp-check", [d, b], usage: "tcp-check <action> [options...]") { p, ctx throws(ConfigError) in
+        Spec("tcp-check", [d, b], usage: "tcp-check <action> [options...] (connect port/send-proxy as the first rule, send, send-binary, expect string|rstring|binary|rbinary [!], comment run; the others are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let action = try ctx.argument(0, "an action")
             guard RuleActions.tcpCheck.contains(RuleActions.baseName(action)) else {
                 throw ConfigError("'tcp-check' : unknown action '\(action)'\(Suggestion.didYouMean(action, in: RuleActions.tcpCheck)).")
             }
             p.tcpCheckRules.append(CheckRuleConfig(action: action, arguments: Array(ctx.args.dropFirst()), location: ctx.location))
         },
-        Spec("http-check", [d, b], usage: "http-check <action> [options...]") { p, ctx throws(ConfigError) in
+        Spec("http-check", [d, b], usage: "http-check <action> [options...] (one send: meth, uri, ver, hdr, body; expect status|rstatus|string|rstring [!]; connect port; comment run; the others are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let action = try ctx.argument(0, "an action")
             guard RuleActions.httpCheck.contains(RuleActions.baseName(action)) else {
                 throw ConfigError("'http-check' : unknown action '\(action)'\(Suggestion.didYouMean(action, in: RuleActions.httpCheck)).")
@@ -301,7 +301,7 @@ public enum ProxyKeywords {
         pending("clitcpka-cnt", [d, f], "<count>"), pending("clitcpka-idle", [d, f], "<timeout>"), pending("clitcpka-intvl", [d, f], "<timeout>"),
         pending("srvtcpka-cnt", [d, b], "<count>"), pending("srvtcpka-idle", [d, b], "<timeout>"), pending("srvtcpka-intvl", [d, b], "<timeout>"),
         pending("log-format-sd", [d, f], "<string>"), pending("error-log-format", [d, f], "<string>"),
-        pending("dynamic-cookie-key", [d, b], "<string>"), pending("hash-balance-factor", [d, b], "<factor>"),
+        pending("dynamic-cookie-key", [d, b], "<string>"), pending("hash-balance-factor", [d, b], "<factor>", status: .active),
         pending("max-session-srv-conns", [d, f], "<nb>"), pending("email-alert myhostname", [d, f, b], "<hostname>"),
         pending("transparent", [d, b], "", minArgs: 0),
         notYet("stick-table", [f, b], "type <type> size <size> [...]"),

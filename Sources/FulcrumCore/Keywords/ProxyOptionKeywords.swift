@@ -4,7 +4,7 @@ enum ProxyOptionKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     static func flag(_ name: String, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyOptions, Bool> & Sendable) -> Spec {
-        Spec("option \(name)", caps, usage: "[no] option \(name)") { p, ctx throws(ConfigError) in
+        Spec("option \(name)", caps, usage: "[no] option \(name)", status: name == "tcp-check" ? .active : .parsed) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options[keyPath: keyPath] = !ctx.negated
             if healthCheckOptions.contains(name) { chooseHealthCheck(&p, name, negated: ctx.negated) }
@@ -12,8 +12,11 @@ enum ProxyOptionKeywords {
     }
 
     /// Options that Fulcrum recognises and records, for the features that will act on them.
+    /// The options something acts on today.
+    static let activeOthers: Set<String> = ["ssl-hello-chk", "smtpchk", "mysql-check", "pgsql-check", "redis-check", "allbackups"]
+
     static func other(_ name: String, _ caps: ProxyCapabilities, args: String = "") -> Spec {
-        Spec("option \(name)", caps, usage: "[no] option \(name)\(args.isEmpty ? "" : " " + args)") { p, ctx throws(ConfigError) in
+        Spec("option \(name)", caps, usage: "[no] option \(name)\(args.isEmpty ? "" : " " + args)", status: activeOthers.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
             if args.isEmpty { try ctx.requireNoArguments(after: 0) }
             p.options.others[name] = !ctx.negated
             if !args.isEmpty { p.pending["option \(name)"] = ctx.args }
@@ -90,7 +93,7 @@ enum ProxyOptionKeywords {
             }
             p.options.forwardFor = ff
         },
-        Spec("option httpchk", [d, b], usage: "option httpchk [<method>] [<uri>] [<version>]") { p, ctx throws(ConfigError) in
+        Spec("option httpchk", [d, b], usage: "option httpchk [<method>] [<uri>] [<version>]", status: .active) { p, ctx throws(ConfigError) in
             chooseHealthCheck(&p, "httpchk", negated: ctx.negated)
             if ctx.negated { p.options.httpCheck = nil; return }
             var chk = HTTPCheckOption()
