@@ -105,7 +105,8 @@ final class BackendPool: Sendable {
                 if let grant = state.waiting.removeValue(forKey: ticket) { handovers.append((ticket, grant)) }
             }
             var active = 0, backup = 0
-            for (k, isUp) in state.up.enumerated() where isUp {
+            // A drained server (weight 0) is up but not counted, as in HAProxy.
+            for (k, isUp) in state.up.enumerated() where isUp && state.slots.weight[k] > 0 {
                 if serverConfigs[k].options.backup { backup += 1 } else { active += 1 }
             }
             let counts = HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup,

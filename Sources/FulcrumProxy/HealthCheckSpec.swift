@@ -6,19 +6,20 @@ import NIOCore
 struct HealthCheckSpec: Sendable {
     let pool: BackendPool
     let server: Int
-    let plan: HealthCheckPlan
+    let plan: HealthCheckPlan?
     let address: SocketAddress
+    let agent: HealthChecker.Agent?
     let timing: HealthChecker.Timing
     let initial: HealthCheckStateMachine.InitialState
 
     /// One spec per server with `check` in `backend`. A server without a port to
     /// check is left unchecked with a warning, as HAProxy does.
     static func specs(for backend: ProxyConfig, pool: BackendPool, global: GlobalSettings, warn: (String) -> Void) throws -> [HealthCheckSpec] {
-        let checked = pool.serverConfigs.indices.filter { pool.serverConfigs[$0].options.check }
+        let checked = pool.serverConfigs.indices.filter { pool.serverConfigs[$0].options.check || pool.serverConfigs[$0].options.agentCheck }
         guard !checked.isEmpty else { return [] }
-        let plan: HealthCheckPlan
+        let backendPlan: HealthCheckPlan
         do {
-            plan = try HealthCheckPlan.make(for: backend)
+            backendPlan = try HealthCheckPlan.make(for: backend)
         } catch {
             throw ProxyStartError("backend '\(backend.name)': \(error)")
         }
@@ -28,11 +29,30 @@ struct HealthCheckSpec: Sendable {
             let config = pool.serverConfigs[index]
             let options = config.options
             let target = pool.servers[index]
-            let port = plan.port ?? options.checkPort ?? (target.portFromClient ? nil : target.address.port)
-            guard let port, port > 0 else {
+            var plan: HealthCheckPlan? = options.check ? backendPlan : nil
+            let port = backendPlan.port ?? options.checkPort ?? (target.portFromClient ? nil : target.address.port) ?? 0
+            if plan != nil && port <= 0 {
                 warn("config : \(pool.kindLabel) '\(pool.name)' : server '\(config.name)' has neither service port nor check port. Check has been disabled.")
-                continue
+                plan = nil
             }
+            var agent: HealthChecker.Agent? = nil
+            if options.agentCheck {
+                if let agentPort = options.agentPort {
+                    var agentAddress = target.address
+                    if let host = options.others["agent-addr"] {
+                        do {
+                            agentAddress = try SocketAddress.makeAddressResolvingHost(host, port: agentPort)
+                        } catch {
+                            throw ProxyStartError("server '\(config.name)': cannot resolve agent address '\(host)'")
+                        }
+                    }
+                    agentAddress.port = agentPort
+                    agent = HealthChecker.Agent(address: agentAddress, inter: options.agentInter.map(amount) ?? .seconds(2), send: options.agentSend)
+                } else {
+                    warn("config : \(pool.kindLabel) '\(pool.name)' : server '\(config.name)': 'agent-check' needs 'agent-port'. Agent check has been disabled.")
+                }
+            }
+            guard plan != nil || agent != nil else { continue }
             var address = target.address
             if let host = options.checkAddress {
                 do {
@@ -41,7 +61,7 @@ struct HealthCheckSpec: Sendable {
                     throw ProxyStartError("server '\(config.name)': cannot resolve check address '\(host)'")
                 }
             }
-            address.port = port
+            if port > 0 { address.port = port }
             let inter = amount(options.inter)
             let connect = backend.timeouts.connect.map(amount)
             let check = backend.timeouts.check.map(amount)
@@ -52,7 +72,7 @@ struct HealthCheckSpec: Sendable {
                                               downinter: options.downinter.map(amount) ?? inter, connectTimeout: connectTimeout,
                                               readTimeout: check, spreadPercent: global.spreadChecks ?? 0)
             let initial = options.initState.flatMap(HealthCheckStateMachine.InitialState.init(rawValue:)) ?? .up
-            specs.append(HealthCheckSpec(pool: pool, server: index, plan: plan, address: address, timing: timing, initial: initial))
+            specs.append(HealthCheckSpec(pool: pool, server: index, plan: plan, address: address, agent: agent, timing: timing, initial: initial))
         }
         return specs
     }

@@ -5,11 +5,12 @@ import FulcrumCore
 import NIOCore
 import NIOPosix
 
-/// Checks one server for ever on one event loop: connects, lets a `CheckProbe` hold
-/// the conversation, feeds the verdict to the server's health state machine, and on
-/// a transition tells the backend (so balancing skips or takes the server again) and
-/// logs HAProxy's line. The next check is scheduled from the state's pace: `inter`,
-/// `fastinter` while moving, `downinter` while down, spread by `spread-checks`.
+/// Watches one server for ever on one event loop. Its health check (when `check` is
+/// set) feeds the health state machine; its agent (`agent-check`) may change the
+/// weight, drain it, put it in maintenance or mark it down. The server is in the
+/// rotation while its checks say UP, its agent does not say down and it is not in
+/// maintenance; each change is handed to the backend and logged in HAProxy's words.
+/// Probes run on the loop, never on a client's request path.
 final class HealthChecker {
     struct Timing {
         var inter: TimeAmount
@@ -21,78 +22,126 @@ final class HealthChecker {
         var spreadPercent: Int
     }
 
+    struct Agent {
+        var address: SocketAddress
+        var inter: TimeAmount
+        var send: String?
+    }
+
     let loop: EventLoop
     let pool: BackendPool
     let server: Int
-    let plan: HealthCheckPlan
+    let plan: HealthCheckPlan?
     let address: SocketAddress
     let timing: Timing
+    let agent: Agent?
     let log: ProxyRuntime.Log
     private var machine: HealthCheckStateMachine
     private var task: Scheduled<Void>?
+    private var agentTask: Scheduled<Void>?
     private var stopped = false
     /// `slowstart`: the weight ramp after the server came back.
     private var ramp: Scheduled<Void>?
-    /// Checks run so far (tests and the measurement of check cost read it).
-    private(set) var checks = 0
 
-    init(loop: EventLoop, pool: BackendPool, server: Int, plan: HealthCheckPlan, address: SocketAddress, timing: Timing,
-         initial: HealthCheckStateMachine.InitialState, log: @escaping ProxyRuntime.Log) {
+    // What the agent said last.
+    private var agentSaysUp = true
+    private var maintenance = false
+    private var draining = false
+    private var weightPercent = 100
+    /// What the backend was last told.
+    private var inRotation = true
+
+    init(loop: EventLoop, pool: BackendPool, server: Int, plan: HealthCheckPlan?, address: SocketAddress, timing: Timing,
+         agent: Agent?, initial: HealthCheckStateMachine.InitialState, log: @escaping ProxyRuntime.Log) {
         self.loop = loop
         self.pool = pool
         self.server = server
         self.plan = plan
         self.address = address
         self.timing = timing
+        self.agent = agent
         self.log = log
         let options = pool.serverConfigs[server].options
-        self.machine = HealthCheckStateMachine(rise: options.rise, fall: options.fall, initial: initial)
-        if !machine.isUp { _ = pool.setOperational(server, up: false) }
+        self.machine = HealthCheckStateMachine(rise: options.rise, fall: options.fall, initial: plan == nil ? .fullyUp : initial)
+        if !machine.isUp {
+            inRotation = false
+            _ = pool.setOperational(server, up: false)
+        }
     }
 
-    /// The first check comes at a random point of the first interval, so that many
+    var config: ServerConfig { pool.serverConfigs[server] }
+
+    /// The first probes come at a random point of the first interval, so that many
     /// servers are not all checked at the same instant.
     func start() {
-        let first = Int64.random(in: 0..<max(1, timing.inter.nanoseconds))
-        schedule(after: .nanoseconds(first))
+        if plan != nil {
+            task = loop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64.random(in: 0..<max(1, timing.inter.nanoseconds)))) { self.runCheck() }
+        }
+        if let agent {
+            agentTask = loop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64.random(in: 0..<max(1, agent.inter.nanoseconds)))) { self.runAgent() }
+        }
     }
 
     func stop() {
         stopped = true
         task?.cancel()
-        task = nil
+        agentTask?.cancel()
+        ramp?.cancel()
     }
 
-    private func schedule(after delay: TimeAmount) {
-        guard !stopped else { return }
-        task = loop.assumeIsolated().scheduleTask(in: delay) { self.run() }
-    }
+    // MARK: - probes
 
-    private func run() {
-        task = nil
-        checks += 1
+    private func probe(_ target: SocketAddress, _ conversation: any CheckConversation, connectTimeout: TimeAmount, readTimeout: TimeAmount,
+                       proxyLine: Bool, done: @escaping (CheckResult) -> Void) {
         let started = loop.now
-        let conversation = plan.conversation()
-        let readTimeout = timing.readTimeout ?? timing.inter
-        let proxyLine = plan.sendProxy
-        let me = NIOLoopBound(self, eventLoop: loop)
+        let me = NIOLoopBound(done, eventLoop: loop)
+        let loop = self.loop
+        func finish(_ result: CheckResult) {
+            var result = result
+            result.durationMilliseconds = Int((loop.now - started).nanoseconds / 1_000_000)
+            me.value(result)
+        }
+        let boundFinish = NIOLoopBound(finish, eventLoop: loop)
         ClientBootstrap(group: loop)
-            .connectTimeout(timing.connectTimeout)
+            .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let probe = CheckProbe(conversation: conversation, readTimeout: readTimeout, proxyLine: proxyLine) { result in
-                        me.value.finished(result, started: started)
+                        boundFinish.value(result)
                     }
                     try channel.pipeline.syncOperations.addHandler(probe)
                 }
             }
-            .connect(to: address)
+            .connect(to: target)
             .hop(to: loop)
             .assumeIsolated()
-            .whenFailure { error in
-                self.finished(Self.connectFailure(error), started: started)
-            }
+            .whenFailure { error in finish(Self.connectFailure(error)) }
+    }
+
+    private func runCheck() {
+        task = nil
+        guard let plan, !stopped else { return }
+        probe(address, plan.conversation(), connectTimeout: timing.connectTimeout, readTimeout: timing.readTimeout ?? timing.inter,
+              proxyLine: plan.sendProxy) { result in
+            guard !self.stopped else { return }
+            let transition = result.status.passed ? self.machine.checkPassed() : self.machine.checkFailed()
+            if transition != nil { self.reconsider(result: result) }
+            self.task = self.loop.assumeIsolated().scheduleTask(in: self.nextInterval()) { self.runCheck() }
+        }
+    }
+
+    private func runAgent() {
+        agentTask = nil
+        guard let agent, !stopped else { return }
+        probe(agent.address, AgentConversation(send: agent.send), connectTimeout: min(timing.connectTimeout, agent.inter),
+              readTimeout: timing.readTimeout ?? agent.inter, proxyLine: false) { result in
+            guard !self.stopped else { return }
+            // An agent that cannot be reached changes nothing: reachability is the
+            // health check's business.
+            if result.status.passed, let line = result.info { self.apply(AgentReply.parse(Array(line.utf8))) }
+            self.agentTask = self.loop.assumeIsolated().scheduleTask(in: agent.inter) { self.runAgent() }
+        }
     }
 
     /// HAProxy's words for a failed connect: a timeout, or the system's reason.
@@ -113,46 +162,90 @@ final class HealthChecker {
         return CheckResult(.l4connectionProblem, info: String(cString: strerror(errnoCode)))
     }
 
-    private func finished(_ result: CheckResult, started: NIODeadline) {
-        guard !stopped else { return }
-        var result = result
-        result.durationMilliseconds = Int((loop.now - started).nanoseconds / 1_000_000)
-        let transition = result.status.passed ? machine.checkPassed() : machine.checkFailed()
-        if let transition { report(transition, result) }
-        schedule(after: nextInterval())
+    // MARK: - the agent's word
+
+    private func apply(_ reply: AgentReply) {
+        let name = config.name, proxy = pool.name
+        if let percent = reply.weightPercent, percent != weightPercent {
+            weightPercent = percent
+            applyWeight()
+        }
+        switch reply.administrative {
+        case .drain? where !draining:
+            draining = true
+            applyWeight()
+            let counts = pool.setOperational(server, up: inRotation)
+            log(.warning, "Server \(proxy)/\(name) enters drain state. \(counts.activeUsable) active and \(counts.backupUsable) backup servers online. 0 sessions requeued, \(counts.queued) total in queue.")
+        case .maint? where !maintenance:
+            maintenance = true
+            reconsider(result: nil, cause: "maintenance")
+        case .ready? where maintenance || draining:
+            let leaving = maintenance ? "maintenance" : "drain"
+            maintenance = false
+            draining = false
+            applyWeight()
+            log(.warning, "Server \(proxy)/\(name) is UP/READY (leaving forced \(leaving)).")
+            reconsider(result: nil, quiet: true)
+        default:
+            break
+        }
+        switch reply.operational {
+        case .up? where !agentSaysUp:
+            agentSaysUp = true
+            reconsider(result: nil, cause: "agent")
+        case .down(let word, let description)? where agentSaysUp:
+            agentSaysUp = false
+            reconsider(result: nil, cause: "agent reports \(word)" + (description.map { " (\($0))" } ?? ""))
+        default:
+            break
+        }
     }
 
-    private func report(_ transition: HealthCheckStateMachine.Transition, _ result: CheckResult) {
-        let config = pool.serverConfigs[server]
-        let up = transition == .wentUp
+    private func applyWeight() {
+        let weight = draining ? 0 : config.options.weight * weightPercent / 100
+        pool.setWeight(server, weight)
+    }
+
+    // MARK: - the server's place in the rotation
+
+    /// Re-derives whether the server takes traffic, and if that changed tells the
+    /// backend and logs it (unless `quiet`).
+    private func reconsider(result: CheckResult?, cause: String? = nil, quiet: Bool = false) {
+        let up = machine.isUp && agentSaysUp && !maintenance
+        guard up != inRotation else { return }
+        inRotation = up
+        let proxy = pool.name, name = config.name, backup = config.options.backup
         if up, let slowstart = config.options.slowstart, slowstart.milliseconds > 0 {
             // Back from DOWN: the weight climbs from a little to the full value over
             // `slowstart`, so a cold server is not flooded at once.
-            startRamp(over: .milliseconds(Int64(slowstart.milliseconds)), weight: config.options.weight)
+            startRamp(over: .milliseconds(Int64(slowstart.milliseconds)))
         } else if !up {
             ramp?.cancel()
             ramp = nil
         }
         let counts = pool.setOperational(server, up: up)
-        let proxy = pool.name, name = config.name, backup = config.options.backup
+        guard !quiet else { return }
         if up {
-            log(.warning, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, counts: counts))
+            log(.warning, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
+        } else if maintenance && cause == "maintenance" {
+            log(.warning, "Server \(proxy)/\(name) is going DOWN for maintenance. \(counts.activeUsable) active and \(counts.backupUsable) backup servers left. \(counts.sessionsOnServer) sessions active, 0 requeued, 0 remaining in queue.")
         } else {
-            log(.warning, HealthTransitionMessage.down(proxy: proxy, server: name, backup: backup, result: result, counts: counts))
-            if counts.activeUsable == 0 && counts.backupUsable == 0 {
-                log(.alert, HealthTransitionMessage.noServerAvailable(kind: pool.kindLabel, proxy: proxy))
-            }
+            log(.warning, HealthTransitionMessage.down(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
+        }
+        if !up && counts.activeUsable == 0 && counts.backupUsable == 0 {
+            log(.alert, HealthTransitionMessage.noServerAvailable(kind: pool.kindLabel, proxy: proxy))
         }
     }
 
-    private func startRamp(over duration: TimeAmount, weight: Int) {
+    private func startRamp(over duration: TimeAmount) {
         ramp?.cancel()
         let began = loop.now
         let step = TimeAmount.nanoseconds(max(100_000_000, duration.nanoseconds / 20))
         func apply() {
             let elapsed = loop.now - began
             let full = elapsed >= duration
-            let current = full ? weight : max(1, Int(Int64(weight) * elapsed.nanoseconds / max(1, duration.nanoseconds)))
+            let target = draining ? 0 : config.options.weight * weightPercent / 100
+            let current = full ? target : max(1, Int(Int64(target) * elapsed.nanoseconds / max(1, duration.nanoseconds)))
             pool.setWeight(server, current)
             ramp = full ? nil : loop.assumeIsolated().scheduleTask(in: step) { apply() }
         }

@@ -184,7 +184,7 @@ public final class ProxyRuntime: Sendable {
             let loop = group.next()
             try loop.submit {
                 HealthChecker(loop: loop, pool: spec.pool, server: spec.server, plan: spec.plan, address: spec.address,
-                              timing: spec.timing, initial: spec.initial, log: log).start()
+                              timing: spec.timing, agent: spec.agent, initial: spec.initial, log: log).start()
             }.wait()
         }
     }

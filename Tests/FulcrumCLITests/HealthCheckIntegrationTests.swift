@@ -139,3 +139,46 @@ import Testing
         #expect(before > 0 && after <= before + 4, "descriptors: \(before) then \(after) after ~1000 failed checks")
     }
 }
+
+extension HealthCheckIntegrationTests {
+    /// An agent drives the server: half weight, drain, down, up, maintenance, ready.
+    @Test func agentCheckDrivesWeightAndState() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try http.startBackends(running, ["a", "b"])
+        let agentPort = Loopback.freePort()
+        let said = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString)")
+        func say(_ text: String) throws { try text.write(to: said, atomically: true, encoding: .utf8) }
+        try say("up")
+        try running.start("/usr/bin/env", ["python3", FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/agent.py").path, String(agentPort), said.path])
+        try running.waitForListener(agentPort)
+        let front = Loopback.freePort()
+        let (_, log) = try startFulcrum(running, HTTPProxyTests.httpDefaults()
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server a 127.0.0.1:\(ports[0]) weight 4 agent-check agent-port \(agentPort) agent-inter 100ms\n"
+            + "  server b 127.0.0.1:\(ports[1]) weight 4\n", waitFor: front)
+        func spread(_ n: Int) throws -> [String: Int] {
+            var seen: [String: Int] = [:]
+            for _ in 0..<n { seen[HTTPProxyTests.backendName(try HTTPTestConnection.get(front, "/echo")), default: 0] += 1 }
+            return seen
+        }
+        #expect(try spread(8) == ["a": 4, "b": 4])
+        try say("25%")
+        usleep(400_000)
+        #expect(try spread(10) == ["a": 2, "b": 8], "a at a quarter of its weight: 1 to 4")
+        try say("drain")
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a enters drain state. 1 active and 0 backup servers online.") }, "\(Self.log(log))")
+        #expect(try spread(6) == ["b": 6])
+        try say("ready down#disk full")
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a is DOWN, reason: agent reports down (disk full)") }, "\(Self.log(log))")
+        try say("up 100%")
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a is UP, reason: agent") }, "\(Self.log(log))")
+        #expect(try spread(8) == ["a": 4, "b": 4])
+        try say("maint")
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a is going DOWN for maintenance.") }, "\(Self.log(log))")
+        #expect(try spread(4) == ["b": 4])
+        try say("ready")
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a is UP/READY (leaving forced maintenance).") }, "\(Self.log(log))")
+        usleep(200_000)
+        #expect(try spread(8) == ["a": 4, "b": 4])
+    }
+}

@@ -153,6 +153,18 @@ import Testing
     }
 }
 
+@Suite struct AgentReplyTests {
+    @Test func wordsInAnyOrderAndOnlyWhatIsSaid() {
+        #expect(AgentReply.parse(Array("75%\n".utf8)) == AgentReply(weightPercent: 75))
+        #expect(AgentReply.parse(Array("up, ready\tmaxconn:30\r\n".utf8)) == AgentReply(maxconn: 30, administrative: .ready, operational: .up))
+        #expect(AgentReply.parse(Array("drain".utf8)) == AgentReply(administrative: .drain))
+        #expect(AgentReply.parse(Array("50% stopped#planned upgrade\n".utf8))
+                == AgentReply(weightPercent: 50, operational: .down(word: "stopped", description: "planned upgrade")))
+        #expect(AgentReply.parse(Array("fail\nup".utf8)) == AgentReply(operational: .down(word: "fail", description: nil)), "only the first line")
+        #expect(AgentReply.parse(Array("bogus words".utf8)) == AgentReply())
+    }
+}
+
 extension CheckStep {
     var isFailure: Bool {
         if case .finished(let r) = self { return !r.status.passed }

@@ -25,7 +25,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// 0: no limit.
     let maxconn: [Int]
     let backup: [Bool]
-    let weight: [Int]
+    public private(set) var weight: [Int]
     let useAllBackups: Bool
     /// What the health checks say.
     private var usable: [Bool]
@@ -102,6 +102,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// A new effective weight (`slowstart` ramps); the group is unchanged.
     public mutating func setWeight(_ server: Int, _ weight: Int) {
         balancer.setWeight(server, weight)
+        self.weight[server] = weight
     }
 
     public mutating func setUsable(_ server: Int, _ usable: Bool) -> [Int] {
