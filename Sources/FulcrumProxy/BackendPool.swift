@@ -30,6 +30,14 @@ final class BackendPool: Sendable {
         var up: [Bool]
     }
 
+    /// `observe layer4|layer7` per server: only those report their traffic's outcome.
+    let observedLayer: [Int?]
+    private let observers = NIOLockedValueBox<[Int: @Sendable (Bool, String) -> Void]>([:])
+    /// Servers whose sessions are tracked, to be cut by `on-marked-down
+    /// shutdown-sessions` (or, for backups, `on-marked-up shutdown-backup-sessions`).
+    let trackSessions: [Bool]
+    private let sessions = NIOLockedValueBox<[Int: [ObjectIdentifier: Channel]]>([:])
+
     /// What the hashing algorithms hash (`.none` for the others), and how.
     let key: BalanceKey
     let hashFunction: HashFunction
@@ -63,6 +71,9 @@ final class BackendPool: Sendable {
                                             up: active.map { _ in true }))
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
+        observedLayer = active.map { $0.options.check ? ($0.options.observe == "layer4" ? 4 : $0.options.observe == "layer7" ? 7 : nil) : nil }
+        let backupsCut = active.contains { $0.options.onMarkedUp == "shutdown-backup-sessions" && !$0.options.backup }
+        trackSessions = active.map { $0.options.onMarkedDown == "shutdown-sessions" || ($0.options.backup && backupsCut) }
         connectTimeout = .milliseconds(Int64(backend.timeouts.connect?.milliseconds ?? 5000))
         queueTimeout = backend.timeouts.queue.map { .milliseconds(Int64($0.milliseconds)) } ?? connectTimeout
         let idleTimeout = backend.timeouts.tunnel ?? backend.timeouts.server
@@ -115,6 +126,34 @@ final class BackendPool: Sendable {
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
+    }
+
+    /// The checker of an observed server listens here.
+    func setObserver(_ server: Int, _ observer: @escaping @Sendable (Bool, String) -> Void) {
+        observers.withLockedValue { $0[server] = observer }
+    }
+
+    /// The outcome of real traffic to a server (`observe`): `ok`, or the error seen.
+    func observe(_ server: Int, ok: Bool, _ what: String) {
+        guard observedLayer[server] != nil, let observer = observers.withLockedValue({ $0[server] }) else { return }
+        observer(ok, what)
+    }
+
+    /// A client connection now uses `server` (only tracked where a rule may cut it).
+    func track(_ server: Int, _ channel: Channel) {
+        guard trackSessions[server] else { return }
+        sessions.withLockedValue { $0[server, default: [:]][ObjectIdentifier(channel)] = channel }
+    }
+
+    func untrack(_ server: Int, _ channel: Channel) {
+        guard trackSessions[server] else { return }
+        sessions.withLockedValue { _ = $0[server]?.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// Cuts every tracked session on these servers.
+    func shutdownSessions(_ servers: [Int]) {
+        let doomed = sessions.withLockedValue { all in servers.flatMap { server in all.removeValue(forKey: server).map { Array($0.values) } ?? [] } }
+        for channel in doomed { channel.close(promise: nil) }
     }
 
     /// The hash of a request key, with the backend's `hash-type` function.

@@ -414,6 +414,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         switch outcome {
         case .granted(let server):
             slot = server
+            policy.backend.track(server, context.channel)
             use(server)
         case .queued:
             // Every server is at its maxconn: wait for a slot, up to `timeout queue`.
@@ -432,6 +433,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.ticket = nil
         slot = server
+        if let context { policy.backend.track(server, context.channel) }
         use(server)
     }
 
@@ -440,6 +442,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if let server = slot {
             slot = nil
             policy.backend.release(server)
+            if let context { policy.backend.untrack(server, context.channel) }
         }
         if let ticket {
             self.ticket = nil
@@ -487,8 +490,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                         return
                     }
                     self.attach(connection, index: index)
-                case .failure:
+                case .failure(let error):
                     guard self.requestPhase == .connecting else { return }
+                    self.policy.backend.observe(index, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
                     self.failedServers.insert(index)
                     switch self.retryPolicy.afterFailure() {
                     case .retrySameServer:
@@ -584,6 +588,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                 }
                 guard case .success(let head) = parsed else {
+                    policy.backend.observe(serverIndex, ok: policy.backend.observedLayer[serverIndex] == 4, "L7 invalid response")
                     serverFailed(502)
                     return
                 }
@@ -607,6 +612,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 }
                 responseStarted = true
+                // `observe layer7`: a 5xx (but 501 and 505, the client's fault) is an error.
+                let serverError = head.status >= 500 && head.status != 501 && head.status != 505
+                policy.backend.observe(serverIndex, ok: !serverError || policy.backend.observedLayer[serverIndex] == 4, "L7 \(head.status) status")
                 serverKeepAlive = head.keepAlive && policy.connectionMode == .keepAlive && policy.reuse != .never
                 clientKeepAlive = requestKeepAlive && head.framing != .untilClose
                 context.write(wrapOutboundOut(responseHeadBytes(&buffer, head)), promise: nil)
@@ -937,6 +945,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             fail(408)
         default:
             if responsePhase == .head && context.channel.isWritable {
+                policy.backend.observe(serverIndex, ok: policy.backend.observedLayer[serverIndex] == 4, "L7 timeout")
                 fail(504)
             } else {
                 // A response has begun (or the client does not drain it): only cutting

@@ -50,6 +50,8 @@ final class HealthChecker {
     private var weightPercent = 100
     /// What the backend was last told.
     private var inRotation = true
+    /// `observe`: consecutive errors seen on real traffic.
+    private var consecutiveErrors = 0
 
     init(loop: EventLoop, pool: BackendPool, server: Int, plan: HealthCheckPlan?, address: SocketAddress, timing: Timing,
          agent: Agent?, initial: HealthCheckStateMachine.InitialState, log: @escaping ProxyRuntime.Log) {
@@ -74,6 +76,10 @@ final class HealthChecker {
     /// The first probes come at a random point of the first interval, so that many
     /// servers are not all checked at the same instant.
     func start() {
+        if plan != nil && pool.observedLayer[server] != nil {
+            let me = NIOLoopBound(self, eventLoop: loop)
+            pool.setObserver(server) { ok, what in me.eventLoop.execute { me.value.observed(ok, what) } }
+        }
         if plan != nil {
             task = loop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64.random(in: 0..<max(1, timing.inter.nanoseconds)))) { self.runCheck() }
         }
@@ -162,6 +168,37 @@ final class HealthChecker {
         return CheckResult(.l4connectionProblem, info: String(cString: strerror(errnoCode)))
     }
 
+    // MARK: - passive health (`observe`)
+
+    /// Real traffic's outcome. `error-limit` consecutive errors trigger `on-error`:
+    /// `fastinter` only checks sooner, `fail-check` (the default) counts as a failed
+    /// check, `sudden-death` leaves one failure before DOWN, `mark-down` takes the server
+    /// DOWN at once; each also checks again at `fastinter`.
+    private func observed(_ ok: Bool, _ what: String) {
+        guard !stopped else { return }
+        if ok {
+            consecutiveErrors = 0
+            return
+        }
+        consecutiveErrors += 1
+        let options = config.options
+        guard consecutiveErrors >= (options.errorLimit ?? 10) else { return }
+        let cause = "Health analyze, info: \"Detected \(consecutiveErrors) consecutive errors, last one was: \(what)\""
+        consecutiveErrors = 0
+        switch options.onError ?? "fail-check" {
+        case "fastinter":
+            break
+        case "sudden-death":
+            machine.suddenDeath()
+        case "mark-down":
+            if machine.markDown() != nil { reconsider(result: nil, cause: cause) }
+        default:
+            if machine.checkFailed() != nil { reconsider(result: nil, cause: cause) }
+        }
+        task?.cancel()
+        task = loop.assumeIsolated().scheduleTask(in: timing.fastinter) { self.runCheck() }
+    }
+
     // MARK: - the agent's word
 
     private func apply(_ reply: AgentReply) {
@@ -224,6 +261,12 @@ final class HealthChecker {
             ramp = nil
         }
         let counts = pool.setOperational(server, up: up)
+        if !up && config.options.onMarkedDown == "shutdown-sessions" {
+            pool.shutdownSessions([server])
+        }
+        if up && !backup && config.options.onMarkedUp == "shutdown-backup-sessions" {
+            pool.shutdownSessions(pool.serverConfigs.indices.filter { pool.serverConfigs[$0].options.backup })
+        }
         guard !quiet else { return }
         if up {
             log(.warning, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))

@@ -23,6 +23,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// While queued: the ticket, and the timer that gives up at `timeout queue`.
     private var ticket: Int?
     private var queueTimer: Scheduled<Void>?
+    private var clientChannel: Channel?
 
     init(backend: BackendPool) {
         self.backend = backend
@@ -30,6 +31,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        clientChannel = context.channel
         context.fireChannelActive()
         // The slot is held until the client connection ends, glue or not.
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in self.releaseSlot() }
@@ -55,6 +57,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch outcome {
         case .granted(let server):
             slot = server
+            backend.track(server, context.channel)
             connect(to: server, context: context)
         case .queued:
             self.ticket = ticket
@@ -78,6 +81,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         queueTimer?.cancel()
         queueTimer = nil
         slot = server
+        backend.track(server, context.channel)
         connect(to: server, context: context)
     }
 
@@ -85,6 +89,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let server = slot {
             slot = nil
             backend.release(server)
+            if let channel = clientChannel { backend.untrack(server, channel) }
         }
         if let ticket {
             self.ticket = nil
@@ -121,8 +126,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             .whenComplete { result in
                 switch result {
                 case .success(let serverChannel):
+                    self.backend.observe(server, ok: true, "")
                     self.glue(context: context, serverChannel: serverChannel, serverTimeout: serverTimeout)
-                case .failure:
+                case .failure(let error):
+                    self.backend.observe(server, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
                     // The client left meanwhile: its slot went with it.
                     guard context.channel.isActive else { return }
                     self.failed.insert(server)

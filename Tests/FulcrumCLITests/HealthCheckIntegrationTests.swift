@@ -182,3 +182,36 @@ extension HealthCheckIntegrationTests {
         #expect(try spread(8) == ["a": 4, "b": 4])
     }
 }
+
+extension HealthCheckIntegrationTests {
+    /// `observe layer7`: consecutive 5xx answers take the server out (`on-error
+    /// mark-down`) until its checks bring it back; `on-marked-down shutdown-sessions`
+    /// cuts what was running on a server that goes DOWN.
+    @Test func passiveHealthAndShutdownSessions() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try http.startBackends(running, ["a", "b"])
+        let front = Loopback.freePort(), cut = Loopback.freePort()
+        let (_, log) = try startFulcrum(running, HTTPProxyTests.httpDefaults()
+            + "listen l\n  bind 127.0.0.1:\(front)\n  balance first\n"
+            + "  server a 127.0.0.1:\(ports[0]) check inter 300ms rise 1 observe layer7 error-limit 3 on-error mark-down\n"
+            + "  server b 127.0.0.1:\(ports[1])\n"
+            + "listen m\n  bind 127.0.0.1:\(cut)\n  option httpchk GET /health\n"
+            + "  server a 127.0.0.1:\(ports[0]) check inter 100ms fall 1 on-marked-down shutdown-sessions\n", waitFor: cut)
+        for _ in 0..<3 {
+            #expect(try HTTPTestConnection.get(front, "/status?code=500")?.header("X-Backend") == "a")
+        }
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a is DOWN, reason: Health analyze, info: \"Detected 3 consecutive errors, last one was: L7 500 status\"") }, "\(Self.log(log))")
+        #expect(HTTPProxyTests.backendName(try HTTPTestConnection.get(front, "/echo")) == "b", "a is out")
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/a is UP, reason: Layer4 check passed") }, "its checks bring it back")
+        #expect(HTTPProxyTests.backendName(try HTTPTestConnection.get(front, "/echo")) == "a")
+
+        let long = try HTTPTestConnection(port: cut)
+        long.send("GET /slow?ms=4000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(200_000)
+        let start = Date()
+        #expect(try HTTPTestConnection.get(ports[0], "/set-health?code=503")?.status == 200)
+        #expect(long.isClosedByPeer(), "the session on the server marked DOWN is cut")
+        #expect(Date().timeIntervalSince(start) < 2, "long before the response would have come")
+    }
+}

@@ -63,6 +63,11 @@ public struct HealthCheckStateMachine: Hashable, Sendable {
         return .wentDown
     }
 
+    /// `on-error sudden-death`: one more failed check will take the server DOWN.
+    public mutating func suddenDeath() {
+        if isUp { health = min(health, rise) }
+    }
+
     /// Forces UP at once (an agent's `up`).
     public mutating func markUp() -> Transition? {
         health = top
