@@ -161,6 +161,14 @@ final class BackendPool: Sendable {
         hashFunction.hash(key, avalanche: avalanche)
     }
 
+    /// A server's `maxconn` changed (an agent said so).
+    func setMaxconn(_ server: Int, _ limit: Int) {
+        let handovers: [(Int, Grant)] = state.withLockedValue { state in
+            state.slots.setMaxconn(server, limit).compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+        }
+        for (ticket, grant) in handovers { grant(ticket, server) }
+    }
+
     /// A server's effective weight changed (`slowstart`).
     func setWeight(_ server: Int, _ weight: Int) {
         state.withLockedValue { $0.slots.setWeight(server, weight) }

@@ -203,6 +203,7 @@ final class HealthChecker {
 
     private func apply(_ reply: AgentReply) {
         let name = config.name, proxy = pool.name
+        if let limit = reply.maxconn { pool.setMaxconn(server, limit) }
         if let percent = reply.weightPercent, percent != weightPercent {
             weightPercent = percent
             applyWeight()

@@ -90,4 +90,14 @@ import Testing
         let freed = s.release(0)
         #expect(freed == 2, "its freed slot goes to the waiter")
     }
+
+    @Test func aRaisedMaxconnTakesQueuedRequests() {
+        var s = slots([1])
+        _ = s.acquire(1, excluding: [])
+        let queued = s.acquire(2, excluding: [])
+        #expect(queued == .queued)
+        let granted = s.setMaxconn(0, 2)
+        #expect(granted == [2])
+        #expect(s.served == [2])
+    }
 }

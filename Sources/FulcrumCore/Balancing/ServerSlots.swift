@@ -23,7 +23,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// Requests (HTTP) or connections (TCP) each server carries now.
     public private(set) var served: [Int]
     /// 0: no limit.
-    let maxconn: [Int]
+    public private(set) var maxconn: [Int]
     let backup: [Bool]
     public private(set) var weight: [Int]
     let useAllBackups: Bool
@@ -99,6 +99,18 @@ public struct ServerSlots<B: Balancer>: Sendable {
 
     /// A server's checks changed its state. One that comes back takes queued
     /// requests at once, up to its `maxconn`; their ids are returned.
+    /// A new `maxconn` (an agent's `maxconn:N`); a raised limit takes queued requests.
+    public mutating func setMaxconn(_ server: Int, _ limit: Int) -> [Int] {
+        maxconn[server] = limit
+        var granted: [Int] = []
+        while usable[server], !isFull(server), let k = waiterIndex(for: server) {
+            let waiter = queue.remove(at: k)
+            take(server)
+            granted.append(waiter.id)
+        }
+        return granted
+    }
+
     /// A new effective weight (`slowstart` ramps); the group is unchanged.
     public mutating func setWeight(_ server: Int, _ weight: Int) {
         balancer.setWeight(server, weight)
