@@ -38,6 +38,9 @@ final class BackendPool: Sendable {
     let trackSessions: [Bool]
     private let sessions = NIOLockedValueBox<[Int: [ObjectIdentifier: Channel]]>([:])
 
+    /// `cookie`: persistence by cookie, when configured.
+    let cookie: CookiePersistence?
+
     /// What the hashing algorithms hash (`.none` for the others), and how.
     let key: BalanceKey
     let hashFunction: HashFunction
@@ -69,6 +72,15 @@ final class BackendPool: Sendable {
                                 weight: active.map { $0.options.weight }, useAllBackups: useAllBackups)
         state = NIOLockedValueBox(SlotState(slots: slots,
                                             up: active.map { _ in true }))
+        if let config = backend.cookie {
+            do {
+                cookie = try CookiePersistence(config, serverValues: active.map { $0.options.cookie })
+            } catch {
+                throw ProxyStartError("backend '\(backend.name)': \(error)")
+            }
+        } else {
+            cookie = nil
+        }
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
         observedLayer = active.map { $0.options.check ? ($0.options.observe == "layer4" ? 4 : $0.options.observe == "layer7" ? 7 : nil) : nil }

@@ -43,6 +43,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestRetryable = false
     /// The request's key for a hashing `balance` (nil: none, round robin).
     private var requestHash: UInt32?
+    /// The server the request's persistence cookie names, and whether the request's
+    /// Cookie header must be rewritten (indirect, prefix).
+    private var cookieServer: Int?
+    private var cookieEdit = false
     private var requestVersionMinor = 1
     private var requestsServed = 0
     private var clientInputClosed = false
@@ -293,12 +297,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
+        (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
         stampRequestTime()
 
         // A head with bare LF line ends is rewritten with CRLF: a server that splits lines
         // differently would otherwise see other headers than Fulcrum checked.
-        let hopByHop = head.usesBareLF || hasHopByHopHeaders(buffer, head)
+        let hopByHop = head.usesBareLF || cookieEdit || hasHopByHopHeaders(buffer, head)
         if !policy.alwaysEditsRequest && !hopByHop {
             requestHead = buffer.readSlice(length: head.length)
         } else {
@@ -313,6 +318,21 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// An `Upgrade` header without `Connection: upgrade` is not an upgrade request: it
     /// is dropped rather than passed on to a server that might act on it.
+    /// The server named by the request's persistence cookie, and whether its Cookie
+    /// header changes on the way (`indirect`, `prefix`).
+    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool) {
+        buffer.withUnsafeReadableBytes { bytes in
+            var server: Int? = nil
+            var edit = false
+            for field in head.headers where field.name.count == 6 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "cookie") {
+                let (named, forward) = cookie.inspect(Array(bytes[field.value])[...])
+                if let named { server = named }
+                if forward != nil { edit = true }
+            }
+            return (server, edit)
+        }
+    }
+
     /// The hash of what `balance source|uri|url_param|hdr` looks at in this request.
     private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> UInt32? {
         let backend = policy.backend
@@ -371,6 +391,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
         var editor = HTTPHeadEditor(bytes: original, startLine: requestLine, target: head.target, headers: head.headers)
         HopByHop.strip(&editor, keepUpgrade: head.upgrade)
+        if cookieEdit, let cookie = policy.backend.cookie {
+            editor.replaceValues(of: "cookie") { cookie.inspect($0).forward }
+            editor.fields = editor.fields.filter { !(editor.matches($0, "cookie") && editor.value(of: $0).isEmpty) }
+        }
         if head.upgrade {
             editor.add("Connection", Array("upgrade".utf8))
         } else if policy.connectionMode != .keepAlive {
@@ -407,7 +431,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let grant: BackendPool.Grant = { ticket, server in
             session.eventLoop.execute { session.value.granted(ticket, server) }
         }
-        var (outcome, ticket) = policy.backend.acquire(excluding: failedServers, hash: requestHash, grant: grant)
+        var (outcome, ticket) = (ServerSlots<AnyBalancer>.Outcome.noServer, 0)
+        if let persistent = cookieServer, !failedServers.contains(persistent) {
+            // The cookie's server, if it can take the request (else balance as usual).
+            let others = Set(policy.backend.servers.indices).subtracting([persistent])
+            (outcome, ticket) = policy.backend.acquire(excluding: others, grant: grant)
+        }
+        if outcome == .noServer {
+            (outcome, ticket) = policy.backend.acquire(excluding: failedServers, hash: requestHash, grant: grant)
+        }
         if outcome == .noServer && !failedServers.isEmpty {
             (outcome, ticket) = policy.backend.acquire(excluding: [], hash: requestHash, grant: grant)
         }
@@ -651,7 +683,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         // told otherwise, HTTP/1.0 closes unless told otherwise.
         let needsClose = !clientKeepAlive && requestVersionMinor == 1
         let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
-        guard hopByHop || head.usesBareLF || needsClose || needsKeepAlive || !policy.responseRules.isEmpty else {
+        let cookieWork = cookieResponseWork(buffer, head)
+        guard hopByHop || head.usesBareLF || needsClose || needsKeepAlive || cookieWork || !policy.responseRules.isEmpty else {
             return buffer.readSlice(length: head.length)!
         }
         let original = buffer.readBytes(length: head.length)!
@@ -659,12 +692,43 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         var editor = HTTPHeadEditor(bytes: original, startLine: 0..<statusLineEnd, target: nil, headers: head.headers)
         // `Upgrade` in a final response (a 426, say) advertises protocols: it stays.
         HopByHop.strip(&editor, keepUpgrade: true)
+        if cookieWork, let cookie = policy.backend.cookie {
+            switch cookie.mode {
+            case .insert:
+                if !cookie.preserve {
+                    editor.fields = editor.fields.filter { !(editor.matches($0, "set-cookie") && cookie.setsOurCookie(editor.value(of: $0))) }
+                }
+                if cookieServer != serverIndex, let inserted = cookie.insertedCookie(for: serverIndex) {
+                    editor.add("Set-Cookie", inserted)
+                    if cookie.nocache { editor.add("Cache-Control", Array("private".utf8)) }
+                }
+            case .rewrite, .prefix:
+                let server = serverIndex
+                editor.replaceValues(of: "set-cookie") { cookie.rewriteSetCookie($0, server: server) }
+            case .passive:
+                break
+            }
+        }
         if needsClose { editor.add("Connection", Array("close".utf8)) }
         if needsKeepAlive { editor.add("Connection", Array("keep-alive".utf8)) }
         HTTPRuleRunner.run(policy.responseRules, on: &editor, log)
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())
         return out
+    }
+
+    /// Whether the persistence cookie changes this response: a cookie to insert, or the
+    /// server's own one to remove or rewrite.
+    private func cookieResponseWork(_ buffer: ByteBuffer, _ head: HTTPResponseHead) -> Bool {
+        guard let cookie = policy.backend.cookie, cookie.mode != .passive else { return false }
+        if cookie.mode == .insert && cookieServer != serverIndex && cookie.serverValues[serverIndex] != nil { return true }
+        if cookie.mode == .insert && cookie.preserve { return false }
+        return buffer.withUnsafeReadableBytes { bytes in
+            head.headers.contains { field in
+                field.name.count == 10 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "set-cookie")
+                    && cookie.setsOurCookie(Array(bytes[field.value])[...])
+            }
+        }
     }
 
     /// The final response has been forwarded in full.

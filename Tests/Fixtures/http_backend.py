@@ -6,6 +6,7 @@ Every response carries `X-Backend: NAME`. Paths:
   /upload          reads the body (Content-Length or chunked), answers its size and sha256
   /download?n=N[&chunked=1]  N bytes of 'x' (Content-Length, or chunked)
   /slow?ms=N       answers after N milliseconds
+  /set-cookie?name=N&value=V  answers with Set-Cookie: N=V; Path=/
   /health          answers with the status set by /set-health?code=N (200 at start)
   /status?code=N   answers with that status (204 and 304 without body)
   /garbage         sends bytes that are not HTTP
@@ -130,6 +131,9 @@ def serve(sock):
             elif path == "/slow":
                 time.sleep(int(query.get("ms", ["1000"])[0]) / 1000)
                 respond(sock, 200, b"slow\n")
+            elif path == "/set-cookie":
+                cookie = "%s=%s; Path=/" % (query.get("name", ["c"])[0], query.get("value", ["v"])[0])
+                respond(sock, 200, b"cookie set\n", headers=[("Set-Cookie", cookie)])
             elif path == "/health":
                 respond(sock, health[0], b"health %d\n" % health[0], reason="OK" if health[0] == 200 else "Unhealthy")
             elif path == "/set-health":

@@ -75,3 +75,46 @@ import Testing
         #expect(!after.contains("b") && !after.contains("none"), "b's keys moved to the survivors and every request was served")
     }
 }
+
+extension BalancingIntegrationTests {
+    @Test func cookiePersistence() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try http.startBackends(running, ["a", "b"])
+        let insert = Loopback.freePort(), prefix = Loopback.freePort()
+        _ = try http.startFulcrum(running, HTTPProxyTests.httpDefaults(extra: "    option redispatch\n")
+            + "listen insert\n  bind 127.0.0.1:\(insert)\n  cookie SRV insert indirect nocache\n"
+            + "  server a 127.0.0.1:\(ports[0]) cookie s1 check inter 100ms fall 1\n  server b 127.0.0.1:\(ports[1]) cookie s2 check inter 100ms fall 1\n"
+            + "listen prefix\n  bind 127.0.0.1:\(prefix)\n  cookie JSESSIONID prefix\n"
+            + "  server a 127.0.0.1:\(ports[0]) cookie s1\n  server b 127.0.0.1:\(ports[1]) cookie s2\n", waitFor: prefix)
+
+        let first = try #require(try HTTPTestConnection.get(insert, "/echo"))
+        let owner = HTTPProxyTests.backendName(first)
+        let cookie = try #require(first.header("Set-Cookie"))
+        let value = owner == "a" ? "s1" : "s2"
+        #expect(cookie == "SRV=\(value); path=/")
+        #expect(first.header("Cache-Control") == "private", "nocache")
+        for _ in 0..<6 {
+            let again = try HTTPTestConnection.get(insert, "/echo", headers: "Cookie: SRV=\(value); lang=fr\r\n")
+            #expect(HTTPProxyTests.backendName(again) == owner, "the cookie holds the client to its server")
+            #expect(again?.header("Set-Cookie") == nil, "no new cookie while it holds")
+            let seen = again?.receivedHeaders.first { $0.0.lowercased() == "cookie" }?.1
+            #expect(seen == "lang=fr", "indirect: the server never sees SRV (saw \(seen ?? "nothing"))")
+        }
+        // Its server goes away: the client is sent elsewhere and given a new cookie.
+        running.processes[owner == "a" ? 0 : 1].terminate()
+        running.processes[owner == "a" ? 0 : 1].waitUntilExit()
+        usleep(500_000)
+        let moved = try HTTPTestConnection.get(insert, "/echo", headers: "Cookie: SRV=\(value)\r\n")
+        #expect(moved?.status == 200 && HTTPProxyTests.backendName(moved) != owner)
+        #expect(moved?.header("Set-Cookie") == "SRV=\(value == "s1" ? "s2" : "s1"); path=/")
+
+        // prefix: the server's own session cookie carries the server's value in front.
+        let survivor = owner == "a" ? "b" : "a", survivorValue = owner == "a" ? "s2" : "s1"
+        let set = try HTTPTestConnection.get(prefix, "/set-cookie?name=JSESSIONID&value=abc")
+        #expect(set?.header("Set-Cookie") == "JSESSIONID=\(survivorValue)~abc; Path=/")
+        let back = try HTTPTestConnection.get(prefix, "/echo", headers: "Cookie: JSESSIONID=\(survivorValue)~abc\r\n")
+        #expect(HTTPProxyTests.backendName(back) == survivor)
+        #expect(back?.receivedHeaders.first { $0.0.lowercased() == "cookie" }?.1 == "JSESSIONID=abc", "the server gets its own value back")
+    }
+}

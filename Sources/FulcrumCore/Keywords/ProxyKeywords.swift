@@ -88,7 +88,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 3)
             p.hashType = h
         },
-        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn, check, inter, fastinter, downinter, rise, fall, port, addr, init-state, slowstart, agent-check, agent-port, agent-addr, agent-inter, agent-send, observe, error-limit, on-error, on-marked-down shutdown-sessions, on-marked-up shutdown-backup-sessions run; maxqueue only bounds server-specific queues, which need persistence; ssl and send-proxy are refused at start; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
+        Spec("server", b, usage: "server <name> <address>[:port] [options...] (address, weight, backup, disabled, maxconn, check, inter, fastinter, downinter, rise, fall, port, addr, init-state, slowstart, agent-check, agent-port, agent-addr, agent-inter, agent-send, cookie, observe, error-limit, on-error, on-marked-down shutdown-sessions, on-marked-up shutdown-backup-sessions run; maxqueue only bounds server-specific queues, which need persistence; ssl and send-proxy are refused at start; the others are checked)", status: .active, wrongSideIsAlert: true) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <address>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("character '\(name.unicodeScalars.first { !ConfigNames.isValid($0) }!)' is not permitted in server name '\(name)'.")
@@ -256,7 +256,7 @@ public enum ProxyKeywords {
             p.monitorURI = try ctx.argument(0, "<uri>")
         },
         pending("monitor fail", f, "{ if | unless } <condition>"),
-        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>]") { p, ctx throws(ConfigError) in
+        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>] (maxidle, maxlife, dynamic and attr are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")
             p.cookie = CookieConfig(name: name, options: Array(ctx.args.dropFirst()))
         },
