@@ -10,12 +10,14 @@ import NIOCore
 /// and IP_FREEBIND, which Fulcrum always sets so a virtual IP this node does not hold
 /// yet can be bound (HAProxy needs `freebind` for that).
 enum ListeningSocket {
-    static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions) throws -> Int32 {
+    static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions, reusePort: Bool) throws -> Int32 {
         let family = address.protocol.rawValue
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw failure("socket()") }
         do {
             try set(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+            // As HAProxy: a new process can bind the port beside this one (reloads).
+            if reusePort { try set(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT") }
             try set(fd, Int32(IPPROTO_IP), IP_FREEBIND, 1, "IP_FREEBIND")
             if family == AF_INET6 {
                 if options.v6only { try set(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY (v6only)") }

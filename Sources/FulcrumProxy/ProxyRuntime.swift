@@ -24,6 +24,8 @@ public final class ProxyRuntime: Sendable {
     public var activeConnections: Int { connections.value }
 
     private let checks: [HealthCheckSpec]
+    /// SO_REUSEPORT on listening sockets (HAProxy's default; `noreuseport` turns it off).
+    private let reusePort: Bool
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
 
@@ -81,6 +83,7 @@ public final class ProxyRuntime: Sendable {
         }
         self.plans = plans
         self.checks = checks
+        self.reusePort = !configuration.global.noReusePort
         self.group = group
         self.listeners = ListenerSet()
     }
@@ -93,9 +96,10 @@ public final class ProxyRuntime: Sendable {
         try startHealthChecks()
         var bound: [String] = []
         do {
-            for plan in plans {
-                let channel = try bootstrap(plan).wait()
-                listeners.append(channel)
+            for (index, plan) in plans.enumerated() {
+                let (future, fd) = try bootstrap(plan, index: index)
+                let channel = try future.wait()
+                listeners.append(ListenerSet.Entry(channel: channel, fd: fd, plan: index))
                 bound.append("\(plan.frontend) \(plan.description)")
             }
         } catch {
@@ -105,7 +109,9 @@ public final class ProxyRuntime: Sendable {
         return bound
     }
 
-    private func bootstrap(_ plan: ListenerPlan) -> EventLoopFuture<Channel> {
+    /// The listening channel of `plan` and, for sockets Fulcrum opened or inherited,
+    /// their descriptor (what a pause keeps). A paused socket listens again.
+    private func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
             .serverChannelInitializer { channel in
@@ -138,15 +144,19 @@ public final class ProxyRuntime: Sendable {
         switch plan.endpoint {
         case .inet(let address):
             let fd: Int32
-            do {
-                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options)
-            } catch {
-                return group.next().makeFailedFuture(error)
+            if let kept = listeners.takePaused(index) {
+                fd = kept
+                guard listen(fd, plan.backlog) == 0 else {
+                    close(fd)
+                    throw ProxyStartError("listen(): \(String(cString: strerror(errno)))")
+                }
+            } else {
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort)
             }
-            return Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog)
+            return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         case .unix(let path):
             let options = plan.options
-            return bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).flatMapThrowing { channel in
+            let future = bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).flatMapThrowing { channel in
                 do {
                     try UnixSocketPermissions.apply(to: path, options: options)
                 } catch {
@@ -155,8 +165,11 @@ public final class ProxyRuntime: Sendable {
                 }
                 return channel
             }
-        case .inheritedFD(let fd):
-            return Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog)
+            return (future, nil)
+        case .inheritedFD(let inherited):
+            let fd = listeners.takePaused(index) ?? inherited
+            _ = listen(fd, plan.backlog)
+            return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         }
     }
 
@@ -189,10 +202,31 @@ public final class ProxyRuntime: Sendable {
         }
     }
 
-    /// Stops accepting; connections in flight go on.
+    /// Stops accepting for good; connections in flight go on.
     public func stopListening() {
-        for channel in listeners.removeAll() {
-            try? channel.close().wait()
+        for entry in listeners.removeAll() {
+            try? entry.channel.close().wait()
+        }
+        listeners.closePaused()
+    }
+
+    /// SIGTTOU: stops listening but keeps each socket (and its port) so `start()` can
+    /// listen on it again without binding, which may no longer be allowed once
+    /// privileges are dropped. Meanwhile the port refuses connections and, as with
+    /// HAProxy's SO_REUSEPORT, another process may bind it. Unix sockets are closed
+    /// and bound again on resume.
+    public func pause() {
+        for entry in listeners.removeAll() {
+            if let fd = entry.fd {
+                let kept = dup(fd)
+                if kept >= 0 {
+                    // A listening TCP socket shut down for reading stops listening but
+                    // stays bound; listen() makes it accept again.
+                    _ = Glibc.shutdown(kept, Int32(SHUT_RD))
+                    listeners.keepPaused(entry.plan, kept)
+                }
+            }
+            try? entry.channel.close().wait()
         }
     }
 
@@ -211,8 +245,20 @@ final class ConnectionCounter: Sendable {
 
 /// The bound listening channels, shared between the thread that starts and the one that stops.
 final class ListenerSet: Sendable {
-    private let box = NIOLockedValueBox<[Channel]>([])
-    func append(_ channel: Channel) { box.withLockedValue { $0.append(channel) } }
-    func removeAll() -> [Channel] { box.withLockedValue { let all = $0; $0 = []; return all } }
+    struct Entry: Sendable {
+        let channel: Channel
+        let fd: Int32?
+        let plan: Int
+    }
+    private let box = NIOLockedValueBox<[Entry]>([])
+    /// Paused sockets, by plan index: kept bound, not listening.
+    private let paused = NIOLockedValueBox<[Int: Int32]>([:])
+    func append(_ entry: Entry) { box.withLockedValue { $0.append(entry) } }
+    func removeAll() -> [Entry] { box.withLockedValue { let all = $0; $0 = []; return all } }
     var isEmpty: Bool { box.withLockedValue { $0.isEmpty } }
+    func keepPaused(_ plan: Int, _ fd: Int32) { paused.withLockedValue { $0[plan] = fd } }
+    func takePaused(_ plan: Int) -> Int32? { paused.withLockedValue { $0.removeValue(forKey: plan) } }
+    func closePaused() {
+        for fd in paused.withLockedValue({ let all = $0.values; $0 = [:]; return all }) { close(fd) }
+    }
 }

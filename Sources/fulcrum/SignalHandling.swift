@@ -34,7 +34,7 @@ enum SignalHandling {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler { @Sendable in
                 if sig == SIGTTOU {
-                    runtime.stopListening()
+                    runtime.pause()
                 } else if sig == SIGTTIN {
                     do {
                         _ = try runtime.start()

@@ -3,6 +3,8 @@ import HAProxyConfig
 /// The `global` section: process-wide settings.
 public struct GlobalSettings: Sendable {
     public var daemon = false
+    /// `noreuseport`: listening sockets without SO_REUSEPORT.
+    public var noReusePort = false
     public var masterWorker = false
     public var chroot: String? = nil
     public var pidfile: String? = nil
