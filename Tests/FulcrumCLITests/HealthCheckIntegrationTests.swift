@@ -215,3 +215,32 @@ extension HealthCheckIntegrationTests {
         #expect(Date().timeIntervalSince(start) < 2, "long before the response would have come")
     }
 }
+
+extension HealthCheckIntegrationTests {
+    /// A server back from DOWN with `slowstart` gets a small share at first, its full
+    /// share once the ramp is over.
+    @Test func slowstartRampsTheWeightAfterRecovery() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try http.startBackends(running, ["a", "b"])
+        let front = Loopback.freePort()
+        let (_, log) = try startFulcrum(running, HTTPProxyTests.httpDefaults()
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server a 127.0.0.1:\(ports[0]) weight 20\n"
+            + "  server b 127.0.0.1:\(ports[1]) weight 20 check inter 100ms fall 1 rise 1 slowstart 3s\n", waitFor: front)
+        func share(_ n: Int) throws -> Int {
+            var b = 0
+            for _ in 0..<n where HTTPProxyTests.backendName(try HTTPTestConnection.get(front, "/echo")) == "b" { b += 1 }
+            return b
+        }
+        running.processes[1].terminate()
+        running.processes[1].waitUntilExit()
+        #expect(Self.waitFor(2) { Self.log(log).contains("Server l/b is DOWN") })
+        try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(ports[1])])
+        #expect(Self.waitFor(3) { Self.log(log).contains("Server l/b is UP") })
+        let early = try share(40)
+        #expect(early <= 8, "just back: b takes a small share (\(early)/40)")
+        sleep(3)
+        let late = try share(40)
+        #expect(late == 20, "after slowstart: its full half (\(late)/40)")
+    }
+}
