@@ -168,6 +168,14 @@ final class BackendPool: Sendable {
         for channel in doomed { channel.close(promise: nil) }
     }
 
+    /// For a log line: requests on the whole backend (`%bc`), on one server (`%sc`),
+    /// and waiting in the backend queue (`%bq`).
+    func logCounts(server: Int?) -> (backend: Int, server: Int, queue: Int) {
+        state.withLockedValue { state in
+            (state.slots.served.reduce(0, +), server.map { state.slots.served[$0] } ?? 0, state.slots.queueLength)
+        }
+    }
+
     /// The hash of a request key, with the backend's `hash-type` function.
     func hash<C: Collection>(_ key: C) -> UInt32 where C.Element == UInt8 {
         hashFunction.hash(key, avalanche: avalanche)

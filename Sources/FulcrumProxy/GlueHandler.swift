@@ -6,7 +6,7 @@ import NIOCore
 /// writable, so a slow reader never makes Fulcrum buffer without bound. Half-close is
 /// passed on: end of input on one side shuts the partner's output down.
 final class GlueHandler: ChannelDuplexHandler {
-    typealias InboundIn = NIOAny
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny
     typealias OutboundOut = NIOAny
 
@@ -15,6 +15,8 @@ final class GlueHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var inputClosed = false
     private var outputClosed = false
+    /// Bytes read on this side (for the access log).
+    private(set) var bytesRead = 0
 
     private init() {}
 
@@ -36,6 +38,7 @@ final class GlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        bytesRead += unwrapInboundIn(data).readableBytes
         partner?.partnerWrite(data)
     }
 

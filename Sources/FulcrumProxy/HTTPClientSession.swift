@@ -90,8 +90,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     init(policy: HTTPProxyPolicy) {
         self.policy = policy
         self.retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
+        // Until a request is dispatched, `%b` is the frontend, as HAProxy logs it.
         self.log = RequestLogContext(frontendName: policy.frontendName)
-        self.log.backendName = policy.backend.name
+        self.log.backendName = policy.frontendName
     }
 
     // MARK: - client channel events
@@ -112,7 +113,53 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         log.processID = getpid()
         headWaitStart = context.eventLoop.now
         lastClientActivity = headWaitStart
+        log.accepted = headWaitStart
+        if policy.accessLog != nil {
+            let (seconds, milliseconds) = Self.wallClock()
+            log.acceptSeconds = seconds
+            log.acceptMilliseconds = milliseconds
+        }
         armTimer()
+    }
+
+    static func wallClock() -> (Int, Int) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return (Int(now.tv_sec), Int(now.tv_nsec / 1_000_000))
+    }
+
+    // MARK: - access log
+
+    /// A request has begun and its line is not written yet.
+    private var logPending = false
+
+    /// The first byte of a request: its timers start here.
+    private func requestBegins(_ now: NIODeadline) {
+        guard policy.accessLog != nil, !logPending else { return }
+        logPending = true
+        log.requestStarted = now
+        (log.requestSeconds, log.requestMilliseconds) = Self.wallClock()
+    }
+
+    /// Writes the request's line (once), then readies the context for the next one.
+    private func writeLog() {
+        guard let accessLog = policy.accessLog, logPending, let context else { return }
+        logPending = false
+        log.ended = context.eventLoop.now
+        log.activeConnections = policy.processConnections.value
+        log.frontendConnections = accessLog.frontendConnections.value
+        (log.backendConnections, log.serverConnections, log.backendQueue) = policy.backend.logCounts(server: log.connected == nil ? nil : serverIndex)
+        accessLog.write(log)
+        log.nextRequest()
+    }
+
+    /// An empty connection (nothing ever sent) ends: HAProxy's `CR` line, unless
+    /// `dontlognull`.
+    private func logEmptyConnection() {
+        guard let accessLog = policy.accessLog, !accessLog.dontLogNull, requestsServed == 0, !logPending, let context else { return }
+        requestBegins(context.eventLoop.now)
+        log.terminate("C", "R")
+        writeLog()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -123,6 +170,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         lastClientActivity = context.eventLoop.now
+        if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 { requestBegins(lastClientActivity) }
         if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 && requestsServed > 0 {
             // The next request begins: `timeout http-request` now runs from here, and
             // it may end before the keep-alive timeout would have.
@@ -152,9 +200,16 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // Between requests this is the normal end of a keep-alive connection; in the
             // middle of a head it is an aborted request. Either way nothing more is owed,
             // but the previous response may still be on its way out.
+            if logPending {
+                log.terminate("C", "R")
+                writeLog()
+            } else {
+                logEmptyConnection()
+            }
             closeClientAfterFlush()
         case .body:
             // The request body can never be completed (what had arrived was forwarded).
+            log.terminate("C", "D")
             abortAfterFlush()
         case .connecting, .waitingResponse, .tunnel, .closed:
             // While connecting, the rest of the body may already be in the buffer: the
@@ -169,6 +224,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestPhase = .closed
         cancelTimer()
         releaseSlot()
+        if logPending {
+            log.terminate("C", "D")
+            writeLog()
+        }
         if let server {
             self.server = nil
             server.close()
@@ -299,6 +358,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
+        if policy.accessLog != nil, let context {
+            log.headReceived = context.eventLoop.now
+            let line = head.method.lowerBound..<(head.target.upperBound + 9)
+            log.requestLine = buffer.withUnsafeReadableBytes { Array($0[line]) }
+            if !policy.requestCaptures.isEmpty {
+                log.requestCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.requestCaptures, head.headers, $0) }
+            }
+        }
         stampRequestTime()
 
         // A head with bare LF line ends is rewritten with CRLF: a server that splits lines
@@ -318,6 +385,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// An `Upgrade` header without `Connection: upgrade` is not an upgrade request: it
     /// is dropped rather than passed on to a server that might act on it.
+    /// The first value of each captured header, cut at its `len`.
+    static func captures(_ wanted: [(name: [UInt8], length: Int)], _ headers: [HTTPHeaderField], _ bytes: UnsafeRawBufferPointer) -> [[UInt8]?] {
+        wanted.map { capture in
+            for field in headers where field.name.count == capture.name.count {
+                if bytes[field.name].map({ $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) == capture.name {
+                    return Array(bytes[field.value].prefix(capture.length))
+                }
+            }
+            return nil
+        }
+    }
+
     /// The server named by the request's persistence cookie, and whether its Cookie
     /// header changes on the way (`indirect`, `prefix`).
     private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool) {
@@ -427,6 +506,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func dispatch() {
         guard let context else { return }
+        log.backendName = policy.backend.name
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let grant: BackendPool.Grant = { ticket, server in
             session.eventLoop.execute { session.value.granted(ticket, server) }
@@ -452,6 +532,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // Every server is at its maxconn: wait for a slot, up to `timeout queue`.
             self.ticket = ticket
             queuedSince = context.eventLoop.now
+            log.queueStarted = queuedSince
             armTimer()
         case .noServer:
             fail(503)
@@ -485,8 +566,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the request to `index`, on an idle connection when reuse allows.
     private func use(_ index: Int) {
         guard let context else { return }
+        log.queueEnded = context.eventLoop.now
+        if log.queueStarted == nil { log.queueStarted = log.queueEnded }
         let mayReuse = policy.reuse == .always || (policy.reuse == .safe && requestsServed > 0)
         if mayReuse, let idle = policy.backend.idle.take(server: index, on: context.eventLoop) {
+            log.connectStarted = log.queueEnded
             attach(idle, index: index)
         } else {
             connect(index)
@@ -495,6 +579,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func connect(_ index: Int) {
         guard let context else { return }
+        if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         let backend = policy.backend
         let target = backend.servers[index]
         let address = target.address(clientLocalPort: log.frontendAddress?.port)
@@ -544,6 +629,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         server = connection
         serverIndex = index
         log.serverName = policy.backend.servers[index].name
+        log.connected = context?.eventLoop.now
         responsePhase = .head
         responseStarted = false
         responseInbound = nil
@@ -649,7 +735,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 policy.backend.observe(serverIndex, ok: !serverError || policy.backend.observedLayer[serverIndex] == 4, "L7 \(head.status) status")
                 serverKeepAlive = head.keepAlive && policy.connectionMode == .keepAlive && policy.reuse != .never
                 clientKeepAlive = requestKeepAlive && head.framing != .untilClose
-                context.write(wrapOutboundOut(responseHeadBytes(&buffer, head)), promise: nil)
+                if !policy.responseCaptures.isEmpty && policy.accessLog != nil {
+                    log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
+                }
+                let forwarded = responseHeadBytes(&buffer, head)
+                log.bytesOut += forwarded.readableBytes
+                log.status = head.status
+                log.responseHeadReceived = context.eventLoop.now
+                context.write(wrapOutboundOut(forwarded), promise: nil)
                 responseBody = HTTPBodyTracker(head.framing)
                 responsePhase = .body
                 responseInbound = buffer
@@ -665,7 +758,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     closeAll()
                     return
                 }
-                if progress.consumed > 0 { context.write(wrapOutboundOut(buffer.readSlice(length: progress.consumed)!), promise: nil) }
+                if progress.consumed > 0 {
+                    log.bytesOut += progress.consumed
+                    context.write(wrapOutboundOut(buffer.readSlice(length: progress.consumed)!), promise: nil)
+                }
                 responseInbound = buffer
                 guard progress.finished else { return }
                 responseComplete()
@@ -756,6 +852,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseInbound = nil
         responseStarted = false
         releaseSlot()
+        writeLog()
         requestsServed += 1
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
@@ -807,6 +904,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 closeClientAfterFlush()
             } else {
                 // Truncated response: the client must see the connection end.
+                log.terminate("S", "D")
                 context?.flush()
                 closeAll()
             }
@@ -869,6 +967,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func fail(_ status: Int) {
         releaseSlot()
         guard let context else { return }
+        if !logPending, requestsServed == 0, let accessLog = policy.accessLog, !accessLog.dontLogNull {
+            requestBegins(context.eventLoop.now)
+        }
+        switch status {
+        case 408: log.terminate("c", "R")
+        case 502: log.terminate("S", "H")
+        case 503: log.terminate("S", "C")
+        case 504: log.terminate("s", "H")
+        default: log.terminate("P", "R")
+        }
+        if log.status == nil { log.status = status }
+        writeLog()
         if let server {
             self.server = nil
             server.close()
@@ -990,6 +1100,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if ticket != nil && queuedSince + policy.backend.queueTimeout <= now {
             // No server slot freed in time: 503, as HAProxy after `timeout queue`.
+            log.terminate("s", "Q")
             fail(503)
             return
         }
@@ -1014,6 +1125,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 // A response has begun (or the client does not drain it): only cutting
                 // the connection can tell.
+                log.terminate(context.channel.isWritable ? "s" : "c", "D")
                 closeAll()
             }
         }

@@ -28,6 +28,13 @@ final class HTTPProxyPolicy: Sendable {
     let uniqueIDFormat: LogFormat?
     let uniqueIDHeader: String?
     let errorPages: HTTPErrorPages
+    /// `capture request header` and `capture response header`, lower-cased names.
+    let requestCaptures: [(name: [UInt8], length: Int)]
+    let responseCaptures: [(name: [UInt8], length: Int)]
+    /// The frontend's access log, if it logs.
+    let accessLog: AccessLog?
+    /// Open client connections of the whole process (`%ac`).
+    let processConnections: ConnectionCounter
     /// Longest request or response head accepted: `tune.bufsize` less `tune.maxrewrite`,
     /// the room HAProxy keeps for rewrites.
     let maxHeadSize: Int
@@ -35,7 +42,12 @@ final class HTTPProxyPolicy: Sendable {
     /// the unchanged-bytes fast path is not even tried.
     let alwaysEditsRequest: Bool
 
-    init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings) throws {
+    init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
+         accessLog: AccessLog?, processConnections: ConnectionCounter) throws {
+        self.accessLog = accessLog
+        self.processConnections = processConnections
+        requestCaptures = frontend.captures.filter { $0.direction == .request }.map { (Array($0.name.lowercased().utf8), $0.length) }
+        responseCaptures = frontend.captures.filter { $0.direction == .response }.map { (Array($0.name.lowercased().utf8), $0.length) }
         frontendName = frontend.name
         backend = pool
         let modes = [frontend.options.httpConnectionMode, backendConfig.options.httpConnectionMode]

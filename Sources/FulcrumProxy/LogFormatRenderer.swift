@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FulcrumCore
 import NIOCore
 
@@ -9,15 +12,38 @@ enum LogFormatRenderer {
     static let supportedSamples: Set<String> = ["src", "src_port", "dst", "dst_port", "unique-id", "fe_name", "be_name", "srv_name", "pid"]
 
     static func render(_ format: LogFormat, _ context: RequestLogContext, into out: inout [UInt8]) {
+        // A capture list that is empty (`%hr`, `%hs` without captures) takes the space
+        // after it along, as HAProxy prints it.
+        var skipSpace = false
         for node in format.nodes {
             switch node {
             case .literal(let bytes):
-                out += bytes
+                out += skipSpace && bytes.first == UInt8(ascii: " ") ? Array(bytes.dropFirst()) : bytes
+                skipSpace = false
             case .variable(let variable, let flags):
+                skipSpace = false
+                if variable == .capturedRequestHeaders || variable == .capturedResponseHeaders {
+                    let captures = variable == .capturedRequestHeaders ? context.requestCaptures : context.responseCaptures
+                    if captures.isEmpty {
+                        skipSpace = true
+                        continue
+                    }
+                    // `{value1|value2}`, as HAProxy prints its captures.
+                    if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
+                    out.append(UInt8(ascii: "{"))
+                    for (k, value) in captures.enumerated() {
+                        if k > 0 { out.append(UInt8(ascii: "|")) }
+                        out += value ?? []
+                    }
+                    out.append(UInt8(ascii: "}"))
+                    if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
+                    continue
+                }
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
                 renderVariable(variable, flags, context, into: &out)
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
             case .sample(let expression, let flags):
+                skipSpace = false
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
                 renderSample(expression, flags, context, into: &out)
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
@@ -47,8 +73,60 @@ enum LogFormatRenderer {
         case .backend: out += Array(c.backendName.utf8)
         case .server: out += Array(c.serverName.utf8)
         case .uniqueID: out += c.uniqueID.isEmpty ? [UInt8(ascii: "-")] : c.uniqueID
+        case .date: date(c.acceptSeconds, c.acceptMilliseconds, into: &out)
+        case .requestDate: date(c.requestStarted == nil ? c.acceptSeconds : c.requestSeconds, c.requestStarted == nil ? c.acceptMilliseconds : c.requestMilliseconds, into: &out)
+        case .requestHeadTime: signed(RequestLogContext.millis(c.requestStarted, c.headReceived), into: &out)
+        case .requestTime: signed(RequestLogContext.millis(c.accepted, c.headReceived), into: &out)
+        case .userTime: signed(RequestLogContext.millis(c.requestStarted ?? c.accepted, c.ended), into: &out)
+        case .queueTime: signed(RequestLogContext.millis(c.queueStarted, c.queueEnded), into: &out)
+        case .connectTime: signed(RequestLogContext.millis(c.connectStarted, c.connected), into: &out)
+        case .responseTime: signed(RequestLogContext.millis(c.connected, c.responseHeadReceived), into: &out)
+        case .activeTime: signed(RequestLogContext.millis(c.requestStarted ?? c.accepted, c.ended), into: &out)
+        case .totalTime: signed(RequestLogContext.millis(c.accepted, c.ended), into: &out)
+        case .dataTime:
+            signed(c.responseHeadReceived == nil ? -1 : RequestLogContext.millis(c.responseHeadReceived, c.ended), into: &out)
+        case .status: signed(c.status ?? -1, into: &out)
+        case .bytesRead: number(c.bytesOut, hex: hex, width: 0, into: &out)
+        case .bytesUploaded: number(c.bytesIn, hex: hex, width: 0, into: &out)
+        case .terminationState: out += [c.terminationCause, c.terminationPhase]
+        case .terminationStateWithCookies: out += [c.terminationCause, c.terminationPhase, UInt8(ascii: "-"), UInt8(ascii: "-")]
+        case .activeConnections: number(c.activeConnections, hex: hex, width: 0, into: &out)
+        case .frontendConnections: number(c.frontendConnections, hex: hex, width: 0, into: &out)
+        case .backendConnections: number(c.backendConnections, hex: hex, width: 0, into: &out)
+        case .serverConnections: number(c.serverConnections, hex: hex, width: 0, into: &out)
+        case .retries: number(c.retries, hex: hex, width: 0, into: &out)
+        case .serverQueue: number(c.serverQueue, hex: hex, width: 0, into: &out)
+        case .backendQueue: number(c.backendQueue, hex: hex, width: 0, into: &out)
+        case .requestLine: out += c.requestLine ?? Array("<BADREQ>".utf8)
         default: out.append(UInt8(ascii: "-"))
         }
+    }
+
+    static func signed(_ value: Int, into out: inout [UInt8]) {
+        if value < 0 { out += Array("-1".utf8) } else { number(value, hex: false, width: 0, into: &out) }
+    }
+
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `25/Nov/2026:14:24:01.315`, local time, as HAProxy's `%t` and `%tr`.
+    static func date(_ seconds: Int, _ milliseconds: Int, into out: inout [UInt8]) {
+        var t = time_t(seconds)
+        var tm = tm()
+        localtime_r(&t, &tm)
+        func two(_ v: Int32) { if v < 10 { out.append(UInt8(ascii: "0")) }; number(Int(v), hex: false, width: 0, into: &out) }
+        two(tm.tm_mday)
+        out.append(UInt8(ascii: "/"))
+        out += Array(months[Int(tm.tm_mon)].utf8)
+        out.append(UInt8(ascii: "/"))
+        number(Int(tm.tm_year) + 1900, hex: false, width: 0, into: &out)
+        out.append(UInt8(ascii: ":"))
+        two(tm.tm_hour)
+        out.append(UInt8(ascii: ":"))
+        two(tm.tm_min)
+        out.append(UInt8(ascii: ":"))
+        two(tm.tm_sec)
+        out.append(UInt8(ascii: "."))
+        number(milliseconds, hex: false, width: 3, zeroPadDecimal: true, into: &out)
     }
 
     static func renderSample(_ expression: String, _ flags: LogFormatFlags, _ c: RequestLogContext, into out: inout [UInt8]) {

@@ -60,12 +60,15 @@ public final class ProxyRuntime: Sendable {
                     throw ProxyStartError("\(proxy.displayName) has no default_backend")
                 }
                 let backendPool = try pool(backend)
+                let frontendCounter = ConnectionCounter()
+                let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter)
                 var http: HTTPProxyPolicy? = nil
                 if proxy.mode == .http {
                     guard backend.mode == .http else {
                         throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(backend.name)' is in TCP mode")
                     }
-                    http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global)
+                    http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
+                                               accessLog: accessLog, processConnections: connections)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -74,7 +77,7 @@ public final class ProxyRuntime: Sendable {
                 let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])
                 for bind in proxy.binds {
                     plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
-                                                    defaultBacklog: backlog, limits: limits)
+                                                    defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter)
                 }
             }
         } catch {
@@ -135,10 +138,15 @@ public final class ProxyRuntime: Sendable {
                         if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
-                        try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend))
+                        try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
+                                                                                           frontendName: plan.frontend, processConnections: self.connections))
                     }
                     self.connections.add(1)
-                    channel.closeFuture.whenComplete { _ in self.connections.add(-1) }
+                    plan.frontendConnections.add(1)
+                    channel.closeFuture.whenComplete { _ in
+                        self.connections.add(-1)
+                        plan.frontendConnections.add(-1)
+                    }
                 }
             }
         switch plan.endpoint {

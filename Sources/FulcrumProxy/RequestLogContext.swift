@@ -1,17 +1,80 @@
 import NIOCore
 
-/// What a log-format string can refer to for one request: gathered as the session
-/// goes, read when a unique ID, a header value or a log line is rendered.
+/// What a log-format string can refer to for one request (HTTP) or connection (TCP):
+/// gathered as the session goes, read when a unique ID, a header value or a log line
+/// is rendered. Moments are event-loop clock readings; the two dates are wall clock.
 struct RequestLogContext {
     var clientAddress: SocketAddress?
     var frontendAddress: SocketAddress?
     var frontendName: String
     var backendName: String = "-"
     var serverName: String = "<NOSRV>"
-    /// Accept date of the connection (wall clock).
+    /// Accept date of the connection (wall clock), for `%t`, `%Ts`, `%ms`.
     var acceptSeconds: Int = 0
     var acceptMilliseconds: Int = 0
+    /// Date the request began (its first byte), for `%tr`.
+    var requestSeconds: Int = 0
+    var requestMilliseconds: Int = 0
     var requestCounter: Int = 0
     var uniqueID: [UInt8] = []
     var processID: Int32 = 0
+
+    // Moments, for the timers.
+    var accepted: NIODeadline = .uptimeNanoseconds(0)
+    var requestStarted: NIODeadline?
+    var headReceived: NIODeadline?
+    var queueStarted: NIODeadline?
+    var queueEnded: NIODeadline?
+    var connectStarted: NIODeadline?
+    var connected: NIODeadline?
+    var responseHeadReceived: NIODeadline?
+    var ended: NIODeadline?
+
+    /// `capture request header` / `capture response header` values, in order (nil: the
+    /// header was absent).
+    var requestCaptures: [[UInt8]?] = []
+    var responseCaptures: [[UInt8]?] = []
+    var status: Int?
+    /// Bytes sent to the client (`%B`) and received from it (`%U`).
+    var bytesOut = 0
+    var bytesIn = 0
+    var retries = 0
+    /// The request line (`%r`); nil for a request that could not be parsed (`<BADREQ>`).
+    var requestLine: [UInt8]?
+    /// `%ts`: who ended the session (C client, S server, P proxy, R resource, I
+    /// internal, - normal) and in which phase (R request, Q queue, C connect, H
+    /// headers, D data, L last bytes, - normal).
+    var terminationCause: UInt8 = UInt8(ascii: "-")
+    var terminationPhase: UInt8 = UInt8(ascii: "-")
+    /// Connection counts sampled when the line is written.
+    var activeConnections = 0
+    var frontendConnections = 0
+    var backendConnections = 0
+    var serverConnections = 0
+    var serverQueue = 0
+    var backendQueue = 0
+
+    mutating func terminate(_ cause: Character, _ phase: Character) {
+        guard terminationCause == UInt8(ascii: "-") else { return }
+        // A request that never became one is logged as a 400, as HAProxy does.
+        if phase == "R" && status == nil && requestLine == nil { status = 400 }
+        terminationCause = cause.asciiValue ?? UInt8(ascii: "-")
+        terminationPhase = phase.asciiValue ?? UInt8(ascii: "-")
+    }
+
+    /// Ready for the next request on the same connection.
+    mutating func nextRequest() {
+        requestStarted = nil; headReceived = nil; queueStarted = nil; queueEnded = nil
+        connectStarted = nil; connected = nil; responseHeadReceived = nil; ended = nil
+        status = nil; bytesOut = 0; bytesIn = 0; retries = 0; requestLine = nil
+        terminationCause = UInt8(ascii: "-"); terminationPhase = UInt8(ascii: "-")
+        serverName = "<NOSRV>"; uniqueID = []; backendName = frontendName
+        requestCaptures = []; responseCaptures = []
+    }
+
+    /// Milliseconds between two moments, -1 when either is missing.
+    static func millis(_ from: NIODeadline?, _ to: NIODeadline?) -> Int {
+        guard let from, let to else { return -1 }
+        return max(0, Int((to - from).nanoseconds / 1_000_000))
+    }
 }

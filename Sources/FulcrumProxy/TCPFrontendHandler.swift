@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FulcrumCore
 import NIOCore
 import NIOPosix
@@ -25,16 +28,40 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var queueTimer: Scheduled<Void>?
     private var clientChannel: Channel?
 
-    init(backend: BackendPool) {
+    private let accessLog: AccessLog?
+    private let processConnections: ConnectionCounter
+    private var log: RequestLogContext
+    /// Counts the bytes the server sends, for `%B`.
+    private var serverGlue: GlueHandler?
+
+    init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter) {
         self.backend = backend
+        self.accessLog = accessLog
+        self.processConnections = processConnections
+        self.log = RequestLogContext(frontendName: frontendName)
+        self.log.backendName = backend.name
         self.policy = ConnectRetryPolicy(retries: backend.retries, redispatch: backend.redispatch)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         clientChannel = context.channel
         context.fireChannelActive()
+        if accessLog != nil {
+            log.accepted = context.eventLoop.now
+            log.clientAddress = context.channel.remoteAddress
+            log.frontendAddress = context.channel.localAddress
+            log.processID = getpid()
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            log.acceptSeconds = Int(now.tv_sec)
+            log.acceptMilliseconds = Int(now.tv_nsec / 1_000_000)
+            log.queueStarted = log.accepted
+        }
         // The slot is held until the client connection ends, glue or not.
-        context.channel.closeFuture.assumeIsolated().whenComplete { _ in self.releaseSlot() }
+        context.channel.closeFuture.assumeIsolated().whenComplete { _ in
+            self.releaseSlot()
+            self.writeLog(context.eventLoop.now)
+        }
         acquire(context: context)
     }
 
@@ -58,19 +85,39 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .granted(let server):
             slot = server
             backend.track(server, context.channel)
+            log.queueEnded = context.eventLoop.now
             connect(to: server, context: context)
         case .queued:
             self.ticket = ticket
             queueTimer = context.eventLoop.assumeIsolated().scheduleTask(in: backend.queueTimeout) {
                 self.queueTimer = nil
+                self.log.terminate("s", "Q")
                 // Nothing was sent and nothing can be: the client just sees the close.
                 self.releaseSlot()
                 context.close(promise: nil)
             }
         case .noServer:
+            log.terminate("S", "C")
             context.close(promise: nil)
         }
     }
+
+    /// The tcplog line, once the connection is over.
+    private func writeLog(_ now: NIODeadline) {
+        guard let accessLog else { return }
+        log.ended = now
+        log.bytesOut = serverGlue?.bytesRead ?? 0
+        if accessLog.dontLogNull && log.bytesOut == 0 && (clientGlue?.bytesRead ?? 0) == 0 { return }
+        // The listener's own close callback (registered first) has already taken this
+        // connection off the counts; HAProxy's line still counts it.
+        log.activeConnections = processConnections.value + 1
+        log.frontendConnections = accessLog.frontendConnections.value + 1
+        let counts = backend.logCounts(server: nil)
+        (log.backendConnections, log.serverConnections, log.backendQueue) = counts
+        accessLog.write(log)
+    }
+
+    private var clientGlue: GlueHandler?
 
     private func granted(_ ticket: Int, _ server: Int, context: ChannelHandlerContext) {
         guard self.ticket == ticket, context.channel.isActive else {
@@ -82,6 +129,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         queueTimer = nil
         slot = server
         backend.track(server, context.channel)
+        log.queueEnded = context.eventLoop.now
         connect(to: server, context: context)
     }
 
@@ -114,6 +162,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func connect(to server: Int, context: ChannelHandlerContext) {
         let target = backend.servers[server]
+        if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
+        log.serverName = target.name
         let address = target.address(clientLocalPort: context.channel.localAddress?.port)
         let serverTimeout = backend.serverTimeout
         ClientBootstrap(group: context.eventLoop)
@@ -127,6 +177,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 switch result {
                 case .success(let serverChannel):
                     self.backend.observe(server, ok: true, "")
+                    self.log.connected = context.eventLoop.now
                     self.glue(context: context, serverChannel: serverChannel, serverTimeout: serverTimeout)
                 case .failure(let error):
                     self.backend.observe(server, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
@@ -140,6 +191,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                         self.releaseSlot()
                         self.acquire(context: context)
                     case .giveUp:
+                        self.log.terminate("S", "C")
                         context.close(promise: nil)
                     }
                 }
@@ -153,6 +205,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()
+        self.clientGlue = clientGlue
+        self.serverGlue = serverGlue
         do {
             if serverTimeout != nil || backend.serverFinTimeout != nil {
                 try serverChannel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: serverTimeout, halfClosed: backend.serverFinTimeout))

@@ -133,7 +133,7 @@ public enum ProxyKeywords {
             }
             p.errorFiles[code] = ErrorFileConfig(status: code, path: path, contents: bytes, location: ctx.location)
         },
-        Spec("log", [d, f, b], usage: "log global | log <target> [options] <facility> [<level> [<minlevel>]]") { p, ctx throws(ConfigError) in
+        Spec("log", [d, f, b], usage: "log global | log <target> [options] <facility> [<level> [<minlevel>]]", status: .active) { p, ctx throws(ConfigError) in
             if ctx.args.first == "global" {
                 try ctx.requireNoArguments(after: 1)
                 p.logTargets.append(LogTarget(destination: .global, location: ctx.location))
@@ -141,12 +141,12 @@ public enum ProxyKeywords {
                 p.logTargets.append(try LogTargetParser.parse(ctx))
             }
         },
-        Spec("log-format", [d, f], usage: "log-format <format string>") { p, ctx throws(ConfigError) in
+        Spec("log-format", [d, f], usage: "log-format <format string> (timers, counters, status, bytes, %ts/%tsc, %r, %hr/%hs, addresses, names, dates and the unique ID render; other variables print -)", status: .active) { p, ctx throws(ConfigError) in
             let text = try ctx.singleFormatArgument()
             _ = try LogFormat(parsing: text)
             p.logFormat = Located(text, at: ctx.location)
         },
-        Spec("log-tag", [d, f, b], usage: "log-tag <string>") { p, ctx throws(ConfigError) in
+        Spec("log-tag", [d, f, b], usage: "log-tag <string>", status: .active) { p, ctx throws(ConfigError) in
             p.logTag = try ctx.argument(0, "<string>")
             try ctx.requireNoArguments(after: 1)
         },
@@ -161,10 +161,10 @@ public enum ProxyKeywords {
             guard HTTPToken.isValidHeaderName(name) else { throw ConfigError("'unique-id-header': invalid header name '\(name)'.") }
             p.uniqueIDHeader = name
         },
-        Spec("capture request header", f, usage: "capture request header <name> len <length>") { p, ctx throws(ConfigError) in
+        Spec("capture request header", f, usage: "capture request header <name> len <length>", status: .active) { p, ctx throws(ConfigError) in
             p.captures.append(try captureHeader(.request, ctx))
         },
-        Spec("capture response header", f, usage: "capture response header <name> len <length>") { p, ctx throws(ConfigError) in
+        Spec("capture response header", f, usage: "capture response header <name> len <length>", status: .active) { p, ctx throws(ConfigError) in
             p.captures.append(try captureHeader(.response, ctx))
         },
         pending("capture cookie", f, "<name> len <length>", minArgs: 3),

@@ -4,7 +4,7 @@ enum ProxyOptionKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     static func flag(_ name: String, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyOptions, Bool> & Sendable) -> Spec {
-        Spec("option \(name)", caps, usage: "[no] option \(name)", status: name == "tcp-check" ? .active : .parsed) { p, ctx throws(ConfigError) in
+        Spec("option \(name)", caps, usage: "[no] option \(name)", status: ["tcp-check", "dontlognull", "log-separate-errors", "tcplog"].contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options[keyPath: keyPath] = !ctx.negated
             if healthCheckOptions.contains(name) { chooseHealthCheck(&p, name, negated: ctx.negated) }
@@ -45,7 +45,7 @@ enum ProxyOptionKeywords {
     }
 
     static let specs: [Spec] = [
-        Spec("option httplog", [d, f], usage: "option httplog [clf]") { p, ctx throws(ConfigError) in
+        Spec("option httplog", [d, f], usage: "option httplog [clf]", status: .active) { p, ctx throws(ConfigError) in
             if let arg = ctx.optionalArgument(0), arg != "clf" {
                 throw ConfigError("'option httplog' only supports the 'clf' argument (got '\(arg)').")
             }
@@ -53,7 +53,7 @@ enum ProxyOptionKeywords {
             p.options.httpLogCLF = ctx.optionalArgument(0) == "clf"
             if !ctx.negated { p.options.tcpLog = false }
         },
-        Spec("option tcplog", [d, f], usage: "[no] option tcplog") { p, ctx throws(ConfigError) in
+        Spec("option tcplog", [d, f], usage: "[no] option tcplog", status: .active) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options.tcpLog = !ctx.negated
             if !ctx.negated { p.options.httpLog = false }

@@ -75,6 +75,9 @@ public struct LogFormat: Hashable, Sendable {
             if variable == .optionSetter {
                 global.formUnion(explicit.add)
                 global.subtract(explicit.remove)
+                // It prints nothing, and neither does the separator after it (HAProxy's
+                // `%{+X}o %ci:...` IDs start with the address).
+                if i < chars.count && chars[i] == UInt8(ascii: " ") { i += 1 }
                 continue
             }
             flushLiteral()

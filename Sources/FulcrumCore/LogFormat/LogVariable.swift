@@ -14,6 +14,9 @@ public enum LogVariable: String, CaseIterable, Hashable, Sendable {
     case server = "s", serverConnections = "sc", serverIP = "si", serverPort = "sp", serverQueue = "sq"
     case sslCipher = "sslc", sslVersion = "sslv", date = "t", requestDate = "tr", requestDateGMT = "trg"
     case requestDateLocal = "trl", terminationState = "ts", terminationStateWithCookies = "tsc"
+    /// `%TR`: the time to receive the whole request head; `%Tu`: the total time seen by
+    /// the user (`%Tt` less the idle time before the request).
+    case requestHeadTime = "TR", userTime = "Tu"
     /// `%{+X}o`: not a value, it sets flags for every variable that follows.
     case optionSetter = "o"
 
@@ -21,7 +24,7 @@ public enum LogVariable: String, CaseIterable, Hashable, Sendable {
     public var needsHTTP: Bool {
         switch self {
         case .captureRequestCookie, .captureResponseCookie, .method, .path, .pathOnly, .query, .uri, .httpVersion,
-             .status, .requestTime, .responseTime, .capturedRequestHeaders, .capturedRequestHeaderList,
+             .status, .requestTime, .requestHeadTime, .responseTime, .capturedRequestHeaders, .capturedRequestHeaderList,
              .capturedResponseHeaders, .capturedResponseHeaderList, .requestLine, .terminationStateWithCookies:
             return true
         default:

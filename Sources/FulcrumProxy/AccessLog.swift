@@ -1,0 +1,54 @@
+import FulcrumCore
+
+/// A frontend's access log: the compiled line format (its `log-format`, or HAProxy's
+/// `option httplog`/`tcplog` formats), where lines go, and the options that decide
+/// which lines and at which level.
+struct AccessLog: Sendable {
+    /// HAProxy's formats, so that log parsers written for it read Fulcrum's lines.
+    static let httpFormat = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"
+    static let httpCLFFormat = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl"
+    static let tcpFormat = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq"
+
+    let sink: LogSink
+    let format: LogFormat
+    /// `option dontlognull`: a connection that sent nothing is not logged.
+    let dontLogNull: Bool
+    /// `option log-separate-errors`: errors and abnormal ends go out at `err`.
+    let separateErrors: Bool
+    /// The frontend's open connections (`%fc`).
+    let frontendConnections: ConnectionCounter
+
+    /// The access log of `proxy`, or nil when it logs nothing (no target, or neither a
+    /// format nor `option httplog`/`tcplog`).
+    static func make(for proxy: ProxyConfig, global: GlobalSettings, counter: ConnectionCounter) throws -> AccessLog? {
+        var targets: [LogTarget] = []
+        for target in proxy.logTargets {
+            if target.destination == .global { targets += global.logTargets } else { targets.append(target) }
+        }
+        guard !targets.isEmpty else { return nil }
+        let text: String
+        if let custom = proxy.logFormat?.value {
+            text = custom
+        } else if proxy.options.httpLog {
+            text = proxy.options.httpLogCLF ? httpCLFFormat : (proxy.mode == .http ? httpFormat : tcpFormat)
+        } else if proxy.options.tcpLog {
+            text = tcpFormat
+        } else {
+            return nil
+        }
+        let format: LogFormat
+        do {
+            format = try LogFormat(parsing: text)
+        } catch {
+            throw ProxyStartError("\(proxy.displayName): log-format: \(error)")
+        }
+        return AccessLog(sink: try LogSink(targets, global: global, tag: proxy.logTag), format: format,
+                         dontLogNull: proxy.options.dontLogNull, separateErrors: proxy.options.logSeparateErrors,
+                         frontendConnections: counter)
+    }
+
+    func write(_ context: RequestLogContext) {
+        let abnormal = context.terminationCause != UInt8(ascii: "-") || (context.status ?? 0) >= 500
+        sink.log(level: separateErrors && abnormal ? 3 : 6, LogFormatRenderer.render(format, context))
+    }
+}

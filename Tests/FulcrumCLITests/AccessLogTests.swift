@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// Access logs sent to a UDP syslog listener, in HAProxy's layout: seed 000's own
+/// log-format lines (HTTP and TCP), `option httplog`/`tcplog`, a bad request's
+/// `<BADREQ>` line at `err` (log-separate-errors), and nothing for an empty connection
+/// (dontlognull).
+@Suite(.serialized) struct AccessLogTests {
+    /// A UDP socket on a free loopback port that collects datagrams.
+    final class SyslogListener {
+        let fd: Int32
+        let port: Int
+
+        init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            self.fd = fd
+            port = Int(UInt16(bigEndian: addr.sin_port))
+            var tv = timeval(tv_sec: 0, tv_usec: 300_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd) }
+
+        /// Every datagram until none has come for 300 ms.
+        func drain() -> [String] {
+            var lines: [String] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { return lines }
+                lines.append(String(decoding: buffer[0..<n], as: UTF8.self))
+            }
+        }
+    }
+
+    @Test func seed000LinesInHAProxysLayout() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let syslog = try SyslogListener()
+        let swiftPort = Loopback.freePort(), consciencePort = Loopback.freePort()
+        for i in 1...3 {
+            try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "swift-proxy\(i)", "127.0.1.\(i)", String(swiftPort)])
+        }
+        let tcpScript = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/tcp_backend.py").path
+        let conscienceBackend = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", tcpScript, "conscience1", String(conscienceBackend)])
+        for i in 1...3 { try running.waitForListener(swiftPort, host: "127.0.1.\(i)") }
+        try running.waitForListener(conscienceBackend)
+        var config = try String(contentsOfFile: FulcrumProcess.repositoryRoot.appendingPathComponent("examples/seed-000-openio.cfg").path, encoding: .utf8)
+        config = config.replacingOccurrences(of: ":6007", with: ":\(swiftPort)")
+            .replacingOccurrences(of: "127.0.0.1:6000", with: "127.0.0.1:\(consciencePort)")
+            .replacingOccurrences(of: "127.0.1.1:6000", with: "127.0.0.1:\(conscienceBackend)")
+            .replacingOccurrences(of: "log 127.0.0.1 local0 debug", with: "log 127.0.0.1:\(syslog.port) local0 debug")
+        _ = try HTTPProxyTests().startFulcrum(running, config, waitFor: swiftPort)
+        try running.waitForListener(consciencePort)
+        _ = syslog.drain()   // the readiness probes: empty connections, not logged (dontlognull)
+
+        let ok = try HTTPTestConnection.get(swiftPort, "/echo?x=1", headers: "X-Client-IP: 10.1.2.3\r\n")
+        #expect(ok?.status == 200)
+        #expect(Loopback.connectLoopback(swiftPort).map { close($0) } != nil)   // empty: not logged
+        let bad = try HTTPTestConnection(port: swiftPort)
+        bad.send("NOT HTTP\r\n\r\n")
+        #expect(try bad.readResponse()?.status == 400)
+        #expect(try Loopback.exchange(port: consciencePort, send: "ping") == "conscience1\npingBYE\n")
+        usleep(300_000)
+        let lines = syslog.drain()
+        let head = "<(\\d+)>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d fulcrum\\[\\d+\\]: "
+        let date = "\\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\]"
+        let http = try Regex(head + "127\\.0\\.0\\.1:\\d+ " + date + " swift-public swift-backend/swift-proxy\\d w=0/c=\\d+/r=\\d+/t=\\d+ 200 \\d+ - - ---- 1/1/0/0/0 0/0 \\{test\\|\\|10\\.1\\.2\\.3\\} \"GET /echo\\?x=1 HTTP/1\\.1\" [0-9A-F:_]+\n")
+        let badRequest = try Regex(head + "127\\.0\\.0\\.1:\\d+ " + date + " swift-public swift-public/<NOSRV> w=-1/c=-1/r=-1/t=\\d+ 400 0 - - PR-- 1/1/0/0/0 0/0 \"<BADREQ>\" -\n")
+        let tcp = try Regex(head + "127\\.0\\.0\\.1:\\d+ " + date + " conscience conscience-backend/conscience1 w=0/c=\\d+/t=\\d+ 20 -- 1/1/0/0/0 0/0\n")
+        #expect(lines.count == 3, "three lines, none for the empty connection: \(lines)")
+        let httpLine = lines.first { $0.wholeMatch(of: http) != nil }
+        let badLine = lines.first { $0.wholeMatch(of: badRequest) != nil }
+        #expect(httpLine != nil, "\(lines)")
+        #expect(badLine != nil, "\(lines)")
+        #expect(lines.contains { $0.wholeMatch(of: tcp) != nil }, "\(lines)")
+        #expect(httpLine?.hasPrefix("<134>") == true, "local0.info")
+        #expect(badLine?.hasPrefix("<131>") == true, "log-separate-errors: local0.err")
+    }
+}
