@@ -110,21 +110,19 @@ enum LogFormatRenderer {
 
     /// `25/Nov/2026:14:24:01.315`, local time, as HAProxy's `%t` and `%tr`.
     static func date(_ seconds: Int, _ milliseconds: Int, into out: inout [UInt8]) {
-        var t = time_t(seconds)
-        var tm = tm()
-        localtime_r(&t, &tm)
+        let tm = LocalTimeCache.shared.time(seconds)
         func two(_ v: Int32) { if v < 10 { out.append(UInt8(ascii: "0")) }; number(Int(v), hex: false, width: 0, into: &out) }
-        two(tm.tm_mday)
+        two(tm.day)
         out.append(UInt8(ascii: "/"))
-        out += Array(months[Int(tm.tm_mon)].utf8)
+        out += Array(months[Int(tm.month)].utf8)
         out.append(UInt8(ascii: "/"))
-        number(Int(tm.tm_year) + 1900, hex: false, width: 0, into: &out)
+        number(Int(tm.year), hex: false, width: 0, into: &out)
         out.append(UInt8(ascii: ":"))
-        two(tm.tm_hour)
+        two(tm.hour)
         out.append(UInt8(ascii: ":"))
-        two(tm.tm_min)
+        two(tm.minute)
         out.append(UInt8(ascii: ":"))
-        two(tm.tm_sec)
+        two(tm.second)
         out.append(UInt8(ascii: "."))
         number(milliseconds, hex: false, width: 3, zeroPadDecimal: true, into: &out)
     }

@@ -13,23 +13,58 @@ public enum SyslogFrame {
 
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
+    static func decimal(_ value: Int, into out: inout [UInt8]) {
+        if value >= 10 { decimal(value / 10, into: &out) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
+    static func twoDigits(_ value: Int, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "0") + UInt8(value / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
     public static func frame(_ message: [UInt8], format: String, facility: Int, level: Int, tag: String, pid: Int32, hostname: String,
                              seconds: Int, microseconds: Int, maxLength: Int) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(message.count + 64)
+        if format == "rfc3164" || format == "local" || !["raw", "short", "priority", "timed", "iso", "rfc5424"].contains(format) {
+            // The common case, written without building strings.
+            let tm = LocalTimeCache.shared.time(seconds)
+            out.append(UInt8(ascii: "<"))
+            decimal(facility * 8 + level, into: &out)
+            out.append(UInt8(ascii: ">"))
+            out += months[Int(tm.month)].utf8
+            out.append(UInt8(ascii: " "))
+            if tm.day < 10 { out.append(UInt8(ascii: " ")) }
+            decimal(Int(tm.day), into: &out)
+            out.append(UInt8(ascii: " "))
+            twoDigits(Int(tm.hour), into: &out)
+            out.append(UInt8(ascii: ":"))
+            twoDigits(Int(tm.minute), into: &out)
+            out.append(UInt8(ascii: ":"))
+            twoDigits(Int(tm.second), into: &out)
+            out.append(UInt8(ascii: " "))
+            out += tag.utf8
+            out.append(UInt8(ascii: "["))
+            decimal(Int(pid), into: &out)
+            out += "]: ".utf8
+            out += message
+            if maxLength > 0 && out.count + 1 > maxLength { out.removeLast(out.count + 1 - maxLength) }
+            out.append(UInt8(ascii: "\n"))
+            return out
+        }
         let pri = "<\(facility * 8 + level)>"
-        var t = time_t(seconds)
-        var tm = tm()
-        localtime_r(&t, &tm)
+        let tm = LocalTimeCache.shared.time(seconds)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let clock = "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))"
-        let day = tm.tm_mday < 10 ? " \(tm.tm_mday)" : "\(tm.tm_mday)"
-        let month = months[Int(tm.tm_mon)]
-        let offset = Int(tm.tm_gmtoff)
+        let clock = "\(two(tm.hour)):\(two(tm.minute)):\(two(tm.second))"
+        let day = tm.day < 10 ? " \(tm.day)" : "\(tm.day)"
+        let month = months[Int(tm.month)]
+        let offset = tm.gmtOffset
         let sign = offset < 0 ? "-" : "+"
         let zone = "\(sign)\(two(Int32(abs(offset) / 3600))):\(two(Int32(abs(offset) % 3600 / 60)))"
         var micro = String(microseconds)
         while micro.count < 6 { micro = "0" + micro }
-        let iso = "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(clock).\(micro)\(zone)"
+        let iso = "\(tm.year)-\(two(tm.month + 1))-\(two(tm.day))T\(clock).\(micro)\(zone)"
         switch format {
         case "raw":
             break
