@@ -38,6 +38,9 @@ final class BackendPool: Sendable {
     let trackSessions: [Bool]
     private let sessions = NIOLockedValueBox<[Int: [ObjectIdentifier: Channel]]>([:])
 
+    /// The backend's log targets, for server state changes (nil: none).
+    let eventLog: LogSink?
+
     /// `cookie`: persistence by cookie, when configured.
     let cookie: CookiePersistence?
 
@@ -53,7 +56,12 @@ final class BackendPool: Sendable {
     /// Server connections kept for reuse in HTTP mode, per event loop.
     let idle: IdleServerConnections
 
-    init(_ backend: ProxyConfig, loops: [EventLoop]) throws {
+    init(_ backend: ProxyConfig, loops: [EventLoop], global: GlobalSettings = GlobalSettings()) throws {
+        var targets: [LogTarget] = []
+        for target in backend.logTargets {
+            if target.destination == .global { targets += global.logTargets } else { targets.append(target) }
+        }
+        eventLog = targets.isEmpty ? nil : try LogSink(targets, global: global, tag: backend.logTag)
         name = backend.name
         let active = backend.servers.filter { !$0.options.disabled }
         servers = try active.map(ServerTarget.init)

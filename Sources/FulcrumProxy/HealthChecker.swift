@@ -213,7 +213,7 @@ final class HealthChecker {
             draining = true
             applyWeight()
             let counts = pool.setOperational(server, up: inRotation)
-            log(.warning, "Server \(proxy)/\(name) enters drain state. \(counts.activeUsable) active and \(counts.backupUsable) backup servers online. 0 sessions requeued, \(counts.queued) total in queue.")
+            event(5, "Server \(proxy)/\(name) enters drain state. \(counts.activeUsable) active and \(counts.backupUsable) backup servers online. 0 sessions requeued, \(counts.queued) total in queue.")
         case .maint? where !maintenance:
             maintenance = true
             reconsider(result: nil, cause: "maintenance")
@@ -222,7 +222,7 @@ final class HealthChecker {
             maintenance = false
             draining = false
             applyWeight()
-            log(.warning, "Server \(proxy)/\(name) is UP/READY (leaving forced \(leaving)).")
+            event(5, "Server \(proxy)/\(name) is UP/READY (leaving forced \(leaving)).")
             reconsider(result: nil, quiet: true)
         default:
             break
@@ -270,15 +270,24 @@ final class HealthChecker {
         }
         guard !quiet else { return }
         if up {
-            log(.warning, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
+            event(5, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
         } else if maintenance && cause == "maintenance" {
-            log(.warning, "Server \(proxy)/\(name) is going DOWN for maintenance. \(counts.activeUsable) active and \(counts.backupUsable) backup servers left. \(counts.sessionsOnServer) sessions active, 0 requeued, 0 remaining in queue.")
+            event(1, "Server \(proxy)/\(name) is going DOWN for maintenance. \(counts.activeUsable) active and \(counts.backupUsable) backup servers left. \(counts.sessionsOnServer) sessions active, 0 requeued, 0 remaining in queue.")
         } else {
-            log(.warning, HealthTransitionMessage.down(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
+            event(1, HealthTransitionMessage.down(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
         }
         if !up && counts.activeUsable == 0 && counts.backupUsable == 0 {
             log(.alert, HealthTransitionMessage.noServerAvailable(kind: pool.kindLabel, proxy: proxy))
+            // The syslog line has no quotes around the name, as HAProxy's.
+            pool.eventLog?.log(level: 0, Array("\(pool.kindLabel) \(proxy) has no server available!".utf8))
         }
+    }
+
+    /// A state change: on stderr as a warning, and to the backend's log targets at
+    /// HAProxy's level (1 alert for DOWN, 5 notice for UP and admin changes).
+    private func event(_ level: Int, _ message: String) {
+        log(.warning, message)
+        pool.eventLog?.log(level: level, Array(message.utf8))
     }
 
     private func startRamp(over duration: TimeAmount) {

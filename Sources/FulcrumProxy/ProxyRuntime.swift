@@ -37,7 +37,7 @@ public final class ProxyRuntime: Sendable {
         var pools: [String: BackendPool] = [:]
         func pool(_ backend: ProxyConfig) throws -> BackendPool {
             if let existing = pools[backend.name] { return existing }
-            let created = try BackendPool(backend, loops: loops)
+            let created = try BackendPool(backend, loops: loops, global: configuration.global)
             pools[backend.name] = created
             checks += try HealthCheckSpec.specs(for: backend, pool: created, global: configuration.global) { log(.warning, $0) }
             return created

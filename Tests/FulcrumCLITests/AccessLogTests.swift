@@ -86,3 +86,20 @@ import Testing
         #expect(badLine?.hasPrefix("<131>") == true, "log-separate-errors: local0.err")
     }
 }
+
+extension AccessLogTests {
+    /// Server state changes reach the backend's log targets at HAProxy's levels.
+    @Test func serverStateChangesGoToSyslog() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let syslog = try SyslogListener()
+        let front = Loopback.freePort(), dead = Loopback.freePort()
+        _ = try HTTPProxyTests().startFulcrum(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n")
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(dead) check inter 100ms\n", waitFor: front)
+        var lines: [String] = []
+        for _ in 0..<10 where lines.count < 2 { lines += syslog.drain() }
+        let down = try Regex("<129>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d fulcrum\\[\\d+\\]: Server l/s is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: \\d+ms\\. 0 active and 0 backup servers left\\. 0 sessions active, 0 requeued, 0 remaining in queue\\.\n")
+        #expect(lines.contains { $0.wholeMatch(of: down) != nil }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<128>") && $0.hasSuffix("proxy l has no server available!\n") }, "\(lines)")
+    }
+}
