@@ -199,7 +199,21 @@ final class BackendPool: Sendable {
 
     /// A server's effective weight changed (`slowstart`).
     func setWeight(_ server: Int, _ weight: Int) {
-        state.withLockedValue { $0.slots.setWeight(server, weight) }
+        let handovers: [(Int, Grant)] = state.withLockedValue { state in
+            state.slots.setWeight(server, weight).compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+        }
+        for (ticket, grant) in handovers { grant(ticket, server) }
+    }
+
+    /// A slot on `server` only (persistence), or a queue ticket.
+    func acquire(only server: Int, grant: @escaping Grant) -> (outcome: ServerSlots<AnyBalancer>.Outcome, ticket: Int) {
+        state.withLockedValue { state in
+            let ticket = state.nextTicket
+            state.nextTicket += 1
+            let outcome = state.slots.acquire(ticket, only: server)
+            if outcome == .queued { state.waiting[ticket] = grant }
+            return (outcome, ticket)
+        }
     }
 
     /// Leaves the queue; false if a slot was already handed over (the grant call is

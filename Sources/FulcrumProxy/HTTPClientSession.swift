@@ -359,6 +359,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
         if policy.accessLog != nil, let context {
+            // A pipelined request was already in the buffer: it begins now.
+            requestBegins(context.eventLoop.now)
             log.headReceived = context.eventLoop.now
             let line = head.method.lowerBound..<(head.target.upperBound + 9)
             log.requestLine = buffer.withUnsafeReadableBytes { Array($0[line]) }
@@ -514,8 +516,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         var (outcome, ticket) = (ServerSlots<AnyBalancer>.Outcome.noServer, 0)
         if let persistent = cookieServer, !failedServers.contains(persistent) {
             // The cookie's server, if it can take the request (else balance as usual).
-            let others = Set(policy.backend.servers.indices).subtracting([persistent])
-            (outcome, ticket) = policy.backend.acquire(excluding: others, grant: grant)
+            (outcome, ticket) = policy.backend.acquire(only: persistent, grant: grant)
         }
         if outcome == .noServer {
             (outcome, ticket) = policy.backend.acquire(excluding: failedServers, hash: requestHash, grant: grant)
@@ -724,6 +725,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                         serverFailed(502)
                         return
                     }
+                    log.status = head.status
+                    log.responseHeadReceived = context.eventLoop.now
+                    log.bytesOut += head.length
                     context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
                     responseInbound = buffer
                     switchToTunnel()
@@ -901,6 +905,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 // The exchange is over for the server: its slot goes to the queue now,
                 // not once the client has drained the end of the response.
                 releaseSlot()
+                writeLog()
                 closeClientAfterFlush()
             } else {
                 // Truncated response: the client must see the connection end.
@@ -924,12 +929,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestPhase = .tunnel
         responsePhase = .none
         cancelTimer()
+        // The exchange's line is written now (status 101); the tunnel is not logged.
+        writeLog()
         if let held = slot {
-            // The tunnel carries on without this handler: its slot is held until the
-            // client connection ends.
+            // The tunnel carries on without this handler: its slot (and its tracking
+            // for shutdown-sessions) is held until the client connection ends.
             slot = nil
             let backend = policy.backend
-            context.channel.closeFuture.whenComplete { _ in backend.release(held) }
+            let channel = context.channel
+            context.channel.closeFuture.whenComplete { _ in
+                backend.release(held)
+                backend.untrack(held, channel)
+            }
         }
         self.server = nil
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()

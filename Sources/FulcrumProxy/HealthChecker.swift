@@ -125,16 +125,29 @@ final class HealthChecker {
             .whenFailure { error in finish(Self.connectFailure(error)) }
     }
 
+    /// One check at a time: `observed()` may ask for the next one sooner, never for a
+    /// second one alongside.
+    private var probeInFlight = false
+    private var checkSoon = false
+
     private func runCheck() {
         task = nil
         guard let plan, !stopped else { return }
+        probeInFlight = true
         probe(address, plan.conversation(), connectTimeout: timing.connectTimeout, readTimeout: timing.readTimeout ?? timing.inter,
               proxyLine: plan.sendProxy) { result in
+            self.probeInFlight = false
             guard !self.stopped else { return }
             let transition = result.status.passed ? self.machine.checkPassed() : self.machine.checkFailed()
             if transition != nil { self.reconsider(result: result) }
-            self.task = self.loop.assumeIsolated().scheduleTask(in: self.nextInterval()) { self.runCheck() }
+            self.scheduleCheck(in: self.checkSoon ? self.timing.fastinter : self.nextInterval())
+            self.checkSoon = false
         }
+    }
+
+    private func scheduleCheck(in delay: TimeAmount) {
+        task?.cancel()
+        task = loop.assumeIsolated().scheduleTask(in: delay) { self.runCheck() }
     }
 
     private func runAgent() {
@@ -195,8 +208,11 @@ final class HealthChecker {
         default:
             if machine.checkFailed() != nil { reconsider(result: nil, cause: cause) }
         }
-        task?.cancel()
-        task = loop.assumeIsolated().scheduleTask(in: timing.fastinter) { self.runCheck() }
+        if probeInFlight {
+            checkSoon = true
+        } else {
+            scheduleCheck(in: timing.fastinter)
+        }
     }
 
     // MARK: - the agent's word
@@ -239,9 +255,15 @@ final class HealthChecker {
         }
     }
 
+    /// The weight the agent asks for, capped as HAProxy caps weights (256).
+    private var targetWeight: Int {
+        draining ? 0 : min(256, config.options.weight * min(weightPercent, 25_600) / 100)
+    }
+
     private func applyWeight() {
-        let weight = draining ? 0 : config.options.weight * weightPercent / 100
-        pool.setWeight(server, weight)
+        // A running slowstart ramp picks the new target up at its next step.
+        guard ramp == nil else { return }
+        pool.setWeight(server, targetWeight)
     }
 
     // MARK: - the server's place in the rotation
@@ -297,8 +319,8 @@ final class HealthChecker {
         func apply() {
             let elapsed = loop.now - began
             let full = elapsed >= duration
-            let target = draining ? 0 : config.options.weight * weightPercent / 100
-            let current = full ? target : max(1, Int(Int64(target) * elapsed.nanoseconds / max(1, duration.nanoseconds)))
+            let target = targetWeight
+            let current = full || target == 0 ? target : max(1, Int(Int64(target) * elapsed.nanoseconds / max(1, duration.nanoseconds)))
             pool.setWeight(server, current)
             ramp = full ? nil : loop.assumeIsolated().scheduleTask(in: step) { apply() }
         }

@@ -15,8 +15,9 @@ final class LogSink: Sendable {
         let fd: Int32
         let format: String
         let facility: Int
-        /// Lines above this level (numerically) are not sent.
+        /// Lines less severe than this (numerically above) are not sent.
         let maxLevel: Int
+        /// Lines more severe than this are sent at this level (HAProxy's `minlevel`).
         let minLevel: Int
         let length: Int
     }
@@ -38,7 +39,12 @@ final class LogSink: Sendable {
             case .ring(let name):
                 throw ProxyStartError("log target 'ring@\(name)' is not implemented yet")
             case .stdout, .stderr:
-                targets.append(Self.target(target.destination == .stdout ? 1 : 2, target))
+                // A descriptor of our own on the same file, non-blocking: a full pipe
+                // drops lines instead of stalling an event loop (the process's own fd
+                // keeps its blocking mode).
+                let fd: Int32 = target.destination == .stdout ? 1 : 2
+                let own = Glibc.open("/proc/self/fd/\(fd)", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_APPEND)
+                targets.append(Self.target(own >= 0 ? own : fd, target))
             case .address(let spec):
                 targets.append(Self.target(try Self.open(spec), target))
             }
@@ -84,14 +90,15 @@ final class LogSink: Sendable {
         guard !targets.isEmpty else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        for target in targets where level <= target.maxLevel && level >= target.minLevel {
-            let line = SyslogFrame.frame(message, format: target.format, facility: target.facility, level: level, tag: tag, pid: pid,
+        for target in targets where level <= target.maxLevel {
+            let line = SyslogFrame.frame(message, format: target.format, facility: target.facility, level: max(level, target.minLevel), tag: tag, pid: pid,
                                          hostname: hostname, seconds: Int(now.tv_sec), microseconds: Int(now.tv_nsec / 1000), maxLength: target.length)
             let sent = line.withUnsafeBytes { Glibc.send(target.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
             if sent < 0 {
                 // A datagram to an fd that is not a socket (stdout): write it instead.
                 if errno == ENOTSOCK {
-                    _ = line.withUnsafeBytes { write(target.fd, $0.baseAddress, $0.count) }
+                    let written = line.withUnsafeBytes { write(target.fd, $0.baseAddress, $0.count) }
+                    if written < 0 { dropped.add(1, ordering: .relaxed) }
                 } else {
                     dropped.add(1, ordering: .relaxed)
                 }

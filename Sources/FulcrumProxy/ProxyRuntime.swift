@@ -98,15 +98,26 @@ public final class ProxyRuntime: Sendable {
         guard listeners.isEmpty else { return [] }
         try startHealthChecks()
         var bound: [String] = []
+        // Paused sockets about to listen again: kept (as duplicates) until every
+        // listener is up, so a failed resume can pause them again instead of losing
+        // ports that may no longer be bindable.
+        var resumed: [(plan: Int, fd: Int32)] = []
         do {
             for (index, plan) in plans.enumerated() {
+                if let kept = listeners.peekPaused(index) { resumed.append((index, dup(kept))) }
                 let (future, fd) = try bootstrap(plan, index: index)
                 let channel = try future.wait()
                 listeners.append(ListenerSet.Entry(channel: channel, fd: fd, plan: index))
                 bound.append("\(plan.frontend) \(plan.description)")
             }
+            for (_, fd) in resumed where fd >= 0 { close(fd) }
         } catch {
-            stopListening()
+            for entry in listeners.removeAll() { try? entry.channel.close().wait() }
+            for (plan, fd) in resumed where fd >= 0 {
+                _ = Glibc.shutdown(fd, Int32(SHUT_RD))
+                if let stale = listeners.takePaused(plan) { close(stale) }
+                listeners.keepPaused(plan, fd)
+            }
             throw ProxyStartError("cannot bind \(plans[bound.count].description) for frontend '\(plans[bound.count].frontend)': \(error)")
         }
         return bound
@@ -266,6 +277,7 @@ final class ListenerSet: Sendable {
     var isEmpty: Bool { box.withLockedValue { $0.isEmpty } }
     func keepPaused(_ plan: Int, _ fd: Int32) { paused.withLockedValue { $0[plan] = fd } }
     func takePaused(_ plan: Int) -> Int32? { paused.withLockedValue { $0.removeValue(forKey: plan) } }
+    func peekPaused(_ plan: Int) -> Int32? { paused.withLockedValue { $0[plan] } }
     func closePaused() {
         for fd in paused.withLockedValue({ let all = $0.values; $0 = [:]; return all }) { close(fd) }
     }

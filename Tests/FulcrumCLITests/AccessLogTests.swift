@@ -103,3 +103,29 @@ extension AccessLogTests {
         #expect(lines.contains { $0.hasPrefix("<128>") && $0.hasSuffix("proxy l has no server available!\n") }, "\(lines)")
     }
 }
+
+extension AccessLogTests {
+    /// Pipelined requests each get their line; a close-delimited response is a normal end.
+    @Test func pipelinedAndCloseDelimitedRequestsAreLogged() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let syslog = try SyslogListener()
+        let ports = try HTTPProxyTests().startBackends(running, ["a"])
+        let front = Loopback.freePort()
+        _ = try HTTPProxyTests().startFulcrum(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n"
+            + HTTPProxyTests.httpDefaults(extra: "    log global\n    option httplog\n    option dontlognull\n")
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server a 127.0.0.1:\(ports[0])\n", waitFor: front)
+        _ = syslog.drain()
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try c.readResponse()?.status == 200)
+        #expect(try c.readResponse()?.status == 200)
+        c.send("GET /noclose-length HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try c.readToEnd()
+        usleep(300_000)
+        let lines = syslog.drain()
+        #expect(lines.contains { $0.contains("\"GET /echo?n=1 HTTP/1.1\"") } && lines.contains { $0.contains("\"GET /echo?n=2 HTTP/1.1\"") }, "\(lines)")
+        let closing = lines.first { $0.contains("/noclose-length") }
+        #expect(closing?.contains(" 200 ") == true && closing?.contains(" ---- ") == true, "a close-delimited response ends normally: \(closing ?? "none")")
+    }
+}

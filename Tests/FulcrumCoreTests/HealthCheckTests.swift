@@ -162,6 +162,7 @@ import Testing
                 == AgentReply(weightPercent: 50, operational: .down(word: "stopped", description: "planned upgrade")))
         #expect(AgentReply.parse(Array("fail\nup".utf8)) == AgentReply(operational: .down(word: "fail", description: nil)), "only the first line")
         #expect(AgentReply.parse(Array("bogus words".utf8)) == AgentReply())
+        #expect(AgentReply.parse(Array("9999999%".utf8)).weightPercent == 25_600, "capped: weights never exceed 256")
     }
 }
 

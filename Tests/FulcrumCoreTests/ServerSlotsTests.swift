@@ -100,4 +100,26 @@ import Testing
         #expect(granted == [2])
         #expect(s.served == [2])
     }
+
+    @Test func weightBackFromZeroTakesQueuedRequests() {
+        var s = ServerSlots(balancer: RoundRobinBalancer(servers: [(1, false), (1, false)]), maxconn: [1, 1])
+        _ = s.acquire(1, excluding: [])
+        _ = s.setWeight(1, 0)
+        let queued = s.acquire(2, excluding: [])
+        #expect(queued == .queued, "the only server with weight is full")
+        let granted = s.setWeight(1, 1)
+        #expect(granted == [2], "the server back from drain takes the waiter")
+    }
+
+    @Test func persistentRequestsReachADrainedServer() {
+        var s = ServerSlots(balancer: RoundRobinBalancer(servers: [(1, false), (1, false)]), maxconn: [1, nil])
+        _ = s.setWeight(0, 0)
+        let sticky = s.acquire(1, only: 0)
+        #expect(sticky == .granted(0), "drained, but persistence still reaches it")
+        let full = s.acquire(2, only: 0)
+        #expect(full == .queued)
+        _ = s.setUsable(1, false)
+        let down = s.acquire(3, only: 1)
+        #expect(down == .noServer, "a DOWN server is not used for persistence")
+    }
 }

@@ -111,10 +111,31 @@ public struct ServerSlots<B: Balancer>: Sendable {
         return granted
     }
 
-    /// A new effective weight (`slowstart` ramps); the group is unchanged.
-    public mutating func setWeight(_ server: Int, _ weight: Int) {
+    /// A new effective weight (`slowstart`, an agent). A server whose weight comes
+    /// back from 0 takes queued requests at once; their ids are returned.
+    public mutating func setWeight(_ server: Int, _ weight: Int) -> [Int] {
         balancer.setWeight(server, weight)
         self.weight[server] = weight
+        var granted: [Int] = []
+        while weight > 0, usable[server], !isFull(server), let k = waiterIndex(for: server) {
+            let waiter = queue.remove(at: k)
+            take(server)
+            granted.append(waiter.id)
+        }
+        return granted
+    }
+
+    /// A request held to one server (a persistence cookie): it goes there while the
+    /// server is usable, even drained (weight 0), as HAProxy lets persistent traffic
+    /// reach a draining server; it waits for it when it is full.
+    public mutating func acquire(_ id: Int, only server: Int) -> Outcome {
+        guard usable[server] else { return .noServer }
+        if !isFull(server) {
+            take(server)
+            return .granted(server)
+        }
+        queue.append((id, Set(served.indices).subtracting([server])))
+        return .queued
     }
 
     public mutating func setUsable(_ server: Int, _ usable: Bool) -> [Int] {

@@ -25,7 +25,7 @@ public struct AgentReply: Hashable, Sendable {
         while let word = words.popFirst() {
             let lower = word.lowercased()
             if lower.hasSuffix("%"), let n = Int(lower.dropLast()), n >= 0 {
-                reply.weightPercent = n
+                reply.weightPercent = min(n, 25_600)
             } else if lower.hasPrefix("maxconn:"), let n = Int(lower.dropFirst(8)), n >= 0 {
                 reply.maxconn = n
             } else if lower == "ready" {
