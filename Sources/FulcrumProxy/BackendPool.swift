@@ -28,6 +28,11 @@ final class BackendPool: Sendable {
         var nextTicket = 1
         /// What the health checks say (all true without checks).
         var up: [Bool]
+        /// Administrative state from the runtime API: maintenance takes the server out,
+        /// drain sets its weight to 0; `weights` is the weight the checks and agent want.
+        var maint: [Bool]
+        var drain: [Bool]
+        var weights: [Int]
     }
 
     /// `observe layer4|layer7` per server: only those report their traffic's outcome.
@@ -79,7 +84,8 @@ final class BackendPool: Sendable {
         let slots = ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn }, backup: active.map { $0.options.backup },
                                 weight: active.map { $0.options.weight }, useAllBackups: useAllBackups)
         state = NIOLockedValueBox(SlotState(slots: slots,
-                                            up: active.map { _ in true }))
+                                            up: active.map { _ in true }, maint: active.map { _ in false }, drain: active.map { _ in false },
+                                            weights: active.map { $0.options.weight }))
         if let config = backend.cookie {
             do {
                 cookie = try CookiePersistence(config, serverValues: active.map { $0.options.cookie })
@@ -130,14 +136,14 @@ final class BackendPool: Sendable {
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
             state.up[server] = up
-            let granted = state.slots.setUsable(server, up)
+            let granted = state.slots.setUsable(server, up && !state.maint[server])
             var handovers: [(Int, Grant)] = []
             for ticket in granted {
                 if let grant = state.waiting.removeValue(forKey: ticket) { handovers.append((ticket, grant)) }
             }
             var active = 0, backup = 0
             // A drained server (weight 0) is up but not counted, as in HAProxy.
-            for (k, isUp) in state.up.enumerated() where isUp && state.slots.weight[k] > 0 {
+            for (k, isUp) in state.up.enumerated() where isUp && !state.maint[k] && state.slots.weight[k] > 0 {
                 if serverConfigs[k].options.backup { backup += 1 } else { active += 1 }
             }
             let counts = HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup,
@@ -200,9 +206,48 @@ final class BackendPool: Sendable {
     /// A server's effective weight changed (`slowstart`).
     func setWeight(_ server: Int, _ weight: Int) {
         let handovers: [(Int, Grant)] = state.withLockedValue { state in
-            state.slots.setWeight(server, weight).compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+            state.weights[server] = weight
+            return state.slots.setWeight(server, state.drain[server] ? 0 : weight)
+                .compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
+    }
+
+    /// The runtime API's administrative state: `maint` takes the server out of the
+    /// rotation whatever its checks say, `drain` keeps it for persistent traffic only.
+    /// Returns the counts for the log line.
+    func setAdministrative(_ server: Int, maint: Bool, drain: Bool) -> HealthTransitionMessage.Counts {
+        let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
+            state.maint[server] = maint
+            state.drain[server] = drain
+            var granted = state.slots.setUsable(server, state.up[server] && !maint)
+            granted += state.slots.setWeight(server, drain ? 0 : state.weights[server])
+            let handovers = granted.compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+            var active = 0, backup = 0
+            for (k, isUp) in state.up.enumerated() where isUp && !state.maint[k] && state.slots.weight[k] > 0 {
+                if serverConfigs[k].options.backup { backup += 1 } else { active += 1 }
+            }
+            return (HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup, sessionsOnServer: state.slots.served[server],
+                                                   queued: state.slots.queueLength), handovers)
+        }
+        for (ticket, grant) in handovers { grant(ticket, server) }
+        return counts
+    }
+
+    /// What the runtime API reports about a server.
+    struct ServerStatus {
+        var up: Bool
+        var maint: Bool
+        var drain: Bool
+        var weight: Int
+        var sessions: Int
+    }
+
+    func status(_ server: Int) -> ServerStatus {
+        state.withLockedValue { state in
+            ServerStatus(up: state.up[server], maint: state.maint[server], drain: state.drain[server],
+                         weight: state.slots.weight[server], sessions: state.slots.served[server])
+        }
     }
 
     /// A slot on `server` only (persistence), or a queue ticket.

@@ -24,6 +24,11 @@ public final class ProxyRuntime: Sendable {
     public var activeConnections: Int { connections.value }
 
     private let checks: [HealthCheckSpec]
+    /// The stats sockets and the API they serve.
+    private let statsSockets: [StatsSocketConfig]
+    private let api: RuntimeAPI
+    private let statsTimeout: TimeAmount
+    private let statsChannels = NIOLockedValueBox<[Channel]>([])
     /// SO_REUSEPORT on listening sockets (HAProxy's default; `noreuseport` turns it off).
     private let reusePort: Bool
     private let checksStarted = NIOLockedValueBox(false)
@@ -86,6 +91,11 @@ public final class ProxyRuntime: Sendable {
         }
         self.plans = plans
         self.checks = checks
+        self.statsSockets = configuration.global.statsSockets
+        var started = timespec()
+        clock_gettime(CLOCK_REALTIME, &started)
+        self.api = RuntimeAPI(pools: pools, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads), log: log)
+        self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group
         self.listeners = ListenerSet()
@@ -97,6 +107,7 @@ public final class ProxyRuntime: Sendable {
         // tear down the listeners that work.
         guard listeners.isEmpty else { return [] }
         try startHealthChecks()
+        try startStatsSockets()
         var bound: [String] = []
         // Paused sockets about to listen again: kept (as duplicates) until every
         // listener is up, so a failed resume can pause them again instead of losing
@@ -221,6 +232,42 @@ public final class ProxyRuntime: Sendable {
         }
     }
 
+    /// Binds the stats sockets once (a pause leaves them alone).
+    private func startStatsSockets() throws {
+        guard statsChannels.withLockedValue({ $0.isEmpty }) else { return }
+        for socket in statsSockets {
+            let level = RuntimeAPI.Level(socket.level)
+            let api = self.api, timeout = statsTimeout
+            let bootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
+                        try channel.pipeline.syncOperations.addHandler(StatsSocketHandler(api: api, level: level))
+                    }
+                }
+            let channel: Channel
+            do {
+                switch socket.address.kind {
+                case .unix(let path):
+                    channel = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
+                    var options = BindOptions()
+                    options.unixMode = socket.mode
+                    options.unixUser = socket.user
+                    options.unixGroup = socket.group
+                    try UnixSocketPermissions.apply(to: path, options: options)
+                case .inet(let host, _):
+                    channel = try bootstrap.bind(host: host.isEmpty ? "0.0.0.0" : host, port: socket.address.ports?.lowerBound ?? 0).wait()
+                default:
+                    throw ProxyStartError("stats socket '\(socket.address)' is not supported")
+                }
+            } catch {
+                throw ProxyStartError("cannot bind stats socket \(socket.address): \(error)")
+            }
+            statsChannels.withLockedValue { $0.append(channel) }
+        }
+    }
+
     /// Stops accepting for good; connections in flight go on.
     public func stopListening() {
         for entry in listeners.removeAll() {
@@ -251,6 +298,7 @@ public final class ProxyRuntime: Sendable {
 
     public func shutdown() {
         stopListening()
+        for channel in statsChannels.withLockedValue({ let all = $0; $0 = []; return all }) { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
     }
 }

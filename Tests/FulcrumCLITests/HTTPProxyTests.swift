@@ -57,6 +57,9 @@ import Testing
         try running.waitForListener(conscienceBackend)
 
         var config = try String(contentsOfFile: FulcrumProcess.repositoryRoot.appendingPathComponent("examples/seed-000-openio.cfg").path, encoding: .utf8)
+        // The runtime API socket goes to a place of the test's own.
+        let apiSocket = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-api-\(UUID().uuidString).sock").path
+        config = config.replacingOccurrences(of: "/run/haproxy/haproxy.sock", with: apiSocket)
         config = config.replacingOccurrences(of: ":6007", with: ":\(swiftPort)")
             .replacingOccurrences(of: "127.0.0.1:6000", with: "127.0.0.1:\(consciencePort)")
             .replacingOccurrences(of: "127.0.1.1:6000", with: "127.0.0.1:\(conscienceBackend)")

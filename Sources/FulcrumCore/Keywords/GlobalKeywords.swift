@@ -93,10 +93,10 @@ public enum GlobalKeywords {
             try ctx.requireNoArguments(after: 1)
             g.logSendHostname = ctx.optionalArgument(0) ?? ""
         },
-        Spec("stats socket", .global, usage: "stats socket <address> [mode <m>] [level user|operator|admin] [user <u>] [group <g>] [expose-fd listeners]") { g, ctx throws(ConfigError) in
+        Spec("stats socket", .global, usage: "stats socket <address> [mode <m>] [level user|operator|admin] [user <u>] [group <g>] [expose-fd listeners] (expose-fd is not acted on yet)", status: .active) { g, ctx throws(ConfigError) in
             g.statsSockets.append(try StatsSocketParser.parse(ctx))
         },
-        Spec("stats timeout", .global, usage: "stats timeout <time>") { g, ctx throws(ConfigError) in
+        Spec("stats timeout", .global, usage: "stats timeout <time>", status: .active) { g, ctx throws(ConfigError) in
             g.statsTimeout = try ctx.duration(0)
             try ctx.requireNoArguments(after: 1)
         },
