@@ -43,6 +43,12 @@ final class BackendPool: Sendable {
     let trackSessions: [Bool]
     private let sessions = NIOLockedValueBox<[Int: [ObjectIdentifier: Channel]]>([:])
 
+    /// `show stat` counters: the backend's and each server's.
+    let counters = StatCounters()
+    let serverCounters: [StatCounters]
+    let mode: ProxyMode
+    let algorithm: String
+
     /// The backend's log targets, for server state changes (nil: none).
     let eventLog: LogSink?
 
@@ -97,6 +103,9 @@ final class BackendPool: Sendable {
         }
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
+        serverCounters = active.map { _ in StatCounters() }
+        mode = backend.mode
+        algorithm = backend.balance.description.split(separator: " ").first.map(String.init) ?? "roundrobin"
         observedLayer = active.map { $0.options.check ? ($0.options.observe == "layer4" ? 4 : $0.options.observe == "layer7" ? 7 : nil) : nil }
         let backupsCut = active.contains { $0.options.onMarkedUp == "shutdown-backup-sessions" && !$0.options.backup }
         trackSessions = active.map { $0.options.onMarkedDown == "shutdown-sessions" || ($0.options.backup && backupsCut) }

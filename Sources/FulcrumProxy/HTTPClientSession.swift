@@ -128,6 +128,24 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         return (Int(now.tv_sec), Int(now.tv_nsec / 1_000_000))
     }
 
+    // MARK: - counters (`show stat`)
+
+    /// Bytes forwarded to the client: the log line's `%B` and the three `bout`s.
+    private func countOut(_ n: Int) {
+        log.bytesOut += n
+        policy.frontendCounters.bytesOut.add(n, ordering: .relaxed)
+        policy.backend.counters.bytesOut.add(n, ordering: .relaxed)
+        policy.backend.serverCounters[serverIndex].bytesOut.add(n, ordering: .relaxed)
+    }
+
+    /// Bytes forwarded to the server (`bin`).
+    private func countIn(_ n: Int) {
+        log.bytesIn += n
+        policy.frontendCounters.bytesIn.add(n, ordering: .relaxed)
+        policy.backend.counters.bytesIn.add(n, ordering: .relaxed)
+        policy.backend.serverCounters[serverIndex].bytesIn.add(n, ordering: .relaxed)
+    }
+
     // MARK: - access log
 
     /// A request has begun and its line is not written yet.
@@ -304,6 +322,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 case .success(let progress):
                     if progress.consumed > 0 {
                         server.write(buffer.readSlice(length: progress.consumed)!)
+                        countIn(progress.consumed)
                         lastServerActivity = lastClientActivity
                     }
                     inbound = buffer.readableBytes > 0 ? buffer : nil
@@ -358,6 +377,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
+        policy.frontendCounters.requests.add(1, ordering: .relaxed)
         if policy.accessLog != nil, let context {
             // A pipelined request was already in the buffer: it begins now.
             requestBegins(context.eventLoop.now)
@@ -567,6 +587,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the request to `index`, on an idle connection when reuse allows.
     private func use(_ index: Int) {
         guard let context else { return }
+        for counters in [policy.backend.counters, policy.backend.serverCounters[index]] {
+            counters.sessions.add(1, ordering: .relaxed)
+            counters.picked.add(1, ordering: .relaxed)
+        }
         log.queueEnded = context.eventLoop.now
         if log.queueStarted == nil { log.queueStarted = log.queueEnded }
         let mayReuse = policy.reuse == .always || (policy.reuse == .safe && requestsServed > 0)
@@ -612,8 +636,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     guard self.requestPhase == .connecting else { return }
                     self.policy.backend.observe(index, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
                     self.failedServers.insert(index)
+                    self.policy.backend.counters.connectErrors.add(1, ordering: .relaxed)
+                    self.policy.backend.serverCounters[index].connectErrors.add(1, ordering: .relaxed)
                     switch self.retryPolicy.afterFailure() {
                     case .retrySameServer:
+                        self.policy.backend.counters.retries.add(1, ordering: .relaxed)
+                        self.policy.backend.serverCounters[index].retries.add(1, ordering: .relaxed)
                         self.connect(index)
                     case .redispatch:
                         self.releaseSlot()
@@ -635,7 +663,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseStarted = false
         responseInbound = nil
         responseScannedUpTo = 0
-        if let head = requestHead { connection.write(head) }
+        if let head = requestHead {
+            countIn(head.readableBytes)
+            connection.write(head)
+        }
         requestPhase = requestBody.isFinished ? .waitingResponse : .body
         lastServerActivity = context?.eventLoop.now ?? lastServerActivity
         processRequestInput()
@@ -727,7 +758,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                     log.status = head.status
                     log.responseHeadReceived = context.eventLoop.now
-                    log.bytesOut += head.length
+                    countOut(head.length)
                     context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
                     responseInbound = buffer
                     switchToTunnel()
@@ -743,9 +774,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
                 }
                 let forwarded = responseHeadBytes(&buffer, head)
-                log.bytesOut += forwarded.readableBytes
+                countOut(forwarded.readableBytes)
                 log.status = head.status
                 log.responseHeadReceived = context.eventLoop.now
+                policy.frontendCounters.countResponse(head.status)
+                policy.backend.counters.countResponse(head.status)
+                policy.backend.serverCounters[serverIndex].countResponse(head.status)
                 context.write(wrapOutboundOut(forwarded), promise: nil)
                 responseBody = HTTPBodyTracker(head.framing)
                 responsePhase = .body
@@ -763,7 +797,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 }
                 if progress.consumed > 0 {
-                    log.bytesOut += progress.consumed
+                    countOut(progress.consumed)
                     context.write(wrapOutboundOut(buffer.readSlice(length: progress.consumed)!), promise: nil)
                 }
                 responseInbound = buffer
@@ -989,6 +1023,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         default: log.terminate("P", "R")
         }
         if log.status == nil { log.status = status }
+        policy.frontendCounters.countResponse(status)
+        if status == 400 { policy.frontendCounters.requestErrors.add(1, ordering: .relaxed) }
         writeLog()
         if let server {
             self.server = nil

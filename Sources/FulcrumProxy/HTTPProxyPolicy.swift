@@ -33,6 +33,8 @@ final class HTTPProxyPolicy: Sendable {
     let responseCaptures: [(name: [UInt8], length: Int)]
     /// The frontend's access log, if it logs.
     let accessLog: AccessLog?
+    /// The frontend's `show stat` counters.
+    let frontendCounters: StatCounters
     /// Open client connections of the whole process (`%ac`).
     let processConnections: ConnectionCounter
     /// Longest request or response head accepted: `tune.bufsize` less `tune.maxrewrite`,
@@ -43,8 +45,9 @@ final class HTTPProxyPolicy: Sendable {
     let alwaysEditsRequest: Bool
 
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
-         accessLog: AccessLog?, processConnections: ConnectionCounter) throws {
+         accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters) throws {
         self.accessLog = accessLog
+        self.frontendCounters = counters
         self.processConnections = processConnections
         requestCaptures = frontend.captures.filter { $0.direction == .request }.map { (Array($0.name.lowercased().utf8), $0.length) }
         responseCaptures = frontend.captures.filter { $0.direction == .response }.map { (Array($0.name.lowercased().utf8), $0.length) }

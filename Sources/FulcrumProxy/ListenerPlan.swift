@@ -26,12 +26,14 @@ struct ListenerPlan: Sendable {
     /// connection counter.
     let accessLog: AccessLog?
     let frontendConnections: ConnectionCounter
+    let frontendCounters: StatCounters
     /// The bind line's socket options (interface, transparent, v4v6, v6only, unix mode...).
     let options: BindOptions
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
     static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, clientFinTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,
-                      defaultBacklog: Int32, limits outer: [ConnectionLimit], accessLog: AccessLog?, counter: ConnectionCounter) throws -> [ListenerPlan] {
+                      defaultBacklog: Int32, limits outer: [ConnectionLimit], accessLog: AccessLog?, counter: ConnectionCounter,
+                      counters: StatCounters) throws -> [ListenerPlan] {
         // Half-running these would be worse than refusing: plain text where TLS was
         // configured, or a PROXY header taken for request bytes.
         if bind.options.ssl || !bind.options.certificates.isEmpty {
@@ -51,12 +53,12 @@ struct ListenerPlan: Sendable {
                 for port in spec.ports ?? 0...0 {
                     let address = try SocketAddress.makeAddressResolvingHost(name, port: port)
                     out.append(ListenerPlan(frontend: frontend, endpoint: .inet(address), description: name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)", backlog: backlog,
-                                            clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, accessLog: accessLog, frontendConnections: counter, options: bind.options))
+                                            clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, accessLog: accessLog, frontendConnections: counter, frontendCounters: counters, options: bind.options))
                 }
             case .unix(let path):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, accessLog: accessLog, frontendConnections: counter, options: bind.options))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .unix(path), description: path, backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, accessLog: accessLog, frontendConnections: counter, frontendCounters: counters, options: bind.options))
             case .inheritedFD(let fd):
-                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, accessLog: accessLog, frontendConnections: counter, options: bind.options))
+                out.append(ListenerPlan(frontend: frontend, endpoint: .inheritedFD(fd), description: "fd@\(fd)", backlog: backlog, clientTimeout: clientTimeout, clientFinTimeout: clientFinTimeout, backend: backend, http: http, limits: limits, accessLog: accessLog, frontendConnections: counter, frontendCounters: counters, options: bind.options))
             case .abstractNamespace, .socketPair:
                 throw ProxyStartError("frontend '\(frontend)': binding '\(spec)' is not supported yet")
             }

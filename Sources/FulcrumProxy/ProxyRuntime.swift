@@ -49,6 +49,7 @@ public final class ProxyRuntime: Sendable {
         }
         var plans: [ListenerPlan] = []
         var checks: [HealthCheckSpec] = []
+        var frontends: [FrontendStats] = []
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
         let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
@@ -66,6 +67,9 @@ public final class ProxyRuntime: Sendable {
                 }
                 let backendPool = try pool(backend)
                 let frontendCounter = ConnectionCounter()
+                let frontendStats = StatCounters()
+                frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
+                                               maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter)
                 var http: HTTPProxyPolicy? = nil
                 if proxy.mode == .http {
@@ -73,7 +77,7 @@ public final class ProxyRuntime: Sendable {
                         throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(backend.name)' is in TCP mode")
                     }
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
-                                               accessLog: accessLog, processConnections: connections)
+                                               accessLog: accessLog, processConnections: connections, counters: frontendStats)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -82,7 +86,8 @@ public final class ProxyRuntime: Sendable {
                 let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])
                 for bind in proxy.binds {
                     plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
-                                                    defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter)
+                                                    defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter,
+                                                    counters: frontendStats)
                 }
             }
         } catch {
@@ -94,7 +99,8 @@ public final class ProxyRuntime: Sendable {
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
         clock_gettime(CLOCK_REALTIME, &started)
-        self.api = RuntimeAPI(pools: pools, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads), log: log)
+        self.api = RuntimeAPI(pools: pools, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
+                              threads: max(1, threads), log: log)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group
@@ -161,10 +167,12 @@ public final class ProxyRuntime: Sendable {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
                         try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
-                                                                                           frontendName: plan.frontend, processConnections: self.connections))
+                                                                                           frontendName: plan.frontend, processConnections: self.connections,
+                                                                                           counters: plan.frontendCounters))
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
+                    plan.frontendCounters.sessions.add(1, ordering: .relaxed)
                     channel.closeFuture.whenComplete { _ in
                         self.connections.add(-1)
                         plan.frontendConnections.add(-1)

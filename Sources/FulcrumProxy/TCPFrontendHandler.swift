@@ -30,11 +30,13 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let accessLog: AccessLog?
     private let processConnections: ConnectionCounter
+    private let frontendCounters: StatCounters
     private var log: RequestLogContext
     /// Counts the bytes the server sends, for `%B`.
     private var serverGlue: GlueHandler?
 
-    init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter) {
+    init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters) {
+        self.frontendCounters = counters
         self.backend = backend
         self.accessLog = accessLog
         self.processConnections = processConnections
@@ -60,6 +62,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The slot is held until the client connection ends, glue or not.
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in
             self.releaseSlot()
+            self.countBytes()
             self.writeLog(context.eventLoop.now)
         }
         acquire(context: context)
@@ -86,6 +89,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             slot = server
             backend.track(server, context.channel)
             log.queueEnded = context.eventLoop.now
+            countSession(server)
             connect(to: server, context: context)
         case .queued:
             self.ticket = ticket
@@ -99,6 +103,28 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .noServer:
             log.terminate("S", "C")
             context.close(promise: nil)
+        }
+    }
+
+    private func countSession(_ server: Int) {
+        lastServer = server
+        for counters in [backend.counters, backend.serverCounters[server]] {
+            counters.sessions.add(1, ordering: .relaxed)
+            counters.picked.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// The server of the connection, for its byte counters at the end.
+    private var lastServer: Int?
+
+    /// The connection is over: its bytes go to the `show stat` counters.
+    private func countBytes() {
+        let toClient = serverGlue?.bytesRead ?? 0, toServer = clientGlue?.bytesRead ?? 0
+        var all = [backend.counters, frontendCounters]
+        if let lastServer { all.append(backend.serverCounters[lastServer]) }
+        for counters in all {
+            counters.bytesOut.add(toClient, ordering: .relaxed)
+            counters.bytesIn.add(toServer, ordering: .relaxed)
         }
     }
 
@@ -130,6 +156,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         slot = server
         backend.track(server, context.channel)
         log.queueEnded = context.eventLoop.now
+        countSession(server)
         connect(to: server, context: context)
     }
 
@@ -180,6 +207,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.log.connected = context.eventLoop.now
                     self.glue(context: context, serverChannel: serverChannel, serverTimeout: serverTimeout)
                 case .failure(let error):
+                    self.backend.counters.connectErrors.add(1, ordering: .relaxed)
+                    self.backend.serverCounters[server].connectErrors.add(1, ordering: .relaxed)
                     self.backend.observe(server, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
                     // The client left meanwhile: its slot went with it.
                     guard context.channel.isActive else { return }

@@ -47,6 +47,17 @@ import Testing
         #expect(try Self.ask(user, "show backend") == "# name\nl\n\n")
         #expect(try Self.ask(user, "bogus").hasPrefix("Unknown command: 'bogus'\n"))
 
+        // show stat: HAProxy 2.6's columns; the rows count what was served.
+        let csv = try Self.ask(user, "show stat").split(separator: "\n").map(String.init)
+        #expect(csv.first?.hasPrefix("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,") == true)
+        #expect(csv.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 129 }, "129 columns, as HAProxy 2.6's")
+        func row(_ sv: String) -> [String] { csv.first { $0.hasPrefix("l,\(sv),") }?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? [] }
+        let frontend = row("FRONTEND"), a = row("a"), b = row("b"), backend = row("BACKEND")
+        #expect(frontend.count > 48 && frontend[17] == "OPEN" && frontend[48] == "16", "req_tot counts the 16 requests: \(frontend.prefix(20))")
+        #expect(a.count > 17 && b.count > 17 && Int(a[7])! + Int(b[7])! == 16, "stot: every request went to a or b")
+        #expect(a[17] == "no check" && backend[17] == "UP")
+        #expect(Int(backend[7]) == 16 && Int(frontend[40]) == 16, "hrsp_2xx")
+
         // Interactive: a prompt after each answer, until quit.
         let session = HTTPTestConnection(fd: try #require(ListenerTests.connectUnix(admin)), timeout: 5)
         session.send("prompt\n")
