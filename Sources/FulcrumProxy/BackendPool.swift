@@ -33,6 +33,22 @@ final class BackendPool: Sendable {
         var maint: [Bool]
         var drain: [Bool]
         var weights: [Int]
+
+        /// The grant callbacks of queued requests that were just given slots.
+        mutating func claim(_ tickets: [Int]) -> [(Int, Grant)] {
+            tickets.compactMap { ticket in waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+        }
+
+        /// For a log line: the servers in the rotation (a drained one, weight 0, is up
+        /// but not counted, as in HAProxy), the sessions on `server`, the queue.
+        func counts(_ server: Int, _ configs: [ServerConfig]) -> HealthTransitionMessage.Counts {
+            var active = 0, backup = 0
+            for (k, isUp) in up.enumerated() where isUp && !maint[k] && slots.weight[k] > 0 {
+                if configs[k].options.backup { backup += 1 } else { active += 1 }
+            }
+            return HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup, sessionsOnServer: slots.served[server],
+                                                  queued: slots.queueLength)
+        }
     }
 
     /// `observe layer4|layer7` per server: only those report their traffic's outcome.
@@ -145,19 +161,8 @@ final class BackendPool: Sendable {
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
             state.up[server] = up
-            let granted = state.slots.setUsable(server, up && !state.maint[server])
-            var handovers: [(Int, Grant)] = []
-            for ticket in granted {
-                if let grant = state.waiting.removeValue(forKey: ticket) { handovers.append((ticket, grant)) }
-            }
-            var active = 0, backup = 0
-            // A drained server (weight 0) is up but not counted, as in HAProxy.
-            for (k, isUp) in state.up.enumerated() where isUp && !state.maint[k] && state.slots.weight[k] > 0 {
-                if serverConfigs[k].options.backup { backup += 1 } else { active += 1 }
-            }
-            let counts = HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup,
-                                                        sessionsOnServer: state.slots.served[server], queued: state.slots.queueLength)
-            return (counts, handovers)
+            let handovers = state.claim(state.slots.setUsable(server, up && !state.maint[server]))
+            return (state.counts(server, serverConfigs), handovers)
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
@@ -207,7 +212,7 @@ final class BackendPool: Sendable {
     /// A server's `maxconn` changed (an agent said so).
     func setMaxconn(_ server: Int, _ limit: Int) {
         let handovers: [(Int, Grant)] = state.withLockedValue { state in
-            state.slots.setMaxconn(server, limit).compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+            state.claim(state.slots.setMaxconn(server, limit))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
     }
@@ -216,8 +221,7 @@ final class BackendPool: Sendable {
     func setWeight(_ server: Int, _ weight: Int) {
         let handovers: [(Int, Grant)] = state.withLockedValue { state in
             state.weights[server] = weight
-            return state.slots.setWeight(server, state.drain[server] ? 0 : weight)
-                .compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
+            return state.claim(state.slots.setWeight(server, state.drain[server] ? 0 : weight))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
     }
@@ -231,13 +235,7 @@ final class BackendPool: Sendable {
             state.drain[server] = drain
             var granted = state.slots.setUsable(server, state.up[server] && !maint)
             granted += state.slots.setWeight(server, drain ? 0 : state.weights[server])
-            let handovers = granted.compactMap { ticket in state.waiting.removeValue(forKey: ticket).map { (ticket, $0) } }
-            var active = 0, backup = 0
-            for (k, isUp) in state.up.enumerated() where isUp && !state.maint[k] && state.slots.weight[k] > 0 {
-                if serverConfigs[k].options.backup { backup += 1 } else { active += 1 }
-            }
-            return (HealthTransitionMessage.Counts(activeUsable: active, backupUsable: backup, sessionsOnServer: state.slots.served[server],
-                                                   queued: state.slots.queueLength), handovers)
+            return (state.counts(server, serverConfigs), state.claim(granted))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts

@@ -43,25 +43,9 @@ import Testing
         let running = RunningProcesses()
         defer { running.stopAll() }
         let syslog = try SyslogListener()
-        let swiftPort = Loopback.freePort(), consciencePort = Loopback.freePort()
-        for i in 1...3 {
-            try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "swift-proxy\(i)", "127.0.1.\(i)", String(swiftPort)])
+        let (swiftPort, consciencePort) = try HTTPProxyTests().startSeed000(running) {
+            $0.replacingOccurrences(of: "log 127.0.0.1 local0 debug", with: "log 127.0.0.1:\(syslog.port) local0 debug")
         }
-        let tcpScript = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/tcp_backend.py").path
-        let conscienceBackend = Loopback.freePort()
-        try running.start("/usr/bin/env", ["python3", tcpScript, "conscience1", String(conscienceBackend)])
-        for i in 1...3 { try running.waitForListener(swiftPort, host: "127.0.1.\(i)") }
-        try running.waitForListener(conscienceBackend)
-        var config = try String(contentsOfFile: FulcrumProcess.repositoryRoot.appendingPathComponent("examples/seed-000-openio.cfg").path, encoding: .utf8)
-        // The runtime API socket goes to a place of the test's own.
-        let apiSocket = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-api-\(UUID().uuidString).sock").path
-        config = config.replacingOccurrences(of: "/run/haproxy/haproxy.sock", with: apiSocket)
-        config = config.replacingOccurrences(of: ":6007", with: ":\(swiftPort)")
-            .replacingOccurrences(of: "127.0.0.1:6000", with: "127.0.0.1:\(consciencePort)")
-            .replacingOccurrences(of: "127.0.1.1:6000", with: "127.0.0.1:\(conscienceBackend)")
-            .replacingOccurrences(of: "log 127.0.0.1 local0 debug", with: "log 127.0.0.1:\(syslog.port) local0 debug")
-        _ = try HTTPProxyTests().startFulcrum(running, config, waitFor: swiftPort)
-        try running.waitForListener(consciencePort)
         _ = syslog.drain()   // the readiness probes: empty connections, not logged (dontlognull)
 
         let ok = try HTTPTestConnection.get(swiftPort, "/echo?x=1", headers: "X-Client-IP: 10.1.2.3\r\n")

@@ -38,14 +38,11 @@ import Testing
 
     // MARK: - seeds
 
-    /// Seed 000 as printed, with its loopback addresses on free ports: the Swift proxy
-    /// frontend spreads 30 requests 10/10/10, on fresh connections and on one
-    /// keep-alive connection; each request arrives with X-Forwarded-For,
-    /// X-Forwarded-Proto and an X-Unique-ID in the configured format; the conscience
-    /// frontend relays TCP both ways.
-    @Test func seed000SpreadsRequestsAndAddsHeaders() throws {
-        let running = RunningProcesses()
-        defer { running.stopAll() }
+    /// Seed 000 as printed, on free ports: its three Swift proxies on 127.0.1.1-3 and
+    /// its conscience backend are started, the runtime API socket goes to a temporary
+    /// path, and `rewrite` may change the text further (a syslog port, say). Returns
+    /// the Swift proxy and conscience frontend ports.
+    func startSeed000(_ running: RunningProcesses, rewrite: (String) -> String = { $0 }) throws -> (swift: Int, conscience: Int) {
         let swiftPort = Loopback.freePort(), consciencePort = Loopback.freePort()
         for i in 1...3 {
             try running.start("/usr/bin/env", ["python3", Self.backendScript, "swift-proxy\(i)", "127.0.1.\(i)", String(swiftPort)])
@@ -55,15 +52,26 @@ import Testing
         try running.start("/usr/bin/env", ["python3", tcpScript, "conscience1", String(conscienceBackend)])
         for i in 1...3 { try running.waitForListener(swiftPort, host: "127.0.1.\(i)") }
         try running.waitForListener(conscienceBackend)
-
         var config = try String(contentsOfFile: FulcrumProcess.repositoryRoot.appendingPathComponent("examples/seed-000-openio.cfg").path, encoding: .utf8)
-        // The runtime API socket goes to a place of the test's own.
         let apiSocket = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-api-\(UUID().uuidString).sock").path
         config = config.replacingOccurrences(of: "/run/haproxy/haproxy.sock", with: apiSocket)
-        config = config.replacingOccurrences(of: ":6007", with: ":\(swiftPort)")
+            .replacingOccurrences(of: ":6007", with: ":\(swiftPort)")
             .replacingOccurrences(of: "127.0.0.1:6000", with: "127.0.0.1:\(consciencePort)")
             .replacingOccurrences(of: "127.0.1.1:6000", with: "127.0.0.1:\(conscienceBackend)")
-        _ = try startFulcrum(running, config, waitFor: swiftPort)
+        _ = try startFulcrum(running, rewrite(config), waitFor: swiftPort)
+        try running.waitForListener(consciencePort)
+        return (swiftPort, consciencePort)
+    }
+
+    /// Seed 000 as printed, with its loopback addresses on free ports: the Swift proxy
+    /// frontend spreads 30 requests 10/10/10, on fresh connections and on one
+    /// keep-alive connection; each request arrives with X-Forwarded-For,
+    /// X-Forwarded-Proto and an X-Unique-ID in the configured format; the conscience
+    /// frontend relays TCP both ways.
+    @Test func seed000SpreadsRequestsAndAddsHeaders() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let (swiftPort, consciencePort) = try startSeed000(running)
 
         let uniqueID = try Regex("^[0-9A-F]{8}:[0-9A-F]{4}_[0-9A-F]{8}:[0-9A-F]{4}_[0-9A-F]{8}_[0-9A-F]{4,}:[0-9A-F]{4,}$")
         var fresh: [String: Int] = [:]

@@ -97,13 +97,18 @@ public struct ServerSlots<B: Balancer>: Sendable {
         return true
     }
 
-    /// A server's checks changed its state. One that comes back takes queued
-    /// requests at once, up to its `maxconn`; their ids are returned.
-    /// A new `maxconn` (an agent's `maxconn:N`); a raised limit takes queued requests.
+    /// A new `maxconn` (an agent's `maxconn:N`); a raised limit takes queued requests,
+    /// whose ids are returned.
     public mutating func setMaxconn(_ server: Int, _ limit: Int) -> [Int] {
         maxconn[server] = limit
+        return grantWaiters(server)
+    }
+
+    /// Queued requests that may use `server` take its free slots, first come first
+    /// served; their ids are returned (they now hold the slots).
+    private mutating func grantWaiters(_ server: Int) -> [Int] {
         var granted: [Int] = []
-        while usable[server], !isFull(server), let k = waiterIndex(for: server) {
+        while !isFull(server), let k = waiterIndex(for: server) {
             let waiter = queue.remove(at: k)
             take(server)
             granted.append(waiter.id)
@@ -116,13 +121,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
     public mutating func setWeight(_ server: Int, _ weight: Int) -> [Int] {
         balancer.setWeight(server, weight)
         self.weight[server] = weight
-        var granted: [Int] = []
-        while weight > 0, usable[server], !isFull(server), let k = waiterIndex(for: server) {
-            let waiter = queue.remove(at: k)
-            take(server)
-            granted.append(waiter.id)
-        }
-        return granted
+        return grantWaiters(server)
     }
 
     /// A request held to one server (a persistence cookie): it goes there while the
@@ -138,17 +137,12 @@ public struct ServerSlots<B: Balancer>: Sendable {
         return .queued
     }
 
+    /// A server's checks changed its state. One that comes back takes queued requests
+    /// at once, up to its `maxconn`; their ids are returned.
     public mutating func setUsable(_ server: Int, _ usable: Bool) -> [Int] {
         balancer.setUsable(server, usable)
         self.usable[server] = usable
-        guard usable else { return [] }
-        var granted: [Int] = []
-        while !isFull(server), let k = waiterIndex(for: server) {
-            let waiter = queue.remove(at: k)
-            take(server)
-            granted.append(waiter.id)
-        }
-        return granted
+        return grantWaiters(server)
     }
 
     private mutating func take(_ server: Int) {
