@@ -196,6 +196,14 @@ final class BackendPool: Sendable {
         for channel in doomed { channel.close(promise: nil) }
     }
 
+    /// A request (HTTP) or connection (TCP) went to `server`: `stot` and `lbtot`.
+    func countPick(_ server: Int) {
+        counters.sessions.add(1, ordering: .relaxed)
+        counters.picked.add(1, ordering: .relaxed)
+        serverCounters[server].sessions.add(1, ordering: .relaxed)
+        serverCounters[server].picked.add(1, ordering: .relaxed)
+    }
+
     /// For a log line: requests on the whole backend (`%bc`), on one server (`%sc`),
     /// and waiting in the backend queue (`%bq`).
     func logCounts(server: Int?) -> (backend: Int, server: Int, queue: Int) {

@@ -587,10 +587,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the request to `index`, on an idle connection when reuse allows.
     private func use(_ index: Int) {
         guard let context else { return }
-        for counters in [policy.backend.counters, policy.backend.serverCounters[index]] {
-            counters.sessions.add(1, ordering: .relaxed)
-            counters.picked.add(1, ordering: .relaxed)
-        }
+        policy.backend.countPick(index)
         log.queueEnded = context.eventLoop.now
         if log.queueStarted == nil { log.queueStarted = log.queueEnded }
         let mayReuse = policy.reuse == .always || (policy.reuse == .safe && requestsServed > 0)

@@ -108,10 +108,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func countSession(_ server: Int) {
         lastServer = server
-        for counters in [backend.counters, backend.serverCounters[server]] {
-            counters.sessions.add(1, ordering: .relaxed)
-            counters.picked.add(1, ordering: .relaxed)
-        }
+        backend.countPick(server)
     }
 
     /// The server of the connection, for its byte counters at the end.
