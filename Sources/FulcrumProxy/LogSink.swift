@@ -9,10 +9,15 @@ import Synchronization
 /// global`), each a UDP syslog address, a unix datagram socket or stdout/stderr.
 /// Sending never blocks: the sockets are non-blocking and connected once at start
 /// (so a `chroot` later does not matter), and a line a target cannot take at once is
-/// dropped and counted.
+/// dropped and counted. A unix socket that is gone (syslogd restarted, or not started
+/// yet) is connected again, at most once a second.
 final class LogSink: Sendable {
-    struct Target: Sendable {
-        let fd: Int32
+    final class Target: Sendable {
+        /// The descriptor lines go to; -1 while a unix socket is not connected.
+        let fd: Atomic<Int32>
+        /// Where to connect again (unix sockets only).
+        let reconnectTo: SocketAddress?
+        let lastAttempt = Atomic<Int>(0)
         let format: String
         let facility: Int
         /// Lines less severe than this (numerically above) are not sent.
@@ -20,6 +25,33 @@ final class LogSink: Sendable {
         /// Lines more severe than this are sent at this level (HAProxy's `minlevel`).
         let minLevel: Int
         let length: Int
+
+        init(fd: Int32, reconnectTo: SocketAddress?, _ t: LogTarget) {
+            self.fd = Atomic(fd)
+            self.reconnectTo = reconnectTo
+            format = t.format ?? "rfc3164"
+            facility = SyslogFrame.facilityCode(t.facility)
+            maxLevel = t.maxLevel.map(SyslogFrame.levelCode) ?? 7
+            minLevel = t.minLevel.map(SyslogFrame.levelCode) ?? 0
+            length = t.length ?? 1024
+        }
+
+        /// The connected descriptor, connecting a unix socket again if it is time to try.
+        func descriptor(now: Int) -> Int32? {
+            let current = fd.load(ordering: .acquiring)
+            if current >= 0 { return current }
+            guard let address = reconnectTo, lastAttempt.exchange(now, ordering: .relaxed) != now else { return nil }
+            guard let fresh = try? LogSink.connect(address) else { return nil }
+            if fd.compareExchange(expected: -1, desired: fresh, ordering: .acquiringAndReleasing).exchanged { return fresh }
+            close(fresh)
+            return fd.load(ordering: .acquiring)
+        }
+
+        /// The unix socket's reader went away: connect again later.
+        func disconnect(_ stale: Int32) {
+            guard reconnectTo != nil, fd.compareExchange(expected: stale, desired: -1, ordering: .acquiringAndReleasing).exchanged else { return }
+            close(stale)
+        }
     }
 
     let targets: [Target]
@@ -44,9 +76,17 @@ final class LogSink: Sendable {
                 // keeps its blocking mode).
                 let fd: Int32 = target.destination == .stdout ? 1 : 2
                 let own = Glibc.open("/proc/self/fd/\(fd)", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_APPEND)
-                targets.append(Self.target(own >= 0 ? own : fd, target))
+                targets.append(Target(fd: own >= 0 ? own : fd, reconnectTo: nil, target))
             case .address(let spec):
-                targets.append(Self.target(try Self.open(spec), target))
+                let address = try Self.address(spec)
+                if case .unix = spec.kind {
+                    // A syslog daemon not running yet is not a reason to refuse to start
+                    // (Debian's stock configuration logs to /dev/log): lines are dropped
+                    // until it is there.
+                    targets.append(Target(fd: (try? Self.connect(address)) ?? -1, reconnectTo: address, target))
+                } else {
+                    targets.append(Target(fd: try Self.connect(address), reconnectTo: nil, target))
+                }
             }
         }
         self.targets = targets
@@ -57,30 +97,26 @@ final class LogSink: Sendable {
         self.pid = getpid()
     }
 
-    static func target(_ fd: Int32, _ t: LogTarget) -> Target {
-        Target(fd: fd, format: t.format ?? "rfc3164", facility: SyslogFrame.facilityCode(t.facility),
-               maxLevel: t.maxLevel.map(SyslogFrame.levelCode) ?? 7, minLevel: t.minLevel.map(SyslogFrame.levelCode) ?? 0,
-               length: t.length ?? 1024)
-    }
-
-    /// A non-blocking datagram socket connected to the target.
-    static func open(_ spec: AddressSpec) throws -> Int32 {
-        let address: SocketAddress
+    static func address(_ spec: AddressSpec) throws -> SocketAddress {
         switch spec.kind {
         case .inet(let host, _):
-            address = try SocketAddress.makeAddressResolvingHost(host.isEmpty ? "127.0.0.1" : host, port: spec.ports?.lowerBound ?? 514)
+            return try SocketAddress.makeAddressResolvingHost(host.isEmpty ? "127.0.0.1" : host, port: spec.ports?.lowerBound ?? 514)
         case .unix(let path):
-            address = try SocketAddress(unixDomainSocketPath: path)
+            return try SocketAddress(unixDomainSocketPath: path)
         default:
             throw ProxyStartError("log target '\(spec)' is not supported")
         }
+    }
+
+    /// A non-blocking datagram socket connected to `address`.
+    static func connect(_ address: SocketAddress) throws -> Int32 {
         let fd = socket(address.protocol.rawValue, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ProxyStartError("log target '\(spec)': socket(): \(String(cString: strerror(errno)))") }
-        let rc = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
+        guard fd >= 0 else { throw ProxyStartError("log target \(address): socket(): \(String(cString: strerror(errno)))") }
+        let rc = address.withSockAddr { Glibc.connect(fd, $0, socklen_t($1)) }
         if rc != 0 {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw ProxyStartError("log target '\(spec)': \(reason)")
+            throw ProxyStartError("log target \(address): \(reason)")
         }
         return fd
     }
@@ -91,17 +127,24 @@ final class LogSink: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         for target in targets where level <= target.maxLevel {
+            guard let fd = target.descriptor(now: Int(now.tv_sec)) else {
+                dropped.add(1, ordering: .relaxed)
+                continue
+            }
             let line = SyslogFrame.frame(message, format: target.format, facility: target.facility, level: max(level, target.minLevel), tag: tag, pid: pid,
                                          hostname: hostname, seconds: Int(now.tv_sec), microseconds: Int(now.tv_nsec / 1000), maxLength: target.length)
-            let sent = line.withUnsafeBytes { Glibc.send(target.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            if sent < 0 {
-                // A datagram to an fd that is not a socket (stdout): write it instead.
-                if errno == ENOTSOCK {
-                    let written = line.withUnsafeBytes { write(target.fd, $0.baseAddress, $0.count) }
-                    if written < 0 { dropped.add(1, ordering: .relaxed) }
-                } else {
-                    dropped.add(1, ordering: .relaxed)
-                }
+            let sent = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            guard sent < 0 else { continue }
+            let error = errno
+            if error == ENOTSOCK {
+                // stdout/stderr: a file or a pipe, written without blocking.
+                let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 { dropped.add(1, ordering: .relaxed) }
+                continue
+            }
+            dropped.add(1, ordering: .relaxed)
+            if error == ECONNREFUSED || error == ENOTCONN || error == ECONNRESET || error == EPIPE {
+                target.disconnect(fd)
             }
         }
     }
