@@ -405,18 +405,27 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         return true
     }
 
-    /// An `Upgrade` header without `Connection: upgrade` is not an upgrade request: it
-    /// is dropped rather than passed on to a server that might act on it.
     /// The first value of each captured header, cut at its `len`.
     static func captures(_ wanted: [(name: [UInt8], length: Int)], _ headers: [HTTPHeaderField], _ bytes: UnsafeRawBufferPointer) -> [[UInt8]?] {
         wanted.map { capture in
-            for field in headers where field.name.count == capture.name.count {
-                if bytes[field.name].map({ $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) == capture.name {
-                    return Array(bytes[field.value].prefix(capture.length))
-                }
-            }
-            return nil
+            firstValue(of: capture.name, headers, bytes).map { Array(bytes[$0].prefix(capture.length)) }
         }
+    }
+
+    /// Where the first header named `lowercased` has its value; names are compared
+    /// without copying them.
+    static func firstValue(of lowercased: [UInt8], _ headers: [HTTPHeaderField], _ bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        headers.first { field in
+            guard field.name.count == lowercased.count else { return false }
+            var k = 0
+            for i in field.name {
+                var b = bytes[i]
+                if b >= 65 && b <= 90 { b += 32 }
+                if b != lowercased[k] { return false }
+                k += 1
+            }
+            return true
+        }?.value
     }
 
     /// The server named by the request's persistence cookie, and whether its Cookie
@@ -449,18 +458,16 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
             return BalanceKey.queryParameter(target, name).map { backend.hash($0) }
         case .header(let name, let domainOnly):
-            let wanted = Array(name.lowercased().utf8)
             let value: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
-                for field in head.headers where field.name.count == wanted.count {
-                    if bytes[field.name].map({ $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) == wanted { return Array(bytes[field.value]) }
-                }
-                return nil
+                Self.firstValue(of: Array(name.lowercased().utf8), head.headers, bytes).map { Array(bytes[$0]) }
             }
             guard let value else { return nil }
             return backend.hash(domainOnly ? BalanceKey.domainOnly(value) : value)
         }
     }
 
+    /// An `Upgrade` header without `Connection: upgrade` is not an upgrade request: it
+    /// is dropped rather than passed on to a server that might act on it.
     private func hasHopByHopHeaders(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> Bool {
         buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in

@@ -6,7 +6,8 @@ import Testing
 /// `<BADREQ>` line at `err` (log-separate-errors), and nothing for an empty connection
 /// (dontlognull).
 @Suite(.serialized) struct AccessLogTests {
-    /// A UDP socket on a free loopback port that collects datagrams.
+    /// A datagram socket that collects log lines: on a free UDP port of loopback (a
+    /// syslog server), or at a unix path (a syslog daemon's /dev/log).
     final class SyslogListener {
         let fd: Int32
         let port: Int
@@ -21,6 +22,19 @@ import Testing
             _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
             self.fd = fd
             port = Int(UInt16(bigEndian: addr.sin_port))
+            Self.shortTimeout(fd)
+        }
+
+        init(unixPath path: String) {
+            unlink(path)
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            port = 0
+            var addr = Loopback.unixAddress(path)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+            Self.shortTimeout(fd)
+        }
+
+        static func shortTimeout(_ fd: Int32) {
             var tv = timeval(tv_sec: 0, tv_usec: 300_000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         }
@@ -118,34 +132,6 @@ extension AccessLogTests {
 }
 
 extension AccessLogTests {
-    /// A unix datagram socket that collects log lines, as a syslog daemon's /dev/log.
-    final class UnixSyslog {
-        let fd: Int32
-        init(_ path: String) {
-            unlink(path)
-            let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-                for (k, byte) in path.utf8.enumerated() where k < raw.count - 1 { raw[k] = byte }
-            }
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-            var tv = timeval(tv_sec: 0, tv_usec: 300_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            self.fd = fd
-        }
-        deinit { close(fd) }
-        func drain() -> [String] {
-            var lines: [String] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = recv(fd, &buffer, buffer.count, 0)
-                if n <= 0 { return lines }
-                lines.append(String(decoding: buffer[0..<n], as: UTF8.self))
-            }
-        }
-    }
-
     /// Debian's stock `log /dev/log`: Fulcrum starts without a syslog daemon, and
     /// reaches it once it is there, and again after it restarts.
     @Test func unixLogSocketIsReachedWhenItComesAndAfterARestart() throws {
@@ -159,14 +145,14 @@ extension AccessLogTests {
             + HTTPProxyTests.httpDefaults(extra: "    log global\n    option httplog\n    option dontlognull\n")
             + "listen l\n  bind 127.0.0.1:\(front)\n  server a 127.0.0.1:\(ports[0])\n", waitFor: front)
         #expect(try HTTPTestConnection.get(front, "/echo?before")?.status == 200, "started and serving without a syslog daemon")
-        var syslog: UnixSyslog? = UnixSyslog(path)
+        var syslog: SyslogListener? = SyslogListener(unixPath: path)
         sleep(1)
         #expect(try HTTPTestConnection.get(front, "/echo?first")?.status == 200)
         usleep(1_100_000)
         #expect(try HTTPTestConnection.get(front, "/echo?second")?.status == 200)
         #expect(syslog!.drain().contains { $0.contains("\"GET /echo?second HTTP/1.1\"") }, "reached once the socket exists")
         syslog = nil
-        syslog = UnixSyslog(path)   // the daemon restarts: a new socket at the same path
+        syslog = SyslogListener(unixPath: path)   // the daemon restarts: a new socket at the same path
         for k in 0..<3 {
             _ = try HTTPTestConnection.get(front, "/echo?after\(k)")
             usleep(600_000)

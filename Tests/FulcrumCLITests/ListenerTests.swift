@@ -23,11 +23,7 @@ import Testing
     /// A blocking connection to a unix socket, or nil.
     static func connectUnix(_ path: String) -> Int32? {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (k, byte) in path.utf8.enumerated() where k < raw.count - 1 { raw[k] = byte }
-        }
+        var addr = Loopback.unixAddress(path)
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         if rc == 0 { return fd }
         close(fd)

@@ -16,6 +16,16 @@ enum Loopback {
         return nil
     }
 
+    /// The address of a unix socket at `path`.
+    static func unixAddress(_ path: String) -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (k, byte) in path.utf8.enumerated() where k < raw.count - 1 { raw[k] = byte }
+        }
+        return addr
+    }
+
     /// A port nobody listens on right now.
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
