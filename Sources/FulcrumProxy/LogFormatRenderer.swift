@@ -69,9 +69,9 @@ enum LogFormatRenderer {
         case .milliseconds: number(c.acceptMilliseconds, hex: hex, width: hex ? 2 : 3, zeroPadDecimal: true, into: &out)
         case .pid: number(Int(c.processID), hex: hex, width: 4, into: &out)
         case .requestCounter: number(c.requestCounter, hex: hex, width: 4, into: &out)
-        case .frontend, .frontendTransport: out += Array(c.frontendName.utf8)
-        case .backend: out += Array(c.backendName.utf8)
-        case .server: out += Array(c.serverName.utf8)
+        case .frontend, .frontendTransport: out.append(contentsOf: c.frontendName.utf8)
+        case .backend: out.append(contentsOf: c.backendName.utf8)
+        case .server: out.append(contentsOf: c.serverName.utf8)
         case .uniqueID: out += c.uniqueID.isEmpty ? [UInt8(ascii: "-")] : c.uniqueID
         case .date: date(c.acceptSeconds, c.acceptMilliseconds, into: &out)
         case .requestDate: date(c.requestStarted == nil ? c.acceptSeconds : c.requestSeconds, c.requestStarted == nil ? c.acceptMilliseconds : c.requestMilliseconds, into: &out)
@@ -103,7 +103,7 @@ enum LogFormatRenderer {
     }
 
     static func signed(_ value: Int, into out: inout [UInt8]) {
-        if value < 0 { out += Array("-1".utf8) } else { number(value, hex: false, width: 0, into: &out) }
+        if value < 0 { out.append(contentsOf: "-1".utf8) } else { number(value, hex: false, width: 0, into: &out) }
     }
 
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -114,7 +114,7 @@ enum LogFormatRenderer {
         func two(_ v: Int32) { if v < 10 { out.append(UInt8(ascii: "0")) }; number(Int(v), hex: false, width: 0, into: &out) }
         two(tm.day)
         out.append(UInt8(ascii: "/"))
-        out += Array(months[Int(tm.month)].utf8)
+        out.append(contentsOf: months[Int(tm.month)].utf8)
         out.append(UInt8(ascii: "/"))
         number(Int(tm.year), hex: false, width: 0, into: &out)
         out.append(UInt8(ascii: ":"))
@@ -134,9 +134,9 @@ enum LogFormatRenderer {
         case "dst": address(c.frontendAddress, hex: false, into: &out)
         case "dst_port": number(c.frontendAddress?.port ?? 0, hex: false, width: 0, into: &out)
         case "unique-id": out += c.uniqueID
-        case "fe_name": out += Array(c.frontendName.utf8)
-        case "be_name": out += Array(c.backendName.utf8)
-        case "srv_name": out += Array(c.serverName.utf8)
+        case "fe_name": out.append(contentsOf: c.frontendName.utf8)
+        case "be_name": out.append(contentsOf: c.backendName.utf8)
+        case "srv_name": out.append(contentsOf: c.serverName.utf8)
         case "pid": number(Int(c.processID), hex: false, width: 0, into: &out)
         default: out.append(UInt8(ascii: "-"))
         }
@@ -159,7 +159,7 @@ enum LogFormatRenderer {
                 break
             }
         }
-        if let ip = address.ipAddress { out += Array(ip.utf8) } else { out += Array("unix".utf8) }
+        if let ip = address.ipAddress { out.append(contentsOf: ip.utf8) } else { out.append(contentsOf: "unix".utf8) }
     }
 
     static let hexDigits = Array("0123456789ABCDEF".utf8)

@@ -32,6 +32,16 @@ import Testing
         #expect(m.checkFailed() == .wentDown)
     }
 
+    @Test func suddenDeathLeavesOneFailureBeforeDown() {
+        var m = HealthCheckStateMachine(rise: 2, fall: 3, initial: .fullyUp)
+        m.suddenDeath()
+        #expect(m.isUp, "still UP")
+        #expect(m.checkFailed() == .wentDown, "one more failure takes it DOWN")
+        var down = HealthCheckStateMachine(rise: 2, fall: 3, initial: .fullyDown)
+        down.suddenDeath()
+        #expect(down.health == 0, "nothing to do for a server already DOWN")
+    }
+
     @Test func downAndFullyDownStarts() {
         var down = HealthCheckStateMachine(rise: 2, fall: 3, initial: .down)
         #expect(!down.isUp)
