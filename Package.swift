@@ -12,8 +12,9 @@ let package = Package(
     targets: [
         /// Text to sections: tokenizer, conditional blocks, file loading, diagnostics. No dependencies.
         .target(name: "HAProxyConfig"),
-        /// Sections to a validated typed model: keyword tables, values, validation, legacy rewrites.
-        .target(name: "FulcrumCore", dependencies: ["HAProxyConfig"]),
+        /// Sections to a validated typed model: keyword tables, values, validation, legacy rewrites;
+        /// sample fetches and ACLs, which read HTTP heads through FulcrumHTTP1's editor.
+        .target(name: "FulcrumCore", dependencies: ["HAProxyConfig", "FulcrumHTTP1"]),
         /// HTTP/1 heads and body framing parsed in place on raw bytes, as pure values: the
         /// proxy records offsets and forwards unchanged bytes. No dependencies.
         .target(name: "FulcrumHTTP1"),
@@ -27,7 +28,7 @@ let package = Package(
         /// The `fulcrum` command: flag parsing and bootstrap only.
         .executableTarget(name: "fulcrum", dependencies: ["FulcrumProxy", "FulcrumCore", "HAProxyConfig"]),
         .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
-        .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig"]),
+        .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig", "FulcrumHTTP1"]),
         .testTarget(name: "FulcrumHTTP1Tests", dependencies: ["FulcrumHTTP1"]),
         .testTarget(name: "FulcrumProxyTests", dependencies: [
             "FulcrumProxy", "FulcrumCore",

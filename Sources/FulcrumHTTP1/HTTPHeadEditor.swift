@@ -13,6 +13,10 @@ public struct HTTPHeadEditor: Sendable {
     public var startLine: Range<Int>
     /// A replacement request target, if a rule changed it.
     public var newTarget: [UInt8]?
+    /// A replacement method (`set-method`).
+    public var newMethod: [UInt8]?
+    /// A replacement status line (`set-status`), without its CRLF.
+    public var newStartLine: [UInt8]?
     public var target: Range<Int>?
     public var fields: [Field]
 
@@ -75,6 +79,13 @@ public struct HTTPHeadEditor: Sendable {
         return bytes[target]
     }
 
+    /// The current method (the replaced one if a rule changed it).
+    public var currentMethod: ArraySlice<UInt8> {
+        if let newMethod { return newMethod[...] }
+        let line = bytes[startLine]
+        return line[..<(line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex)]
+    }
+
     /// The path of the target: origin-form up to `?`, or the part of an absolute-form
     /// target after its authority.
     public static func pathRange(in target: ArraySlice<UInt8>) -> Range<Int> {
@@ -100,9 +111,16 @@ public struct HTTPHeadEditor: Sendable {
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 256)
-        if let newTarget, let target {
-            out += bytes[startLine.lowerBound..<target.lowerBound]
-            out += newTarget
+        if let newStartLine {
+            out += newStartLine
+        } else if newTarget != nil || newMethod != nil, let target {
+            if let newMethod {
+                out += newMethod
+                out.append(UInt8(ascii: " "))
+            } else {
+                out += bytes[startLine.lowerBound..<target.lowerBound]
+            }
+            out += currentTarget
             out += bytes[target.upperBound..<startLine.upperBound]
         } else {
             out += bytes[startLine]

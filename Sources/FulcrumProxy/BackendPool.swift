@@ -258,6 +258,11 @@ final class BackendPool: Sendable {
         var sessions: Int
     }
 
+    /// Servers that are up and not in maintenance (`nbsrv`).
+    var usableServers: Int {
+        state.withLockedValue { state in state.up.indices.filter { state.up[$0] && !state.maint[$0] }.count }
+    }
+
     func status(_ server: Int) -> ServerStatus {
         state.withLockedValue { state in
             ServerStatus(up: state.up[server], maint: state.maint[server], drain: state.drain[server],

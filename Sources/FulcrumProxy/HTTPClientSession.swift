@@ -26,8 +26,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// `%rt`: requests seen by the whole process.
     static let requestCounter = Atomic<Int>(0)
 
-    let policy: HTTPProxyPolicy
+    /// The frontend's policy for its default backend, and the one of the backend the
+    /// current request was routed to (`use_backend`).
+    let basePolicy: HTTPProxyPolicy
+    private(set) var policy: HTTPProxyPolicy
     private var context: ChannelHandlerContext?
+    /// What ACLs and rules read for the current transaction, when the frontend has any.
+    private var sample: SampleContext?
 
     // Request side.
     private var requestPhase = RequestPhase.head
@@ -88,6 +93,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var log: RequestLogContext
 
     init(policy: HTTPProxyPolicy) {
+        self.basePolicy = policy
         self.policy = policy
         self.retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         // Until a request is dispatched, `%b` is the frontend, as HAProxy logs it.
@@ -371,11 +377,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestIsHEAD = head.isHEAD
         requestUpgrade = head.upgrade
         requestVersionMinor = head.versionMinor
-        requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
-        requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
-        (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
         log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
         policy.frontendCounters.requests.add(1, ordering: .relaxed)
         if policy.accessLog != nil, let context {
@@ -389,11 +392,34 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         stampRequestTime()
+        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log) }
+
+        policy = basePolicy
+        sample = nil
+        if basePolicy.evaluatesRules {
+            // Frontend rules, then the backend choice, then that backend's rules: each
+            // sees the head as the rules before it left it.
+            var s = sampleContext(buffer, head)
+            var outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+            if case .proceed = outcome {
+                if let routes = basePolicy.routes, let chosen = routes.choose(s, log) { policy = chosen }
+                s.backendName = Array(policy.backend.name.utf8)
+                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, &s, log, errorPages: policy.errorPages)
+            }
+            sample = s
+            if case .respond(let status, let responseHead, let responseBody, let denied) = outcome {
+                respondLocally(&buffer, head, status: status, head: responseHead, body: responseBody, denied: denied)
+                return false
+            }
+        }
+        requestKeepAlive = head.keepAlive && policy.connectionMode != .close
+        requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
+        (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
 
         // A head with bare LF line ends is rewritten with CRLF: a server that splits lines
         // differently would otherwise see other headers than Fulcrum checked.
         let hopByHop = head.usesBareLF || cookieEdit || hasHopByHopHeaders(buffer, head)
-        if !policy.alwaysEditsRequest && !hopByHop {
+        if !policy.alwaysEditsRequest && !basePolicy.evaluatesRules && !hopByHop {
             requestHead = buffer.readSlice(length: head.length)
         } else {
             let original = buffer.readBytes(length: head.length)!
@@ -497,7 +523,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func editedRequestHead(_ original: [UInt8], _ head: HTTPRequestHead) -> ByteBuffer {
         let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
-        var editor = HTTPHeadEditor(bytes: original, startLine: requestLine, target: head.target, headers: head.headers)
+        var editor = sample?.request ?? HTTPHeadEditor(bytes: original, startLine: requestLine, target: head.target, headers: head.headers)
         HopByHop.strip(&editor, keepUpgrade: head.upgrade)
         if cookieEdit, let cookie = policy.backend.cookie {
             editor.replaceValues(of: "cookie") { cookie.inspect($0).forward }
@@ -508,9 +534,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         } else if policy.connectionMode != .keepAlive {
             editor.add("Connection", Array("close".utf8))
         }
-        // HAProxy's order: the rules, then the unique ID header, then X-Forwarded-For.
-        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log) }
-        HTTPRuleRunner.run(policy.requestRules, on: &editor, log)
+        // HAProxy's order: the rules (already run), then the unique ID header, then X-Forwarded-For.
         if let name = policy.uniqueIDHeader { editor.add(name, log.uniqueID) }
         if let name = policy.forwardForHeader, !(policy.forwardForExcept?.contains(log.clientAddress) ?? false),
            !(policy.forwardForIfNone && editor.contains(name)) {
@@ -523,8 +547,60 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         return out
     }
 
+    /// The sample context of a request whose head was just parsed.
+    private func sampleContext(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> SampleContext {
+        var s = SampleContext()
+        let bytes = buffer.getBytes(at: buffer.readerIndex, length: head.length) ?? []
+        let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
+        s.request = HTTPHeadEditor(bytes: bytes, startLine: requestLine, target: head.target, headers: head.headers)
+        s.requestLength = buffer.readableBytes
+        s.client = log.clientAddress?.ipBytes
+        s.clientPort = log.clientAddress?.port ?? 0
+        s.destination = log.frontendAddress?.ipBytes
+        s.destinationPort = log.frontendAddress?.port ?? 0
+        s.frontendName = Array(basePolicy.frontendName.utf8)
+        s.backendName = Array(basePolicy.backend.name.utf8)
+        s.uniqueID = log.uniqueID
+        let routes = basePolicy.routes
+        let current = basePolicy.backend
+        s.usableServers = { name in
+            guard let name else { return current.usableServers }
+            return routes?.policies[name]?.backend.usableServers ?? (name == current.name ? current.usableServers : 0)
+        }
+        s.now = { Int64(time(nil)) }
+        s.environment = { name in getenv(name).map { String(cString: $0) } }
+        return s
+    }
+
+    /// Answers a request with a response of Fulcrum's own (`deny`, `redirect`,
+    /// `return`). The connection stays open for the next request when the request has
+    /// no body to skip and asked to stay open, as HAProxy keeps it.
+    private func respondLocally(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8], denied: Bool) {
+        guard let context else { return }
+        buffer.moveReaderIndex(forwardBy: head.length)
+        inbound = buffer.readableBytes > 0 ? buffer : nil
+        if denied { log.terminate("P", "R") } else { log.terminate("L", "R") }
+        log.status = status
+        policy.frontendCounters.countResponse(status)
+        if denied { policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed) }
+        clientKeepAlive = head.keepAlive && policy.connectionMode != .close && head.framing == .none
+        var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
+        if clientKeepAlive || head.versionMinor == 0 {
+            out.writeBytes(responseHead)
+        } else {
+            out.writeBytes(responseHead.dropLast(2))
+            out.writeString("connection: close\r\n\r\n")
+        }
+        if !head.isHEAD { out.writeBytes(body) }
+        log.bytesOut += out.readableBytes
+        context.write(wrapOutboundOut(out), promise: nil)
+        responseStarted = true
+        requestPhase = .waitingResponse
+        finishExchange()
+    }
+
     private func stampRequestTime() {
-        guard policy.uniqueIDFormat != nil || !policy.requestRules.isEmpty || !policy.responseRules.isEmpty else { return }
+        guard policy.uniqueIDFormat != nil || policy.evaluatesRules || !policy.responseRules.isEmpty else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         log.acceptSeconds = Int(now.tv_sec)
@@ -849,7 +925,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if needsClose { editor.add("Connection", Array("close".utf8)) }
         if needsKeepAlive { editor.add("Connection", Array("keep-alive".utf8)) }
-        HTTPRuleRunner.run(policy.responseRules, on: &editor, log)
+        if !policy.responseRules.isEmpty {
+            var s = sample ?? SampleContext()
+            s.response = editor
+            s.status = head.status
+            s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
+            _ = HTTPRuleRunner.run(policy.responseRules, response: true, &s, log, errorPages: policy.errorPages)
+            editor = s.response ?? editor
+        }
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())
         return out

@@ -16,6 +16,13 @@ struct HTTPErrorPages: Sendable {
 
     static let explanations: [Int: String] = [
         400: "The request could not be understood.",
+        401: "This resource needs authentication.",
+        403: "The request was refused by the proxy's rules.",
+        404: "Nothing was found for this request.",
+        405: "This method is not allowed here.",
+        410: "This resource is no longer available.",
+        425: "The request was sent too early.",
+        429: "Too many requests were sent; try again later.",
         408: "The request was not received in time.",
         413: "The request is too large.",
         431: "The request headers are too large.",
@@ -41,9 +48,20 @@ struct HTTPErrorPages: Sendable {
     }
 
     static func builtIn(_ status: Int) -> ByteBuffer {
+        ByteBuffer(bytes: builtInBytes(status, keepAlive: false))
+    }
+
+    /// The page for a request a rule refused (`deny`): the connection stays open, as
+    /// HAProxy keeps it after a deny, unless an errorfile says otherwise.
+    func page(_ status: Int, keepAlive: Bool) -> [UInt8] {
+        if let custom = pages[status] { return Array(custom.readableBytesView) }
+        return Self.builtInBytes(status, keepAlive: keepAlive)
+    }
+
+    static func builtInBytes(_ status: Int, keepAlive: Bool) -> [UInt8] {
         let reason = reasons[status] ?? "Error"
         let body = "<html><body><h1>\(status) \(reason)</h1>\n\(explanations[status] ?? reason + ".")\n</body></html>\n"
-        let head = "HTTP/1.1 \(status) \(reason)\r\ncontent-length: \(body.utf8.count)\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n"
-        return ByteBuffer(string: head + body)
+        let head = "HTTP/1.1 \(status) \(reason)\r\ncontent-length: \(body.utf8.count)\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\(keepAlive ? "" : "connection: close\r\n")\r\n"
+        return Array((head + body).utf8)
     }
 }

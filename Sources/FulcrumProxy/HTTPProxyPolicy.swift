@@ -23,8 +23,18 @@ final class HTTPProxyPolicy: Sendable {
     let forwardForHeader: String?
     let forwardForExcept: IPNetwork?
     let forwardForIfNone: Bool
-    let requestRules: [CompiledHTTPRule]
+    /// The frontend's `http-request` rules, run before the backend is chosen, then the
+    /// backend's, run after (empty when frontend and backend are one `listen`).
+    let frontendRequestRules: [CompiledHTTPRule]
+    let backendRequestRules: [CompiledHTTPRule]
+    /// The backend's `http-response` rules, then the frontend's, then the
+    /// `http-after-response` ones.
     let responseRules: [CompiledHTTPRule]
+    /// `use_backend` rules and the policy of each backend they may choose; nil on the
+    /// policies they point to (the choice is made once per request).
+    let routes: HTTPRoutes?
+    /// Whether a request needs a sample context: rules or routes to evaluate.
+    let evaluatesRules: Bool
     let uniqueIDFormat: LogFormat?
     let uniqueIDHeader: String?
     let errorPages: HTTPErrorPages
@@ -45,7 +55,8 @@ final class HTTPProxyPolicy: Sendable {
     let alwaysEditsRequest: Bool
 
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
-         accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters) throws {
+         accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
+         frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?) throws {
         self.accessLog = accessLog
         self.frontendCounters = counters
         self.processConnections = processConnections
@@ -79,29 +90,60 @@ final class HTTPProxyPolicy: Sendable {
         } else {
             forwardForExcept = nil
         }
-        var requestRules = try frontend.httpRequestRules.map { try CompiledHTTPRule($0, in: frontend) }
-        if backendConfig.name != frontend.name {
-            requestRules += try backendConfig.httpRequestRules.map { try CompiledHTTPRule($0, in: backendConfig) }
-        }
-        self.requestRules = requestRules
-        var responseRules = try backendConfig.httpResponseRules.map { try CompiledHTTPRule($0, in: backendConfig) }
-        if backendConfig.name != frontend.name {
-            responseRules += try frontend.httpResponseRules.map { try CompiledHTTPRule($0, in: frontend) }
+        let separate = backendConfig.name != frontend.name
+        frontendRequestRules = frontendRules.requestRules
+        backendRequestRules = separate ? backendRules.requestRules : []
+        var responseRules = backendRules.responseRules
+        if separate { responseRules += frontendRules.responseRules }
+        responseRules += backendRules.afterResponseRules
+        if separate { responseRules += frontendRules.afterResponseRules }
+        for rule in responseRules where rule.action.isFinal {
+            throw ProxyStartError("\(frontend.displayName), \(rule.location): response rules that answer in place of the server (deny, redirect, return) are not implemented yet")
         }
         self.responseRules = responseRules
+        self.routes = routes
+        evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)
             } catch {
                 throw ProxyStartError("\(frontend.displayName): unique-id-format: \(error.message)")
             }
-            try CompiledHTTPRule.checkSamples(uniqueIDFormat!, frontend, "unique-id-format")
+            try LogFormatRenderer.checkConnectionSamples(uniqueIDFormat!, frontend, "unique-id-format")
         } else {
             uniqueIDFormat = nil
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
         errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles])
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
-        alwaysEditsRequest = forwardForHeader != nil || !requestRules.isEmpty || uniqueIDHeader != nil || connectionMode != .keepAlive
+        alwaysEditsRequest = forwardForHeader != nil || evaluatesRules || uniqueIDHeader != nil || connectionMode != .keepAlive
+    }
+}
+
+/// A frontend's `use_backend` rules with the policy of every backend they can name.
+final class HTTPRoutes: Sendable {
+    let switches: [ProxyRuleSet.BackendSwitch]
+    let policies: [String: HTTPProxyPolicy]
+
+    init(switches: [ProxyRuleSet.BackendSwitch], policies: [String: HTTPProxyPolicy]) {
+        self.switches = switches
+        self.policies = policies
+    }
+
+    /// The policy of the first rule whose condition holds and whose backend exists
+    /// (a computed name that matches no backend is skipped, as HAProxy does); nil
+    /// for the default backend.
+    func choose(_ s: SampleContext, _ log: RequestLogContext) -> HTTPProxyPolicy? {
+        for rule in switches {
+            if let condition = rule.condition, !condition.holds(s) { continue }
+            let name: String
+            if let format = rule.dynamic {
+                name = String(decoding: LogFormatRenderer.render(format, log, samples: (rule.samples, s)), as: UTF8.self)
+            } else {
+                name = rule.backend
+            }
+            if let policy = policies[name] { return policy }
+        }
+        return nil
     }
 }

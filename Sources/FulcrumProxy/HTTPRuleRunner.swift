@@ -1,50 +1,123 @@
 import FulcrumCore
 import FulcrumHTTP1
 
-/// Carries out header rules on a head being edited, in configuration order.
+/// Carries out `http-request`/`http-response` rules in configuration order on the
+/// transaction's sample context, whose head editor they change in place; fetches of
+/// later rules see earlier rules' edits, as in HAProxy.
 enum HTTPRuleRunner {
-    static func run(_ rules: [CompiledHTTPRule], on editor: inout HTTPHeadEditor, _ log: RequestLogContext) {
-        for compiled in rules {
-            switch compiled.rule {
-            case .addHeader(let name, let value):
-                editor.add(name, LogFormatRenderer.render(value, log))
-            case .setHeader(let name, let value):
-                editor.set(name, LogFormatRenderer.render(value, log))
-            case .deleteHeader(let name):
-                editor.delete(name)
-            case .replaceHeader(let name, _, let replacement):
-                guard let regex = compiled.regex else { continue }
-                let rendered = LogFormatRenderer.render(replacement, log)
-                editor.replaceValues(of: name) { value in
-                    let text = String(decoding: value, as: UTF8.self)
-                    guard let match = try? regex.firstMatch(in: text) else { return nil }
-                    return expand(rendered, match)
-                }
-            case .setPath(let value):
-                editor.setPath(LogFormatRenderer.render(value, log))
-            case .setURI(let value):
-                editor.setTarget(LogFormatRenderer.render(value, log))
-            }
-        }
+    /// What the rest of the transaction does after a rule list.
+    enum Outcome {
+        case proceed
+        /// Fulcrum answers itself: `deny`, `redirect` or `return`.
+        case respond(status: Int, head: [UInt8], body: [UInt8], denied: Bool)
     }
 
-    /// `\0`...`\9` in a replacement stand for the match's groups.
-    static func expand(_ replacement: [UInt8], _ match: Regex<AnyRegexOutput>.Match) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = 0
-        while i < replacement.count {
-            let b = replacement[i]
-            if b == UInt8(ascii: "\\"), i + 1 < replacement.count, replacement[i + 1] >= UInt8(ascii: "0"), replacement[i + 1] <= UInt8(ascii: "9") {
-                let group = Int(replacement[i + 1] - UInt8(ascii: "0"))
-                if group < match.output.count, let sub = match.output[group].substring {
-                    out += Array(sub.utf8)
+    static func run(_ rules: [CompiledHTTPRule], response: Bool, _ s: inout SampleContext, _ log: RequestLogContext,
+                    errorPages: HTTPErrorPages) -> Outcome {
+        for rule in rules {
+            if let condition = rule.condition, !condition.holds(s) { continue }
+            let samples = (rule.samples, s)
+            func render(_ f: LogFormat) -> [UInt8] { LogFormatRenderer.render(f, log, samples: samples) }
+            func edit(_ change: (inout HTTPHeadEditor) -> Void) {
+                if response { if s.response != nil { change(&s.response!) } } else if s.request != nil { change(&s.request!) }
+            }
+            switch rule.action {
+            case .addHeader(let name, let value):
+                let v = render(value); edit { $0.add(name, v) }
+            case .setHeader(let name, let value):
+                let v = render(value); edit { $0.set(name, v) }
+            case .deleteHeader(let name):
+                edit { $0.delete(name) }
+            case .replaceHeader(let name, _, let replacement), .replaceValue(let name, _, let replacement):
+                guard let regex = rule.regex else { continue }
+                let rendered = render(replacement)
+                let perValue: Bool
+                if case .replaceValue = rule.action { perValue = true } else { perValue = false }
+                edit { editor in
+                    editor.replaceValues(of: name) { value in
+                        guard perValue else { return replace(value, regex, rendered) }
+                        var changed = false
+                        let parts = value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { part -> [UInt8] in
+                            let trimmed = SampleFetch.trim(part)
+                            if let r = replace(trimmed, regex, rendered) { changed = true; return r }
+                            return Array(trimmed)
+                        }
+                        return changed ? Array(parts.joined(separator: [UInt8(ascii: ","), UInt8(ascii: " ")])) : nil
+                    }
                 }
-                i += 2
-            } else {
-                out.append(b)
-                i += 1
+            case .setPath(let value):
+                let v = render(value); edit { $0.setPath(v) }
+            case .setURI(let value):
+                let v = render(value); edit { $0.setTarget(v) }
+            case .setQuery(let value):
+                let v = render(value)
+                edit { editor in
+                    let target = Array(editor.currentTarget)
+                    let base = target.firstIndex(of: UInt8(ascii: "?")).map { Array(target[..<$0]) } ?? target
+                    editor.setTarget(v.isEmpty ? base : base + [UInt8(ascii: "?")] + v)
+                }
+            case .setMethod(let value):
+                let v = render(value); edit { $0.newMethod = v }
+            case .setStatus(let code, let reason):
+                s.status = code
+                edit { editor in
+                    let line = editor.bytes[editor.startLine]
+                    let version = line[..<(line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex)]
+                    let text = reason ?? HTTPErrorPages.reasons[code] ?? HTTPRedirect.reasons[code] ?? "Unknown"
+                    editor.newStartLine = Array(version) + Array(" \(code) \(text)".utf8)
+                }
+            case .setVariable(let name, let expression):
+                if let v = expression.value(in: s) { s.variables[name] = v }
+            case .unsetVariable(let name):
+                s.variables[name] = nil
+            case .allow:
+                return .proceed
+            case .deny(let status, let contentType, let body):
+                if let body, let contentType {
+                    return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? "Error", [("content-type", Array(contentType.utf8))], body.count),
+                                    body: body, denied: true)
+                }
+                let page = errorPages.page(status, keepAlive: true)
+                var split = page.count
+                for k in 0..<max(0, page.count - 3) where page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 {
+                    split = k + 4
+                    break
+                }
+                return .respond(status: status, head: Array(page[..<split]), body: Array(page[split...]), denied: true)
+            case .redirect(let redirect):
+                let target = s.request?.currentTarget ?? []
+                let host = SampleFetch.header(name: "host", occurrence: -1, split: false, response: false).value(in: s)?.bytes
+                guard let location = redirect.locationValue(destination: render(redirect.location), target: target, host: host) else { continue }
+                var headers: [(String, [UInt8])] = [("location", location)]
+                if redirect.code != 301 && redirect.code != 308 { headers.append(("cache-control", Array("no-cache".utf8))) }
+                if let cookie = redirect.setCookie { headers.append(("set-cookie", Array("\(cookie); path=/".utf8))) }
+                if let cookie = redirect.clearCookie { headers.append(("set-cookie", Array("\(cookie); path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT".utf8))) }
+                return .respond(status: redirect.code, head: head(redirect.code, HTTPRedirect.reasons[redirect.code] ?? "Found", headers, 0), body: [], denied: false)
+            case .respond(let status, let contentType, let body, let extra):
+                var headers: [(String, [UInt8])] = []
+                if let contentType { headers.append(("content-type", Array(contentType.utf8))) }
+                for (name, value) in extra { headers.append((name, render(value))) }
+                return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? HTTPRedirect.reasons[status] ?? "OK", headers, body.count),
+                                body: body, denied: false)
             }
         }
+        return .proceed
+    }
+
+    /// A response head as HAProxy writes its own: content-length first.
+    static func head(_ status: Int, _ reason: String, _ headers: [(String, [UInt8])], _ length: Int) -> [UInt8] {
+        var out = Array("HTTP/1.1 \(status) \(reason)\r\ncontent-length: \(length)\r\n".utf8)
+        for (name, value) in headers {
+            out += Array(name.utf8) + [UInt8(ascii: ":"), UInt8(ascii: " ")] + value + [13, 10]
+        }
+        out += [13, 10]
         return out
     }
+
+    static func replace(_ value: ArraySlice<UInt8>, _ regex: CompiledRegex, _ replacement: [UInt8]) -> [UInt8]? {
+        let text = String(decoding: value, as: UTF8.self)
+        guard let match = try? regex.regex.firstMatch(in: text) else { return nil }
+        return SampleConverter.expand(replacement, match)
+    }
 }
+

@@ -11,7 +11,10 @@ enum LogFormatRenderer {
     /// Sample fetches `%[...]` accepts so far.
     static let supportedSamples: Set<String> = ["src", "src_port", "dst", "dst_port", "unique-id", "fe_name", "be_name", "srv_name", "pid"]
 
-    static func render(_ format: LogFormat, _ context: RequestLogContext, into out: inout [UInt8]) {
+    /// `samples` evaluates the `%[...]` expressions of rule formats against the
+    /// transaction; without it only the connection-level fetches render.
+    static func render(_ format: LogFormat, _ context: RequestLogContext, into out: inout [UInt8],
+                       samples: (expressions: [String: SampleExpression], context: SampleContext)? = nil) {
         // A capture list that is empty (`%hr`, `%hs` without captures) takes the space
         // after it along, as HAProxy prints it.
         var skipSpace = false
@@ -45,17 +48,30 @@ enum LogFormatRenderer {
             case .sample(let expression, let flags):
                 skipSpace = false
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
-                renderSample(expression, flags, context, into: &out)
+                if let samples, let compiled = samples.expressions[expression] {
+                    out += compiled.value(in: samples.context)?.bytes ?? [UInt8(ascii: "-")]
+                } else {
+                    renderSample(expression, flags, context, into: &out)
+                }
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
             }
         }
     }
 
-    static func render(_ format: LogFormat, _ context: RequestLogContext) -> [UInt8] {
+    static func render(_ format: LogFormat, _ context: RequestLogContext,
+                       samples: (expressions: [String: SampleExpression], context: SampleContext)? = nil) -> [UInt8] {
         if format.isConstant { return format.constantBytes }
         var out: [UInt8] = []
-        render(format, context, into: &out)
+        render(format, context, into: &out, samples: samples)
         return out
+    }
+
+    /// Refuses a format whose `%[...]` fetches need a transaction where only the
+    /// connection is known (access logs, unique IDs).
+    static func checkConnectionSamples(_ format: LogFormat, _ proxy: ProxyConfig, _ what: String) throws {
+        for case .sample(let expression, _) in format.nodes where !supportedSamples.contains(expression) {
+            throw ProxyStartError("\(proxy.displayName): \(what): sample fetch '%[\(expression)]' is not implemented here yet (supported: \(supportedSamples.sorted().joined(separator: ", ")))")
+        }
     }
 
     static func renderVariable(_ variable: LogVariable, _ flags: LogFormatFlags, _ c: RequestLogContext, into out: inout [UInt8]) {

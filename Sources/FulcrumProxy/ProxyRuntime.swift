@@ -49,13 +49,26 @@ public final class ProxyRuntime: Sendable {
         }
         var plans: [ListenerPlan] = []
         var checks: [HealthCheckSpec] = []
+        let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
+        var ruleSets: [String: ProxyRuleSet] = [:]
+        func rules(_ proxy: ProxyConfig) throws -> ProxyRuleSet {
+            let key = "\(proxy.kind.rawValue) \(proxy.name)"
+            if let existing = ruleSets[key] { return existing }
+            do throws(ProxyRuleSet.Failure) {
+                let compiled = try ProxyRuleSet(proxy, files: files)
+                ruleSets[key] = compiled
+                return compiled
+            } catch {
+                throw ProxyStartError("\(proxy.displayName), \(error.location): \(error.error.message)")
+            }
+        }
         var frontends: [FrontendStats] = []
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
         let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
             for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
-                if !proxy.useBackendRules.isEmpty {
-                    throw ProxyStartError("\(proxy.displayName): 'use_backend' rules need ACL evaluation, which is not implemented yet")
+                if !proxy.useBackendRules.isEmpty && proxy.mode == .tcp {
+                    throw ProxyStartError("\(proxy.displayName): 'use_backend' in TCP mode is not implemented yet (it is in HTTP mode)")
                 }
                 let backend: ProxyConfig
                 if proxy.kind == .listen {
@@ -76,11 +89,40 @@ public final class ProxyRuntime: Sendable {
                     guard backend.mode == .http else {
                         throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(backend.name)' is in TCP mode")
                     }
+                    let frontendRules = try rules(proxy)
+                    var routes: HTTPRoutes? = nil
+                    if !frontendRules.backendSwitches.isEmpty {
+                        // Every backend a rule can name gets its own policy for this
+                        // frontend; a computed name may name any HTTP backend.
+                        let dynamic = frontendRules.backendSwitches.contains { $0.dynamic != nil }
+                        var targets = Set(frontendRules.backendSwitches.compactMap { $0.dynamic == nil ? $0.backend : nil })
+                        if dynamic { targets.formUnion(configuration.backends.filter { $0.mode == .http }.map(\.name)) }
+                        var policies: [String: HTTPProxyPolicy] = [:]
+                        for name in targets.sorted() {
+                            guard let target = configuration.backend(named: name) else {
+                                throw ProxyStartError("\(proxy.displayName): 'use_backend': no backend named '\(name)'")
+                            }
+                            guard target.mode == .http else {
+                                throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(target.name)' is in TCP mode")
+                            }
+                            policies[name] = try HTTPProxyPolicy(frontend: proxy, backend: target, pool: try pool(target), global: configuration.global,
+                                                                 accessLog: accessLog, processConnections: connections, counters: frontendStats,
+                                                                 frontendRules: frontendRules, backendRules: try rules(target), routes: nil)
+                        }
+                        routes = HTTPRoutes(switches: frontendRules.backendSwitches, policies: policies)
+                    }
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
-                                               accessLog: accessLog, processConnections: connections, counters: frontendStats)
+                                               accessLog: accessLog, processConnections: connections, counters: frontendStats,
+                                               frontendRules: frontendRules, backendRules: try rules(backend), routes: routes)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
+                if proxy.mode == .tcp {
+                    let ignored = try rules(proxy).isEmpty ? (try rules(backend).isEmpty ? nil : backend) : proxy
+                    if let ignored {
+                        log(.warning, "\(ignored.displayName): 'http-request'/'http-response' rules are ignored in TCP mode.")
+                    }
+                }
                 let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
                 let backlog = Int32(frontendMaxconn ?? configuration.global.maxconn ?? 1024)
                 let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])

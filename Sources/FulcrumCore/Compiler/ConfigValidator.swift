@@ -7,7 +7,9 @@ public enum ConfigValidator {
     public static func validate(_ config: inout FulcrumConfiguration, diagnostics: inout DiagnosticList, environment: CompileEnvironment,
                                 proxiesWithBindErrors: Set<SourceLocation> = []) {
         checkDuplicateNames(config, &diagnostics)
+        let files = PatternFiles(readFile: environment.readFile)
         for proxy in config.proxies {
+            checkRules(proxy, files, &diagnostics)
             checkReferences(proxy, config, &diagnostics, bindFailed: proxiesWithBindErrors.contains(proxy.location))
             checkServers(proxy, &diagnostics, environment)
             checkTimeouts(proxy, &diagnostics)
@@ -36,6 +38,17 @@ public enum ConfigValidator {
                                     at: proxy.location, hint: "rename one of them")
             }
             seen[proxy.name, default: []].append(proxy)
+        }
+    }
+
+    /// ACLs, conditions, rule actions and their samples compile, or the line at fault
+    /// says why.
+    static func checkRules(_ proxy: ProxyConfig, _ files: PatternFiles, _ diagnostics: inout DiagnosticList) {
+        guard proxy.kind != .defaults else { return }
+        do throws(ProxyRuleSet.Failure) {
+            _ = try ProxyRuleSet(proxy, files: files)
+        } catch {
+            diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': \(error.error.message)", at: error.location, hint: error.error.hint)
         }
     }
 

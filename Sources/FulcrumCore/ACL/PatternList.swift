@@ -1,0 +1,257 @@
+import Synchronization
+
+/// The patterns of one ACL, or the keys and values of one map file, compiled for their
+/// match method: exact strings in a hash table, integers as ranges, addresses as
+/// networks, regular expressions compiled once. Lists loaded from a file can be changed
+/// from the runtime API (`add acl`, `set map`, ...), so the index sits behind a lock
+/// held for one lookup.
+public final class PatternList: Sendable {
+    public struct Entry: Hashable, Sendable {
+        public var key: String
+        /// A map's value for the key; nil in ACL pattern lists.
+        public var value: SampleValue?
+        /// Runtime API reference (`show map` prints it), stable while the entry lives.
+        public var id: Int
+    }
+
+    public let method: MatchMethod
+    public let ignoreCase: Bool
+    /// The file the list was loaded from (`-f`, `map()`), empty for inline patterns.
+    public let file: String
+    /// For maps: the type values are read as (`str`, `int`, `ip`).
+    public let valueType: MatchMethod?
+    private let index: Mutex<Index>
+
+    public init(method: MatchMethod, ignoreCase: Bool, file: String = "", valueType: MatchMethod? = nil,
+                entries: [(key: String, value: String?)]) throws(ConfigError) {
+        self.method = method
+        self.ignoreCase = ignoreCase
+        self.file = file
+        self.valueType = valueType
+        var built = Index(method: method, ignoreCase: ignoreCase)
+        for (k, entry) in entries.enumerated() {
+            try built.add(Entry(key: entry.key, value: try Self.value(entry.value, valueType), id: k + 1))
+        }
+        index = Mutex(built)
+    }
+
+    /// The first entry (longest for `beg` and `ip`) that `sample` matches.
+    public func match(_ sample: SampleValue) -> Entry? {
+        index.withLock { $0.match(sample) }
+    }
+
+    public var entries: [Entry] { index.withLock { $0.entries } }
+
+    public func add(key: String, value: String?) throws(ConfigError) {
+        let v = try Self.value(value, valueType)
+        try index.withLock { (i: inout Index) throws(ConfigError) in
+            try i.add(Entry(key: key, value: v, id: i.nextID))
+        }
+    }
+
+    /// Sets the value of every entry with `key`; false when there is none.
+    public func set(key: String, value: String) throws(ConfigError) -> Bool {
+        let v = try Self.value(value, valueType)
+        return index.withLock { i in
+            var found = false
+            for k in i.entries.indices where i.entries[k].key == key {
+                i.entries[k].value = v
+                found = true
+            }
+            return found
+        }
+    }
+
+    /// Removes every entry with `key` (or the one with reference `#id`); false when none.
+    public func delete(key: String) -> Bool {
+        index.withLock { i in
+            let before = i.entries.count
+            let kept = key.hasPrefix("#") ? i.entries.filter { "#\($0.id)" != key } : i.entries.filter { $0.key != key }
+            guard kept.count != before else { return false }
+            i.rebuild(kept)
+            return true
+        }
+    }
+
+    public func clear() {
+        index.withLock { $0.rebuild([]) }
+    }
+
+    static func value(_ text: String?, _ type: MatchMethod?) throws(ConfigError) -> SampleValue? {
+        guard let text, let type else { return nil }
+        switch type {
+        case .int:
+            guard let n = Int64(text) else { throw ConfigError("map value '\(text)' is not an integer.") }
+            return .integer(n)
+        case .ip:
+            guard let a = IPNetwork.parse(text) else { throw ConfigError("map value '\(text)' is not an IP address.") }
+            return .address(a)
+        default:
+            return .string(Array(text.utf8))
+        }
+    }
+
+    /// The compiled form of the entries, rebuilt when the runtime API changes them.
+    struct Index: @unchecked Sendable {
+        let method: MatchMethod
+        let ignoreCase: Bool
+        var entries: [Entry] = []
+        var nextID = 1
+        var exact: [[UInt8]: Int] = [:]
+        var bytes: [[UInt8]] = []
+        var regexes: [CompiledRegex?] = []
+        var ranges: [ClosedRange<Int64>] = []
+        var networks: [IPNetwork] = []
+
+        init(method: MatchMethod, ignoreCase: Bool) {
+            self.method = method
+            self.ignoreCase = ignoreCase
+        }
+
+        mutating func rebuild(_ kept: [Entry]) {
+            let next = nextID
+            self = Index(method: method, ignoreCase: ignoreCase)
+            nextID = next
+            for e in kept { try? add(e) }
+        }
+
+        mutating func add(_ e: Entry) throws(ConfigError) {
+            let k = entries.count
+            var key = Array(e.key.utf8)
+            if ignoreCase { key = key.map(Self.lower) }
+            switch method {
+            case .str:
+                if exact[key] == nil { exact[key] = k }
+            case .bin:
+                guard let raw = Self.hex(e.key) else { throw ConfigError("'\(e.key)' is not a hexadecimal binary pattern.") }
+                if exact[raw] == nil { exact[raw] = k }
+            case .beg, .end, .sub, .dir, .dom:
+                bytes.append(key)
+            case .reg:
+                regexes.append(try CompiledRegex(e.key, ignoreCase: ignoreCase))
+            case .int, .len:
+                ranges.append(try Self.range(e.key))
+            case .ip:
+                guard let n = IPNetwork(e.key) else { throw ConfigError("'\(e.key)' is not a valid IPv4 or IPv6 address.") }
+                networks.append(n)
+            case .found, .bool:
+                throw ConfigError("match method '\(method.rawValue)' takes no pattern (got '\(e.key)').")
+            }
+            entries.append(e)
+            nextID = max(nextID, e.id + 1)
+        }
+
+        func match(_ sample: SampleValue) -> Entry? {
+            switch method {
+            case .found: return Entry(key: "", value: nil, id: 0)
+            case .bool: return sample.isTrue ? Entry(key: "", value: nil, id: 0) : nil
+            case .int:
+                guard let n = sample.integer else { return nil }
+                return ranges.firstIndex { $0.contains(n) }.map { entries[$0] }
+            case .len:
+                let n = Int64(sample.bytes.count)
+                return ranges.firstIndex { $0.contains(n) }.map { entries[$0] }
+            case .ip:
+                guard let a = sample.address else { return nil }
+                var best: Int?
+                for (k, n) in networks.enumerated() where n.contains(bytes: a) {
+                    if best == nil || networks[best!].prefix < n.prefix { best = k }
+                }
+                return best.map { entries[$0] }
+            case .reg:
+                let s = sample.bytes
+                return regexes.firstIndex { $0?.matches(s) ?? false }.map { entries[$0] }
+            default:
+                break
+            }
+            var s = sample.bytes
+            if ignoreCase { s = s.map(Self.lower) }
+            switch method {
+            case .str, .bin:
+                return exact[s].map { entries[$0] }
+            case .beg:
+                var best: Int?
+                for (k, p) in bytes.enumerated() where p.count <= s.count && s.starts(with: p) {
+                    if best == nil || bytes[best!].count < p.count { best = k }
+                }
+                return best.map { entries[$0] }
+            case .end:
+                return bytes.firstIndex { $0.count <= s.count && s.suffix($0.count).elementsEqual($0) }.map { entries[$0] }
+            case .sub:
+                return bytes.firstIndex { Self.find($0, in: s[...]) != nil }.map { entries[$0] }
+            case .dir:
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: [UInt8(ascii: "/"), UInt8(ascii: "?")]) }.map { entries[$0] }
+            case .dom:
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: [UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "."), UInt8(ascii: ":")]) }.map { entries[$0] }
+            default:
+                return nil
+            }
+        }
+
+        static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+
+        static func find(_ needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
+            guard !needle.isEmpty else { return hay.startIndex }
+            guard needle.count <= hay.count else { return nil }
+            var i = hay.startIndex
+            while i + needle.count <= hay.endIndex {
+                if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+                i += 1
+            }
+            return nil
+        }
+
+        /// The pattern, stripped of delimiters at its ends, occurs in the sample between
+        /// delimiters (or the sample's ends): `dir` with slashes, `dom` with dots.
+        static func matchWord(_ pattern: [UInt8], in s: [UInt8], delimiters: Set<UInt8>) -> Bool {
+            var p = pattern[...]
+            while let f = p.first, delimiters.contains(f) { p = p.dropFirst() }
+            while let l = p.last, delimiters.contains(l) { p = p.dropLast() }
+            guard !p.isEmpty else { return false }
+            var from = s.startIndex
+            while let at = find(Array(p), in: s[from...]) {
+                let before = at == s.startIndex || delimiters.contains(s[at - 1])
+                let end = at + p.count
+                let after = end == s.endIndex || delimiters.contains(s[end])
+                if before && after { return true }
+                from = at + 1
+            }
+            return false
+        }
+
+        static func hex(_ text: String) -> [UInt8]? {
+            let digits = Array(text.utf8)
+            guard digits.count % 2 == 0 else { return nil }
+            var out: [UInt8] = []
+            var i = 0
+            while i < digits.count {
+                guard let v = UInt8(String(decoding: digits[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+                out.append(v)
+                i += 2
+            }
+            return out
+        }
+
+        /// `N`, `N:M`, `:M` or `N:`.
+        static func range(_ text: String) throws(ConfigError) -> ClosedRange<Int64> {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            func number(_ s: Substring, _ fallback: Int64) throws(ConfigError) -> Int64 {
+                if s.isEmpty { return fallback }
+                guard let n = Int64(s) else { throw ConfigError("'\(text)' is not a number or a range of numbers.", hint: "write N, N:M, :M or N:") }
+                return n
+            }
+            switch parts.count {
+            case 1:
+                let n = try number(parts[0], 0)
+                guard !parts[0].isEmpty else { throw ConfigError("'\(text)' is not a number.") }
+                return n...n
+            case 2:
+                let lo = try number(parts[0], Int64.min), hi = try number(parts[1], Int64.max)
+                guard lo <= hi else { throw ConfigError("range '\(text)' is empty (its start is above its end).") }
+                return lo...hi
+            default:
+                throw ConfigError("'\(text)' is not a number or a range of numbers.", hint: "write N, N:M, :M or N:")
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import HAProxyConfig
+
+/// A rule ready to run: its action, its condition, the `%[...]` samples of its formats
+/// and its regular expression, all compiled once at start-up.
+public struct CompiledHTTPRule: Sendable {
+    public let action: HTTPRuleAction
+    public let condition: ACLCondition?
+    public let samples: [String: SampleExpression]
+    public let regex: CompiledRegex?
+    public let location: SourceLocation
+
+    public init(_ config: HTTPRuleConfig, acls: [String: [ACL]], files: PatternFiles) throws(ConfigError) {
+        action = try HTTPRuleAction.compile(config, files: files)
+        condition = try config.condition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) }
+        samples = try Self.samples(action.formats, files: files)
+        switch action {
+        case .replaceHeader(_, let pattern, _), .replaceValue(_, let pattern, _): regex = try CompiledRegex(pattern)
+        default: regex = nil
+        }
+        location = config.location
+    }
+
+    /// The compiled `%[...]` expressions of `formats`, by their text.
+    public static func samples(_ formats: [LogFormat], files: PatternFiles) throws(ConfigError) -> [String: SampleExpression] {
+        var out: [String: SampleExpression] = [:]
+        for format in formats {
+            for case .sample(let text, _) in format.nodes where out[text] == nil {
+                out[text] = try SampleExpression(parsing: text, files: files)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+/// What one `http-request`/`http-response`/`http-after-response` rule does, compiled
+/// from its configuration line once at start-up. Values are log-format strings rendered
+/// per message. Its `if`/`unless` condition is compiled separately (`ACLCondition`).
+public enum HTTPRuleAction: Sendable {
+    case addHeader(name: String, value: LogFormat)
+    case setHeader(name: String, value: LogFormat)
+    case deleteHeader(name: String)
+    /// Every occurrence of the header whose value matches is given the replacement,
+    /// in which `\1`...`\9` stand for the pattern's groups.
+    case replaceHeader(name: String, pattern: String, replacement: LogFormat)
+    /// The same, applied to each comma-separated value of the header.
+    case replaceValue(name: String, pattern: String, replacement: LogFormat)
+    case setPath(LogFormat)
+    case setURI(LogFormat)
+    case setQuery(LogFormat)
+    case setMethod(LogFormat)
+    case setStatus(Int, reason: String?)
+    case setVariable(name: String, SampleExpression)
+    case unsetVariable(name: String)
+    /// Stops evaluating the rules of this list (the request goes on).
+    case allow
+    /// Answers with an error page (or the given body) and ends the transaction.
+    case deny(status: Int, contentType: String?, body: [UInt8]?)
+    case redirect(HTTPRedirect)
+    case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)])
+
+    /// The actions that end rule evaluation with a response of Fulcrum's own.
+    public var isFinal: Bool {
+        switch self {
+        case .deny, .redirect, .respond: return true
+        default: return false
+        }
+    }
+
+    /// Every log-format the action renders, for compiling their `%[...]` samples.
+    public var formats: [LogFormat] {
+        switch self {
+        case .addHeader(_, let v), .setHeader(_, let v), .setPath(let v), .setURI(let v), .setQuery(let v), .setMethod(let v): return [v]
+        case .replaceHeader(_, _, let v), .replaceValue(_, _, let v): return [v]
+        case .redirect(let r): return [r.location]
+        case .respond(_, _, _, let headers): return headers.map(\.1)
+        default: return []
+        }
+    }
+
+    /// Compiles one configured rule, or says why the data plane cannot carry it yet.
+    public static func compile(_ rule: HTTPRuleConfig, files: PatternFiles) throws(ConfigError) -> HTTPRuleAction {
+        var parser = RuleArguments(action: rule.action, args: rule.arguments)
+        switch RuleActions.baseName(rule.action) {
+        case "add-header":
+            let r = HTTPRuleAction.addHeader(name: try parser.next("<name> <format>"), value: try parser.format("<name> <format>"))
+            try parser.end(); return r
+        case "set-header":
+            let r = HTTPRuleAction.setHeader(name: try parser.next("<name> <format>"), value: try parser.format("<name> <format>"))
+            try parser.end(); return r
+        case "del-header":
+            let name = try parser.next("<name>")
+            if let m = parser.optional() {
+                guard m == "-m", let method = parser.optional(), method == "str" else {
+                    throw ConfigError("'del-header' with a match method other than '-m str' is not implemented yet.")
+                }
+            }
+            return .deleteHeader(name: name)
+        case "replace-header", "replace-value":
+            let what = "<name> <match-regex> <replace-fmt>"
+            let name = try parser.next(what), pattern = try parser.next(what), replacement = try parser.format(what)
+            _ = try CompiledRegex(pattern)
+            try parser.end()
+            return rule.action == "replace-header" ? .replaceHeader(name: name, pattern: pattern, replacement: replacement)
+                                                   : .replaceValue(name: name, pattern: pattern, replacement: replacement)
+        case "set-path": let r = HTTPRuleAction.setPath(try parser.format("<format>")); try parser.end(); return r
+        case "set-uri": let r = HTTPRuleAction.setURI(try parser.format("<format>")); try parser.end(); return r
+        case "set-query": let r = HTTPRuleAction.setQuery(try parser.format("<format>")); try parser.end(); return r
+        case "set-method": let r = HTTPRuleAction.setMethod(try parser.format("<format>")); try parser.end(); return r
+        case "set-status":
+            let text = try parser.next("<code> [reason <str>]")
+            guard let code = Int(text), (100...999).contains(code) else { throw ConfigError("'set-status' expects an HTTP status code between 100 and 999 (got '\(text)').") }
+            var reason: String?
+            if parser.optional() == "reason" { reason = try parser.next("a reason after 'reason'") }
+            try parser.end()
+            return .setStatus(code, reason: reason)
+        case "set-var", "unset-var":
+            guard let open = rule.action.firstIndex(of: "("), rule.action.hasSuffix(")") else {
+                throw ConfigError("'\(rule.action)' expects a variable name in parentheses.", hint: "write '\(RuleActions.baseName(rule.action))(txn.name)'")
+            }
+            let name = try VariableName.parse(String(rule.action[rule.action.index(after: open)..<rule.action.index(before: rule.action.endIndex)]))
+            if rule.action.hasPrefix("unset-var") { try parser.end(); return .unsetVariable(name: name) }
+            let expression = try SampleExpression(parsing: try parser.next("<expr>"), files: files)
+            try parser.end()
+            return .setVariable(name: name, expression)
+        case "allow":
+            try parser.end()
+            return .allow
+        case "deny":
+            var status = 403
+            var contentType: String?
+            var body: [UInt8]?
+            while let word = parser.optional() {
+                switch word {
+                case "deny_status", "status":
+                    let text = try parser.next("a status code after '\(word)'")
+                    guard let code = Int(text), HTTPRedirect.errorReasons[code] != nil else {
+                        throw ConfigError("'deny': status code '\(text)' not handled.", hint: "use one of " + HTTPRedirect.errorReasons.keys.sorted().map(String.init).joined(separator: ", "))
+                    }
+                    status = code
+                case "content-type": contentType = try parser.next("a type after 'content-type'")
+                case "string": body = Array(try parser.next("a string after 'string'").utf8)
+                default: throw ConfigError("'deny': unexpected argument '\(word)'.", hint: "expects [deny_status <code>] [content-type <type> string <str>]")
+                }
+            }
+            return .deny(status: status, contentType: contentType, body: body)
+        case "redirect":
+            return .redirect(try HTTPRedirect(parsing: rule.arguments))
+        case "return":
+            var status = 200
+            var contentType: String?
+            var body: [UInt8] = []
+            var headers: [(String, LogFormat)] = []
+            while let word = parser.optional() {
+                switch word {
+                case "status":
+                    let text = try parser.next("a status code after 'status'")
+                    guard let code = Int(text), (200...599).contains(code) else { throw ConfigError("'return': invalid status code '\(text)' (expects 200 to 599).") }
+                    status = code
+                case "content-type": contentType = try parser.next("a type after 'content-type'")
+                case "string": body = Array(try parser.next("a string after 'string'").utf8)
+                case "hdr": headers.append((try parser.next("<name> <fmt> after 'hdr'"), try parser.format("<name> <fmt> after 'hdr'")))
+                case "default-errorfiles": break
+                default:
+                    throw ConfigError("'return': '\(word)' is not implemented yet.", hint: "status, content-type, string, hdr and default-errorfiles are")
+                }
+            }
+            if !body.isEmpty && contentType == nil {
+                throw ConfigError("'return': a 'content-type' is required with a body.")
+            }
+            return .respond(status: status, contentType: contentType, body: body, headers: headers)
+        default:
+            throw ConfigError("'\(rule.action)' rules are recognised but not carried out by the data plane yet.",
+                              hint: "see the rule actions Fulcrum supports in docs/acl.md")
+        }
+    }
+}
+
+/// Walks a rule's arguments with its action's name for messages.
+struct RuleArguments {
+    let action: String
+    var args: ArraySlice<String>
+
+    init(action: String, args: [String]) {
+        self.action = action
+        self.args = args[...]
+    }
+
+    mutating func next(_ what: String) throws(ConfigError) -> String {
+        guard let a = args.popFirst() else { throw ConfigError("'\(action)' expects \(what).") }
+        return a
+    }
+
+    mutating func optional() -> String? { args.popFirst() }
+
+    mutating func format(_ what: String) throws(ConfigError) -> LogFormat {
+        try LogFormat(parsing: try next(what))
+    }
+
+    func end() throws(ConfigError) {
+        if let extra = args.first { throw ConfigError("'\(action)': unexpected argument '\(extra)'.") }
+    }
+}

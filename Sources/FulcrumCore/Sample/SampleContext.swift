@@ -1,0 +1,49 @@
+import FulcrumHTTP1
+
+/// What sample fetches read for one stream: the connection's addresses and names, the
+/// request head as rules have left it so far, the response once it arrives, the
+/// transaction's variables. The data plane fills it; fetches and ACLs only read it, so
+/// they are tested on plain values.
+public struct SampleContext {
+    public var client: [UInt8]?
+    public var clientPort = 0
+    public var destination: [UInt8]?
+    public var destinationPort = 0
+    /// The listener's `name` (`so_name`).
+    public var listenerName: [UInt8] = []
+    public var frontendName: [UInt8] = []
+    public var backendName: [UInt8] = []
+    public var serverName: [UInt8] = []
+    public var uniqueID: [UInt8] = []
+    /// The request head (start line and headers) after the rules run so far.
+    public var request: HTTPHeadEditor?
+    /// The request body, when buffered (`option http-buffer-request`, `wait-for-body`).
+    public var requestBody: [UInt8]?
+    /// Bytes of the request received so far (`req.len`).
+    public var requestLength = 0
+    public var response: HTTPHeadEditor?
+    public var status: Int?
+    /// `txn.*`, `req.*`, `res.*`, `sess.*` and `proc.*` variables, by full name.
+    public var variables: [String: SampleValue] = [:]
+    /// Usable servers of a backend (nil: the current one), for `nbsrv`.
+    public var usableServers: (String?) -> Int = { _ in 0 }
+    /// Seconds since the epoch, for `date`.
+    public var now: () -> Int64 = { 0 }
+    public var randomNumber: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
+    public var environment: (String) -> String? = { _ in nil }
+
+    public init() {}
+
+    /// The request's method: the start line up to its first space.
+    public var method: ArraySlice<UInt8>? {
+        request?.currentMethod
+    }
+
+    /// `1.0` or `1.1` from the start line's protocol.
+    public var requestVersion: [UInt8]? {
+        guard let r = request else { return nil }
+        let line = r.bytes[r.startLine]
+        guard let slash = line.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        return Array(line[(slash + 1)...])
+    }
+}

@@ -1,0 +1,161 @@
+/// One converter of a sample expression (`lower`, `map_str(FILE)`, `field(2,/)`, ...),
+/// its arguments checked and its files loaded at load time.
+public enum SampleConverter: Sendable {
+    case lower, upper, length, hex, base64, json, not, neg, bool
+    case bytes(offset: Int, length: Int?)
+    case field(index: Int, delimiters: Set<UInt8>, count: Int, words: Bool)
+    case regsub(CompiledRegex, replacement: [UInt8], global: Bool)
+    case ipmask(v4: Int, v6: Int)
+    case concat(prefix: [UInt8], variable: String?, suffix: [UInt8])
+    case arithmetic(Operator, Operand)
+    case map(PatternList, defaultValue: SampleValue?)
+
+    public enum Operator: Sendable { case add, sub, mul, div, mod }
+    public enum Operand: Sendable { case constant(Int64), variable(String) }
+
+    public func apply(_ v: SampleValue, _ c: SampleContext) -> SampleValue? {
+        switch self {
+        case .lower: return .string(v.bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+        case .upper: return .string(v.bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 })
+        case .length: return .integer(Int64(v.bytes.count))
+        case .hex:
+            let digits = Array("0123456789ABCDEF".utf8)
+            return .string(v.bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+        case .base64: return .string(Self.base64(v.bytes))
+        case .json: return .string(Self.json(v.bytes))
+        case .not: return .boolean(!v.isTrue)
+        case .bool: return .boolean(v.isTrue)
+        case .neg: return v.integer.map { .integer(0 &- $0) }
+        case .bytes(let offset, let length):
+            let b = v.bytes
+            guard offset < b.count else { return .string([]) }
+            let end = length.map { min(b.count, offset + $0) } ?? b.count
+            return .string(Array(b[offset..<end]))
+        case .field(let index, let delimiters, let count, let words):
+            return Self.field(v.bytes, index, delimiters, count, words).map { .string($0) }
+        case .regsub(let regex, let replacement, let global):
+            return .string(Self.regsub(v.bytes, regex, replacement, global))
+        case .ipmask(let v4, let v6):
+            guard let a = v.address else { return nil }
+            let bits = a.count == 4 ? v4 : v6
+            var out = a
+            for k in out.indices {
+                let keep = max(0, min(8, bits - k * 8))
+                out[k] &= UInt8(truncatingIfNeeded: 0xFF << (8 - keep))
+            }
+            return .address(out)
+        case .concat(let prefix, let variable, let suffix):
+            let middle = variable.flatMap { c.variables[$0]?.bytes } ?? []
+            return .string(v.bytes + prefix + middle + suffix)
+        case .arithmetic(let op, let operand):
+            guard let a = v.integer else { return nil }
+            let b: Int64
+            switch operand {
+            case .constant(let n): b = n
+            case .variable(let name): b = c.variables[name]?.integer ?? 0
+            }
+            switch op {
+            case .add: return .integer(a &+ b)
+            case .sub: return .integer(a &- b)
+            case .mul: return .integer(a &* b)
+            // HAProxy answers a division by zero with the largest integer.
+            case .div: return .integer(b == 0 ? Int64.max : a / b)
+            case .mod: return .integer(b == 0 ? 0 : a % b)
+            }
+        case .map(let list, let defaultValue):
+            if let e = list.match(v) { return e.value }
+            return defaultValue
+        }
+    }
+
+    static func base64(_ b: [UInt8]) -> [UInt8] {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((b.count + 2) / 3 * 4)
+        var i = 0
+        while i < b.count {
+            let n = min(3, b.count - i)
+            let x = UInt32(b[i]) << 16 | (n > 1 ? UInt32(b[i + 1]) << 8 : 0) | (n > 2 ? UInt32(b[i + 2]) : 0)
+            out.append(table[Int(x >> 18 & 63)])
+            out.append(table[Int(x >> 12 & 63)])
+            out.append(n > 1 ? table[Int(x >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(n > 2 ? table[Int(x & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return out
+    }
+
+    static func json(_ b: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        let hex = Array("0123456789abcdef".utf8)
+        for c in b {
+            switch c {
+            case UInt8(ascii: "\""): out += Array("\\\"".utf8)
+            case UInt8(ascii: "\\"): out += Array("\\\\".utf8)
+            case UInt8(ascii: "/"): out += Array("\\/".utf8)
+            case 8: out += Array("\\b".utf8)
+            case 12: out += Array("\\f".utf8)
+            case 10: out += Array("\\n".utf8)
+            case 13: out += Array("\\r".utf8)
+            case 9: out += Array("\\t".utf8)
+            case 0..<32, 127...:
+                out += Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 15)]]
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Field `index` (1-based; negative counts from the end) and the `count - 1` after
+    /// it (0: all the rest), split at any of `delimiters`; `words` skips empty fields.
+    static func field(_ b: [UInt8], _ index: Int, _ delimiters: Set<UInt8>, _ count: Int, _ words: Bool) -> [UInt8]? {
+        var parts = b.split(omittingEmptySubsequences: words, whereSeparator: { delimiters.contains($0) })
+        if b.isEmpty { parts = [] }
+        let start = index > 0 ? index - 1 : parts.count + index
+        guard start >= 0, start < parts.count else { return [] }
+        let end = count == 0 ? parts.count : min(parts.count, start + count)
+        let first = parts[start].startIndex
+        let last = parts[end - 1].endIndex
+        return Array(b[first..<last])
+    }
+
+    static func regsub(_ b: [UInt8], _ regex: CompiledRegex, _ replacement: [UInt8], _ global: Bool) -> [UInt8] {
+        let text = String(decoding: b, as: UTF8.self)
+        var out: [UInt8] = []
+        var rest = text[...]
+        while let match = try? regex.regex.firstMatch(in: rest) {
+            out += Array(rest[..<match.range.lowerBound].utf8)
+            out += expand(replacement, match)
+            if match.range.isEmpty {
+                guard match.range.upperBound < rest.endIndex else { rest = rest[rest.endIndex...]; break }
+                out += Array(String(rest[match.range.upperBound]).utf8)
+                rest = rest[rest.index(after: match.range.upperBound)...]
+            } else {
+                rest = rest[match.range.upperBound...]
+            }
+            if !global { break }
+        }
+        out += Array(rest.utf8)
+        return out
+    }
+
+    /// `\0`...`\9` in a replacement stand for the match's groups.
+    public static func expand(_ replacement: [UInt8], _ match: Regex<AnyRegexOutput>.Match) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < replacement.count {
+            let b = replacement[i]
+            if b == UInt8(ascii: "\\"), i + 1 < replacement.count, replacement[i + 1] >= UInt8(ascii: "0"), replacement[i + 1] <= UInt8(ascii: "9") {
+                let group = Int(replacement[i + 1] - UInt8(ascii: "0"))
+                if group < match.output.count, let sub = match.output[group].substring {
+                    out += Array(sub.utf8)
+                }
+                i += 2
+            } else {
+                out.append(b)
+                i += 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,187 @@
+import FulcrumHTTP1
+
+/// One sample fetch, its arguments checked at load time. `values` produces every
+/// candidate (each occurrence of a header, say) for an ACL to try in turn; `value`
+/// produces the one a sample expression uses (the last occurrence, as HAProxy does).
+public enum SampleFetch: Hashable, Sendable {
+    case source, sourcePort, destination, destinationPort
+    case listenerName, frontendName, backendName, serverName
+    case usableServers(backend: String?)
+    case method, path, pathWithQuery, url, query, base, version
+    case urlParameter(String)
+    /// `hdr`/`req.hdr` (split at commas) or `req.fhdr` (whole lines), from the request or
+    /// the response; `occurrence` 0 means every one (ACL) or the last (expression).
+    case header(name: String, occurrence: Int, split: Bool, response: Bool)
+    case headerCount(name: String?, split: Bool, response: Bool)
+    case cookie(name: String, response: Bool)
+    case cookieCount(name: String, response: Bool)
+    case status
+    case requestBody, requestLength
+    case environment(String)
+    case random(range: Int64?)
+    case date(offset: Int64)
+    case variable(String)
+    case constant(SampleValue)
+    case uniqueID
+    /// Fulcrum terminates no TLS: `ssl_fc` is false and the TLS fetches have no value.
+    case tlsFrontend, noValue
+
+    /// Calls `body` with each candidate value until it returns true; returns whether
+    /// one did.
+    public func values(in c: SampleContext, _ body: (SampleValue) -> Bool) -> Bool {
+        switch self {
+        case .header(let name, let occurrence, let split, let response):
+            guard let editor = response ? c.response : c.request else { return false }
+            if occurrence != 0 {
+                guard let v = Self.headerValue(editor, name, occurrence, split: split) else { return false }
+                return body(.string(v))
+            }
+            var matched = false
+            Self.forEachHeaderValue(editor, name, split: split) { v in
+                if body(.string(Array(v))) { matched = true; return false }
+                return true
+            }
+            return matched
+        case .cookie(let name, let response):
+            guard let editor = response ? c.response : c.request else { return false }
+            var matched = false
+            Self.forEachCookie(editor, response: response) { n, v in
+                guard n.elementsEqual(name.utf8) else { return true }
+                if body(.string(Array(v))) { matched = true; return false }
+                return true
+            }
+            return matched
+        default:
+            guard let v = value(in: c) else { return false }
+            return body(v)
+        }
+    }
+
+    public func value(in c: SampleContext) -> SampleValue? {
+        switch self {
+        case .source: return c.client.map { .address($0) }
+        case .sourcePort: return c.client == nil ? nil : .integer(Int64(c.clientPort))
+        case .destination: return c.destination.map { .address($0) }
+        case .destinationPort: return c.destination == nil ? nil : .integer(Int64(c.destinationPort))
+        case .listenerName: return c.listenerName.isEmpty ? nil : .string(c.listenerName)
+        case .frontendName: return .string(c.frontendName)
+        case .backendName: return c.backendName.isEmpty ? nil : .string(c.backendName)
+        case .serverName: return c.serverName.isEmpty ? nil : .string(c.serverName)
+        case .usableServers(let backend): return .integer(Int64(c.usableServers(backend)))
+        case .method: return c.method.map { .string(Array($0)) }
+        case .version: return c.requestVersion.map { .string($0) }
+        case .url: return c.request.map { .string(Array($0.currentTarget)) }
+        case .path:
+            guard let target = c.request?.currentTarget else { return nil }
+            return .string(Array(target[HTTPHeadEditor.pathRange(in: target)]))
+        case .pathWithQuery:
+            guard let target = c.request?.currentTarget else { return nil }
+            let path = HTTPHeadEditor.pathRange(in: target)
+            return .string(Array(target[path.lowerBound...]))
+        case .query:
+            guard let target = c.request?.currentTarget, let q = target.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+            return .string(Array(target[(q + 1)...]))
+        case .base:
+            // Host header then path, as HAProxy's `base`.
+            guard let editor = c.request, let target = c.request?.currentTarget else { return nil }
+            let host = Self.headerValue(editor, "host", -1, split: false) ?? []
+            return .string(host + Array(target[HTTPHeadEditor.pathRange(in: target)]))
+        case .urlParameter(let name):
+            guard let target = c.request?.currentTarget else { return nil }
+            return BalanceKey.queryParameter(Array(target), name).map { .string($0) }
+        case .header(let name, let occurrence, let split, let response):
+            guard let editor = response ? c.response : c.request else { return nil }
+            return Self.headerValue(editor, name, occurrence == 0 ? -1 : occurrence, split: split).map { .string($0) }
+        case .headerCount(let name, let split, let response):
+            guard let editor = response ? c.response : c.request else { return nil }
+            var n: Int64 = 0
+            if let name {
+                Self.forEachHeaderValue(editor, name, split: split) { _ in n += 1; return true }
+            } else {
+                n = Int64(editor.fields.count)
+            }
+            return .integer(n)
+        case .cookie(let name, let response):
+            guard let editor = response ? c.response : c.request else { return nil }
+            var found: [UInt8]?
+            Self.forEachCookie(editor, response: response) { n, v in
+                if n.elementsEqual(name.utf8) { found = Array(v); return false }
+                return true
+            }
+            return found.map { .string($0) }
+        case .cookieCount(let name, let response):
+            guard let editor = response ? c.response : c.request else { return nil }
+            var n: Int64 = 0
+            Self.forEachCookie(editor, response: response) { k, _ in
+                if name.isEmpty || k.elementsEqual(name.utf8) { n += 1 }
+                return true
+            }
+            return .integer(n)
+        case .status: return c.status.map { .integer(Int64($0)) }
+        case .requestBody: return c.requestBody.map { .string($0) }
+        case .requestLength: return .integer(Int64(c.requestLength))
+        case .environment(let name): return c.environment(name).map { .string(Array($0.utf8)) }
+        case .random(let range):
+            let r = c.randomNumber()
+            guard let range, range > 0 else { return .integer(Int64(r >> 33)) }
+            return .integer(Int64((r >> 32) % UInt64(range)))
+        case .date(let offset): return .integer(c.now() + offset)
+        case .variable(let name): return c.variables[name]
+        case .constant(let v): return v
+        case .uniqueID: return c.uniqueID.isEmpty ? nil : .string(c.uniqueID)
+        case .tlsFrontend: return .boolean(false)
+        case .noValue: return nil
+        }
+    }
+
+    /// The values of every occurrence of a header; with `split`, each comma-separated
+    /// part of them, trimmed, as HAProxy's `hdr` sees them.
+    static func forEachHeaderValue(_ editor: HTTPHeadEditor, _ name: String, split: Bool, _ body: (ArraySlice<UInt8>) -> Bool) {
+        for field in editor.fields where editor.matches(field, name) {
+            let value = editor.value(of: field)
+            guard split else {
+                if !body(value) { return }
+                continue
+            }
+            var start = value.startIndex
+            while start <= value.endIndex {
+                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+                if !body(trim(value[start..<end])) { return }
+                start = end + 1
+            }
+        }
+    }
+
+    /// Occurrence `n` (1 = first, -1 = last) of a header's values.
+    static func headerValue(_ editor: HTTPHeadEditor, _ name: String, _ n: Int, split: Bool) -> [UInt8]? {
+        var all: [ArraySlice<UInt8>] = []
+        forEachHeaderValue(editor, name, split: split) { all.append($0); return n < 0 || all.count < n }
+        if n > 0 { return all.count >= n ? Array(all[n - 1]) : nil }
+        return all.count >= -n ? Array(all[all.count + n]) : nil
+    }
+
+    /// Each `name=value` of the request's Cookie headers, or the first pair of each
+    /// response Set-Cookie.
+    static func forEachCookie(_ editor: HTTPHeadEditor, response: Bool, _ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Bool) {
+        for field in editor.fields where editor.matches(field, response ? "set-cookie" : "cookie") {
+            let value = editor.value(of: field)
+            var start = value.startIndex
+            while start < value.endIndex {
+                let end = value[start...].firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex
+                let pair = trim(value[start..<end])
+                if let eq = pair.firstIndex(of: UInt8(ascii: "=")) {
+                    if !body(trim(pair[..<eq]), trim(pair[(eq + 1)...])) { return }
+                }
+                if response { break }
+                start = end + 1
+            }
+        }
+    }
+
+    public static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var a = s.startIndex, b = s.endIndex
+        while a < b, s[a] == 32 || s[a] == 9 { a += 1 }
+        while b > a, s[b - 1] == 32 || s[b - 1] == 9 { b -= 1 }
+        return s[a..<b]
+    }
+}
