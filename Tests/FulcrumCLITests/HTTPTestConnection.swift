@@ -30,8 +30,8 @@ final class HTTPTestConnection {
     private(set) var fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeout: Int = 10) throws {
-        guard let fd = Loopback.connectLoopback(port) else { throw POSIXError(.ECONNREFUSED) }
+    init(port: Int, timeout: Int = 10, source: String? = nil) throws {
+        guard let fd = Loopback.connectLoopback(port, source: source) else { throw POSIXError(.ECONNREFUSED) }
         self.fd = fd
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

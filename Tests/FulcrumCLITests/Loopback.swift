@@ -3,9 +3,16 @@ import Foundation
 /// Helpers for tests that run real processes on loopback: free ports, blocking sockets,
 /// waiting for a listener, memory of a process.
 enum Loopback {
-    /// A blocking TCP socket connected to 127.0.0.1:port, or nil.
-    static func connectLoopback(_ port: Int, host: String = "127.0.0.1") -> Int32? {
+    /// A blocking TCP socket connected to 127.0.0.1:port (from `source` when given,
+    /// another loopback address for source-address rules), or nil.
+    static func connectLoopback(_ port: Int, host: String = "127.0.0.1", source: String? = nil) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr(host)

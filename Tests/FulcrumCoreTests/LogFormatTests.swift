@@ -36,15 +36,17 @@ import HAProxyConfig
 
     @Test func headerRulesCompile() throws {
         let location = SourceLocation(file: "t.cfg", line: 1)
-        func compile(_ action: String, _ args: [String], condition: RuleCondition? = nil) throws -> HTTPHeaderRule {
-            try HTTPHeaderRule.compile(HTTPRuleConfig(action: action, arguments: args, condition: condition, location: location))
+        let files = PatternFiles(readFile: { _ in nil })
+        func compile(_ action: String, _ args: [String]) throws -> HTTPRuleAction {
+            try HTTPRuleAction.compile(HTTPRuleConfig(action: action, arguments: args, condition: nil, location: location), files: files)
         }
         guard case .addHeader("X-A", let value) = try compile("add-header", ["X-A", "%[src]"]) else { Issue.record("add-header"); return }
         #expect(value.nodes == [.sample("src", [])])
         guard case .replaceHeader("X", "^a(.*)", _) = try compile("replace-header", ["X", "^a(.*)", "b\\1"]) else { Issue.record("replace-header"); return }
         #expect(throws: ConfigError.self) { try compile("add-header", ["X-A"]) }
         #expect(throws: ConfigError.self) { try compile("set-header", ["X", "v", "extra"]) }
-        #expect(throws: ConfigError.self) { try compile("deny", []) }
-        #expect(throws: ConfigError.self) { try compile("add-header", ["X", "v"], condition: RuleCondition(negated: false, terms: ["acl"])) }
+        #expect(throws: ConfigError.self) { try compile("replace-header", ["X", "(", "y"]) }
+        #expect(throws: ConfigError.self) { try compile("deny", ["deny_status", "999"]) }
+        #expect(throws: ConfigError.self) { try compile("tarpit", []) }
     }
 }

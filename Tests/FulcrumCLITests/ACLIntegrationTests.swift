@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+
+/// ACLs, content switching and rule actions on the real `fulcrum` process, each request
+/// also sent to HAProxy 2.6 running the same configuration: what the client sees must
+/// agree (status, Location, body, which backend answered, the headers it received).
+@Suite(.serialized) struct ACLIntegrationTests {
+    static let haproxy = FulcrumProcess.which("haproxy")
+
+    /// The frontend under test; `PORT`, `WWW`, `API` and `STATIC` are filled in.
+    static let config = """
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:PORT
+            acl is_api path_beg /api/
+            acl is_static path_end .css .js .png
+            acl host_static hdr(host) -i static.example.com
+            acl is_local src 127.0.0.1
+            acl is_post method POST
+            http-request deny if { path_beg /admin } !is_local
+            http-request deny if { path /private }
+            http-request deny deny_status 429 if { path /slow-down }
+            http-request redirect scheme https code 301 if { hdr(host) -i secure.example.com }
+            http-request redirect location /new-home code 302 if { path /old-home }
+            http-request redirect prefix /v2 if { path_beg /v1/ }
+            http-request return status 200 content-type text/plain string "pong" if { path /ping }
+            http-request set-header X-Route api if is_api
+            http-request del-header X-Internal if is_api
+            http-request set-header X-Client %[src] if is_api
+            use_backend api if is_api
+            use_backend static if is_static || host_static
+            use_backend api if is_post
+            use_backend %[req.hdr(x-pick)] if { req.hdr(x-pick) -m found }
+            default_backend www
+        backend www
+            server w1 127.0.0.1:WWW
+        backend api
+            http-request set-path %[path,regsub(^/api/,/)]
+            server a1 127.0.0.1:API
+        backend static
+            server s1 127.0.0.1:STATIC
+        """
+
+    struct Seen: Equatable, CustomStringConvertible {
+        var status: Int
+        var backend: String
+        var location: String?
+        var contentType: String?
+        var body: String?
+        var path: String?
+        var headers: [String]
+
+        var description: String { "\(status) \(backend) loc=\(location ?? "-") ct=\(contentType ?? "-") body=\(body ?? "-") path=\(path ?? "-") \(headers)" }
+    }
+
+    /// What a client sees for one raw request: status, backend, location, the echoed
+    /// path and the request headers that reached the backend (names lower-cased, as
+    /// HAProxy's HTTP layer sends them).
+    static func see(_ port: Int, _ request: String, source: String = "127.0.0.1") throws -> Seen {
+        let c = try HTTPTestConnection(port: port, source: source)
+        c.send(request)
+        guard let r = try c.readResponse() else { return Seen(status: 0, backend: "", headers: []) }
+        let json = r.header("X-Backend") == nil ? nil : r.json
+        // Error pages differ in their prose only (each proxy words its own).
+        let body = r.header("X-Backend") == nil && r.header("content-type") != "text/html" ? r.text : nil
+        let headers = r.receivedHeaders.map { "\($0.0.lowercased()): \($0.1)" }.filter { !$0.hasPrefix("user-agent") }
+        return Seen(status: r.status, backend: r.header("X-Backend") ?? "-", location: r.header("location"),
+                    contentType: r.header("content-type"), body: body, path: json?["path"] as? String, headers: headers)
+    }
+
+    static let requests: [(String, String, String)] = [
+        ("/", "www.example.com", ""),
+        ("/api/users?id=7", "www.example.com", "X-Internal: secret\r\n"),
+        ("/img/logo.png", "www.example.com", ""),
+        ("/", "STATIC.example.com", ""),
+        ("/admin/panel", "www.example.com", ""),
+        ("/private", "www.example.com", ""),
+        ("/slow-down", "www.example.com", ""),
+        ("/a/b?c=d&e=f", "secure.example.com", ""),
+        ("/old-home", "www.example.com", ""),
+        ("/v1/items?x=1", "www.example.com", ""),
+        ("/ping", "www.example.com", ""),
+        ("/echo", "www.example.com", "X-Pick: static\r\n"),
+        ("/echo", "www.example.com", "X-Pick: nosuchbackend\r\n"),
+    ]
+
+    @Test(.enabled(if: haproxy != nil)) func routingAndRulesAgreeWithHAProxy() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["www", "api", "static"])
+        func text(_ port: Int) -> String {
+            (Self.config + "\n").replacingOccurrences(of: "PORT", with: String(port)).replacingOccurrences(of: "WWW", with: String(backends[0]))
+                .replacingOccurrences(of: "API", with: String(backends[1])).replacingOccurrences(of: "STATIC", with: String(backends[2]))
+        }
+        let fulcrumPort = Loopback.freePort(), haproxyPort = Loopback.freePort()
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("acl-haproxy-\(UUID().uuidString).log")
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(text(haproxyPort)).path], stderr: errors)
+        do { try running.waitForListener(haproxyPort) } catch {
+            let p = running.processes.last!
+            Issue.record("haproxy did not start (running: \(p.isRunning)): \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+            throw error
+        }
+        _ = try tests.startFulcrum(running, text(fulcrumPort), waitFor: fulcrumPort)
+
+        var sent: [(String, String)] = Self.requests.map { path, host, extra in
+            (path, "GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\(extra)Connection: close\r\n\r\n")
+        }
+        sent.append(("POST", "POST /form HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"))
+        for (label, request) in sent {
+            let mine = try Self.see(fulcrumPort, request)
+            let reference = try Self.see(haproxyPort, request)
+            #expect(mine == reference, "\(label): Fulcrum \(mine) but HAProxy \(reference)")
+        }
+        // The outcomes themselves, so that a bug shared with a misconfigured reference
+        // cannot pass.
+        #expect(try Self.see(fulcrumPort, "GET /api/users?id=7 HTTP/1.1\r\nHost: h\r\nX-Internal: s\r\n\r\n").path == "/users?id=7")
+        #expect(try Self.see(fulcrumPort, "GET /admin HTTP/1.1\r\nHost: h\r\n\r\n").status == 200)
+        #expect(try Self.see(fulcrumPort, "GET /admin HTTP/1.1\r\nHost: h\r\n\r\n", source: "127.0.0.2").status == 403)
+        #expect(try Self.see(haproxyPort, "GET /admin HTTP/1.1\r\nHost: h\r\n\r\n", source: "127.0.0.2").status == 403)
+        let redirect = try Self.see(fulcrumPort, "GET /a/b?c=d HTTP/1.1\r\nHost: secure.example.com\r\n\r\n")
+        #expect(redirect.status == 301 && redirect.location == "https://secure.example.com/a/b?c=d")
+        #expect(try Self.see(fulcrumPort, "GET /ping HTTP/1.1\r\nHost: h\r\n\r\n").body == "pong")
+        #expect(try Self.see(fulcrumPort, "GET /x.css HTTP/1.1\r\nHost: h\r\n\r\n").backend == "static")
+    }
+
+    @Test func localResponsesKeepTheConnectionOpen() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["www"])
+        let port = Loopback.freePort()
+        _ = try tests.startFulcrum(running, """
+            \(HTTPProxyTests.httpDefaults())
+            frontend fe
+                bind 127.0.0.1:\(port)
+                http-request deny if { path /no }
+                http-request return status 200 content-type text/plain string ok if { path /yes }
+                default_backend www
+            backend www
+                server w1 127.0.0.1:\(backends[0])
+            """, waitFor: port)
+        let c = try HTTPTestConnection(port: port)
+        c.send("GET /no HTTP/1.1\r\nHost: h\r\n\r\nGET /yes HTTP/1.1\r\nHost: h\r\n\r\nGET /echo HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(try c.readResponse()?.status == 403)
+        let ok = try c.readResponse()
+        #expect(ok?.status == 200 && ok?.text == "ok")
+        #expect(try c.readResponse()?.header("X-Backend") == "www")
+        // A refused request with a body it has not finished sending closes the connection.
+        let d = try HTTPTestConnection(port: port)
+        d.send("POST /no HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n")
+        let refused = try d.readResponse()
+        #expect(refused?.status == 403 && refused?.header("connection") == "close")
+        #expect(d.isClosedByPeer())
+    }
+
+    @Test func badRulesAreRefusedWithTheirLine() throws {
+        let cases: [(String, String)] = [
+            ("acl x path_reg (unclosed", "regular expression"),
+            ("acl x nosuchfetch foo", "unknown fetch method 'nosuchfetch'"),
+            ("acl x path,nosuchconv foo", "unknown converter 'nosuchconv'"),
+            ("acl x src -f /nonexistent/list.acl", "failed to open pattern file"),
+            ("http-request deny if ghost", "no such ACL : 'ghost'"),
+            ("use_backend b if { path /x", "missing '}'"),
+            ("http-request set-header X %[nosuchfetch]", "unknown fetch method"),
+        ]
+        for (line, message) in cases {
+            let config = "\(HTTPProxyTests.httpDefaults())frontend fe\n    bind 127.0.0.1:1\n    \(line)\n    default_backend b\nbackend b\n    server s 127.0.0.1:1\n"
+            let file = try FulcrumProcess.temporaryFile(config)
+            let run = try FulcrumProcess.run(["-c", "-f", file.path])
+            #expect(run.status != 0, "\(line)")
+            #expect(run.stderr.contains("\(file.lastPathComponent):8") || run.stderr.contains("\(file.path):8"), "\(line): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(line): \(run.stderr)")
+        }
+    }
+}
