@@ -407,6 +407,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, &s, log, errorPages: policy.errorPages)
             }
             sample = s
+            if case .proceed = outcome, policy === basePolicy, !basePolicy.hasDefaultBackend {
+                buffer.moveReaderIndex(forwardBy: head.length)
+                inbound = buffer.readableBytes > 0 ? buffer : nil
+                fail(503)
+                return false
+            }
             if case .respond(let status, let responseHead, let responseBody, let denied) = outcome {
                 respondLocally(&buffer, head, status: status, head: responseHead, body: responseBody, denied: denied)
                 return false

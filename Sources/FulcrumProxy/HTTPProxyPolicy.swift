@@ -33,6 +33,8 @@ final class HTTPProxyPolicy: Sendable {
     /// `use_backend` rules and the policy of each backend they may choose; nil on the
     /// policies they point to (the choice is made once per request).
     let routes: HTTPRoutes?
+    /// False when the frontend has only `use_backend` rules: an unrouted request gets a 503.
+    let hasDefaultBackend: Bool
     /// Whether a request needs a sample context: rules or routes to evaluate.
     let evaluatesRules: Bool
     let uniqueIDFormat: LogFormat?
@@ -56,7 +58,8 @@ final class HTTPProxyPolicy: Sendable {
 
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
-         frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?) throws {
+         frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, hasDefaultBackend: Bool = true) throws {
+        self.hasDefaultBackend = hasDefaultBackend
         self.accessLog = accessLog
         self.frontendCounters = counters
         self.processConnections = processConnections

@@ -71,10 +71,17 @@ public final class ProxyRuntime: Sendable {
                     throw ProxyStartError("\(proxy.displayName): 'use_backend' in TCP mode is not implemented yet (it is in HTTP mode)")
                 }
                 let backend: ProxyConfig
+                // Without a default backend, a request no `use_backend` rule routes gets a
+                // 503, as in HAProxy; the policy still needs a backend to start from.
+                let hasDefault = proxy.kind == .listen || proxy.defaultBackend != nil
                 if proxy.kind == .listen {
                     backend = proxy
                 } else if let name = proxy.defaultBackend?.value, let found = configuration.backend(named: name) {
                     backend = found
+                } else if proxy.mode == .http, !proxy.useBackendRules.isEmpty,
+                          let first = proxy.useBackendRules.lazy.compactMap({ $0.isDynamic ? nil : configuration.backend(named: $0.backend) }).first
+                              ?? configuration.backends.first(where: { $0.mode == .http }) {
+                    backend = first
                 } else {
                     throw ProxyStartError("\(proxy.displayName) has no default_backend")
                 }
@@ -113,7 +120,8 @@ public final class ProxyRuntime: Sendable {
                     }
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
                                                accessLog: accessLog, processConnections: connections, counters: frontendStats,
-                                               frontendRules: frontendRules, backendRules: try rules(backend), routes: routes)
+                                               frontendRules: frontendRules, backendRules: try rules(backend), routes: routes,
+                                               hasDefaultBackend: hasDefault)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -141,7 +149,7 @@ public final class ProxyRuntime: Sendable {
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
         clock_gettime(CLOCK_REALTIME, &started)
-        self.api = RuntimeAPI(pools: pools, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
+        self.api = RuntimeAPI(pools: pools, patterns: files, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
                               threads: max(1, threads), log: log)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort

@@ -24,6 +24,8 @@ struct RuntimeAPI: Sendable {
     }
 
     let pools: [String: BackendPool]
+    /// Map and ACL pattern files, for `show map`, `add acl`, ...
+    let patterns: PatternFiles
     let frontends: [FrontendStats]
     let processConnections: ConnectionCounter
     let startedAt: Int
@@ -72,7 +74,40 @@ struct RuntimeAPI: Sendable {
                 return ""
             }
         }),
-    ]
+    ] + patternCommands(maps: true) + patternCommands(maps: false)
+
+    /// `show|get|add|set|del|clear map` and their `acl` counterparts.
+    static func patternCommands(maps: Bool) -> [Command] {
+        let kind = maps ? "map" : "acl"
+        var commands = [
+            Command(words: ["show", kind], arguments: "[<\(kind)>]", level: .operator, help: maps ? "list the maps, or the entries of one" : "list the ACL pattern files, or the patterns of one", run: { api, args in
+                api.showPatterns(args.first, maps: maps)
+            }),
+            Command(words: ["get", kind], arguments: "<\(kind)> <value>", level: .operator, help: "report the entry a value matches", run: { api, args in
+                api.getPattern(args, maps: maps)
+            }),
+            Command(words: ["add", kind], arguments: maps ? "<map> <key> <value>" : "<acl> <pattern>", level: .admin, help: "add an entry", run: { api, args in
+                api.editPatterns(args, maps: maps, needs: maps ? 3 : 2) { list, a throws(ConfigError) in
+                    try list.add(key: a[1], value: maps ? a[2...].joined(separator: " ") : nil)
+                    return true
+                }
+            }),
+            Command(words: ["del", kind], arguments: "<\(kind)> <key>|#<ref>", level: .admin, help: "remove an entry", run: { api, args in
+                api.editPatterns(args, maps: maps, needs: 2, missing: "Key not found.\n") { list, a throws(ConfigError) in list.delete(key: a[1]) }
+            }),
+            Command(words: ["clear", kind], arguments: "<\(kind)>", level: .admin, help: "remove every entry", run: { api, args in
+                api.editPatterns(args, maps: maps, needs: 1) { list, _ throws(ConfigError) in list.clear(); return true }
+            }),
+        ]
+        if maps {
+            commands.append(Command(words: ["set", "map"], arguments: "<map> <key>|#<ref> <value>", level: .admin, help: "change an entry's value", run: { api, args in
+                api.editPatterns(args, maps: true, needs: 3, missing: "entry not found.\n") { list, a throws(ConfigError) in
+                    try list.set(key: a[1], value: a[2...].joined(separator: " "))
+                }
+            }))
+        }
+        return commands
+    }
 
     static func helpText(_ level: Level) -> String {
         var out = "The following commands are valid at this level:\n"
@@ -94,6 +129,56 @@ struct RuntimeAPI: Sendable {
     }
 
     // MARK: - commands
+
+    func showPatterns(_ name: String?, maps: Bool) -> String {
+        guard let name else {
+            var out = "# id (file) description\n"
+            for (id, file) in patterns.files(maps: maps) {
+                let count = patterns.lists(named: file, maps: maps).first?.entries.count ?? 0
+                out += "\(id) (\(file)) pattern loaded from file '\(file)' used by \(maps ? "map" : "acl"). curr_ver=0 next_ver=0 entry_cnt=\(count)\n"
+            }
+            return out
+        }
+        guard let list = patterns.lists(named: name, maps: maps).first else {
+            return "Unknown \(maps ? "map" : "ACL") identifier. Please use #<id> or <file>.\n"
+        }
+        return list.entries.map { e in
+            "\(PatternList.reference(e.id)) \(e.key)" + (e.value.map { " " + String(decoding: $0.bytes, as: UTF8.self) } ?? "") + "\n"
+        }.joined()
+    }
+
+    func getPattern(_ args: [String], maps: Bool) -> String {
+        guard args.count >= 2 else { return "'get \(maps ? "map" : "acl")' expects the file and a value.\n" }
+        guard let list = patterns.lists(named: args[0], maps: maps).first else {
+            return "Unknown \(maps ? "map" : "ACL") identifier. Please use #<id> or <file>.\n"
+        }
+        let value = args[1...].joined(separator: " ")
+        let sample: SampleValue = .string(Array(value.utf8))
+        let head = "type=\(list.method.rawValue), case=\(list.ignoreCase ? "insensitive" : "sensitive")"
+        guard let e = list.match(sample) else { return head + (maps ? ", found=no\n" : ", match=no\n") }
+        if maps {
+            return head + ", found=yes, idx=tree, key=\"\(e.key)\", value=\"\(e.value.map { String(decoding: $0.bytes, as: UTF8.self) } ?? "")\", type=\"\(list.valueType?.rawValue ?? "str")\"\n"
+        }
+        return head + ", match=yes, idx=tree, pattern=\"\(e.key)\"\n"
+    }
+
+    /// Applies `change` to every list loaded from the named file (a file read with two
+    /// match methods is two lists, changed together).
+    func editPatterns(_ args: [String], maps: Bool, needs: Int, missing: String = "",
+                      _ change: (PatternList, [String]) throws(ConfigError) -> Bool) -> String {
+        guard args.count >= needs else { return "Missing arguments (expects \(needs)).\n" }
+        let lists = patterns.lists(named: args[0], maps: maps)
+        guard !lists.isEmpty else { return "Unknown \(maps ? "map" : "ACL") identifier. Please use #<id> or <file>.\n" }
+        var any = false
+        for list in lists {
+            do throws(ConfigError) {
+                if try change(list, args) { any = true }
+            } catch {
+                return error.message + "\n"
+            }
+        }
+        return any ? "" : missing
+    }
 
     func withServer(_ args: [String], _ body: (BackendPool, Int) -> String) -> String {
         guard let path = args.first.flatMap(RuntimeCommandLine.serverPath) else { return "Require 'backend/server'.\n" }

@@ -128,6 +128,66 @@ import Testing
         #expect(try Self.see(fulcrumPort, "GET /x.css HTTP/1.1\r\nHost: h\r\n\r\n").backend == "static")
     }
 
+    /// Host-based routing through a map file, changed from the runtime API while both
+    /// proxies run: `add map`, `set map`, `del map` take effect on the next request,
+    /// and `add acl` on a `-f` pattern list too.
+    @Test(.enabled(if: haproxy != nil)) func mapRoutingReloadedFromTheRuntimeAPI() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["www", "api", "fallback"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-map-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let map = dir.appendingPathComponent("hosts.map").path, blocked = dir.appendingPathComponent("blocked.lst").path
+        try "# host backend\nwww.example.com www\n".write(toFile: map, atomically: true, encoding: .utf8)
+        try "/nothing-yet\n".write(toFile: blocked, atomically: true, encoding: .utf8)
+        func config(_ port: Int, _ socket: String) -> String {
+            "global\n    stats socket \(socket) level admin\n" + HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                http-request deny if { path -f \(blocked) }
+                use_backend %[req.hdr(host),lower,map(\(map),fallback)]
+            backend www
+                server w 127.0.0.1:\(backends[0])
+            backend api
+                server a 127.0.0.1:\(backends[1])
+            backend fallback
+                server f 127.0.0.1:\(backends[2])
+
+            """
+        }
+        let fulcrumPort = Loopback.freePort(), haproxyPort = Loopback.freePort()
+        let fulcrumSocket = dir.appendingPathComponent("f.sock").path, haproxySocket = dir.appendingPathComponent("h.sock").path
+        _ = try tests.startFulcrum(running, config(fulcrumPort, fulcrumSocket), waitFor: fulcrumPort)
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(haproxyPort, haproxySocket)).path])
+        try running.waitForListener(haproxyPort)
+
+        func backend(_ port: Int, _ host: String, _ path: String = "/echo") throws -> String {
+            let seen = try Self.see(port, "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            return seen.status == 200 ? seen.backend : String(seen.status)
+        }
+        let steps: [(command: String?, host: String, path: String, expected: String)] = [
+            (nil, "WWW.example.com", "/echo", "www"),
+            (nil, "api.example.com", "/echo", "fallback"),
+            ("add map \(map) api.example.com api", "api.example.com", "/echo", "api"),
+            ("set map \(map) api.example.com www", "api.example.com", "/echo", "www"),
+            ("del map \(map) api.example.com", "api.example.com", "/echo", "fallback"),
+            ("add acl \(blocked) /echo", "www.example.com", "/echo", "403"),
+            ("del acl \(blocked) /echo", "www.example.com", "/echo", "www"),
+        ]
+        for step in steps {
+            if let command = step.command {
+                #expect(try RuntimeAPITests.ask(fulcrumSocket, command) == "\n", "\(command)")
+                #expect(try RuntimeAPITests.ask(haproxySocket, command) == "\n", "\(command)")
+            }
+            let mine = try backend(fulcrumPort, step.host, step.path), reference = try backend(haproxyPort, step.host, step.path)
+            #expect(mine == step.expected && reference == step.expected, "after \(step.command ?? "start"): Fulcrum \(mine), HAProxy \(reference)")
+        }
+        #expect(try RuntimeAPITests.ask(fulcrumSocket, "show map \(map)").hasSuffix(" www.example.com www\n\n"))
+        #expect(try RuntimeAPITests.ask(fulcrumSocket, "get map \(map) www.example.com").contains("found=yes"))
+        #expect(try RuntimeAPITests.ask(fulcrumSocket, "del map \(map) nope") == "Key not found.\n\n")
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

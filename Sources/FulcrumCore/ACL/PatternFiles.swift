@@ -12,6 +12,8 @@ public final class PatternFiles: Sendable {
     }
 
     private let lists = Mutex<[Key: PatternList]>([:])
+    /// Runtime API ids of the files, in load order.
+    private let ids = Mutex<[String]>([])
     private let readFile: @Sendable (String) -> [UInt8]?
 
     public init(readFile: @escaping @Sendable (String) -> [UInt8]?) {
@@ -43,6 +45,7 @@ public final class PatternFiles: Sendable {
         } catch {
             throw ConfigError("pattern file '\(file)': \(error.message)", hint: error.hint)
         }
+        ids.withLock { ids in if !ids.contains(file) { ids.append(file) } }
         return lists.withLock { all in
             if let raced = all[key] { return raced }
             all[key] = list
@@ -50,17 +53,22 @@ public final class PatternFiles: Sendable {
         }
     }
 
-    /// The lists loaded from `file` (or whose runtime reference is `#N`, counted from
-    /// 0 in load order), maps or ACL pattern lists.
+    /// The lists loaded from `file` (or `#ID`, as `show map`/`show acl` number them),
+    /// maps or ACL pattern lists; the first is the one to show.
     public func lists(named file: String, maps: Bool) -> [PatternList] {
-        lists.withLock { all in
-            all.filter { ($0.key.valueType != nil) == maps && $0.key.file == file }.map(\.value)
+        var path = file
+        if file.hasPrefix("#"), let id = Int(file.dropFirst()) {
+            path = ids.withLock { id >= 0 && id < $0.count ? $0[id] : "" }
+        }
+        return lists.withLock { all in
+            all.filter { ($0.key.valueType != nil) == maps && $0.key.file == path }.sorted { $0.key.method.rawValue < $1.key.method.rawValue }.map(\.value)
         }
     }
 
-    /// Every file loaded, maps or pattern lists, sorted by name.
-    public func files(maps: Bool) -> [String] {
-        lists.withLock { all in Set(all.keys.filter { ($0.valueType != nil) == maps }.map(\.file)).sorted() }
+    /// Every file loaded as a map (or as ACL patterns), with its runtime id.
+    public func files(maps: Bool) -> [(id: Int, file: String)] {
+        let kinds = lists.withLock { all in Set(all.keys.filter { ($0.valueType != nil) == maps }.map(\.file)) }
+        return ids.withLock { ids in ids.enumerated().filter { kinds.contains($0.element) }.map { ($0.offset, $0.element) } }
     }
 
     /// Non-empty lines without their comments, trimmed.

@@ -49,12 +49,12 @@ public final class PatternList: Sendable {
         }
     }
 
-    /// Sets the value of every entry with `key`; false when there is none.
+    /// Sets the value of every entry with `key` (or `#REF`); false when there is none.
     public func set(key: String, value: String) throws(ConfigError) -> Bool {
         let v = try Self.value(value, valueType)
         return index.withLock { i in
             var found = false
-            for k in i.entries.indices where i.entries[k].key == key {
+            for k in i.entries.indices where i.entries[k].key == key || "#\(Self.reference(i.entries[k].id))" == key {
                 i.entries[k].value = v
                 found = true
             }
@@ -66,12 +66,15 @@ public final class PatternList: Sendable {
     public func delete(key: String) -> Bool {
         index.withLock { i in
             let before = i.entries.count
-            let kept = key.hasPrefix("#") ? i.entries.filter { "#\($0.id)" != key } : i.entries.filter { $0.key != key }
+            let kept = key.hasPrefix("#") ? i.entries.filter { "#\(Self.reference($0.id))" != key } : i.entries.filter { $0.key != key }
             guard kept.count != before else { return false }
             i.rebuild(kept)
             return true
         }
     }
+
+    /// How the runtime API prints an entry's reference (`#REF` selects it).
+    public static func reference(_ id: Int) -> String { "0x" + String(id, radix: 16) }
 
     public func clear() {
         index.withLock { $0.rebuild([]) }
