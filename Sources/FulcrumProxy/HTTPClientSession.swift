@@ -92,9 +92,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var log: RequestLogContext
 
-    init(policy: HTTPProxyPolicy) {
+    /// What `tcp-request connection` rules track for this connection's lifetime.
+    private let connectionTrackers: [StickTracker?]
+    private var requestStatus: Int?
+
+    init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = [nil, nil, nil]) {
         self.basePolicy = policy
         self.policy = policy
+        self.connectionTrackers = connectionTrackers
         self.retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         // Until a request is dispatched, `%b` is the frontend, as HAProxy logs it.
         self.log = RequestLogContext(frontendName: policy.frontendName)
@@ -400,13 +405,28 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // Frontend rules, then the backend choice, then that backend's rules: each
             // sees the head as the rules before it left it.
             var s = sampleContext(buffer, head)
-            var outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+            for tracker in connectionTrackers.compactMap({ $0 }) {
+                tracker.table.apply([.httpRequest], to: tracker.key, now: s.milliseconds())
+            }
+            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+            if case .proceed = outcome {
+                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+            }
             if case .proceed = outcome {
                 if let routes = basePolicy.routes, let chosen = routes.choose(s, log) { policy = chosen }
                 s.backendName = Array(policy.backend.name.utf8)
+                s.defaultTable = policy.backendTable
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, &s, log, errorPages: policy.errorPages)
             }
             sample = s
+            if case .reject = outcome {
+                log.terminate("P", "R")
+                policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed)
+                endTracking()
+                writeLog()
+                closeAll()
+                return false
+            }
             if case .proceed = outcome, policy === basePolicy, !basePolicy.hasDefaultBackend {
                 buffer.moveReaderIndex(forwardBy: head.length)
                 inbound = buffer.readableBytes > 0 ? buffer : nil
@@ -553,6 +573,21 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         return out
     }
 
+    /// The transaction is over for the stick tables: a 4xx counts as an HTTP error on
+    /// every tracked entry, and what the request itself tracked is let go.
+    private func endTracking() {
+        guard let s = sample else { return }
+        sample = nil
+        let now = s.milliseconds()
+        let error = (log.status ?? 0) >= 400 && (log.status ?? 0) < 500
+        for tracker in s.trackers.compactMap({ $0 }) {
+            var events: [StickTable.Event] = []
+            if error { events.append(.httpError) }
+            if !tracker.connectionLevel { events.append(.trackEnd) }
+            if !events.isEmpty { tracker.table.apply(events, to: tracker.key, now: now) }
+        }
+    }
+
     /// The sample context of a request whose head was just parsed.
     private func sampleContext(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> SampleContext {
         var s = SampleContext()
@@ -567,6 +602,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         s.frontendName = Array(basePolicy.frontendName.utf8)
         s.backendName = Array(basePolicy.backend.name.utf8)
         s.uniqueID = log.uniqueID
+        s.tables = basePolicy.stickTables
+        s.defaultTable = basePolicy.frontendTable
+        s.trackers = connectionTrackers
+        s.milliseconds = SampleContext.monotonicMilliseconds
         let routes = basePolicy.routes
         let current = basePolicy.backend
         s.usableServers = { name in
@@ -983,6 +1022,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseInbound = nil
         responseStarted = false
         releaseSlot()
+        endTracking()
         writeLog()
         requestsServed += 1
         failedServers = []
@@ -1116,6 +1156,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         default: log.terminate("P", "R")
         }
         if log.status == nil { log.status = status }
+        endTracking()
         policy.frontendCounters.countResponse(status)
         if status == 400 { policy.frontendCounters.requestErrors.add(1, ordering: .relaxed) }
         writeLog()

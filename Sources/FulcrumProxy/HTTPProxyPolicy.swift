@@ -33,6 +33,12 @@ final class HTTPProxyPolicy: Sendable {
     /// `use_backend` rules and the policy of each backend they may choose; nil on the
     /// policies they point to (the choice is made once per request).
     let routes: HTTPRoutes?
+    /// Stick tables by name, and the ones frontend and backend rules use by default.
+    let stickTables: [String: StickTable]
+    let frontendTable: String
+    let backendTable: String
+    /// The frontend's `tcp-request content` rules, run on each request head first.
+    let contentRules: [CompiledHTTPRule]
     /// False when the frontend has only `use_backend` rules: an unrouted request gets a 503.
     let hasDefaultBackend: Bool
     /// Whether a request needs a sample context: rules or routes to evaluate.
@@ -58,7 +64,12 @@ final class HTTPProxyPolicy: Sendable {
 
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
-         frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, hasDefaultBackend: Bool = true) throws {
+         frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
+         hasDefaultBackend: Bool = true) throws {
+        self.stickTables = tables
+        frontendTable = frontendRules.tableName
+        backendTable = backendRules.tableName
+        contentRules = frontendRules.contentRules
         self.hasDefaultBackend = hasDefaultBackend
         self.accessLog = accessLog
         self.frontendCounters = counters
@@ -105,7 +116,8 @@ final class HTTPProxyPolicy: Sendable {
         }
         self.responseRules = responseRules
         self.routes = routes
-        evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil
+        evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
+            || !frontendRules.connectionRules.isEmpty
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)

@@ -10,10 +10,14 @@ enum HTTPRuleRunner {
         case proceed
         /// Fulcrum answers itself: `deny`, `redirect` or `return`.
         case respond(status: Int, head: [UInt8], body: [UInt8], denied: Bool)
+        /// `reject`: the connection is closed without a response.
+        case reject
     }
 
+    /// `connectionLevel`: the rules run when a connection is accepted
+    /// (`tcp-request connection`), so what they track lives as long as the connection.
     static func run(_ rules: [CompiledHTTPRule], response: Bool, _ s: inout SampleContext, _ log: RequestLogContext,
-                    errorPages: HTTPErrorPages) -> Outcome {
+                    errorPages: HTTPErrorPages, connectionLevel: Bool = false) -> Outcome {
         for rule in rules {
             if let condition = rule.condition, !condition.holds(s) { continue }
             let samples = (rule.samples, s)
@@ -70,8 +74,20 @@ enum HTTPRuleRunner {
                 if let v = expression.value(in: s) { s.variables[name] = v }
             case .unsetVariable(let name):
                 s.variables[name] = nil
-            case .allow:
+            case .allow, .accept:
                 return .proceed
+            case .reject:
+                return .reject
+            case .track(let slot, let key, let table):
+                guard s.trackers[slot] == nil, let t = s.tables[table ?? s.defaultTable], let v = key.value(in: s), let k = t.key(v) else { continue }
+                let events: [StickTable.Event] = connectionLevel ? [.trackBegin, .connection] : [.trackBegin, .httpRequest]
+                if t.apply(events, to: k, now: s.milliseconds()) {
+                    s.trackers[slot] = StickTracker(table: t, key: k, connectionLevel: connectionLevel)
+                }
+            case .incrementGPC(let slot, let which):
+                if let tracker = s.trackers[slot] { tracker.table.apply([.incrementGPC(which)], to: tracker.key, now: s.milliseconds()) }
+            case .setGPT0(let slot, let value):
+                if let tracker = s.trackers[slot] { tracker.table.apply([.setGPT0(value)], to: tracker.key, now: s.milliseconds()) }
             case .deny(let status, let contentType, let body):
                 if let body, let contentType {
                     return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? "Error", [("content-type", Array(contentType.utf8))], body.count),

@@ -31,6 +31,9 @@ public final class ProxyRuntime: Sendable {
     private let statsChannels = NIOLockedValueBox<[Channel]>([])
     /// SO_REUSEPORT on listening sockets (HAProxy's default; `noreuseport` turns it off).
     private let reusePort: Bool
+    /// `tcp-request connection` rules by frontend name.
+    private let connectionRules: [String: ConnectionRules]
+    let stickTables: [String: StickTable]
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
 
@@ -50,17 +53,26 @@ public final class ProxyRuntime: Sendable {
         var plans: [ListenerPlan] = []
         var checks: [HealthCheckSpec] = []
         let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
+        var tables: [String: StickTable] = [:]
+        for proxy in configuration.proxies where proxy.kind != .defaults {
+            if let config = proxy.stickTable { tables[proxy.name] = StickTable(name: proxy.name, config: config) }
+        }
+        var connectionRules: [String: ConnectionRules] = [:]
         var ruleSets: [String: ProxyRuleSet] = [:]
         func rules(_ proxy: ProxyConfig) throws -> ProxyRuleSet {
             let key = "\(proxy.kind.rawValue) \(proxy.name)"
             if let existing = ruleSets[key] { return existing }
+            let compiled: ProxyRuleSet
             do throws(ProxyRuleSet.Failure) {
-                let compiled = try ProxyRuleSet(proxy, files: files)
-                ruleSets[key] = compiled
-                return compiled
+                compiled = try ProxyRuleSet(proxy, files: files)
             } catch {
                 throw ProxyStartError("\(proxy.displayName), \(error.location): \(error.error.message)")
             }
+            for (table, location) in compiled.tableReferences where tables[table] == nil {
+                throw ProxyStartError("\(proxy.displayName), \(location): no stick table named '\(table)' (declare 'stick-table' in the proxy of that name)")
+            }
+            ruleSets[key] = compiled
+            return compiled
         }
         var frontends: [FrontendStats] = []
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
@@ -91,6 +103,9 @@ public final class ProxyRuntime: Sendable {
                 frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
                                                maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter)
+                if !(try rules(proxy)).connectionRules.isEmpty {
+                    connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats)
+                }
                 var http: HTTPProxyPolicy? = nil
                 if proxy.mode == .http {
                     guard backend.mode == .http else {
@@ -114,14 +129,14 @@ public final class ProxyRuntime: Sendable {
                             }
                             policies[name] = try HTTPProxyPolicy(frontend: proxy, backend: target, pool: try pool(target), global: configuration.global,
                                                                  accessLog: accessLog, processConnections: connections, counters: frontendStats,
-                                                                 frontendRules: frontendRules, backendRules: try rules(target), routes: nil)
+                                                                 frontendRules: frontendRules, backendRules: try rules(target), routes: nil, tables: tables)
                         }
                         routes = HTTPRoutes(switches: frontendRules.backendSwitches, policies: policies)
                     }
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
                                                accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                frontendRules: frontendRules, backendRules: try rules(backend), routes: routes,
-                                               hasDefaultBackend: hasDefault)
+                                               tables: tables, hasDefaultBackend: hasDefault)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -146,10 +161,12 @@ public final class ProxyRuntime: Sendable {
         }
         self.plans = plans
         self.checks = checks
+        self.connectionRules = connectionRules
+        self.stickTables = tables
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
         clock_gettime(CLOCK_REALTIME, &started)
-        self.api = RuntimeAPI(pools: pools, patterns: files, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
+        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
                               threads: max(1, threads), log: log)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
@@ -210,8 +227,17 @@ public final class ProxyRuntime: Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    var trackers: [StickTracker?] = [nil, nil, nil]
+                    if let rules = self.connectionRules[plan.frontend] {
+                        guard let tracked = rules.evaluate(channel) else {
+                            // `reject`: closed before any byte is read or written.
+                            channel.close(promise: nil)
+                            return
+                        }
+                        trackers = tracked
+                    }
                     if let http = plan.http {
-                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http))
+                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http, connectionTrackers: trackers))
                     } else {
                         if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))

@@ -26,6 +26,7 @@ struct RuntimeAPI: Sendable {
     let pools: [String: BackendPool]
     /// Map and ACL pattern files, for `show map`, `add acl`, ...
     let patterns: PatternFiles
+    let tables: [String: StickTable]
     let frontends: [FrontendStats]
     let processConnections: ConnectionCounter
     let startedAt: Int
@@ -73,6 +74,26 @@ struct RuntimeAPI: Sendable {
                 pool.shutdownSessions([index])
                 return ""
             }
+        }),
+        Command(words: ["show", "table"], arguments: "[<table>]", level: .operator, help: "list the stick tables, or the entries of one", run: { api, args in
+            let now = SampleContext.monotonicMilliseconds()
+            guard let name = args.first else {
+                return api.tables.keys.sorted().map { api.tables[$0]!.summary(now: now) + "\n" }.joined()
+            }
+            guard let table = api.tables[name] else { return "Unknown table\n" }
+            return ([table.summary(now: now)] + table.dump(now: now)).map { $0 + "\n" }.joined()
+        }),
+        Command(words: ["clear", "table"], arguments: "<table> [key <key>]", level: .operator, help: "remove the entries of a stick table, or one of them", run: { api, args in
+            guard let name = args.first, let table = api.tables[name] else { return "Unknown table\n" }
+            if args.count >= 3, args[1] == "key" {
+                let text = args[2]
+                let value: SampleValue = IPNetwork.parse(text).map { .address($0) } ?? Int64(text).map { .integer($0) } ?? .string(Array(text.utf8))
+                guard let key = table.key(value) else { return "Invalid key\n" }
+                table.clear(key: key)
+            } else {
+                table.clear()
+            }
+            return ""
         }),
     ] + patternCommands(maps: true) + patternCommands(maps: false)
 
@@ -293,7 +314,7 @@ struct RuntimeAPI: Sendable {
             var v: [String: String] = ["pxname": frontend.name, "svname": "FRONTEND", "scur": String(frontend.connections.value),
                 "smax": String(frontend.connections.value), "slim": frontend.maxconn > 0 ? String(frontend.maxconn) : "",
                 "stot": String(c.sessions.load(ordering: .relaxed)), "bin": String(c.bytesIn.load(ordering: .relaxed)),
-                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": String(c.deniedRequests.load(ordering: .relaxed)), "dresp": "0", "ereq": String(c.requestErrors.load(ordering: .relaxed)),
+                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": String(c.deniedRequests.load(ordering: .relaxed)), "dresp": "0", "ereq": String(c.requestErrors.load(ordering: .relaxed)), "dcon": String(c.deniedConnections.load(ordering: .relaxed)),
                 "status": "OPEN", "pid": pid, "iid": String(proxyID), "sid": "0", "type": "0", "mode": frontend.mode.rawValue,
                 "req_tot": frontend.mode == .http ? String(c.requests.load(ordering: .relaxed)) : ""]
             if frontend.mode == .http { responses(c, into: &v) }

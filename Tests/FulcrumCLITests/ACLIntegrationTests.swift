@@ -188,6 +188,63 @@ import Testing
         #expect(try RuntimeAPITests.ask(fulcrumSocket, "del map \(map) nope") == "Key not found.\n\n")
     }
 
+    /// A stick table counts each client's requests: past 5 in the 2 s period the client
+    /// gets 429, and once the period and the one after have passed it is served again.
+    /// HAProxy runs the same configuration and sees the same statuses.
+    @Test(.enabled(if: haproxy != nil)) func rateLimitingWithAStickTable() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["www"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-rate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func config(_ port: Int, _ socket: String) -> String {
+            "global\n    stats socket \(socket) level admin\n" + HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                stick-table type ip size 1k expire 30s store http_req_rate(2s),http_err_cnt,conn_cur
+                tcp-request connection reject if { src 127.0.0.3 }
+                http-request track-sc0 src
+                http-request deny deny_status 429 if { sc_http_req_rate(0) gt 5 }
+                default_backend www
+            backend www
+                server w 127.0.0.1:\(backends[0])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
+        _ = try tests.startFulcrum(running, config(ports[0], sockets[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1], sockets[1])).path])
+        try running.waitForListener(ports[1])
+
+        func statuses(_ port: Int, _ n: Int, source: String = "127.0.0.1") throws -> [Int] {
+            try (0..<n).map { _ in try Self.see(port, "GET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", source: source).status }
+        }
+        let burst = try ports.map { try statuses($0, 8) }
+        #expect(burst[0] == [200, 200, 200, 200, 200, 429, 429, 429], "Fulcrum: \(burst[0])")
+        #expect(burst[0] == burst[1], "HAProxy: \(burst[1])")
+        // Another client has its own entry.
+        #expect(try ports.map { try statuses($0, 1, source: "127.0.0.2") } == [[200], [200]])
+        for k in 0..<2 {
+            let table = try RuntimeAPITests.ask(sockets[k], "show table fe")
+            #expect(table.hasPrefix("# table: fe, type: ip, size:1024, used:2\n"), "\(table)")
+            #expect(table.contains("key=127.0.0.1 use=0 exp=") && table.contains(" conn_cur=0 http_req_rate(2000)=8 http_err_cnt=3\n"), "\(table)")
+        }
+        // `tcp-request connection reject`: closed without a response.
+        for port in ports {
+            let c = try HTTPTestConnection(port: port, source: "127.0.0.3")
+            c.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n")
+            // Closed at once; bytes the client sent unread make it a reset.
+            #expect(((try? c.readToEnd()) ?? []).isEmpty)
+        }
+        usleep(4_200_000)
+        let later = try ports.map { try statuses($0, 2) }
+        #expect(later[0] == [200, 200] && later[1] == [200, 200], "after two periods: \(later)")
+        #expect(try RuntimeAPITests.ask(sockets[0], "clear table fe") == "\n")
+        #expect(try RuntimeAPITests.ask(sockets[0], "show table fe") == "# table: fe, type: ip, size:1024, used:0\n\n")
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

@@ -23,6 +23,13 @@ public enum HTTPRuleAction: Sendable {
     case deny(status: Int, contentType: String?, body: [UInt8]?)
     case redirect(HTTPRedirect)
     case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)])
+    /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
+    /// without a word.
+    case accept, reject
+    /// `track-scN <key> [table <t>]`: the stream tracks the key's entry in slot N.
+    case track(slot: Int, key: SampleExpression, table: String?)
+    case incrementGPC(slot: Int, which: Int)
+    case setGPT0(slot: Int, value: Int64)
 
     /// The actions that end rule evaluation with a response of Fulcrum's own.
     public var isFinal: Bool {
@@ -134,6 +141,36 @@ public enum HTTPRuleAction: Sendable {
                 throw ConfigError("'return': a 'content-type' is required with a body.")
             }
             return .respond(status: status, contentType: contentType, body: body, headers: headers)
+        case "accept":
+            try parser.end()
+            return .accept
+        case "reject":
+            try parser.end()
+            return .reject
+        case "track-sc0", "track-sc1", "track-sc2":
+            let slot = Int(String(rule.action.last!))!
+            let key = try SampleExpression(parsing: try parser.next("a key expression"), files: files)
+            var table: String?
+            if let word = parser.optional() {
+                guard word == "table" else { throw ConfigError("'\(rule.action)': unexpected argument '\(word)'.", hint: "write '\(rule.action) <key> [table <name>]'") }
+                table = try parser.next("a table name after 'table'")
+            }
+            try parser.end()
+            return .track(slot: slot, key: key, table: table)
+        case "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0":
+            let base = RuleActions.baseName(rule.action)
+            guard let open = rule.action.firstIndex(of: "("), rule.action.hasSuffix(")"),
+                  let slot = Int(rule.action[rule.action.index(after: open)..<rule.action.index(before: rule.action.endIndex)]), (0...2).contains(slot) else {
+                throw ConfigError("'\(rule.action)' expects a tracking counter number in parentheses.", hint: "write '\(base)(0)'")
+            }
+            if base == "sc-set-gpt0" {
+                let text = try parser.next("an integer value")
+                guard let value = Int64(text) else { throw ConfigError("'\(rule.action)': '\(text)' is not an integer.") }
+                try parser.end()
+                return .setGPT0(slot: slot, value: value)
+            }
+            try parser.end()
+            return .incrementGPC(slot: slot, which: base == "sc-inc-gpc0" ? 0 : 1)
         default:
             throw ConfigError("'\(rule.action)' rules are recognised but not carried out by the data plane yet.",
                               hint: "see the rule actions Fulcrum supports in docs/acl.md")

@@ -18,6 +18,15 @@ public struct ProxyRuleSet: Sendable {
     public let responseRules: [CompiledHTTPRule]
     public let afterResponseRules: [CompiledHTTPRule]
     public let backendSwitches: [BackendSwitch]
+    /// `tcp-request connection` (and `session`) rules, run when a connection is
+    /// accepted; `tcp-request content` rules, run on each request head in HTTP mode.
+    public let connectionRules: [CompiledHTTPRule]
+    public let contentRules: [CompiledHTTPRule]
+    /// The stick table rules without `table` use: this proxy's.
+    public let tableName: String
+    /// The stick tables the rules name, with the line naming each, for checking
+    /// that they exist.
+    public let tableReferences: [(String, SourceLocation)]
 
     public var isEmpty: Bool { requestRules.isEmpty && responseRules.isEmpty && afterResponseRules.isEmpty && backendSwitches.isEmpty }
 
@@ -47,6 +56,22 @@ public struct ProxyRuleSet: Sendable {
             }
             return out
         }
+        var connection: [HTTPRuleConfig] = [], content: [HTTPRuleConfig] = []
+        for rule in proxy.tcpRequestRules {
+            let words = rule.action.split(separator: " ", maxSplits: 1).map(String.init)
+            guard words.count == 2 else { continue }
+            var stripped = rule
+            stripped.action = words[1]
+            if words[0] == "content" { content.append(stripped) } else { connection.append(stripped) }
+        }
+        connectionRules = try compile(connection, "tcp-request connection")
+        contentRules = try compile(content, "tcp-request content")
+        for rule in connectionRules + contentRules {
+            switch rule.action {
+            case .accept, .reject, .track, .incrementGPC, .setGPT0, .setVariable, .unsetVariable: continue
+            default: throw Failure(error: ConfigError("'tcp-request': this action is not carried out by the data plane yet.", hint: "accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var and unset-var are"), location: rule.location)
+            }
+        }
         requestRules = try compile(proxy.httpRequestRules, "http-request")
         responseRules = try compile(proxy.httpResponseRules, "http-response")
         afterResponseRules = try compile(proxy.httpAfterResponseRules, "http-after-response")
@@ -64,5 +89,11 @@ public struct ProxyRuleSet: Sendable {
             }
         }
         backendSwitches = switches
+        tableName = proxy.name
+        var references: [(String, SourceLocation)] = []
+        for rule in connectionRules + contentRules + requestRules {
+            if case .track(_, _, let table) = rule.action { references.append((table ?? proxy.name, rule.location)) }
+        }
+        tableReferences = references
     }
 }

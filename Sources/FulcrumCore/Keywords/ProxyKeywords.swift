@@ -16,7 +16,7 @@ public enum ProxyKeywords {
     }
 
     static func rules(_ name: String, _ actions: Set<String>, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyConfig, [HTTPRuleConfig]> & Sendable, runs: String? = nil) -> Spec {
-        Spec(name, caps, usage: "\(name) <action> [options...] [ { if | unless } <condition> ]" + (runs.map { " (\($0) run, without conditions; the others are checked and refused at start)" } ?? ""),
+        Spec(name, caps, usage: "\(name) <action> [options...] [ { if | unless } <condition> ]" + (runs.map { " (\($0) run, with conditions; the others are checked and refused at start)" } ?? ""),
              status: runs == nil ? .parsed : .active) { p, ctx throws(ConfigError) in
             let action = try ctx.argument(0, "an action")
             guard actions.contains(RuleActions.baseName(action)) else {
@@ -59,7 +59,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 1)
             p.defaultBackend = Located(name, at: ctx.location)
         },
-        Spec("use_backend", f, usage: "use_backend <backend> [ { if | unless } <condition> ]") { p, ctx throws(ConfigError) in
+        Spec("use_backend", f, usage: "use_backend <backend>|%[expr] [ { if | unless } <condition> ] (HTTP mode; refused at start in TCP mode)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<backend>")
             let (rest, condition) = try KeywordContext.splitCondition(ctx.args[1...])
             if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
@@ -168,10 +168,10 @@ public enum ProxyKeywords {
             p.captures.append(try captureHeader(.response, ctx))
         },
         pending("capture cookie", f, "<name> len <length>", minArgs: 3),
-        rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules, runs: "add-header, set-header, del-header, replace-header, set-path, set-uri"),
-        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header"),
-        rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules),
-        Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time>") { p, ctx throws(ConfigError) in
+        rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules, runs: "allow, deny, redirect, return, add-header, set-header, del-header, replace-header, replace-value, set-path, set-uri, set-query, set-method, set-var, unset-var, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0"),
+        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status, set-var, unset-var"),
+        rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status (on server responses)"),
+        Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time> (accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var run; content rules run on each HTTP request; the others are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "connection, content, session or inspect-delay")
             guard RuleActions.tcpRequestKinds.contains(kind) else {
                 throw ConfigError("'tcp-request' expects 'connection', 'content', 'session' or 'inspect-delay' (got '\(kind)').")
@@ -216,7 +216,7 @@ public enum ProxyKeywords {
             }
             p.httpCheckRules.append(CheckRuleConfig(action: action, arguments: Array(ctx.args.dropFirst()), location: ctx.location))
         },
-        Spec("acl", [d, f, b], usage: "acl <name> <criterion> [flags] [operator] [<value>...]") { p, ctx throws(ConfigError) in
+        Spec("acl", [d, f, b], usage: "acl <name> <criterion> [flags] [operator] [<value>...] (see docs/acl.md for the fetches and converters)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name> and <criterion>")
             guard name.unicodeScalars.allSatisfy({ ConfigNames.isValid($0) }) else {
                 throw ConfigError("acl name '\(name)' contains an invalid character (permitted: letters, digits, '-', '_', '.', ':').")
@@ -304,7 +304,9 @@ public enum ProxyKeywords {
         pending("dynamic-cookie-key", [d, b], "<string>"), pending("hash-balance-factor", [d, b], "<factor>", status: .active),
         pending("max-session-srv-conns", [d, f], "<nb>"), pending("email-alert myhostname", [d, f, b], "<hostname>"),
         pending("transparent", [d, b], "", minArgs: 0),
-        notYet("stick-table", [f, b], "type <type> size <size> [...]"),
+        Spec("stick-table", [f, b], usage: "stick-table type {ip|ipv6|integer|string [len N]|binary [len N]} size <size> [expire <time>] [nopurge] [store <data>,...]", status: .active) { p, ctx throws(ConfigError) in
+            p.stickTable = try StickTableConfig.parse(Array(ctx.args), at: ctx.location)
+        },
         notYet("stick on", [d, b], "<pattern> [table <table>] [ { if | unless } <condition> ]"),
         notYet("stick match", [d, b]), notYet("stick store-request", [d, b]), notYet("stick store-response", [d, b]),
         notYet("filter", [f, b], "<name> [param*]"),

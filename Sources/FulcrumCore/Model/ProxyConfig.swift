@@ -38,6 +38,7 @@ public struct ProxyConfig: Sendable {
     public var tcpCheckRules: [CheckRuleConfig] = []
     public var httpCheckRules: [CheckRuleConfig] = []
     public var acls: [ACLConfig] = []
+    public var stickTable: StickTableConfig? = nil
     public var stats = StatsPageConfig()
     public var monitorURI: String? = nil
     public var cookie: CookieConfig? = nil

@@ -25,6 +25,13 @@ public struct SampleContext {
     public var status: Int?
     /// `txn.*`, `req.*`, `res.*`, `sess.*` and `proc.*` variables, by full name.
     public var variables: [String: SampleValue] = [:]
+    /// Stick tables by name, the one rules without `table` use, and the entries this
+    /// stream tracks (`sc0`...`sc2`).
+    public var tables: [String: StickTable] = [:]
+    public var defaultTable = ""
+    public var trackers: [StickTracker?] = [nil, nil, nil]
+    /// Milliseconds of a monotonic clock, for stick table rates and expiry.
+    public var milliseconds: () -> Int64 = { 0 }
     /// Usable servers of a backend (nil: the current one), for `nbsrv`.
     public var usableServers: (String?) -> Int = { _ in 0 }
     /// Seconds since the epoch, for `date`.
@@ -45,5 +52,19 @@ public struct SampleContext {
         let line = r.bytes[r.startLine]
         guard let slash = line.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         return Array(line[(slash + 1)...])
+    }
+}
+
+/// An entry a stream tracks: its table and key, and whether the connection (rather
+/// than the current request) tracks it.
+public struct StickTracker: Sendable {
+    public let table: StickTable
+    public let key: [UInt8]
+    public let connectionLevel: Bool
+
+    public init(table: StickTable, key: [UInt8], connectionLevel: Bool) {
+        self.table = table
+        self.key = key
+        self.connectionLevel = connectionLevel
     }
 }

@@ -23,6 +23,13 @@ public enum SampleFetch: Hashable, Sendable {
     case variable(String)
     case constant(SampleValue)
     case uniqueID
+    /// A stick table datum (`http_req_rate`, `conn_cur`, `get_gpc0`...) of the entry
+    /// tracked in slot `slot` (`sc0_*`, `sc_*(N)`), or of the client address's entry.
+    case trackedCounter(slot: Int, name: String, table: String?)
+    case sourceCounter(name: String, table: String?)
+    /// `sc_inc_gpc0`/`src_inc_gpc0`: increments, then returns the new value.
+    case incrementCounter(slot: Int?, which: Int, table: String?)
+    case tableEntries(String?)
     /// Fulcrum terminates no TLS: `ssl_fc` is false and the TLS fetches have no value.
     case tlsFrontend, noValue
 
@@ -129,6 +136,28 @@ public enum SampleFetch: Hashable, Sendable {
         case .variable(let name): return c.variables[name]
         case .constant(let v): return v
         case .uniqueID: return c.uniqueID.isEmpty ? nil : .string(c.uniqueID)
+        case .trackedCounter(let slot, let name, let table):
+            guard let tracker = c.trackers[slot] else { return nil }
+            let t = table.flatMap { c.tables[$0] } ?? tracker.table
+            return t.value(name, of: tracker.key, now: c.milliseconds()).map { .integer($0) }
+        case .sourceCounter(let name, let table):
+            guard let t = c.tables[table ?? c.defaultTable], let client = c.client, let key = t.key(.address(client)) else { return nil }
+            return t.value(name, of: key, now: c.milliseconds()).map { .integer($0) }
+        case .incrementCounter(let slot, let which, let table):
+            let name = which == 0 ? "gpc0" : "gpc1"
+            let target: (StickTable, [UInt8])?
+            if let slot {
+                target = c.trackers[slot].map { (table.flatMap { c.tables[$0] } ?? $0.table, $0.key) }
+            } else if let t = c.tables[table ?? c.defaultTable], let client = c.client, let key = t.key(.address(client)) {
+                target = (t, key)
+            } else {
+                target = nil
+            }
+            guard let (t, key) = target else { return nil }
+            t.apply([.incrementGPC(which)], to: key, now: c.milliseconds())
+            return t.value(name, of: key, now: c.milliseconds()).map { .integer($0) }
+        case .tableEntries(let table):
+            return c.tables[table ?? c.defaultTable].map { .integer(Int64($0.count(now: c.milliseconds()))) }
         case .tlsFrontend: return .boolean(false)
         case .noValue: return nil
         }

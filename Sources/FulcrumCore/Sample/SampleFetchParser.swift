@@ -107,12 +107,53 @@ enum SampleFetchParser {
         case "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "ssl_c_used", "ssl_fc_alpn":
             return (.noValue, .str)
         default:
+            if let counter = try stickCounter(name, args, written) { return (counter, .int) }
             if unimplemented.contains(name) {
                 throw ConfigError("fetch method '\(written)' is not implemented yet.",
                                   hint: "see the sample fetches Fulcrum supports in docs/acl.md")
             }
             throw ConfigError("unknown fetch method '\(written)'\(Suggestion.didYouMean(name, in: known)).")
         }
+    }
+
+    /// The stick table data `sc_*`, `scN_*` and `src_*` read, by fetch suffix.
+    static let counterNames: [String: String] = [
+        "conn_cnt": "conn_cnt", "conn_cur": "conn_cur", "conn_rate": "conn_rate", "sess_cnt": "sess_cnt", "sess_rate": "sess_rate",
+        "http_req_cnt": "http_req_cnt", "http_req_rate": "http_req_rate", "http_err_cnt": "http_err_cnt",
+        "http_err_rate": "http_err_rate", "bytes_in_rate": "bytes_in_rate", "bytes_out_rate": "bytes_out_rate",
+        "kbytes_in": "bytes_in_cnt", "kbytes_out": "bytes_out_cnt", "get_gpc0": "gpc0", "get_gpc1": "gpc1", "gpc0_rate": "gpc0_rate",
+        "gpc1_rate": "gpc1_rate", "get_gpt0": "gpt0",
+    ]
+
+    private static func stickCounter(_ name: String, _ args: [String], _ written: String) throws(ConfigError) -> SampleFetch? {
+        if name == "table_cnt" { return .tableEntries(args.first) }
+        func optionalTable(_ k: Int) throws(ConfigError) -> String? {
+            if args.count > k + 1 { throw ConfigError("fetch method '\(written)' : too many arguments.") }
+            return k < args.count ? args[k] : nil
+        }
+        var slot: Int?
+        var rest: Substring
+        var k = 0
+        if name.hasPrefix("sc_") {
+            guard let first = args.first, let n = Int(first), (0...2).contains(n) else {
+                throw ConfigError("fetch method '\(written)' : expects a tracking counter number 0, 1 or 2.", hint: "write '\(written)(0)'")
+            }
+            slot = n
+            rest = name.dropFirst(3)
+            k = 1
+        } else if name.count > 4, name.hasPrefix("sc"), let n = Int(String(name.dropFirst(2).prefix(1))), (0...2).contains(n), name.dropFirst(3).hasPrefix("_") {
+            slot = n
+            rest = name.dropFirst(4)
+        } else if name.hasPrefix("src_") {
+            rest = name.dropFirst(4)
+        } else {
+            return nil
+        }
+        let table = try optionalTable(k)
+        if rest == "inc_gpc0" || rest == "inc_gpc1" { return .incrementCounter(slot: slot, which: rest == "inc_gpc0" ? 0 : 1, table: table) }
+        guard let stored = counterNames[String(rest)] else { return nil }
+        if let slot { return .trackedCounter(slot: slot, name: stored, table: table) }
+        return .sourceCounter(name: stored, table: table)
     }
 
     private static func headerName(_ args: [String], _ written: String) throws(ConfigError) -> String {
@@ -126,9 +167,7 @@ enum SampleFetchParser {
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
         "req_ssl_sni", "req.ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type", "payload", "req.payload", "payload_lv",
-        "http_auth", "http_auth_group", "src_conn_cnt", "src_conn_cur", "src_conn_rate", "src_http_req_rate", "src_http_err_rate",
-        "sc_http_req_rate", "sc0_http_req_rate", "sc1_http_req_rate", "sc2_http_req_rate", "sc0_conn_cur", "sc0_conn_rate",
-        "sc_conn_cur", "table_cnt", "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
+        "http_auth", "http_auth_group", "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "be_conn", "srv_conn",
         "fe_conn", "connslots", "queue", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_is_up", "srv_id", "fe_id", "be_id",
         "http_first_req", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
