@@ -94,7 +94,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
-    private var requestStatus: Int?
+    /// The server a `use-server` rule chose for the current request.
+    private var forcedServer: Int?
 
     init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = [nil, nil, nil]) {
         self.basePolicy = policy
@@ -405,6 +406,17 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // Frontend rules, then the backend choice, then that backend's rules: each
             // sees the head as the rules before it left it.
             var s = sampleContext(buffer, head)
+            if let uri = basePolicy.monitorURI, s.request?.currentTarget.elementsEqual(uri) == true {
+                // The monitor URI: 200 while no `monitor fail` condition holds, else 503.
+                let failing = basePolicy.monitorFail.contains { $0.holds(s) }
+                sample = nil
+                let page = basePolicy.errorPages.page(failing ? 503 : 200, keepAlive: true)
+                let split = (page.indices.first { k in k + 3 < page.count && page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 } ?? page.count - 4) + 4
+                // Monitor requests are not logged, as in HAProxy.
+                logPending = false
+                respondLocally(&buffer, head, status: failing ? 503 : 200, head: Array(page[..<split]), body: Array(page[split...]), denied: false)
+                return false
+            }
             for tracker in connectionTrackers.compactMap({ $0 }) {
                 tracker.table.apply([.httpRequest], to: tracker.key, now: s.milliseconds())
             }
@@ -433,14 +445,26 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 fail(503)
                 return false
             }
-            if case .respond(let status, let responseHead, let responseBody, let denied) = outcome {
-                respondLocally(&buffer, head, status: status, head: responseHead, body: responseBody, denied: denied)
+            if case .respond(let status, let responseHead, let responseBody, let denied, let tarpit) = outcome {
+                if tarpit {
+                    tarpitThenRespond(&buffer, head, status: status, head: responseHead, body: responseBody)
+                } else {
+                    respondLocally(&buffer, head, status: status, head: responseHead, body: responseBody, denied: denied)
+                }
                 return false
+            }
+            if let (_, server) = policy.serverSwitches.first(where: { $0.0?.holds(s) ?? true }) {
+                forcedServer = server
             }
         }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
+        if let forced = forcedServer {
+            // `use-server` comes before persistence and balancing.
+            cookieServer = forced
+            forcedServer = nil
+        }
 
         // A head with bare LF line ends is rewritten with CRLF: a server that splits lines
         // differently would otherwise see other headers than Fulcrum checked.
@@ -642,6 +666,34 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseStarted = true
         requestPhase = .waitingResponse
         finishExchange()
+    }
+
+    /// `tarpit`: nothing more is read; after `timeout tarpit` the answer is sent and
+    /// the connection closed, so a client hammering a URL waits for each refusal.
+    private func tarpitThenRespond(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8]) {
+        guard let context else { return }
+        buffer.moveReaderIndex(forwardBy: head.length)
+        inbound = nil
+        requestPhase = .closed
+        cancelTimer()
+        log.terminate("P", "T")
+        log.status = status
+        policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed)
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: policy.tarpitTimeout) {
+            let me = session.value
+            guard let context = me.context else { return }
+            me.policy.frontendCounters.countResponse(status)
+            me.endTracking()
+            me.writeLog()
+            var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
+            out.writeBytes(responseHead.dropLast(2))
+            out.writeString("connection: close\r\n\r\n")
+            if !head.isHEAD { out.writeBytes(body) }
+            me.responseStarted = true
+            context.write(me.wrapOutboundOut(out), promise: nil)
+            me.closeClientAfterFlush()
+        }
     }
 
     private func stampRequestTime() {

@@ -15,6 +15,7 @@ struct HTTPErrorPages: Sendable {
     ]
 
     static let explanations: [Int: String] = [
+        200: "The service is ready.",
         400: "The request could not be understood.",
         401: "This resource needs authentication.",
         403: "The request was refused by the proxy's rules.",

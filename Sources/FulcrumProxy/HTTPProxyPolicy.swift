@@ -39,6 +39,13 @@ final class HTTPProxyPolicy: Sendable {
     let backendTable: String
     /// The frontend's `tcp-request content` rules, run on each request head first.
     let contentRules: [CompiledHTTPRule]
+    /// `monitor-uri` and `monitor fail`: answered before any rule, not logged.
+    let monitorURI: [UInt8]?
+    let monitorFail: [ACLCondition]
+    /// How long `tarpit` holds a request before answering.
+    let tarpitTimeout: TimeAmount
+    /// `use-server`: a condition and the server it sends the request to.
+    let serverSwitches: [(ACLCondition?, Int)]
     /// False when the frontend has only `use_backend` rules: an unrouted request gets a 503.
     let hasDefaultBackend: Bool
     /// Whether a request needs a sample context: rules or routes to evaluate.
@@ -67,6 +74,15 @@ final class HTTPProxyPolicy: Sendable {
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
          hasDefaultBackend: Bool = true) throws {
         self.stickTables = tables
+        monitorURI = frontendRules.monitorURI
+        monitorFail = frontendRules.monitorFail
+        tarpitTimeout = .milliseconds(Int64((backendConfig.timeouts.tarpit ?? frontend.timeouts.tarpit ?? backendConfig.timeouts.connect ?? frontend.timeouts.connect)?.milliseconds ?? 0))
+        serverSwitches = try backendRules.serverSwitches.map { rule in
+            guard let index = pool.servers.firstIndex(where: { $0.name == rule.backend }) else {
+                throw ProxyStartError("\(backendConfig.displayName), \(rule.location): 'use-server': no server named '\(rule.backend)'")
+            }
+            return (rule.condition, index)
+        }
         frontendTable = frontendRules.tableName
         backendTable = backendRules.tableName
         contentRules = frontendRules.contentRules
@@ -117,7 +133,7 @@ final class HTTPProxyPolicy: Sendable {
         self.responseRules = responseRules
         self.routes = routes
         evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
-            || !frontendRules.connectionRules.isEmpty
+            || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)

@@ -9,7 +9,8 @@ enum HTTPRuleRunner {
     enum Outcome {
         case proceed
         /// Fulcrum answers itself: `deny`, `redirect` or `return`.
-        case respond(status: Int, head: [UInt8], body: [UInt8], denied: Bool)
+        /// `tarpit`: the answer waits for `timeout tarpit`, then the connection closes.
+        case respond(status: Int, head: [UInt8], body: [UInt8], denied: Bool, tarpit: Bool = false)
         /// `reject`: the connection is closed without a response.
         case reject
     }
@@ -88,10 +89,10 @@ enum HTTPRuleRunner {
                 if let tracker = s.trackers[slot] { tracker.table.apply([.incrementGPC(which)], to: tracker.key, now: s.milliseconds()) }
             case .setGPT0(let slot, let value):
                 if let tracker = s.trackers[slot] { tracker.table.apply([.setGPT0(value)], to: tracker.key, now: s.milliseconds()) }
-            case .deny(let status, let contentType, let body):
+            case .deny(let status, let contentType, let body, let tarpit):
                 if let body, let contentType {
                     return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? "Error", [("content-type", Array(contentType.utf8))], body.count),
-                                    body: body, denied: true)
+                                    body: body, denied: true, tarpit: tarpit)
                 }
                 let page = errorPages.page(status, keepAlive: true)
                 var split = page.count
@@ -99,7 +100,7 @@ enum HTTPRuleRunner {
                     split = k + 4
                     break
                 }
-                return .respond(status: status, head: Array(page[..<split]), body: Array(page[split...]), denied: true)
+                return .respond(status: status, head: Array(page[..<split]), body: Array(page[split...]), denied: true, tarpit: tarpit)
             case .redirect(let redirect):
                 let target = s.request?.currentTarget ?? []
                 let host = SampleFetch.header(name: "host", occurrence: -1, split: false, response: false).value(in: s)?.bytes

@@ -245,6 +245,58 @@ import Testing
         #expect(try RuntimeAPITests.ask(sockets[0], "show table fe") == "# table: fe, type: ip, size:1024, used:0\n\n")
     }
 
+    /// `monitor-uri` and `monitor fail`, `tarpit`, the `redirect` keyword and
+    /// `use-server`, side by side with HAProxy.
+    @Test(.enabled(if: haproxy != nil)) func monitorTarpitRedirectAndUseServer() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["one", "two"])
+        func config(_ port: Int) -> String {
+            HTTPProxyTests.httpDefaults(extra: "    timeout tarpit 1s\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                monitor-uri /health
+                monitor fail if { hdr(x-fail) -m found }
+                http-request tarpit if { path /trap }
+                redirect scheme https code 302 if { path /go }
+                redirect prefix /new if { path_beg /old/ }
+                default_backend b
+            backend b
+                use-server s2 if { path_beg /two }
+                server s1 127.0.0.1:\(backends[0])
+                server s2 127.0.0.1:\(backends[1])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try tests.startFulcrum(running, config(ports[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        try running.waitForListener(ports[1])
+        let requests = [
+            "GET /health HTTP/1.1\r\nHost: h\r\n",
+            "GET /health HTTP/1.1\r\nHost: h\r\nX-Fail: 1\r\n",
+            "GET /go?x=1 HTTP/1.1\r\nHost: www.example.com\r\n",
+            "GET /go HTTP/1.1\r\nHost: www.example.com\r\n",
+            "GET /old/page?q HTTP/1.1\r\nHost: h\r\n",
+            "GET /two/a HTTP/1.1\r\nHost: h\r\n",
+            "GET /two/b HTTP/1.1\r\nHost: h\r\n",
+        ]
+        for request in requests {
+            let seen = try ports.map { try Self.see($0, request + "Connection: close\r\n\r\n") }
+            #expect(seen[0].status == seen[1].status && seen[0].location == seen[1].location && seen[0].backend == seen[1].backend,
+                    "\(request): Fulcrum \(seen[0]) but HAProxy \(seen[1])")
+        }
+        #expect(try Self.see(ports[0], "GET /two/x HTTP/1.1\r\nHost: h\r\n\r\n").backend == "two")
+        #expect(try Self.see(ports[0], "GET /health HTTP/1.1\r\nHost: h\r\nX-Fail: y\r\n\r\n").status == 503)
+        for port in ports {
+            let start = Date()
+            let trapped = try Self.see(port, "GET /trap HTTP/1.1\r\nHost: h\r\n\r\n")
+            let waited = Date().timeIntervalSince(start)
+            #expect(trapped.status == 500 && waited > 0.9 && waited < 3, "tarpit: \(trapped.status) after \(waited) s")
+        }
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

@@ -19,8 +19,9 @@ public enum HTTPRuleAction: Sendable {
     case unsetVariable(name: String)
     /// Stops evaluating the rules of this list (the request goes on).
     case allow
-    /// Answers with an error page (or the given body) and ends the transaction.
-    case deny(status: Int, contentType: String?, body: [UInt8]?)
+    /// Answers with an error page (or the given body) and ends the transaction;
+    /// `tarpit` first holds the connection for `timeout tarpit`.
+    case deny(status: Int, contentType: String?, body: [UInt8]?, tarpit: Bool)
     case redirect(HTTPRedirect)
     case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)])
     /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
@@ -98,8 +99,9 @@ public enum HTTPRuleAction: Sendable {
         case "allow":
             try parser.end()
             return .allow
-        case "deny":
-            var status = 403
+        case "deny", "tarpit":
+            let tarpit = rule.action == "tarpit"
+            var status = tarpit ? 500 : 403
             var contentType: String?
             var body: [UInt8]?
             while let word = parser.optional() {
@@ -115,7 +117,7 @@ public enum HTTPRuleAction: Sendable {
                 default: throw ConfigError("'deny': unexpected argument '\(word)'.", hint: "expects [deny_status <code>] [content-type <type> string <str>]")
                 }
             }
-            return .deny(status: status, contentType: contentType, body: body)
+            return .deny(status: status, contentType: contentType, body: body, tarpit: tarpit)
         case "redirect":
             return .redirect(try HTTPRedirect(parsing: rule.arguments))
         case "return":

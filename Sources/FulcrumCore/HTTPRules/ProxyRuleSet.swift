@@ -27,6 +27,11 @@ public struct ProxyRuleSet: Sendable {
     /// The stick tables the rules name, with the line naming each, for checking
     /// that they exist.
     public let tableReferences: [(String, SourceLocation)]
+    /// `use-server` rules: a server name and a condition.
+    public let serverSwitches: [BackendSwitch]
+    /// `monitor-uri` and the `monitor fail` conditions.
+    public let monitorURI: [UInt8]?
+    public let monitorFail: [ACLCondition]
 
     public var isEmpty: Bool { requestRules.isEmpty && responseRules.isEmpty && afterResponseRules.isEmpty && backendSwitches.isEmpty }
 
@@ -72,7 +77,7 @@ public struct ProxyRuleSet: Sendable {
             default: throw Failure(error: ConfigError("'tcp-request': this action is not carried out by the data plane yet.", hint: "accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var and unset-var are"), location: rule.location)
             }
         }
-        requestRules = try compile(proxy.httpRequestRules, "http-request")
+        requestRules = try compile(proxy.httpRequestRules, "http-request") + compile(proxy.redirectRules, "redirect")
         responseRules = try compile(proxy.httpResponseRules, "http-response")
         afterResponseRules = try compile(proxy.httpAfterResponseRules, "http-after-response")
         var switches: [BackendSwitch] = []
@@ -89,6 +94,28 @@ public struct ProxyRuleSet: Sendable {
             }
         }
         backendSwitches = switches
+        var servers: [BackendSwitch] = []
+        for rule in proxy.useServerRules {
+            do throws(ConfigError) {
+                servers.append(BackendSwitch(backend: rule.backend, dynamic: nil, samples: [:],
+                                             condition: try rule.condition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) },
+                                             location: rule.location))
+            } catch {
+                throw Failure(error: ConfigError("'use-server \(rule.backend)': \(error.message)", hint: error.hint), location: rule.location)
+            }
+        }
+        serverSwitches = servers
+        monitorURI = proxy.monitorURI.map { Array($0.utf8) }
+        var fails: [ACLCondition] = []
+        for rule in proxy.monitorFail {
+            guard let condition = rule.condition else { continue }
+            do throws(ConfigError) {
+                fails.append(try ACLCondition(condition, acls: acls, files: files))
+            } catch {
+                throw Failure(error: ConfigError("'monitor fail': \(error.message)", hint: error.hint), location: rule.location)
+            }
+        }
+        monitorFail = fails
         tableName = proxy.name
         var references: [(String, SourceLocation)] = []
         for rule in connectionRules + contentRules + requestRules {

@@ -252,10 +252,14 @@ public enum ProxyKeywords {
         pending("stats show-desc", [d, f, b], "[<description>]", minArgs: 0),
         pending("stats scope", [d, f, b], "<name>"),
         pending("stats http-request", [d, f, b], "<action> [condition]"),
-        Spec("monitor-uri", [d, f], usage: "monitor-uri <uri>") { p, ctx throws(ConfigError) in
+        Spec("monitor-uri", [d, f], usage: "monitor-uri <uri>", status: .active) { p, ctx throws(ConfigError) in
             p.monitorURI = try ctx.argument(0, "<uri>")
         },
-        pending("monitor fail", f, "{ if | unless } <condition>"),
+        Spec("monitor fail", f, usage: "monitor fail { if | unless } <condition>", status: .active) { p, ctx throws(ConfigError) in
+            let (rest, condition) = try KeywordContext.splitCondition(ctx.args[...])
+            guard let condition, rest.isEmpty else { throw ConfigError("'monitor fail' requires either 'if' or 'unless' followed by a condition.") }
+            p.monitorFail.append(HTTPRuleConfig(action: "monitor-fail", arguments: [], condition: condition, location: ctx.location))
+        },
         Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>] (maxidle, maxlife, dynamic and attr are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")
             p.cookie = CookieConfig(name: name, options: Array(ctx.args.dropFirst()))
@@ -273,14 +277,23 @@ public enum ProxyKeywords {
         Spec("disabled", [d, f, b], usage: "disabled") { p, _ throws(ConfigError) in p.disabled = true },
         Spec("enabled", [d, f, b], usage: "enabled") { p, _ throws(ConfigError) in p.disabled = false },
         pending("id", [f, b], "<number>"),
-        pending("redirect", [f, b], "location|prefix|scheme <target> [code <n>] [options] [ { if | unless } <condition> ]"),
+        Spec("redirect", [f, b], usage: "redirect location|prefix|scheme <target> [code <n>] [options] [ { if | unless } <condition> ] (run after the proxy's http-request rules)", status: .active) { p, ctx throws(ConfigError) in
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[...])
+            _ = try HTTPRedirect(parsing: words)
+            p.redirectRules.append(HTTPRuleConfig(action: "redirect", arguments: words, condition: condition, location: ctx.location))
+        },
         pending("source", [d, b], "<address>[:<port>] [usesrc ...]"),
         pending("dispatch", b, "<address>:<port>"),
         pending("rate-limit sessions", [d, f], "<rate>"),
         pending("persist rdp-cookie", [d, b], "[(<name>)]", minArgs: 0),
         pending("force-persist", [f, b], "{ if | unless } <condition>"),
         pending("ignore-persist", [f, b], "{ if | unless } <condition>"),
-        pending("use-server", b, "<server> [ { if | unless } <condition> ]"),
+        Spec("use-server", b, usage: "use-server <server> [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<server>")
+            let (rest, condition) = try KeywordContext.splitCondition(ctx.args[1...])
+            if let extra = rest.first { throw ConfigError("'use-server' cannot handle unexpected argument '\(extra)'.") }
+            p.useServerRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
+        },
         pending("http-error", [d, f, b], "status <code> [content-type <type>] [ { default-errorfiles | errorfile <file> | ... } ]"),
         pending("errorfiles", [d, f, b], "<name> [<code>...]"),
         pending("errorloc", [d, f, b], "<code> <url>", minArgs: 2), pending("errorloc302", [d, f, b], "<code> <url>", minArgs: 2),

@@ -14,6 +14,12 @@ public struct ProxyConfig: Sendable {
     public var binds: [BindConfig] = []
     public var defaultBackend: Located<String>? = nil
     public var useBackendRules: [UseBackendRule] = []
+    /// `use-server NAME if COND` (the rule type is shared: a name and a condition).
+    public var useServerRules: [UseBackendRule] = []
+    /// The `redirect` keyword's rules, run after the proxy's `http-request` rules.
+    public var redirectRules: [HTTPRuleConfig] = []
+    /// `monitor fail if COND`: the monitor URI answers 503 while a condition holds.
+    public var monitorFail: [HTTPRuleConfig] = []
     public var balance: BalanceAlgorithm = .roundRobin
     public var hashType = HashType()
     public var servers: [ServerConfig] = []
