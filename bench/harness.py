@@ -32,7 +32,7 @@ ALL_CPUS = set(range(os.cpu_count() or 1))
 BODY_13 = "hello, world\n"          # 13 bytes
 BODY_1K = "x" * 1023 + "\n"          # 1024 bytes
 
-# Seed 000's frontend log-format and the captures and unique id its fields print.
+# Seed 000's frontend log-format (with its captures and unique id, as in the seed).
 SEED_LOG_FORMAT = ("%ci:%cp [%t] %ft %b/%s w=%Tw/c=%Tc/r=%Tr/t=%Tt %ST %B %CC %CS %tsc "
                    "%ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %ID")
 # HAProxy's `option httplog` layout written out as a log-format line.
@@ -451,6 +451,7 @@ class IdleConnections(Scenario):
         try:
             time.sleep(0.5)
             rss0, _ = memory_kib(proxy.pid)
+            fds0 = len(os.listdir(f"/proc/{proxy.pid}/fd"))
             client = spawn([sys.executable, os.path.join(TOOLS, "idle_clients.py"), "127.0.0.1",
                             str(opts.port_proxy), str(opts.idle_conns), "/13"], env.load_cpus,
                            "idle-clients", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -468,8 +469,8 @@ class IdleConnections(Scenario):
             client.wait(30)
             started.remove(client)
             return {"per_conn": (rss1 - rss0) / max(opened, 1), "rss": rss1 / 1024, "hwm": hwm / 1024,
-                    # descriptors beyond the client connections and ~10 of the process itself
-                    "server_conns": max(fds - opened - 10, 0)}
+                    # descriptors opened beyond the client connections
+                    "server_conns": max(fds - fds0 - opened, 0)}
         finally:
             stop(proxy)
 
@@ -548,7 +549,9 @@ def scenarios(opts):
         6: [WrkScenario(6, "6 as 1 (13 B) + seed 000 log-format to UDP syslog", "/13", 64, log_sink=True,
                         cfgname="scenario6-seed",
                         defaults_extra=("log global", "option httplog",
-                                        "unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid"),
+                                        "unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid",
+                                        # as the seed; Fulcrum computes %ID only with it (HAProxy also without)
+                                        "unique-id-header X-Unique-ID"),
                         frontend_extra=(f"log-format \"{SEED_LOG_FORMAT}\"",
                                         "capture request header Host len 60",
                                         "capture request header X-Unique-ID len 46",
