@@ -689,6 +689,8 @@ def main():
     pin_modes = [m.strip() for m in opts.pinning.split(",")]
     all_scenarios = scenarios(opts)
     info = describe(opts)
+    r = subprocess.run([os.path.join(BENCH, "alloc-check"), opts.fulcrum], capture_output=True, text=True)
+    info.append("bench/alloc-check: " + (r.stdout.strip().splitlines() or [r.stderr.strip()])[0])
     for line in info:
         log(line)
     if os.getloadavg()[0] > 0.5:
@@ -714,9 +716,15 @@ def main():
                 env.pinned = pinned
                 env.pin_helpers()
                 label = scenario.label + ("" if pinned else " (unpinned)")
-                ctx = scenario.setup(env)
-                env.pin_helpers()
                 rows = {}
+                try:
+                    ctx = scenario.setup(env)
+                except RuntimeError as e:
+                    env.notes.append(f"{label}: not run: {e}")
+                    log(f"{label}: not run: {e}")
+                    results.append((label, scenario, rows))
+                    continue
+                env.pin_helpers()
                 try:
                     for rnd in range(opts.rounds):
                         for target in scenario.targets:
@@ -758,6 +766,7 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stop what was started (atexit)
     try:
         main()
     except KeyboardInterrupt:
