@@ -300,8 +300,8 @@ def measure_wrk(env, target, cfg, path, conns, headers=(), log_sink=None):
 
 WRK_METRICS = [
     ("rps", "requests/s", "{:.0f}"),
-    ("p50", "p50 latency (ms)", "{:.3g}"),
-    ("p99", "p99 latency (ms)", "{:.3g}"),
+    ("p50", "p50 latency (ms)", "sig3"),
+    ("p99", "p99 latency (ms)", "sig3"),
     ("cpu_user", "proxy user CPU s / 100k req", "{:.2f}"),
     ("cpu_sys", "proxy system CPU s / 100k req", "{:.2f}"),
     ("cpu", "proxy user+system CPU s / 100k req", "{:.2f}"),
@@ -589,14 +589,20 @@ def human_bytes(n):
 
 # ---------------------------------------------------------------- table
 
+def fmt_value(fmt, v):
+    if fmt == "sig3":   # three significant digits, never an exponent
+        return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    return fmt.format(v)
+
+
 def cell(values, fmt):
     values = [v for v in values if v is not None]
     if not values:
         return "—"
     med = statistics.median(values)
     if len(values) == 1 or min(values) == max(values):
-        return fmt.format(med)
-    return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+        return fmt_value(fmt, med)
+    return f"{fmt_value(fmt, med)} ({fmt_value(fmt, min(values))}–{fmt_value(fmt, max(values))})"
 
 
 def table(results):
