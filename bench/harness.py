@@ -277,6 +277,8 @@ def measure_wrk(env, target, cfg, path, conns, headers=(), log_sink=None):
         warm = wrk(opts, port, path, conns, opts.warmup, env.load_cpus, headers, latency=False) if opts.warmup > 0 else {"requests": 0}
         cpu0 = cpu_seconds(proxy.pid) if proxy else None
         r = wrk(opts, port, path, conns, opts.seconds, env.load_cpus, headers)
+        if r["requests"] == 0:
+            raise RuntimeError(f"wrk completed no request through {target} (bench/out/logs)")
         row = {"rps": r["rps"], "p50": r.get("p50"), "p99": r.get("p99")}
         if r["errors"] or r["non2xx"]:
             env.notes.append(f"{target}: {r['errors']} socket errors, {r['non2xx']} non-2xx responses in a {path} run")
@@ -696,8 +698,15 @@ def describe(opts):
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
+    def sysctl(name):
+        try:
+            with open("/proc/sys/" + name.replace(".", "/")) as f:
+                return " ".join(f.read().split())
+        except OSError:
+            return "?"
     return [f"machine: {os.cpu_count()} CPUs ({model}), kernel {os.uname().release}, "
-            f"load average at start {os.getloadavg()[0]:.2f}",
+            f"load average at start {os.getloadavg()[0]:.2f}, "
+            f"tcp_tw_reuse {sysctl('net.ipv4.tcp_tw_reuse')}, ports {sysctl('net.ipv4.ip_local_port_range')}",
             f"tools: {first_line(['haproxy', '-v'])}; {first_line(['nginx', '-v'])}; {first_line(['wrk', '-v'])}",
             f"settings: {opts.rounds} round(s), {opts.seconds:g} s per wrk run after {opts.warmup:g} s warm-up, "
             f"pinning {opts.pinning}, nbthread 1, http-reuse safe, maxconn {opts.maxconn}"]
@@ -706,8 +715,15 @@ def describe(opts):
 def main():
     opts = parse_args()
     prepare(opts)
-    wanted = [int(x) for x in opts.scenarios.split(",") if x.strip()]
+    try:
+        wanted = [int(x) for x in opts.scenarios.split(",") if x.strip()]
+    except ValueError:
+        raise RuntimeError(f"--scenarios {opts.scenarios}: numbers 1 to 7 separated by commas")
+    if not wanted or any(n not in range(1, 8) for n in wanted):
+        raise RuntimeError(f"--scenarios {opts.scenarios}: numbers 1 to 7 separated by commas")
     pin_modes = [m.strip() for m in opts.pinning.split(",")]
+    if not pin_modes or any(m not in ("pinned", "unpinned") for m in pin_modes):
+        raise RuntimeError(f"--pinning {opts.pinning}: pinned, unpinned or pinned,unpinned")
     all_scenarios = scenarios(opts)
     info = describe(opts)
     r = subprocess.run([os.path.join(BENCH, "alloc-check"), opts.fulcrum], capture_output=True, text=True)
