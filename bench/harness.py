@@ -578,7 +578,9 @@ def scenarios(opts):
         s[7] = [WrkScenario(7, f"7 as 1 (13 B) + {len(rules)} ACL rules (bench/acl-rules.cfg)", "/13", 64,
                             frontend_extra=rules, cfgname="scenario7")]
     else:
-        s[7] = [Skipped(7, "7 as 1 + 20-rule ACL set", "needs the ACL issue: skipped until bench/acl-rules.cfg exists")]
+        s[7] = [Skipped(7, "7 as 1 + 20-rule ACL set",
+                        "needs the ACL issue: skipped until bench/acl-rules.cfg exists "
+                        "(copy bench/acl-rules.example.cfg once Fulcrum runs ACLs)")]
     return s
 
 
