@@ -579,8 +579,7 @@ def scenarios(opts):
                             frontend_extra=rules, cfgname="scenario7")]
     else:
         s[7] = [Skipped(7, "7 as 1 + 20-rule ACL set",
-                        "needs the ACL issue: skipped until bench/acl-rules.cfg exists "
-                        "(copy bench/acl-rules.example.cfg once Fulcrum runs ACLs)")]
+                        "skipped: bench/acl-rules.cfg is missing")]
     return s
 
 
