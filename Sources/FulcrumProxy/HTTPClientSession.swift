@@ -421,8 +421,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 tracker.table.apply([.httpRequest], to: tracker.key, now: s.milliseconds())
             }
             var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+            if case .accepted = outcome { outcome = .proceed }
             if case .proceed = outcome {
                 outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+                if case .accepted = outcome { outcome = .proceed }
             }
             if case .proceed = outcome {
                 if let routes = basePolicy.routes, let chosen = routes.choose(s, log) { policy = chosen }

@@ -13,6 +13,8 @@ enum HTTPRuleRunner {
         case respond(status: Int, head: [UInt8], body: [UInt8], denied: Bool, tarpit: Bool = false)
         /// `reject`: the connection is closed without a response.
         case reject
+        /// `accept`: the rest of this list is skipped (TCP content inspection ends).
+        case accepted
     }
 
     /// `connectionLevel`: the rules run when a connection is accepted
@@ -75,8 +77,10 @@ enum HTTPRuleRunner {
                 if let v = expression.value(in: s) { s.variables[name] = v }
             case .unsetVariable(let name):
                 s.variables[name] = nil
-            case .allow, .accept:
+            case .allow:
                 return .proceed
+            case .accept:
+                return .accepted
             case .reject:
                 return .reject
             case .track(let slot, let key, let table):

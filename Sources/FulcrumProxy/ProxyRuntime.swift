@@ -33,6 +33,8 @@ public final class ProxyRuntime: Sendable {
     private let reusePort: Bool
     /// `tcp-request connection` rules by frontend name.
     private let connectionRules: [String: ConnectionRules]
+    /// TCP-mode content inspection and `use_backend` by frontend name.
+    private let tcpRoutes: [String: TCPRouting]
     let stickTables: [String: StickTable]
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
@@ -58,6 +60,7 @@ public final class ProxyRuntime: Sendable {
             if let config = proxy.stickTable { tables[proxy.name] = StickTable(name: proxy.name, config: config) }
         }
         var connectionRules: [String: ConnectionRules] = [:]
+        var tcpRoutes: [String: TCPRouting] = [:]
         var ruleSets: [String: ProxyRuleSet] = [:]
         func rules(_ proxy: ProxyConfig) throws -> ProxyRuleSet {
             let key = "\(proxy.kind.rawValue) \(proxy.name)"
@@ -79,9 +82,6 @@ public final class ProxyRuntime: Sendable {
         let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
             for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
-                if !proxy.useBackendRules.isEmpty && proxy.mode == .tcp {
-                    throw ProxyStartError("\(proxy.displayName): 'use_backend' in TCP mode is not implemented yet (it is in HTTP mode)")
-                }
                 let backend: ProxyConfig
                 // Without a default backend, a request no `use_backend` rule routes gets a
                 // 503, as in HAProxy; the policy still needs a backend to start from.
@@ -90,9 +90,9 @@ public final class ProxyRuntime: Sendable {
                     backend = proxy
                 } else if let name = proxy.defaultBackend?.value, let found = configuration.backend(named: name) {
                     backend = found
-                } else if proxy.mode == .http, !proxy.useBackendRules.isEmpty,
+                } else if !proxy.useBackendRules.isEmpty,
                           let first = proxy.useBackendRules.lazy.compactMap({ $0.isDynamic ? nil : configuration.backend(named: $0.backend) }).first
-                              ?? configuration.backends.first(where: { $0.mode == .http }) {
+                              ?? configuration.backends.first(where: { $0.mode == proxy.mode }) {
                     backend = first
                 } else {
                     throw ProxyStartError("\(proxy.displayName) has no default_backend")
@@ -140,8 +140,29 @@ public final class ProxyRuntime: Sendable {
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
+                let tcpFrontendRules = try rules(proxy)
+                if proxy.mode == .tcp, !tcpFrontendRules.contentRules.isEmpty || !tcpFrontendRules.backendSwitches.isEmpty {
+                    let frontendRules = tcpFrontendRules
+                    var pools: [String: BackendPool] = [:]
+                    let dynamic = frontendRules.backendSwitches.contains { $0.dynamic != nil }
+                    var targets = Set(frontendRules.backendSwitches.compactMap { $0.dynamic == nil ? $0.backend : nil })
+                    if dynamic { targets.formUnion(configuration.backends.filter { $0.mode == .tcp }.map(\.name)) }
+                    for name in targets.sorted() {
+                        guard let target = configuration.backend(named: name) else {
+                            throw ProxyStartError("\(proxy.displayName): 'use_backend': no backend named '\(name)'")
+                        }
+                        pools[name] = try pool(target)
+                    }
+                    let delay = proxy.tcpRequestRules.last { $0.action == "inspect-delay" }
+                        .flatMap { try? DurationValue.parse($0.arguments[0], keyword: "tcp-request inspect-delay") }
+                        .map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
+                    tcpRoutes[proxy.name] = TCPRouting(contentRules: frontendRules.contentRules, switches: frontendRules.backendSwitches, pools: pools,
+                                                       inspectDelay: delay, tables: tables, frontendName: proxy.name, counters: frontendStats,
+                                                       hasDefaultBackend: hasDefault)
+                }
                 if proxy.mode == .tcp {
-                    let ignored = try rules(proxy).isEmpty ? (try rules(backend).isEmpty ? nil : backend) : proxy
+                    func hasHTTPRules(_ r: ProxyRuleSet) -> Bool { !r.requestRules.isEmpty || !r.responseRules.isEmpty || !r.afterResponseRules.isEmpty }
+                    let ignored = hasHTTPRules(try rules(proxy)) ? proxy : hasHTTPRules(try rules(backend)) && backend.name != proxy.name ? backend : nil
                     if let ignored {
                         log(.warning, "\(ignored.displayName): 'http-request'/'http-response' rules are ignored in TCP mode.")
                     }
@@ -162,6 +183,7 @@ public final class ProxyRuntime: Sendable {
         self.plans = plans
         self.checks = checks
         self.connectionRules = connectionRules
+        self.tcpRoutes = tcpRoutes
         self.stickTables = tables
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
@@ -244,7 +266,8 @@ public final class ProxyRuntime: Sendable {
                         }
                         try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
                                                                                            frontendName: plan.frontend, processConnections: self.connections,
-                                                                                           counters: plan.frontendCounters))
+                                                                                           counters: plan.frontendCounters,
+                                                                                           routing: self.tcpRoutes[plan.frontend]))
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)

@@ -14,8 +14,15 @@ import NIOPosix
 final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
-    private let backend: BackendPool
+    /// The default backend until content rules route elsewhere.
+    private var backend: BackendPool
     private var policy: ConnectRetryPolicy
+    private let routing: TCPRouting?
+    /// Content inspection: under way, and the timer that ends it at `inspect-delay`.
+    private var inspecting = false
+    private var inspectTimer: Scheduled<Void>?
+    private var inspected: [UInt8] = []
+    private var trackers: [StickTracker?] = [nil, nil, nil]
     private var failed: Set<Int> = []
     /// What arrived while the server side was being connected (the kernel may report
     /// data and end of input before Fulcrum asks to read): replayed into the glue.
@@ -35,7 +42,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Counts the bytes the server sends, for `%B`.
     private var serverGlue: GlueHandler?
 
-    init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters) {
+    init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
+         routing: TCPRouting? = nil) {
+        self.routing = routing
         self.frontendCounters = counters
         self.backend = backend
         self.accessLog = accessLog
@@ -61,11 +70,53 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         // The slot is held until the client connection ends, glue or not.
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in
+            self.inspectTimer?.cancel()
             self.releaseSlot()
             self.countBytes()
             self.writeLog(context.eventLoop.now)
+            for tracker in self.trackers.compactMap({ $0 }) {
+                tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds())
+            }
         }
-        acquire(context: context)
+        guard let routing else {
+            acquire(context: context)
+            return
+        }
+        if let delay = routing.inspectDelay, !routing.contentRules.isEmpty {
+            inspecting = true
+            inspectTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                self.inspectTimer = nil
+                self.route(context: context, final: true)
+            }
+            context.read()
+        } else {
+            route(context: context, final: true)
+        }
+    }
+
+    /// Evaluates the content and `use_backend` rules on the bytes held so far.
+    private func route(context: ChannelHandlerContext, final: Bool) {
+        guard let routing, inspecting || final, context.channel.isActive else { return }
+        switch routing.decide(context.channel, payload: inspected, final: final, trackers: &trackers) {
+        case .wait:
+            context.read()
+        case .reject:
+            inspecting = false
+            inspectTimer?.cancel()
+            log.terminate("P", "R")
+            context.close(promise: nil)
+        case .route(let chosen):
+            inspecting = false
+            inspectTimer?.cancel()
+            inspectTimer = nil
+            inspected = []
+            if let chosen, chosen !== backend {
+                backend = chosen
+                log.backendName = chosen.name
+                policy = ConnectRetryPolicy(retries: chosen.retries, redispatch: chosen.redispatch)
+            }
+            acquire(context: context)
+        }
     }
 
     private func acquire(context: ChannelHandlerContext) {
@@ -174,11 +225,17 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         early.append(data)
+        if inspecting {
+            let buffer = unwrapInboundIn(data)
+            inspected += buffer.readableBytesView
+            route(context: context, final: inspected.count >= TCPRouting.maxInspected)
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             earlyInputClosed = true
+            if inspecting { route(context: context, final: true) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

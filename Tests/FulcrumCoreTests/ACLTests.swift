@@ -170,7 +170,7 @@ import FulcrumHTTP1
         #expect(throws: ConfigError.self) { try acl("src", "-f", "/acl/broken.lst") }
         #expect(throws: ConfigError.self) { try acl("path,map(/maps/missing.map)", "x") }
         #expect(throws: ConfigError.self) { try acl("path", "-q", "x") }
-        #expect(throws: ConfigError.self) { try acl("req.ssl_sni", "x") }
+        #expect(throws: ConfigError.self) { try acl("payload_lv(0,1)", "x") }
         #expect(throws: ConfigError.self) { try acl("path,field(0,/)", "x") }
         #expect(throws: ConfigError.self) { try acl("var(nope)", "x") }
     }
@@ -200,6 +200,38 @@ import FulcrumHTTP1
             _ = try ProxyRuleSet(proxy, files: files)
         } throws: { error in
             (error as? ProxyRuleSet.Failure)?.location.line == 9
+        }
+    }
+}
+
+@Suite struct TLSClientHelloTests {
+    /// A minimal ClientHello naming `host`.
+    static func hello(_ host: String) -> [UInt8] {
+        let name = Array(host.utf8)
+        let sni: [UInt8] = [0, 0] + be16(name.count + 5) + be16(name.count + 3) + [0] + be16(name.count) + name
+        var body: [UInt8] = [3, 3] + [UInt8](repeating: 7, count: 32) + [0] + [0, 2, 0x13, 0x01] + [1, 0]
+        body += be16(sni.count) + sni
+        let handshake: [UInt8] = [1, 0] + be16(body.count) + body
+        return [22, 3, 1] + be16(handshake.count) + handshake
+    }
+
+    static func be16(_ n: Int) -> [UInt8] { [UInt8(n >> 8), UInt8(n & 0xFF)] }
+
+    @Test func serverNameTypeAndVersion() {
+        let h = Self.hello("api.example.com")
+        #expect(TLSClientHello.serverName(h) == Array("api.example.com".utf8))
+        #expect(TLSClientHello.handshakeType(h) == 1)
+        #expect(TLSClientHello.recordVersion(h) == 0x0301)
+        #expect(TLSClientHello.serverName(Array("GET / HTTP/1.1\r\n\r\n".utf8)) == nil)
+    }
+
+    @Test func truncatedOrCorruptHellosNeverCrash() {
+        let h = Self.hello("www.example.com")
+        for n in 0..<h.count { #expect(TLSClientHello.serverName(Array(h.prefix(n))) == nil) }
+        var corrupt = h
+        for k in 5..<corrupt.count {
+            corrupt[k] = 0xFF
+            _ = TLSClientHello.serverName(corrupt)
         }
     }
 }

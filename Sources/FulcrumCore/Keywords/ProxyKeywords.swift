@@ -59,7 +59,7 @@ public enum ProxyKeywords {
             try ctx.requireNoArguments(after: 1)
             p.defaultBackend = Located(name, at: ctx.location)
         },
-        Spec("use_backend", f, usage: "use_backend <backend>|%[expr] [ { if | unless } <condition> ] (HTTP mode; refused at start in TCP mode)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("use_backend", f, usage: "use_backend <backend>|%[expr] [ { if | unless } <condition> ] (HTTP and TCP mode)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<backend>")
             let (rest, condition) = try KeywordContext.splitCondition(ctx.args[1...])
             if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
@@ -171,7 +171,7 @@ public enum ProxyKeywords {
         rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules, runs: "allow, deny, redirect, return, add-header, set-header, del-header, replace-header, replace-value, set-path, set-uri, set-query, set-method, set-var, unset-var, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0"),
         rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status, set-var, unset-var"),
         rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status (on server responses)"),
-        Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time> (accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var run; content rules run on each HTTP request; the others are refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time> (accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var run; content rules run on each HTTP request, and in TCP mode on the bytes inspect-delay holds; the others are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "connection, content, session or inspect-delay")
             guard RuleActions.tcpRequestKinds.contains(kind) else {
                 throw ConfigError("'tcp-request' expects 'connection', 'content', 'session' or 'inspect-delay' (got '\(kind)').")

@@ -19,6 +19,8 @@ public struct SampleContext {
     public var request: HTTPHeadEditor?
     /// The request body, when buffered (`option http-buffer-request`, `wait-for-body`).
     public var requestBody: [UInt8]?
+    /// The first bytes a TCP-mode connection sent, for `req.payload`, `req.ssl_sni`.
+    public var payload: [UInt8]?
     /// Bytes of the request received so far (`req.len`).
     public var requestLength = 0
     public var response: HTTPHeadEditor?

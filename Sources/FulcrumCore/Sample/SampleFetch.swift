@@ -30,6 +30,10 @@ public enum SampleFetch: Hashable, Sendable {
     /// `sc_inc_gpc0`/`src_inc_gpc0`: increments, then returns the new value.
     case incrementCounter(slot: Int?, which: Int, table: String?)
     case tableEntries(String?)
+    /// The first bytes of a TCP-mode connection: a slice, the TLS SNI, hello type,
+    /// record version.
+    case payload(offset: Int, length: Int)
+    case tlsServerName, tlsHelloType, tlsVersion
     /// Fulcrum terminates no TLS: `ssl_fc` is false and the TLS fetches have no value.
     case tlsFrontend, noValue
 
@@ -158,6 +162,14 @@ public enum SampleFetch: Hashable, Sendable {
             return t.value(name, of: key, now: c.milliseconds()).map { .integer($0) }
         case .tableEntries(let table):
             return c.tables[table ?? c.defaultTable].map { .integer(Int64($0.count(now: c.milliseconds()))) }
+        case .payload(let offset, let length):
+            guard let p = c.payload, offset <= p.count else { return nil }
+            let end = length == 0 ? p.count : offset + length
+            guard end <= p.count else { return nil }
+            return .string(Array(p[offset..<end]))
+        case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
+        case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
+        case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
         case .tlsFrontend: return .boolean(false)
         case .noValue: return nil
         }

@@ -104,6 +104,14 @@ enum SampleFetchParser {
         case "unique-id": try none(); return (.uniqueID, .str)
         case "req.proto_http", "req_proto_http": try none(); return (.constant(.boolean(true)), .bool)
         case "ssl_fc": try none(); return (.tlsFrontend, .bool)
+        case "req.ssl_sni", "req_ssl_sni": try none(); return (.tlsServerName, .str)
+        case "req.ssl_hello_type", "req_ssl_hello_type": try none(); return (.tlsHelloType, .int)
+        case "req.ssl_ver", "req_ssl_ver": try none(); return (.tlsVersion, .int)
+        case "req.payload", "payload":
+            guard args.count == 2, let offset = Int(args[0]), let length = Int(args[1]), offset >= 0, length >= 0 else {
+                throw ConfigError("fetch method '\(written)' expects <offset>,<length> (non-negative integers; length 0: to the end).")
+            }
+            return (.payload(offset: offset, length: length), .bin)
         case "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "ssl_c_used", "ssl_fc_alpn":
             return (.noValue, .str)
         default:
@@ -166,7 +174,7 @@ enum SampleFetchParser {
     /// HAProxy fetches Fulcrum recognises but does not evaluate yet: refused at start
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
-        "req_ssl_sni", "req.ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type", "payload", "req.payload", "payload_lv",
+        "payload_lv", "req.payload_lv",
         "http_auth", "http_auth_group", "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "be_conn", "srv_conn",
         "fe_conn", "connslots", "queue", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_is_up", "srv_id", "fe_id", "be_id",

@@ -1,0 +1,62 @@
+/// Reads what TCP-mode rules route on from the first bytes of a TLS connection, without
+/// terminating TLS: the handshake type and the SNI server name of a ClientHello.
+public enum TLSClientHello {
+    /// 1 for a ClientHello, 2 for a ServerHello (`req.ssl_hello_type`), nil when the
+    /// bytes are not a TLS handshake record.
+    public static func handshakeType(_ b: [UInt8]) -> Int? {
+        guard b.count >= 6, b[0] == 22, b[1] == 3 else { return nil }
+        return Int(b[5])
+    }
+
+    /// The record's protocol version as HAProxy's `req.ssl_ver` gives it (0x0301 ...).
+    public static func recordVersion(_ b: [UInt8]) -> Int? {
+        guard b.count >= 3, b[0] == 22, b[1] == 3 else { return nil }
+        return Int(b[1]) << 8 | Int(b[2])
+    }
+
+    /// The host name of the `server_name` extension, nil when absent or truncated.
+    public static func serverName(_ b: [UInt8]) -> [UInt8]? {
+        guard handshakeType(b) == 1 else { return nil }
+        var r = Reader(bytes: b, at: 5)
+        guard r.skip(4),            // handshake type and length
+              r.skip(2 + 32),       // client version, random
+              let sessionLength = r.u8(), r.skip(Int(sessionLength)),
+              let suites = r.u16(), r.skip(Int(suites)),
+              let compressions = r.u8(), r.skip(Int(compressions)),
+              let extensionsLength = r.u16() else { return nil }
+        let end = min(b.count, r.at + Int(extensionsLength))
+        while r.at + 4 <= end {
+            guard let type = r.u16(), let length = r.u16() else { return nil }
+            guard type == 0 else {
+                guard r.skip(Int(length)) else { return nil }
+                continue
+            }
+            guard r.skip(2), let nameType = r.u8(), nameType == 0, let nameLength = r.u16(), r.at + Int(nameLength) <= b.count else { return nil }
+            return Array(b[r.at..<(r.at + Int(nameLength))])
+        }
+        return nil
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var at: Int
+
+        mutating func skip(_ n: Int) -> Bool {
+            guard n >= 0, at + n <= bytes.count else { return false }
+            at += n
+            return true
+        }
+
+        mutating func u8() -> UInt8? {
+            guard at < bytes.count else { return nil }
+            defer { at += 1 }
+            return bytes[at]
+        }
+
+        mutating func u16() -> UInt16? {
+            guard at + 2 <= bytes.count else { return nil }
+            defer { at += 2 }
+            return UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1])
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// TCP mode with content inspection: `tcp-request inspect-delay`, `tcp-request content`
+/// rules and `use_backend` on the TLS SNI of a ClientHello (TLS passthrough routing) and
+/// on the client address, side by side with HAProxy 2.6 on the same configuration.
+@Suite(.serialized) struct TCPRoutingTests {
+    static func clientHello(_ name: String) throws -> [UInt8] {
+        let script = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/client_hello.py").path
+        let run = try FulcrumProcess.run([script, name], executable: URL(fileURLWithPath: "/usr/bin/python3"))
+        let hex = Array(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i + 1 < hex.count {
+            out.append(UInt8(String(decoding: hex[i..<(i + 2)], as: UTF8.self), radix: 16)!)
+            i += 2
+        }
+        return out
+    }
+
+    /// The name of the backend that greeted a connection sending `bytes` first.
+    static func greeter(_ port: Int, _ bytes: [UInt8], source: String = "127.0.0.1") throws -> String {
+        let c = try HTTPTestConnection(port: port, timeout: 5, source: source)
+        if !bytes.isEmpty { c.send(bytes) }
+        c.shutdownWrite()
+        let all = (try? c.readToEnd()) ?? []
+        return String(decoding: all, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "(closed)"
+    }
+
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func routesOnServerNameAndAddress() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try TCPProxyTests().startBackends(running, names: ["www", "api", "lan", "other"])
+        func config(_ port: Int) -> String {
+            """
+            defaults
+                mode tcp
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend tls
+                bind 127.0.0.1:\(port)
+                tcp-request inspect-delay 2s
+                tcp-request content reject if { src 127.0.0.9 }
+                tcp-request content accept if { req.ssl_hello_type 1 }
+                use_backend api if { req.ssl_sni -i api.example.com }
+                use_backend lan if { src 127.0.0.2 }
+                use_backend %[req.ssl_sni,lower,field(1,.)] if { req.ssl_sni -m end .internal }
+                default_backend www
+            backend www
+                server s 127.0.0.1:\(backends[0])
+            backend api
+                server s 127.0.0.1:\(backends[1])
+            backend lan
+                server s 127.0.0.1:\(backends[2])
+            backend other
+                server s 127.0.0.1:\(backends[3])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[0])).path])
+        try running.start(ACLIntegrationTests.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        for port in ports { try running.waitForListener(port) }
+
+        let cases: [(String, [UInt8], String, String)] = [
+            ("SNI api", try Self.clientHello("API.example.com"), "127.0.0.1", "api"),
+            ("SNI www", try Self.clientHello("www.example.com"), "127.0.0.1", "www"),
+            ("SNI other.internal", try Self.clientHello("other.internal"), "127.0.0.1", "other"),
+            ("SNI nosuch.internal", try Self.clientHello("nosuch.internal"), "127.0.0.1", "www"),
+            ("from 127.0.0.2", try Self.clientHello("www.example.com"), "127.0.0.2", "lan"),
+            ("plain text, client done sending", Array("hello\n".utf8), "127.0.0.1", "www"),
+            ("rejected source", try Self.clientHello("api.example.com"), "127.0.0.9", "(closed)"),
+        ]
+        for (label, bytes, source, expected) in cases {
+            let seen = try ports.map { try Self.greeter($0, bytes, source: source) }
+            #expect(seen[0] == expected && seen[1] == expected, "\(label): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+    }
+}
