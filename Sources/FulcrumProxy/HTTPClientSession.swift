@@ -629,6 +629,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         s.backendName = Array(basePolicy.backend.name.utf8)
         s.uniqueID = log.uniqueID
         s.tables = basePolicy.stickTables
+        s.userlists = basePolicy.userlists
         s.defaultTable = basePolicy.frontendTable
         s.trackers = connectionTrackers
         s.milliseconds = SampleContext.monotonicMilliseconds

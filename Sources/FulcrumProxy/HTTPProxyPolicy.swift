@@ -35,6 +35,7 @@ final class HTTPProxyPolicy: Sendable {
     let routes: HTTPRoutes?
     /// Stick tables by name, and the ones frontend and backend rules use by default.
     let stickTables: [String: StickTable]
+    let userlists: [String: UserlistConfig]
     let frontendTable: String
     let backendTable: String
     /// The frontend's `tcp-request content` rules, run on each request head first.
@@ -72,8 +73,9 @@ final class HTTPProxyPolicy: Sendable {
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
-         hasDefaultBackend: Bool = true) throws {
+         userlists: [String: UserlistConfig] = [:], hasDefaultBackend: Bool = true) throws {
         self.stickTables = tables
+        self.userlists = userlists
         monitorURI = frontendRules.monitorURI
         monitorFail = frontendRules.monitorFail
         tarpitTimeout = .milliseconds(Int64((backendConfig.timeouts.tarpit ?? frontend.timeouts.tarpit ?? backendConfig.timeouts.connect ?? frontend.timeouts.connect)?.milliseconds ?? 0))

@@ -83,6 +83,17 @@ enum HTTPRuleRunner {
                 return .accepted
             case .reject:
                 return .reject
+            case .auth(let realm):
+                let page = errorPages.page(401, keepAlive: true)
+                var split = page.count
+                for k in 0..<max(0, page.count - 3) where page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 {
+                    split = k + 2
+                    break
+                }
+                // Without a realm, the name of the proxy whose rule asks (as HAProxy).
+                let name = realm ?? s.defaultTable
+                let head = Array(page[..<split]) + Array("www-authenticate: Basic realm=\"\(name)\"\r\n\r\n".utf8)
+                return .respond(status: 401, head: head, body: Array(page[min(page.count, split + 2)...]), denied: false)
             case .track(let slot, let key, let table):
                 guard s.trackers[slot] == nil, let t = s.tables[table ?? s.defaultTable], let v = key.value(in: s), let k = t.key(v) else { continue }
                 let events: [StickTable.Event] = connectionLevel ? [.trackBegin, .connection] : [.trackBegin, .httpRequest]

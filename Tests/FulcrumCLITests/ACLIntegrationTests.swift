@@ -297,6 +297,60 @@ import Testing
         }
     }
 
+    /// `userlist` with a crypt(3) SHA-512 hash and a clear text password, `http_auth`,
+    /// `http_auth_group` and `http-request auth`, side by side with HAProxy.
+    @Test(.enabled(if: haproxy != nil)) func basicAuthenticationWithAUserlist() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["www"])
+        // `s3cret`, hashed with SHA-512 crypt.
+        let hash = "$6$XD.8LP4uEDNdppZ9$qgXVTedZNstZe5mMAcs1EVCbc/suoocfjOUmuxfhesdJa3ShVUzZk4Aikp6oyi/3ui/ZE2/JHkA0jSCLv2zVu."
+        func config(_ port: Int) -> String {
+            "userlist admins\n    group ops\n    user alice password \(hash) groups ops\n    user bob insecure-password hunter2\n"
+                + HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                acl auth_ok http_auth(admins)
+                acl is_ops http_auth_group(admins) ops
+                http-request auth realm Admin if { path_beg /admin } !auth_ok
+                http-request deny if { path_beg /ops } !is_ops
+                http-request auth if { path_beg /plain } !auth_ok
+                default_backend www
+            backend www
+                server w 127.0.0.1:\(backends[0])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try tests.startFulcrum(running, config(ports[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        try running.waitForListener(ports[1])
+        func basic(_ credentials: String) -> String { "Authorization: Basic \(Data(credentials.utf8).base64EncodedString())\r\n" }
+        let cases: [(String, String, Int)] = [
+            ("/admin", "", 401), ("/admin", basic("alice:s3cret"), 200), ("/admin", basic("alice:wrong"), 401),
+            ("/admin", basic("bob:hunter2"), 200), ("/admin", "Authorization: Basic !!!\r\n", 401), ("/ops", basic("bob:hunter2"), 403),
+            ("/ops", basic("alice:s3cret"), 200), ("/plain", "", 401),
+        ]
+        for (path, header, expected) in cases {
+            let request = "GET \(path) HTTP/1.1\r\nHost: h\r\n\(header)Connection: close\r\n\r\n"
+            let statuses = try ports.map { port -> Int in
+                let c = try HTTPTestConnection(port: port)
+                c.send(request)
+                return try c.readResponse()?.status ?? 0
+            }
+            #expect(statuses == [expected, expected], "\(path) \(header): Fulcrum \(statuses[0]), HAProxy \(statuses[1])")
+        }
+        for (port, realm) in [(ports[0], "Admin"), (ports[1], "Admin")] {
+            let c = try HTTPTestConnection(port: port)
+            c.send("GET /admin HTTP/1.1\r\nHost: h\r\n\r\n")
+            #expect(try c.readResponse()?.header("www-authenticate") == "Basic realm=\"\(realm)\"")
+        }
+        let plain = try HTTPTestConnection(port: ports[0])
+        plain.send("GET /plain HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(try plain.readResponse()?.header("www-authenticate") == "Basic realm=\"fe\"", "the proxy's name without a realm, as HAProxy")
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
@@ -336,6 +390,7 @@ import Testing
             ("http-request deny if ghost", "no such ACL : 'ghost'"),
             ("use_backend b if { path /x", "missing '}'"),
             ("http-request set-header X %[nosuchfetch]", "unknown fetch method"),
+            ("http-request auth if !{ http_auth(nobody) }", "no userlist named 'nobody'"),
         ]
         for (line, message) in cases {
             let config = "\(HTTPProxyTests.httpDefaults())frontend fe\n    bind 127.0.0.1:1\n    \(line)\n    default_backend b\nbackend b\n    server s 127.0.0.1:1\n"

@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func unsupportedSectionsAreRefusedNotIgnored() {
-        let r = read("global\nuserlist admins\n  user bob password x\nbackend be\n")
+        let r = read("global\nresolvers dns\n  nameserver ns1 127.0.0.1:53\nbackend be\n")
         #expect(r.diagnostics.alerts.count == 1)
         #expect(r.diagnostics.alerts[0].location?.line == 2)
         #expect(r.diagnostics.alerts[0].message.contains("not supported yet"))

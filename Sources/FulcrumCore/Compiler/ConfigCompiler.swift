@@ -76,6 +76,19 @@ public struct ConfigCompiler {
                 } else {
                     config.proxies.append(proxy)
                 }
+            case .userlist:
+                var list = UserlistConfig(name: section.name ?? "", location: section.location)
+                for line in section.lines {
+                    do throws(ConfigError) {
+                        try list.add(line.words)
+                    } catch {
+                        diagnostics.alert(error.message, at: line.location, hint: error.hint)
+                    }
+                }
+                if config.userlists[list.name] != nil {
+                    diagnostics.alert("userlist '\(list.name)' is declared twice.", at: section.location)
+                }
+                config.userlists[list.name] = list
             default:
                 // Refused by the reader already; its lines are not interpreted.
                 break

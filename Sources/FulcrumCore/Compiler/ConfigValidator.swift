@@ -10,6 +10,7 @@ public enum ConfigValidator {
         let files = PatternFiles(readFile: environment.readFile)
         for proxy in config.proxies {
             checkRules(proxy, files, &diagnostics)
+            checkUserlists(proxy, config, &diagnostics)
             checkReferences(proxy, config, &diagnostics, bindFailed: proxiesWithBindErrors.contains(proxy.location))
             checkServers(proxy, &diagnostics, environment)
             checkTimeouts(proxy, &diagnostics)
@@ -49,6 +50,25 @@ public enum ConfigValidator {
             _ = try ProxyRuleSet(proxy, files: files)
         } catch {
             diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': \(error.error.message)", at: error.location, hint: error.error.hint)
+        }
+    }
+
+    /// `http_auth(L)` and `http_auth_group(L)` name a declared userlist.
+    static func checkUserlists(_ proxy: ProxyConfig, _ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
+        var uses: [(String, SourceLocation)] = proxy.acls.map { ([$0.criterion] + $0.arguments).joined(separator: " ") }.enumerated().map { ($0.element, proxy.acls[$0.offset].location) }
+        for rule in proxy.httpRequestRules + proxy.httpResponseRules { uses.append(((rule.condition?.terms ?? []).joined(separator: " "), rule.location)) }
+        for (text, location) in uses {
+            var rest = Substring(text)
+            while let at = rest.indices.first(where: { rest[$0...].hasPrefix("http_auth") }) {
+                rest = rest[rest.index(at, offsetBy: 9)...]
+                if rest.hasPrefix("_group") { rest = rest.dropFirst(6) }
+                guard rest.hasPrefix("("), let close = rest.firstIndex(of: ")") else { continue }
+                let name = String(rest[rest.index(after: rest.startIndex)..<close])
+                if config.userlists[name] == nil {
+                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': no userlist named '\(name)'\(Suggestion.didYouMean(name, in: Array(config.userlists.keys))).",
+                                      at: location, hint: "declare it with a 'userlist \(name)' section")
+                }
+            }
         }
     }
 

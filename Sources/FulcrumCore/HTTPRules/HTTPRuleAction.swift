@@ -27,6 +27,8 @@ public enum HTTPRuleAction: Sendable {
     /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
     /// without a word.
     case accept, reject
+    /// `auth [realm R]`: 401 asking for Basic credentials.
+    case auth(realm: String?)
     /// `track-scN <key> [table <t>]`: the stream tracks the key's entry in slot N.
     case track(slot: Int, key: SampleExpression, table: String?)
     case incrementGPC(slot: Int, which: Int)
@@ -35,7 +37,7 @@ public enum HTTPRuleAction: Sendable {
     /// The actions that end rule evaluation with a response of Fulcrum's own.
     public var isFinal: Bool {
         switch self {
-        case .deny, .redirect, .respond: return true
+        case .deny, .redirect, .respond, .auth: return true
         default: return false
         }
     }
@@ -146,6 +148,14 @@ public enum HTTPRuleAction: Sendable {
         case "accept":
             try parser.end()
             return .accept
+        case "auth":
+            var realm: String?
+            if let word = parser.optional() {
+                guard word == "realm" else { throw ConfigError("'auth': unexpected argument '\(word)'.", hint: "write 'auth [realm <realm>]'") }
+                realm = try parser.next("a realm after 'realm'")
+            }
+            try parser.end()
+            return .auth(realm: realm)
         case "reject":
             try parser.end()
             return .reject

@@ -8,6 +8,8 @@ public struct FulcrumConfiguration: Sendable {
     /// Every defaults section, in the order written (the unnamed ones get an internal name).
     public var defaults: [ProxyConfig] = []
     public var files: [String] = []
+    /// `userlist` sections by name.
+    public var userlists: [String: UserlistConfig] = [:]
 
     public init() {}
 

@@ -34,6 +34,8 @@ public struct SampleContext {
     public var trackers: [StickTracker?] = [nil, nil, nil]
     /// Milliseconds of a monotonic clock, for stick table rates and expiry.
     public var milliseconds: () -> Int64 = { 0 }
+    /// `userlist` sections, for `http_auth`.
+    public var userlists: [String: UserlistConfig] = [:]
     /// Usable servers of a backend (nil: the current one), for `nbsrv`.
     public var usableServers: (String?) -> Int = { _ in 0 }
     /// Seconds since the epoch, for `date`.

@@ -34,6 +34,9 @@ public enum SampleFetch: Hashable, Sendable {
     /// record version.
     case payload(offset: Int, length: Int)
     case tlsServerName, tlsHelloType, tlsVersion
+    /// `http_auth(L)`: the Basic credentials are valid in userlist L;
+    /// `http_auth_group(L)`: the groups of the user they name.
+    case httpAuth(String), httpAuthGroup(String)
     /// Fulcrum terminates no TLS: `ssl_fc` is false and the TLS fetches have no value.
     case tlsFrontend, noValue
 
@@ -41,6 +44,9 @@ public enum SampleFetch: Hashable, Sendable {
     /// one did.
     public func values(in c: SampleContext, _ body: (SampleValue) -> Bool) -> Bool {
         switch self {
+        case .httpAuthGroup(let list):
+            guard let user = Self.basicUser(c, list) else { return false }
+            return user.groups.contains { body(.string(Array($0.utf8))) }
         case .header(let name, let occurrence, let split, let response):
             guard let editor = response ? c.response : c.request else { return false }
             if occurrence != 0 {
@@ -170,9 +176,46 @@ public enum SampleFetch: Hashable, Sendable {
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
         case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
+        case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
+        case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
         case .tlsFrontend: return .boolean(false)
         case .noValue: return nil
         }
+    }
+
+    /// The userlist user whose valid Basic credentials the request carries.
+    static func basicUser(_ c: SampleContext, _ list: String) -> UserlistConfig.User? {
+        guard let userlist = c.userlists[list], let editor = c.request,
+              let value = headerValue(editor, "authorization", -1, split: false) else { return nil }
+        let text = String(decoding: value, as: UTF8.self)
+        guard text.lowercased().hasPrefix("basic "), let decoded = base64Decode(text.dropFirst(6).trimmingPrefix(while: { $0 == " " })),
+              let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return userlist.authenticate(user: String(decoding: decoded[..<colon], as: UTF8.self),
+                                     password: String(decoding: decoded[(colon + 1)...], as: UTF8.self))
+    }
+
+    static func base64Decode(_ s: Substring) -> [UInt8]? {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0, bits = 0
+        for c in s.utf8 {
+            let v: UInt32
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(c - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(c - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): v = 62
+            case UInt8(ascii: "/"): v = 63
+            case UInt8(ascii: "="): continue
+            default: return nil
+            }
+            buffer = buffer << 6 | v
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return out
     }
 
     /// The values of every occurrence of a header; with `split`, each comma-separated

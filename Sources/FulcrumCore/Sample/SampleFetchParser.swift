@@ -103,6 +103,8 @@ enum SampleFetchParser {
         case "always_false": try none(); return (.constant(.boolean(false)), .bool)
         case "unique-id": try none(); return (.uniqueID, .str)
         case "req.proto_http", "req_proto_http": try none(); return (.constant(.boolean(true)), .bool)
+        case "http_auth": return (.httpAuth(try required("<userlist>")), .bool)
+        case "http_auth_group": return (.httpAuthGroup(try required("<userlist>")), .str)
         case "ssl_fc": try none(); return (.tlsFrontend, .bool)
         case "req.ssl_sni", "req_ssl_sni": try none(); return (.tlsServerName, .str)
         case "req.ssl_hello_type", "req_ssl_hello_type": try none(); return (.tlsHelloType, .int)
@@ -175,7 +177,7 @@ enum SampleFetchParser {
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
         "payload_lv", "req.payload_lv",
-        "http_auth", "http_auth_group", "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
+        "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "be_conn", "srv_conn",
         "fe_conn", "connslots", "queue", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_is_up", "srv_id", "fe_id", "be_id",
         "http_first_req", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",

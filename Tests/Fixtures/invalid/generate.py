@@ -69,7 +69,7 @@ cases = [
  ("cookie-without-name", "defaults\n    cookie # <<<\n", "'cookie' expects <name>"),
  ("from-unknown-defaults", "defaults base\n"+T+"frontend f from nowhere # <<<\n    bind 127.0.0.1:8080\n", "unable to find defaults section 'nowhere'"),
  ("user-does-not-exist", "global\n    user fulcrum-no-such-user # <<<\n", "cannot find user id for 'fulcrum-no-such-user'"),
- ("unsupported-section", "global\nuserlist admins # <<<\n    user bob insecure-password x\n", "'userlist' sections are not supported yet"),
+ ("unsupported-section", "global\nresolvers dns # <<<\n    nameserver ns1 127.0.0.1:53\n", "'resolvers' sections are not supported yet"),
  ("untranslatable-reqrep", D+"frontend f\n    bind 127.0.0.1:8080\n    reqrep ^GET\\ /old(.*) GET\\ /new\\1 # <<<\n", "cannot be translated automatically"),
  ("legacy-reqdeny", D+"frontend f\n    bind 127.0.0.1:8080\n    reqdeny ^User-Agent:.*curl # <<<\n", "legacy keyword"),
  ("tcp-request-unknown-kind", D+"frontend f\n    bind 127.0.0.1:8080\n    tcp-request bogus accept # <<<\n", "'tcp-request' expects 'connection', 'content', 'session' or 'inspect-delay'"),
