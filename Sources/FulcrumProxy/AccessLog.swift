@@ -17,10 +17,13 @@ struct AccessLog: Sendable {
     let separateErrors: Bool
     /// The frontend's open connections (`%fc`).
     let frontendConnections: ConnectionCounter
+    /// The format's `%[...]` expressions that need the transaction (headers, variables,
+    /// stick counters...), compiled; the connection-level ones render without it.
+    let samples: [String: SampleExpression]
 
     /// The access log of `proxy`, or nil when it logs nothing (no target, or neither a
     /// format nor `option httplog`/`tcplog`).
-    static func make(for proxy: ProxyConfig, global: GlobalSettings, counter: ConnectionCounter) throws -> AccessLog? {
+    static func make(for proxy: ProxyConfig, global: GlobalSettings, counter: ConnectionCounter, files: PatternFiles) throws -> AccessLog? {
         var targets: [LogTarget] = []
         for target in proxy.logTargets {
             if target.destination == .global { targets += global.logTargets } else { targets.append(target) }
@@ -42,13 +45,24 @@ struct AccessLog: Sendable {
         } catch {
             throw ProxyStartError("\(proxy.displayName): log-format: \(error)")
         }
+        var samples: [String: SampleExpression] = [:]
+        for case .sample(let expression, _) in format.nodes where !LogFormatRenderer.supportedSamples.contains(expression) && samples[expression] == nil {
+            do throws(ConfigError) {
+                samples[expression] = try SampleExpression(parsing: expression, files: files)
+            } catch {
+                throw ProxyStartError("\(proxy.displayName): log-format: \(error.message)")
+            }
+        }
         return AccessLog(sink: try LogSink(targets, global: global, tag: proxy.logTag), format: format,
                          dontLogNull: proxy.options.dontLogNull, separateErrors: proxy.options.logSeparateErrors,
-                         frontendConnections: counter)
+                         frontendConnections: counter, samples: samples)
     }
 
-    func write(_ context: RequestLogContext) {
+    /// `transaction`: what the format's `%[...]` fetches read; without it they print `-`.
+    func write(_ context: RequestLogContext, transaction: SampleContext? = nil) {
         let abnormal = context.terminationCause != UInt8(ascii: "-") || (context.status ?? 0) >= 500
-        sink.log(level: separateErrors && abnormal ? 3 : 6, LogFormatRenderer.render(format, context))
+        let line = samples.isEmpty ? LogFormatRenderer.render(format, context)
+                                   : LogFormatRenderer.render(format, context, samples: (samples, transaction ?? SampleContext()))
+        sink.log(level: separateErrors && abnormal ? 3 : 6, line)
     }
 }

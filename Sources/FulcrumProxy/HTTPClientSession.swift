@@ -179,7 +179,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         log.activeConnections = policy.processConnections.value
         log.frontendConnections = accessLog.frontendConnections.value
         (log.backendConnections, log.serverConnections, log.backendQueue) = policy.backend.logCounts(server: log.connected == nil ? nil : serverIndex)
-        accessLog.write(log)
+        if var s = sample, !accessLog.samples.isEmpty {
+            s.serverName = Array(log.serverName.utf8)
+            accessLog.write(log, transaction: s)
+        } else {
+            accessLog.write(log)
+        }
         log.nextRequest()
     }
 
@@ -433,11 +438,21 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, &s, log, errorPages: policy.errorPages)
             }
             sample = s
+            if policy.ruleCaptures > 0 && policy.accessLog != nil {
+                // Every slot is printed, empty when its sample had no value.
+                let headerCaptures = policy.requestCaptures.count
+                if log.requestCaptures.count < headerCaptures + policy.ruleCaptures {
+                    log.requestCaptures += [[UInt8]?](repeating: nil, count: headerCaptures + policy.ruleCaptures - log.requestCaptures.count)
+                }
+                for (slot, value) in s.captures where headerCaptures + slot < log.requestCaptures.count {
+                    log.requestCaptures[headerCaptures + slot] = value
+                }
+            }
             if case .reject = outcome {
                 log.terminate("P", "R")
                 policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed)
-                endTracking()
                 writeLog()
+                endTracking()
                 closeAll()
                 return false
             }
@@ -687,8 +702,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             let me = session.value
             guard let context = me.context else { return }
             me.policy.frontendCounters.countResponse(status)
-            me.endTracking()
             me.writeLog()
+            me.endTracking()
             var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
             out.writeBytes(responseHead.dropLast(2))
             out.writeString("connection: close\r\n\r\n")
@@ -953,6 +968,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 if !policy.responseCaptures.isEmpty && policy.accessLog != nil {
                     log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
                 }
+                sample?.status = head.status
                 let forwarded = responseHeadBytes(&buffer, head)
                 countOut(forwarded.readableBytes)
                 log.status = head.status
@@ -1032,6 +1048,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
             _ = HTTPRuleRunner.run(policy.responseRules, response: true, &s, log, errorPages: policy.errorPages)
             editor = s.response ?? editor
+            if sample != nil { sample = s }
         }
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())
@@ -1077,8 +1094,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseInbound = nil
         responseStarted = false
         releaseSlot()
-        endTracking()
         writeLog()
+        endTracking()
         requestsServed += 1
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
@@ -1211,10 +1228,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         default: log.terminate("P", "R")
         }
         if log.status == nil { log.status = status }
-        endTracking()
         policy.frontendCounters.countResponse(status)
         if status == 400 { policy.frontendCounters.requestErrors.add(1, ordering: .relaxed) }
         writeLog()
+        endTracking()
         if let server {
             self.server = nil
             server.close()

@@ -56,6 +56,8 @@ final class HTTPProxyPolicy: Sendable {
     let errorPages: HTTPErrorPages
     /// `capture request header` and `capture response header`, lower-cased names.
     let requestCaptures: [(name: [UInt8], length: Int)]
+    /// Capture slots `http-request capture` fills, after the header captures.
+    let ruleCaptures: Int
     let responseCaptures: [(name: [UInt8], length: Int)]
     /// The frontend's access log, if it logs.
     let accessLog: AccessLog?
@@ -93,6 +95,7 @@ final class HTTPProxyPolicy: Sendable {
         self.frontendCounters = counters
         self.processConnections = processConnections
         requestCaptures = frontend.captures.filter { $0.direction == .request }.map { (Array($0.name.lowercased().utf8), $0.length) }
+        ruleCaptures = frontendRules.captureCount
         responseCaptures = frontend.captures.filter { $0.direction == .response }.map { (Array($0.name.lowercased().utf8), $0.length) }
         frontendName = frontend.name
         backend = pool
@@ -136,6 +139,7 @@ final class HTTPProxyPolicy: Sendable {
         self.routes = routes
         evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
             || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
+            || !(accessLog?.samples.isEmpty ?? true)
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)

@@ -83,6 +83,8 @@ enum HTTPRuleRunner {
                 return .accepted
             case .reject:
                 return .reject
+            case .capture(let expression, let length, let slot):
+                if let v = expression.value(in: s) { s.captures[slot] = Array(v.bytes.prefix(length)) }
             case .auth(let realm):
                 let page = errorPages.page(401, keepAlive: true)
                 var split = page.count

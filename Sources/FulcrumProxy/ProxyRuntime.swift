@@ -102,7 +102,7 @@ public final class ProxyRuntime: Sendable {
                 let frontendStats = StatCounters()
                 frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
                                                maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool))
-                let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter)
+                let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter, files: files)
                 if !(try rules(proxy)).connectionRules.isEmpty {
                     connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats)
                 }

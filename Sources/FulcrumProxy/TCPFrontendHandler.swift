@@ -188,7 +188,16 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         log.frontendConnections = accessLog.frontendConnections.value + 1
         let counts = backend.logCounts(server: nil)
         (log.backendConnections, log.serverConnections, log.backendQueue) = counts
-        accessLog.write(log)
+        if accessLog.samples.isEmpty {
+            accessLog.write(log)
+        } else {
+            var s = SampleContext.forConnection(client: log.clientAddress, local: log.frontendAddress, frontend: log.frontendName,
+                                                tables: routing?.tables ?? [:])
+            s.backendName = Array(log.backendName.utf8)
+            s.serverName = Array(log.serverName.utf8)
+            s.trackers = trackers
+            accessLog.write(log, transaction: s)
+        }
     }
 
     private var clientGlue: GlueHandler?

@@ -160,3 +160,48 @@ extension AccessLogTests {
         #expect(syslog!.drain().contains { $0.contains("/echo?after2") }, "reached again after the restart")
     }
 }
+
+extension AccessLogTests {
+    /// `%[...]` fetches of the transaction in `log-format` (variables, status, names) and
+    /// `http-request capture` slots after `capture request header`: the same line as
+    /// HAProxy 2.6 prints for the same requests.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func transactionSamplesAndRuleCapturesInLogLines() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try HTTPProxyTests().startBackends(running, ["a"])
+        let listeners = [try SyslogListener(), try SyslogListener()]
+        let fronts = [Loopback.freePort(), Loopback.freePort()]
+        func config(_ k: Int) -> String {
+            "global\n  log 127.0.0.1:\(listeners[k].port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n") + """
+            frontend fe
+                bind 127.0.0.1:\(fronts[k])
+                capture request header Host len 20
+                http-request capture req.hdr(user-agent) len 10
+                http-request set-var(txn.route) str(api) if { path_beg /api }
+                log-format "%ci %hr route=%[var(txn.route)] st=%[status] be=%[be_name] %{+Q}r"
+                default_backend b
+            backend b
+                server a 127.0.0.1:\(ports[0])
+
+            """
+        }
+        _ = try HTTPProxyTests().startFulcrum(running, config(0), waitFor: fronts[0])
+        try running.start(ACLIntegrationTests.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(1)).path])
+        try running.waitForListener(fronts[1])
+        var bodies: [[String]] = []
+        for k in 0..<2 {
+            _ = listeners[k].drain()
+            for request in ["GET /api/x HTTP/1.1\r\nHost: WWW.Ex.com\r\nUser-Agent: agent-long-name\r\n", "GET /x HTTP/1.1\r\nHost: h\r\n"] {
+                let c = try HTTPTestConnection(port: fronts[k])
+                c.send(request + "Connection: close\r\n\r\n")
+                _ = try c.readResponse()
+            }
+            usleep(300_000)
+            // The message after the syslog header (`<134>date tag[pid]: `).
+            bodies.append(listeners[k].drain().compactMap { $0.split(separator: ":", maxSplits: 3).last.map { String($0.dropFirst()).trimmingCharacters(in: .newlines) } })
+        }
+        #expect(bodies[0] == ["127.0.0.1 {WWW.Ex.com|agent-long} route=api st=200 be=b \"GET /api/x HTTP/1.1\"",
+                              "127.0.0.1 {h|} route=- st=200 be=b \"GET /x HTTP/1.1\""], "\(bodies[0])")
+        #expect(bodies[0] == bodies[1], "HAProxy: \(bodies[1])")
+    }
+}

@@ -20,6 +20,19 @@ public struct CompiledHTTPRule: Sendable {
         location = config.location
     }
 
+    private init(action: HTTPRuleAction, condition: ACLCondition?, samples: [String: SampleExpression], regex: CompiledRegex?, location: SourceLocation) {
+        self.action = action
+        self.condition = condition
+        self.samples = samples
+        self.regex = regex
+        self.location = location
+    }
+
+    /// The same rule doing `action` (a capture given its slot, say).
+    public func with(action: HTTPRuleAction) -> CompiledHTTPRule {
+        CompiledHTTPRule(action: action, condition: condition, samples: samples, regex: regex, location: location)
+    }
+
     /// The compiled `%[...]` expressions of `formats`, by their text.
     public static func samples(_ formats: [LogFormat], files: PatternFiles) throws(ConfigError) -> [String: SampleExpression] {
         var out: [String: SampleExpression] = [:]

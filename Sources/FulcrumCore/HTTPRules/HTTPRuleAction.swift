@@ -27,6 +27,9 @@ public enum HTTPRuleAction: Sendable {
     /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
     /// without a word.
     case accept, reject
+    /// `capture <expr> len <n>`: the value, cut at `n` bytes, goes to the log's `%hr`
+    /// in capture slot `slot` (counted after `capture request header` lines).
+    case capture(SampleExpression, length: Int, slot: Int)
     /// `auth [realm R]`: 401 asking for Basic credentials.
     case auth(realm: String?)
     /// `track-scN <key> [table <t>]`: the stream tracks the key's entry in slot N.
@@ -148,6 +151,13 @@ public enum HTTPRuleAction: Sendable {
         case "accept":
             try parser.end()
             return .accept
+        case "capture":
+            let expression = try SampleExpression(parsing: try parser.next("<sample> len <length>"), files: files)
+            guard parser.optional() == "len", let text = parser.optional(), let length = Int(text), length > 0 else {
+                throw ConfigError("'capture' expects <sample> len <length> ('id <n>' slots are not implemented yet).")
+            }
+            try parser.end()
+            return .capture(expression, length: length, slot: -1)
         case "auth":
             var realm: String?
             if let word = parser.optional() {

@@ -29,6 +29,8 @@ public struct ProxyRuleSet: Sendable {
     public let tableReferences: [(String, SourceLocation)]
     /// `use-server` rules: a server name and a condition.
     public let serverSwitches: [BackendSwitch]
+    /// Capture slots the proxy's `http-request capture` rules use.
+    public let captureCount: Int
     /// `monitor-uri` and the `monitor fail` conditions.
     public let monitorURI: [UInt8]?
     public let monitorFail: [ACLCondition]
@@ -77,7 +79,15 @@ public struct ProxyRuleSet: Sendable {
             default: throw Failure(error: ConfigError("'tcp-request': this action is not carried out by the data plane yet.", hint: "accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var and unset-var are"), location: rule.location)
             }
         }
-        requestRules = try compile(proxy.httpRequestRules, "http-request") + compile(proxy.redirectRules, "redirect")
+        var request = try compile(proxy.httpRequestRules, "http-request") + compile(proxy.redirectRules, "redirect")
+        var captures = 0
+        for k in request.indices {
+            guard case .capture(let expression, let length, _) = request[k].action else { continue }
+            request[k] = request[k].with(action: .capture(expression, length: length, slot: captures))
+            captures += 1
+        }
+        captureCount = captures
+        requestRules = request
         responseRules = try compile(proxy.httpResponseRules, "http-response")
         afterResponseRules = try compile(proxy.httpAfterResponseRules, "http-after-response")
         var switches: [BackendSwitch] = []

@@ -34,6 +34,8 @@ public struct SampleContext {
     public var trackers: [StickTracker?] = [nil, nil, nil]
     /// Milliseconds of a monotonic clock, for stick table rates and expiry.
     public var milliseconds: () -> Int64 = { 0 }
+    /// What `http-request capture` rules captured, by slot (after the header captures).
+    public var captures: [Int: [UInt8]] = [:]
     /// `userlist` sections, for `http_auth`.
     public var userlists: [String: UserlistConfig] = [:]
     /// Usable servers of a backend (nil: the current one), for `nbsrv`.
