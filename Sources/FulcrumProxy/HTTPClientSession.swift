@@ -175,6 +175,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func writeLog() {
         guard let accessLog = policy.accessLog, logPending, let context else { return }
         logPending = false
+        if sample?.silent == true {
+            log.nextRequest()
+            return
+        }
         log.ended = context.eventLoop.now
         log.activeConnections = policy.processConnections.value
         log.frontendConnections = accessLog.frontendConnections.value
@@ -645,6 +649,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         s.uniqueID = log.uniqueID
         s.tables = basePolicy.stickTables
         s.userlists = basePolicy.userlists
+        s.patternFiles = basePolicy.patternFiles
         s.defaultTable = basePolicy.frontendTable
         s.trackers = connectionTrackers
         s.milliseconds = SampleContext.monotonicMilliseconds

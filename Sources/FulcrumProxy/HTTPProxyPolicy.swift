@@ -36,6 +36,7 @@ final class HTTPProxyPolicy: Sendable {
     /// Stick tables by name, and the ones frontend and backend rules use by default.
     let stickTables: [String: StickTable]
     let userlists: [String: UserlistConfig]
+    let patternFiles: PatternFiles?
     let frontendTable: String
     let backendTable: String
     /// The frontend's `tcp-request content` rules, run on each request head first.
@@ -75,7 +76,8 @@ final class HTTPProxyPolicy: Sendable {
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
-         userlists: [String: UserlistConfig] = [:], hasDefaultBackend: Bool = true) throws {
+         userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, hasDefaultBackend: Bool = true) throws {
+        self.patternFiles = patternFiles
         self.stickTables = tables
         self.userlists = userlists
         monitorURI = frontendRules.monitorURI
@@ -175,7 +177,7 @@ final class HTTPRoutes: Sendable {
             if let condition = rule.condition, !condition.holds(s) { continue }
             let name: String
             if let format = rule.dynamic {
-                name = String(decoding: LogFormatRenderer.render(format, log, samples: (rule.samples, s)), as: UTF8.self)
+                name = String(decoding: LogFormatRenderer.render(format, log, samples: (rule.samples, s), missing: []), as: UTF8.self)
             } else {
                 name = rule.backend
             }

@@ -24,7 +24,7 @@ enum HTTPRuleRunner {
         for rule in rules {
             if let condition = rule.condition, !condition.holds(s) { continue }
             let samples = (rule.samples, s)
-            func render(_ f: LogFormat) -> [UInt8] { LogFormatRenderer.render(f, log, samples: samples) }
+            func render(_ f: LogFormat) -> [UInt8] { LogFormatRenderer.render(f, log, samples: samples, missing: []) }
             func edit(_ change: (inout HTTPHeadEditor) -> Void) {
                 if response { if s.response != nil { change(&s.response!) } } else if s.request != nil { change(&s.request!) }
             }
@@ -83,6 +83,22 @@ enum HTTPRuleRunner {
                 return .accepted
             case .reject:
                 return .reject
+            case .editPatterns(let file, let map, let delete, let key, let value):
+                guard let lists = s.patternFiles?.lists(named: file, maps: map), !lists.isEmpty else { continue }
+                let k = String(decoding: render(key), as: UTF8.self)
+                let v = value.map { String(decoding: render($0), as: UTF8.self) }
+                for list in lists {
+                    if delete {
+                        _ = list.delete(key: k)
+                    } else if let v {
+                        // `set-map`: the key's value, added when the key is new.
+                        if (try? list.set(key: k, value: v)) != true { try? list.add(key: k, value: v) }
+                    } else if !list.entries.contains(where: { $0.key == k }) {
+                        try? list.add(key: k, value: nil)
+                    }
+                }
+            case .setLogLevel(let level):
+                s.silent = level == "silent"
             case .capture(let expression, let length, let slot):
                 if let v = expression.value(in: s) { s.captures[slot] = Array(v.bytes.prefix(length)) }
             case .auth(let realm):

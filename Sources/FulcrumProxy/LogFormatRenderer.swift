@@ -13,8 +13,10 @@ enum LogFormatRenderer {
 
     /// `samples` evaluates the `%[...]` expressions of rule formats against the
     /// transaction; without it only the connection-level fetches render.
+    /// `missing`: what a fetch without a value prints: `-` in log lines, nothing in
+    /// header values and other rule arguments (as HAProxy prints them).
     static func render(_ format: LogFormat, _ context: RequestLogContext, into out: inout [UInt8],
-                       samples: (expressions: [String: SampleExpression], context: SampleContext)? = nil) {
+                       samples: (expressions: [String: SampleExpression], context: SampleContext)? = nil, missing: [UInt8] = [UInt8(ascii: "-")]) {
         // A capture list that is empty (`%hr`, `%hs` without captures) takes the space
         // after it along, as HAProxy prints it.
         var skipSpace = false
@@ -49,7 +51,7 @@ enum LogFormatRenderer {
                 skipSpace = false
                 if flags.contains(.quote) { out.append(UInt8(ascii: "\"")) }
                 if let samples, let compiled = samples.expressions[expression] {
-                    out += compiled.value(in: samples.context)?.bytes ?? [UInt8(ascii: "-")]
+                    out += compiled.value(in: samples.context)?.bytes ?? missing
                 } else {
                     renderSample(expression, flags, context, into: &out)
                 }
@@ -59,10 +61,10 @@ enum LogFormatRenderer {
     }
 
     static func render(_ format: LogFormat, _ context: RequestLogContext,
-                       samples: (expressions: [String: SampleExpression], context: SampleContext)? = nil) -> [UInt8] {
+                       samples: (expressions: [String: SampleExpression], context: SampleContext)? = nil, missing: [UInt8] = [UInt8(ascii: "-")]) -> [UInt8] {
         if format.isConstant { return format.constantBytes }
         var out: [UInt8] = []
-        render(format, context, into: &out, samples: samples)
+        render(format, context, into: &out, samples: samples, missing: missing)
         return out
     }
 

@@ -130,14 +130,15 @@ public final class ProxyRuntime: Sendable {
                             policies[name] = try HTTPProxyPolicy(frontend: proxy, backend: target, pool: try pool(target), global: configuration.global,
                                                                  accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                                  frontendRules: frontendRules, backendRules: try rules(target), routes: nil, tables: tables,
-                                                                 userlists: configuration.userlists)
+                                                                 userlists: configuration.userlists, patternFiles: files)
                         }
                         routes = HTTPRoutes(switches: frontendRules.backendSwitches, policies: policies)
                     }
                     http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
                                                accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                frontendRules: frontendRules, backendRules: try rules(backend), routes: routes,
-                                               tables: tables, userlists: configuration.userlists, hasDefaultBackend: hasDefault)
+                                               tables: tables, userlists: configuration.userlists, patternFiles: files,
+                                               hasDefaultBackend: hasDefault)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }

@@ -62,7 +62,7 @@ final class TCPRouting: Sendable {
         }
         for rule in switches {
             if let condition = rule.condition, !condition.holds(s) { continue }
-            let name = rule.dynamic.map { String(decoding: LogFormatRenderer.render($0, log, samples: (rule.samples, s)), as: UTF8.self) } ?? rule.backend
+            let name = rule.dynamic.map { String(decoding: LogFormatRenderer.render($0, log, samples: (rule.samples, s), missing: []), as: UTF8.self) } ?? rule.backend
             if let pool = pools[name] { return .route(pool) }
         }
         return hasDefaultBackend ? .route(nil) : .reject

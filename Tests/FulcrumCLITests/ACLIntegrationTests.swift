@@ -351,6 +351,61 @@ import Testing
         #expect(try plain.readResponse()?.header("www-authenticate") == "Basic realm=\"fe\"", "the proxy's name without a realm, as HAProxy")
     }
 
+    /// Rules that change pattern and map files as they run (`add-acl`, `del-acl`,
+    /// `set-map`, `del-map`), and `set-log-level silent`, side by side with HAProxy.
+    @Test(.enabled(if: haproxy != nil)) func rulesEditMapsAndPatternFiles() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tests = HTTPProxyTests()
+        let backends = try tests.startBackends(running, ["www"])
+        func config(_ port: Int, _ dir: URL) throws -> String {
+            let banned = dir.appendingPathComponent("banned.lst").path, map = dir.appendingPathComponent("values.map").path
+            try "".write(toFile: banned, atomically: true, encoding: .utf8)
+            try "k0 v0\n".write(toFile: map, atomically: true, encoding: .utf8)
+            return HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                acl banned src -f \(banned)
+                http-request del-acl(\(banned)) %[src] if { path /unban }
+                http-request add-acl(\(banned)) %[src] if { path /ban }
+                http-request deny if banned
+                http-request set-map(\(map)) %[req.hdr(x-key)] %[req.hdr(x-value)] if { path /set }
+                http-request del-map(\(map)) %[req.hdr(x-key)] if { path /del }
+                http-request set-header X-Mapped %[req.hdr(x-key),map(\(map),none)]
+                http-request set-log-level silent if { path /quiet }
+                default_backend www
+            backend www
+                server w 127.0.0.1:\(backends[0])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        let dirs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-edit-\(UUID().uuidString)") }
+        for dir in dirs { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        _ = try tests.startFulcrum(running, try config(ports[0], dirs[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(try config(ports[1], dirs[1])).path])
+        try running.waitForListener(ports[1])
+        let steps: [(String, String, String)] = [
+            ("/echo", "X-Key: k0\r\n", "200 v0"),
+            ("/set", "X-Key: k1\r\nX-Value: one\r\n", "200 one"),
+            ("/echo", "X-Key: k1\r\n", "200 one"),
+            ("/set", "X-Key: k1\r\nX-Value: uno\r\n", "200 uno"),
+            ("/del", "X-Key: k1\r\n", "200 none"),
+            ("/ban", "", "403 -"),
+            ("/echo", "", "403 -"),
+            // Without X-Key the value has no sample: an empty header, as HAProxy.
+            ("/unban", "", "200 "),
+            ("/echo", "", "200 "),
+        ]
+        for (path, headers, expected) in steps {
+            let seen = try ports.map { port -> String in
+                let r = try Self.see(port, "GET \(path) HTTP/1.1\r\nHost: h\r\n\(headers)Connection: close\r\n\r\n")
+                return "\(r.status) \(r.headers.first { $0.hasPrefix("x-mapped: ") }.map { String($0.dropFirst(10)) } ?? "-")"
+            }
+            #expect(seen == [expected, expected], "\(path) \(headers): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

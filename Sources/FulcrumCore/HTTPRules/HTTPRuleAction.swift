@@ -30,6 +30,11 @@ public enum HTTPRuleAction: Sendable {
     /// `capture <expr> len <n>`: the value, cut at `n` bytes, goes to the log's `%hr`
     /// in capture slot `slot` (counted after `capture request header` lines).
     case capture(SampleExpression, length: Int, slot: Int)
+    /// `add-acl(file) key`, `del-acl(file) key`, `set-map(file) key value`,
+    /// `del-map(file) key`: change a loaded pattern or map file, as the runtime API does.
+    case editPatterns(file: String, map: Bool, delete: Bool, key: LogFormat, value: LogFormat?)
+    /// `set-log-level`: accepted; the access log keeps its level (see docs/acl.md).
+    case setLogLevel(String)
     /// `auth [realm R]`: 401 asking for Basic credentials.
     case auth(realm: String?)
     /// `track-scN <key> [table <t>]`: the stream tracks the key's entry in slot N.
@@ -50,6 +55,7 @@ public enum HTTPRuleAction: Sendable {
         switch self {
         case .addHeader(_, let v), .setHeader(_, let v), .setPath(let v), .setURI(let v), .setQuery(let v), .setMethod(let v): return [v]
         case .replaceHeader(_, _, let v), .replaceValue(_, _, let v): return [v]
+        case .editPatterns(_, _, _, let key, let value): return [key] + (value.map { [$0] } ?? [])
         case .redirect(let r): return [r.location]
         case .respond(_, _, _, let headers): return headers.map(\.1)
         default: return []
@@ -151,6 +157,23 @@ public enum HTTPRuleAction: Sendable {
         case "accept":
             try parser.end()
             return .accept
+        case "add-acl", "del-acl", "set-map", "del-map":
+            let base = RuleActions.baseName(rule.action)
+            guard let open = rule.action.firstIndex(of: "("), rule.action.hasSuffix(")") else {
+                throw ConfigError("'\(base)' expects the file in parentheses.", hint: "write '\(base)(/path/to/file) <key>'")
+            }
+            let file = String(rule.action[rule.action.index(after: open)..<rule.action.index(before: rule.action.endIndex)])
+            let key = try parser.format("<key format>")
+            let value = base == "set-map" ? try parser.format("<key format> <value format>") : nil
+            try parser.end()
+            return .editPatterns(file: file, map: base.hasSuffix("map"), delete: base.hasPrefix("del"), key: key, value: value)
+        case "set-log-level":
+            let level = try parser.next("a level")
+            guard ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "silent"].contains(level) else {
+                throw ConfigError("'set-log-level': unknown level '\(level)'.")
+            }
+            try parser.end()
+            return .setLogLevel(level)
         case "capture":
             let expression = try SampleExpression(parsing: try parser.next("<sample> len <length>"), files: files)
             guard parser.optional() == "len", let text = parser.optional(), let length = Int(text), length > 0 else {

@@ -36,6 +36,10 @@ public struct SampleContext {
     public var milliseconds: () -> Int64 = { 0 }
     /// What `http-request capture` rules captured, by slot (after the header captures).
     public var captures: [Int: [UInt8]] = [:]
+    /// Pattern and map files, for `add-acl`, `set-map`, ... actions.
+    public var patternFiles: PatternFiles?
+    /// `set-log-level silent`: the transaction is not logged.
+    public var silent = false
     /// `userlist` sections, for `http_auth`.
     public var userlists: [String: UserlistConfig] = [:]
     /// Usable servers of a backend (nil: the current one), for `nbsrv`.
