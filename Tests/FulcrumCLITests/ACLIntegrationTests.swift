@@ -406,6 +406,46 @@ import Testing
         }
     }
 
+    /// `http-errors` sections imported with `errorfiles`, and `http-error status`:
+    /// the pages Fulcrum answers with, as HAProxy's.
+    @Test(.enabled(if: haproxy != nil)) func httpErrorsSectionsAndHTTPError() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-errors-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nsorry".write(to: dir.appendingPathComponent("503.http"), atomically: true, encoding: .utf8)
+        try "HTTP/1.1 403 Forbidden\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n\r\nnope".write(to: dir.appendingPathComponent("403.http"), atomically: true, encoding: .utf8)
+        let dead = Loopback.freePort()
+        func config(_ port: Int) -> String {
+            "http-errors site\n    errorfile 503 \(dir.path)/503.http\n    errorfile 403 \(dir.path)/403.http\n" + HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                errorfiles site 503
+                http-error status 429 content-type text/plain string "slow down" hdr Retry-After 10
+                http-request deny deny_status 429 if { path /slow }
+                http-request deny if { path /forbid }
+                default_backend b
+            backend b
+                server dead 127.0.0.1:\(dead)
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        try running.waitForListener(ports[1])
+        for (path, status, body) in [("/slow", 429, "slow down"), ("/forbid", 403, nil), ("/x", 503, "sorry")] {
+            let seen = try ports.map { port -> (Int, String?, String?) in
+                let c = try HTTPTestConnection(port: port)
+                c.send("GET \(path) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                let r = try c.readResponse()
+                return (r?.status ?? 0, r?.header("content-type") == "text/html" ? nil : r?.text, r?.header("retry-after"))
+            }
+            #expect(seen[0].0 == status && seen[0].1 == body, "\(path): \(seen[0])")
+            #expect(seen[0].0 == seen[1].0 && seen[0].1 == seen[1].1 && seen[0].2 == seen[1].2, "\(path): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

@@ -47,6 +47,6 @@ import HAProxyConfig
         #expect(throws: ConfigError.self) { try compile("set-header", ["X", "v", "extra"]) }
         #expect(throws: ConfigError.self) { try compile("replace-header", ["X", "(", "y"]) }
         #expect(throws: ConfigError.self) { try compile("deny", ["deny_status", "999"]) }
-        #expect(throws: ConfigError.self) { try compile("capture", ["req.hdr(host)", "len", "10"]) }
+        #expect(throws: ConfigError.self) { try compile("capture", ["req.hdr(host)", "id", "0"]) }
     }
 }

@@ -89,9 +89,37 @@ public struct ConfigCompiler {
                     diagnostics.alert("userlist '\(list.name)' is declared twice.", at: section.location)
                 }
                 config.userlists[list.name] = list
+            case .httpErrors:
+                var files: [Int: ErrorFileConfig] = [:]
+                for line in section.lines {
+                    guard line.words.first == "errorfile", line.words.count == 3, let code = Int(line.words[1]),
+                          ErrorFileConfig.supportedStatuses.contains(code) else {
+                        diagnostics.alert("an http-errors section holds 'errorfile <code> <file>' lines, with one of the codes Fulcrum answers itself.", at: line.location)
+                        continue
+                    }
+                    guard let bytes = environment.readFile(line.words[2]) else {
+                        diagnostics.alert("errorfile : error opening file '\(line.words[2])'.", at: line.location)
+                        continue
+                    }
+                    files[code] = ErrorFileConfig(status: code, path: line.words[2], contents: bytes, location: line.location)
+                }
+                config.httpErrors[section.name ?? ""] = files
             default:
                 // Refused by the reader already; its lines are not interpreted.
                 break
+            }
+        }
+        // `errorfiles NAME` may name a section declared later: resolved once all are
+        // read. A proxy's own `errorfile`/`http-error` for a code is kept over an import.
+        for k in config.proxies.indices {
+            for imported in config.proxies[k].errorFilesImports {
+                guard let files = config.httpErrors[imported.section] else {
+                    diagnostics.alert("errorfiles : unable to find http-errors section '\(imported.section)'.", at: imported.location)
+                    continue
+                }
+                for (code, file) in files where imported.codes.isEmpty || imported.codes.contains(code) {
+                    if config.proxies[k].errorFiles[code] == nil { config.proxies[k].errorFiles[code] = file }
+                }
             }
         }
         return config

@@ -294,8 +294,55 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use-server' cannot handle unexpected argument '\(extra)'.") }
             p.useServerRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        pending("http-error", [d, f, b], "status <code> [content-type <type>] [ { default-errorfiles | errorfile <file> | ... } ]"),
-        pending("errorfiles", [d, f, b], "<name> [<code>...]"),
+        Spec("http-error", [d, f, b], usage: "http-error status <code> [content-type <type>] [ default-errorfiles | errorfile <file> | string <str> ] [ hdr <name> <value> ]* (file, lf-file, lf-string and errorfiles are refused)", status: .active) { p, ctx throws(ConfigError) in
+            guard ctx.args.first == "status", ctx.args.count >= 2, let code = Int(ctx.args[1]), ErrorFileConfig.supportedStatuses.contains(code) else {
+                throw ConfigError("'http-error' expects 'status <code>' with one of the codes Fulcrum answers itself.",
+                                  hint: "supported codes: " + ErrorFileConfig.supportedStatuses.map(String.init).joined(separator: ", "))
+            }
+            var contentType: String?
+            var body: [UInt8]?
+            var headers: [(String, String)] = []
+            var k = 2
+            func next() throws(ConfigError) -> String {
+                k += 1
+                guard k < ctx.args.count else { throw ConfigError("'http-error': '\(ctx.args[k - 1])' expects a value.") }
+                return ctx.args[k]
+            }
+            while k < ctx.args.count {
+                switch ctx.args[k] {
+                case "content-type": contentType = try next()
+                case "string": body = Array(try next().utf8)
+                case "errorfile":
+                    let path = try next()
+                    guard let bytes = ctx.environment.readFile(path) else { throw ConfigError("'http-error': error opening file '\(path)'.") }
+                    p.errorFiles[code] = ErrorFileConfig(status: code, path: path, contents: bytes, location: ctx.location)
+                    return
+                case "default-errorfiles":
+                    p.errorFiles[code] = nil
+                    return
+                case "hdr":
+                    let name = try next()
+                    headers.append((name, try next()))
+                default:
+                    throw ConfigError("'http-error': '\(ctx.args[k])' is not implemented yet.", hint: "content-type, string, errorfile, default-errorfiles and hdr are")
+                }
+                k += 1
+            }
+            if body != nil && contentType == nil { throw ConfigError("'http-error': a 'content-type' is required with a body.") }
+            p.errorFiles[code] = ErrorFileConfig(status: code, path: "", contents: ErrorFileConfig.response(code, contentType: contentType, body: body ?? [], headers: headers),
+                                                 location: ctx.location)
+        },
+        Spec("errorfiles", [d, f, b], usage: "errorfiles <name> [<code>...] (the http-errors section's files)", status: .active) { p, ctx throws(ConfigError) in
+            let name = try ctx.argument(0, "<name>")
+            var codes: [Int] = []
+            for text in ctx.args.dropFirst() {
+                guard let code = Int(text), ErrorFileConfig.supportedStatuses.contains(code) else {
+                    throw ConfigError("'errorfiles': status code '\(text)' not handled.")
+                }
+                codes.append(code)
+            }
+            p.errorFilesImports.append(ErrorFilesImport(section: name, codes: codes, location: ctx.location))
+        },
         pending("errorloc", [d, f, b], "<code> <url>", minArgs: 2), pending("errorloc302", [d, f, b], "<code> <url>", minArgs: 2),
         pending("errorloc303", [d, f, b], "<code> <url>", minArgs: 2),
         pending("compression algo", [d, f, b], "<algorithm>..."), pending("compression type", [d, f, b], "<mime type>..."),

@@ -18,3 +18,28 @@ public struct ErrorFileConfig: Hashable, Sendable {
     /// The status codes HAProxy can produce itself and so lets one replace.
     public static let supportedStatuses = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
 }
+
+extension ErrorFileConfig {
+    static let reasons: [Int: String] = [
+        200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+        407: "Proxy Authentication Required", 408: "Request Timeout", 410: "Gone", 413: "Payload Too Large", 425: "Too Early",
+        429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+        503: "Service Unavailable", 504: "Gateway Timeout",
+    ]
+
+    /// The response `http-error status N ... string S` describes, as HAProxy builds it.
+    static func response(_ code: Int, contentType: String?, body: [UInt8], headers: [(String, String)]) -> [UInt8] {
+        var head = "HTTP/1.1 \(code) \(reasons[code] ?? "Error")\r\ncontent-length: \(body.count)\r\n"
+        if let contentType { head += "content-type: \(contentType)\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        return Array((head + "\r\n").utf8) + body
+    }
+}
+
+/// `errorfiles NAME [CODE...]`: the error files of an `http-errors` section, resolved
+/// once every section is read.
+public struct ErrorFilesImport: Hashable, Sendable {
+    public var section: String
+    public var codes: [Int]
+    public var location: SourceLocation
+}

@@ -8,6 +8,8 @@ public struct FulcrumConfiguration: Sendable {
     /// Every defaults section, in the order written (the unnamed ones get an internal name).
     public var defaults: [ProxyConfig] = []
     public var files: [String] = []
+    /// `http-errors` sections by name: their error files by status.
+    public var httpErrors: [String: [Int: ErrorFileConfig]] = [:]
     /// `userlist` sections by name.
     public var userlists: [String: UserlistConfig] = [:]
 

@@ -30,6 +30,8 @@ public struct ProxyConfig: Sendable {
     public var maxconn: Int? = nil
     public var fullconn: Int? = nil
     public var errorFiles: [Int: ErrorFileConfig] = [:]
+    /// `errorfiles NAME`: imports resolved once the `http-errors` sections are read.
+    public var errorFilesImports: [ErrorFilesImport] = []
     public var logFormat: Located<String>? = nil
     public var logTargets: [LogTarget] = []
     public var logTag: String? = nil

@@ -79,7 +79,6 @@ enum SampleFetchParser {
         case "cook_cnt", "req.cook_cnt": return (.cookieCount(name: args.first ?? "", response: false), .int)
         case "cook_val", "req.cook_val": return (.cookie(name: try required("<name>"), response: false), .int)
         case "status": try none(); return (.status, .int)
-        case "req.body": try none(); return (.requestBody, .bin)
         case "req.len", "req_len": try none(); return (.requestLength, .int)
         case "env": return (.environment(try required("<name>")), .str)
         case "rand":
@@ -176,7 +175,7 @@ enum SampleFetchParser {
     /// HAProxy fetches Fulcrum recognises but does not evaluate yet: refused at start
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
-        "payload_lv", "req.payload_lv",
+        "payload_lv", "req.payload_lv", "req.body",
         "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "be_conn", "srv_conn",
         "fe_conn", "connslots", "queue", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_is_up", "srv_id", "fe_id", "be_id",
