@@ -691,6 +691,35 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         finishExchange()
     }
 
+    /// A response rule answered instead of the server: the server connection goes (its
+    /// response is not read further), the client gets the answer, then the connection
+    /// closes, since the rest of the request may still be on its way.
+    private func answerInPlaceOfServer(status: Int, head: [UInt8], body: [UInt8], denied: Bool) {
+        guard let context else { return }
+        if let server {
+            self.server = nil
+            server.close()
+        }
+        responseInbound = nil
+        log.status = status
+        log.terminate(denied ? "P" : "L", "H")
+        if denied { policy.frontendCounters.deniedResponses.add(1, ordering: .relaxed) }
+        policy.frontendCounters.countResponse(status)
+        var out = context.channel.allocator.buffer(capacity: head.count + body.count + 24)
+        out.writeBytes(head.dropLast(2))
+        out.writeString("connection: close\r\n\r\n")
+        if !requestIsHEAD { out.writeBytes(body) }
+        countOut(out.readableBytes)
+        responseStarted = true
+        responsePhase = .none
+        requestPhase = .closed
+        releaseSlot()
+        writeLog()
+        endTracking()
+        context.write(wrapOutboundOut(out), promise: nil)
+        closeClientAfterFlush()
+    }
+
     /// `tarpit`: nothing more is read; after `timeout tarpit` the answer is sent and
     /// the connection closed, so a client hammering a URL waits for each refusal.
     private func tarpitThenRespond(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8]) {
@@ -974,7 +1003,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
                 }
                 sample?.status = head.status
-                let forwarded = responseHeadBytes(&buffer, head)
+                guard let forwarded = responseHeadBytes(&buffer, head) else { return }
                 countOut(forwarded.readableBytes)
                 log.status = head.status
                 log.responseHeadReceived = context.eventLoop.now
@@ -1008,7 +1037,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer {
+    /// The head to forward, or nil when a response rule answered in the server's
+    /// place (`http-response deny`, `return`, `redirect`): that answer is sent instead
+    /// and the server's response dropped with its connection.
+    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer? {
         let hopByHop = buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in
                 (field.name.count == 10 || field.name.count == 16) && Self.isHopByHop(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
@@ -1051,9 +1083,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             s.response = editor
             s.status = head.status
             s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
-            _ = HTTPRuleRunner.run(policy.responseRules, response: true, &s, log, errorPages: policy.errorPages)
+            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, &s, log, errorPages: policy.errorPages)
             editor = s.response ?? editor
             if sample != nil { sample = s }
+            if case .respond(let status, let answerHead, let answerBody, let denied, _) = outcome {
+                answerInPlaceOfServer(status: status, head: answerHead, body: answerBody, denied: denied)
+                return nil
+            }
+            if let status = s.status, status != head.status, head.status == 204 || head.status == 304, status != 204 && status != 304 {
+                // A bodiless status made one that has a body: say it is empty, or the
+                // client would read until the connection closes.
+                editor.set("content-length", [UInt8(ascii: "0")])
+            }
         }
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())

@@ -134,8 +134,12 @@ final class HTTPProxyPolicy: Sendable {
         if separate { responseRules += frontendRules.responseRules }
         responseRules += backendRules.afterResponseRules
         if separate { responseRules += frontendRules.afterResponseRules }
-        for rule in responseRules where rule.action.isFinal {
-            throw ProxyStartError("\(frontend.displayName), \(rule.location): response rules that answer in place of the server (deny, redirect, return) are not implemented yet")
+        for rule in responseRules {
+            switch rule.action {
+            case .auth, .track, .capture, .editPatterns, .accept, .reject, .setPath, .setURI, .setQuery, .setMethod:
+                throw ProxyStartError("\(frontend.displayName), \(rule.location): this action is not carried out in response rules")
+            default: continue
+            }
         }
         self.responseRules = responseRules
         self.routes = routes

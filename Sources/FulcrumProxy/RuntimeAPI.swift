@@ -314,7 +314,7 @@ struct RuntimeAPI: Sendable {
             var v: [String: String] = ["pxname": frontend.name, "svname": "FRONTEND", "scur": String(frontend.connections.value),
                 "smax": String(frontend.connections.value), "slim": frontend.maxconn > 0 ? String(frontend.maxconn) : "",
                 "stot": String(c.sessions.load(ordering: .relaxed)), "bin": String(c.bytesIn.load(ordering: .relaxed)),
-                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": String(c.deniedRequests.load(ordering: .relaxed)), "dresp": "0", "ereq": String(c.requestErrors.load(ordering: .relaxed)), "dcon": String(c.deniedConnections.load(ordering: .relaxed)),
+                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": String(c.deniedRequests.load(ordering: .relaxed)), "dresp": String(c.deniedResponses.load(ordering: .relaxed)), "ereq": String(c.requestErrors.load(ordering: .relaxed)), "dcon": String(c.deniedConnections.load(ordering: .relaxed)),
                 "status": "OPEN", "pid": pid, "iid": String(proxyID), "sid": "0", "type": "0", "mode": frontend.mode.rawValue,
                 "req_tot": frontend.mode == .http ? String(c.requests.load(ordering: .relaxed)) : ""]
             if frontend.mode == .http { responses(c, into: &v) }

@@ -11,6 +11,8 @@ final class StatCounters: Sendable {
     let requestErrors = Atomic<Int>(0)
     /// Requests refused by a `deny` rule (`dreq`).
     let deniedRequests = Atomic<Int>(0)
+    /// Responses refused by an `http-response deny` rule (`dresp`).
+    let deniedResponses = Atomic<Int>(0)
     /// Connections refused by a `tcp-request connection reject` rule (`dcon`).
     let deniedConnections = Atomic<Int>(0)
     /// Connections to servers that failed (`econ`), retries (`wretr`), times a server

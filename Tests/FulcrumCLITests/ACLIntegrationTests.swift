@@ -446,6 +446,39 @@ import Testing
         }
     }
 
+    /// Response rules that answer in the server's place (`deny`, `return`, `redirect`),
+    /// `set-status` and `%[status]` in a header, side by side with HAProxy.
+    @Test(.enabled(if: haproxy != nil)) func responseRulesAnswerInPlaceOfTheServer() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["one"])
+        func config(_ port: Int) -> String {
+            HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                default_backend b
+            backend b
+                http-response deny if { status 500 }
+                http-response deny deny_status 403 if { status 501 }
+                http-response return status 200 content-type text/plain string replaced if { status 404 }
+                http-response redirect location /elsewhere code 302 if { status 410 }
+                http-response set-status 299 reason Fine if { status 204 }
+                http-response set-header X-Status %[status]
+                server s 127.0.0.1:\(backends[0])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        try running.waitForListener(ports[1])
+        for (code, expected) in [(500, 502), (501, 403), (404, 200), (410, 302), (204, 299), (200, 200)] {
+            let seen = try ports.map { try Self.see($0, "GET /status?code=\(code) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") }
+            #expect(seen[0].status == expected && seen[0].location == seen[1].location && seen[0].body == seen[1].body && seen[0].status == seen[1].status,
+                    "\(code): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

@@ -9,8 +9,8 @@ public struct CompiledHTTPRule: Sendable {
     public let regex: CompiledRegex?
     public let location: SourceLocation
 
-    public init(_ config: HTTPRuleConfig, acls: [String: [ACL]], files: PatternFiles) throws(ConfigError) {
-        action = try HTTPRuleAction.compile(config, files: files)
+    public init(_ config: HTTPRuleConfig, acls: [String: [ACL]], files: PatternFiles, response: Bool = false) throws(ConfigError) {
+        action = try HTTPRuleAction.compile(config, files: files, response: response)
         condition = try config.condition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) }
         samples = try Self.samples(action.formats, files: files)
         switch action {

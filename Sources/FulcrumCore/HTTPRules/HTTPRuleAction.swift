@@ -63,7 +63,8 @@ public enum HTTPRuleAction: Sendable {
     }
 
     /// Compiles one configured rule, or says why the data plane cannot carry it yet.
-    public static func compile(_ rule: HTTPRuleConfig, files: PatternFiles) throws(ConfigError) -> HTTPRuleAction {
+    /// `response`: an `http-response` rule, whose `deny` answers 502 by default.
+    public static func compile(_ rule: HTTPRuleConfig, files: PatternFiles, response: Bool = false) throws(ConfigError) -> HTTPRuleAction {
         var parser = RuleArguments(action: rule.action, args: rule.arguments)
         switch RuleActions.baseName(rule.action) {
         case "add-header":
@@ -112,7 +113,7 @@ public enum HTTPRuleAction: Sendable {
             return .allow
         case "deny", "tarpit":
             let tarpit = rule.action == "tarpit"
-            var status = tarpit ? 500 : 403
+            var status = tarpit ? 500 : response ? 502 : 403
             var contentType: String?
             var body: [UInt8]?
             while let word = parser.optional() {

@@ -56,7 +56,7 @@ public struct ProxyRuleSet: Sendable {
             var out: [CompiledHTTPRule] = []
             for rule in rules {
                 do throws(ConfigError) {
-                    out.append(try CompiledHTTPRule(rule, acls: acls, files: files))
+                    out.append(try CompiledHTTPRule(rule, acls: acls, files: files, response: keyword != "http-request" && keyword.hasPrefix("http-")))
                 } catch {
                     throw Failure(error: ConfigError("'\(rule.legacyKeyword ?? keyword) \(rule.action)': \(error.message)", hint: error.hint), location: rule.location)
                 }

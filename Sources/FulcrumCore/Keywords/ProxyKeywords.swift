@@ -169,7 +169,7 @@ public enum ProxyKeywords {
         },
         pending("capture cookie", f, "<name> len <length>", minArgs: 3),
         rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules, runs: "allow, deny, redirect, return, add-header, set-header, del-header, replace-header, replace-value, set-path, set-uri, set-query, set-method, set-var, unset-var, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0"),
-        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status, set-var, unset-var"),
+        rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status, set-var, unset-var, allow, deny, return, redirect"),
         rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status (on server responses)"),
         Spec("tcp-request", [d, f, b], usage: "tcp-request connection|content|session <action> [ { if | unless } <condition> ] | tcp-request inspect-delay <time> (accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, set-var run; content rules run on each HTTP request, and in TCP mode on the bytes inspect-delay holds; the others are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "connection, content, session or inspect-delay")
