@@ -94,8 +94,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
-    /// The server a `use-server` rule chose for the current request.
+    /// The server a `use-server` or `stick match` rule chose for the current request.
     private var forcedServer: Int?
+    /// Where `stick on`/`store-request` rules record the server once chosen.
+    private var stickStores: [(StickTable, [UInt8])] = []
 
     init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = [nil, nil, nil]) {
         self.basePolicy = policy
@@ -477,6 +479,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             if let (_, server) = policy.serverSwitches.first(where: { $0.0?.holds(s) ?? true }) {
                 forcedServer = server
             }
+            if let persistence = policy.persistence {
+                let (server, stores) = persistence.lookup(s, servers: policy.backend.servers.count)
+                if forcedServer == nil { forcedServer = server }
+                stickStores = stores
+            }
         }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
@@ -818,6 +825,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends the request to `index`, on an idle connection when reuse allows.
     private func use(_ index: Int) {
+        if !stickStores.isEmpty {
+            StickPersistence.record(index, stickStores)
+            stickStores = []
+        }
         guard let context else { return }
         policy.backend.countPick(index)
         log.queueEnded = context.eventLoop.now

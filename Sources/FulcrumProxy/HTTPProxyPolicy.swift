@@ -37,6 +37,8 @@ final class HTTPProxyPolicy: Sendable {
     let stickTables: [String: StickTable]
     let userlists: [String: UserlistConfig]
     let patternFiles: PatternFiles?
+    /// The backend's `stick` rules.
+    let persistence: StickPersistence?
     let frontendTable: String
     let backendTable: String
     /// The frontend's `tcp-request content` rules, run on each request head first.
@@ -76,7 +78,9 @@ final class HTTPProxyPolicy: Sendable {
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
-         userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, hasDefaultBackend: Bool = true) throws {
+         userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, persistence: StickPersistence? = nil,
+         hasDefaultBackend: Bool = true) throws {
+        self.persistence = persistence
         self.patternFiles = patternFiles
         self.stickTables = tables
         self.userlists = userlists
@@ -145,7 +149,7 @@ final class HTTPProxyPolicy: Sendable {
         self.routes = routes
         evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
             || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
-            || !(accessLog?.samples.isEmpty ?? true)
+            || !(accessLog?.samples.isEmpty ?? true) || persistence != nil
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)

@@ -35,6 +35,8 @@ public final class ProxyRuntime: Sendable {
     private let connectionRules: [String: ConnectionRules]
     /// TCP-mode content inspection and `use_backend` by frontend name.
     private let tcpRoutes: [String: TCPRouting]
+    /// `stick` rules by backend name.
+    private let persistence: [String: StickPersistence]
     let stickTables: [String: StickTable]
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
@@ -61,6 +63,15 @@ public final class ProxyRuntime: Sendable {
         }
         var connectionRules: [String: ConnectionRules] = [:]
         var tcpRoutes: [String: TCPRouting] = [:]
+        var persistence: [String: StickPersistence] = [:]
+        func stickiness(_ backend: ProxyConfig) throws -> StickPersistence? {
+            if let existing = persistence[backend.name] { return existing }
+            let r = try rules(backend)
+            guard !r.stickRules.isEmpty else { return nil }
+            let made = StickPersistence(rules: r.stickRules, tables: tables)
+            persistence[backend.name] = made
+            return made
+        }
         var ruleSets: [String: ProxyRuleSet] = [:]
         func rules(_ proxy: ProxyConfig) throws -> ProxyRuleSet {
             let key = "\(proxy.kind.rawValue) \(proxy.name)"
@@ -130,7 +141,8 @@ public final class ProxyRuntime: Sendable {
                             policies[name] = try HTTPProxyPolicy(frontend: proxy, backend: target, pool: try pool(target), global: configuration.global,
                                                                  accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                                  frontendRules: frontendRules, backendRules: try rules(target), routes: nil, tables: tables,
-                                                                 userlists: configuration.userlists, patternFiles: files)
+                                                                 userlists: configuration.userlists, patternFiles: files,
+                                                                 persistence: try stickiness(target))
                         }
                         routes = HTTPRoutes(switches: frontendRules.backendSwitches, policies: policies)
                     }
@@ -138,7 +150,7 @@ public final class ProxyRuntime: Sendable {
                                                accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                frontendRules: frontendRules, backendRules: try rules(backend), routes: routes,
                                                tables: tables, userlists: configuration.userlists, patternFiles: files,
-                                               hasDefaultBackend: hasDefault)
+                                               persistence: try stickiness(backend), hasDefaultBackend: hasDefault)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -163,6 +175,10 @@ public final class ProxyRuntime: Sendable {
                                                        hasDefaultBackend: hasDefault)
                 }
                 if proxy.mode == .tcp {
+                    _ = try stickiness(backend)
+                    for name in tcpRoutes[proxy.name]?.pools.keys.sorted() ?? [] {
+                        if let target = configuration.backend(named: name) { _ = try stickiness(target) }
+                    }
                     func hasHTTPRules(_ r: ProxyRuleSet) -> Bool { !r.requestRules.isEmpty || !r.responseRules.isEmpty || !r.afterResponseRules.isEmpty }
                     let ignored = hasHTTPRules(try rules(proxy)) ? proxy : hasHTTPRules(try rules(backend)) && backend.name != proxy.name ? backend : nil
                     if let ignored {
@@ -186,6 +202,7 @@ public final class ProxyRuntime: Sendable {
         self.checks = checks
         self.connectionRules = connectionRules
         self.tcpRoutes = tcpRoutes
+        self.persistence = persistence
         self.stickTables = tables
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
@@ -269,7 +286,8 @@ public final class ProxyRuntime: Sendable {
                         try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
                                                                                            frontendName: plan.frontend, processConnections: self.connections,
                                                                                            counters: plan.frontendCounters,
-                                                                                           routing: self.tcpRoutes[plan.frontend]))
+                                                                                           routing: self.tcpRoutes[plan.frontend],
+                                                                                           persistence: self.persistence))
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)

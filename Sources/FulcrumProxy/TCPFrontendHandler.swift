@@ -23,6 +23,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var inspectTimer: Scheduled<Void>?
     private var inspected: [UInt8] = []
     private var trackers: [StickTracker?] = [nil, nil, nil]
+    /// `stick` rules by backend name, and the keys to record the chosen server under.
+    private let persistence: [String: StickPersistence]
+    private var stickStores: [(StickTable, [UInt8])] = []
     private var failed: Set<Int> = []
     /// What arrived while the server side was being connected (the kernel may report
     /// data and end of input before Fulcrum asks to read): replayed into the glue.
@@ -43,8 +46,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var serverGlue: GlueHandler?
 
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
-         routing: TCPRouting? = nil) {
+         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:]) {
         self.routing = routing
+        self.persistence = persistence
         self.frontendCounters = counters
         self.backend = backend
         self.accessLog = accessLog
@@ -130,7 +134,16 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         // In TCP mode only the source address can be hashed; the HTTP keys fall back
         // to round robin, as in HAProxy.
         let hash = backend.key == .source ? context.channel.remoteAddress?.ipAddress.map { backend.hash(Array($0.utf8)) } : nil
-        var (outcome, ticket) = backend.acquire(excluding: failed, hash: hash, grant: grant)
+        var (outcome, ticket) = (ServerSlots<AnyBalancer>.Outcome.noServer, 0)
+        if let stick = persistence[backend.name], failed.isEmpty {
+            var s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
+                                                frontend: log.frontendName, tables: stick.tables)
+            s.backendName = Array(backend.name.utf8)
+            let (server, stores) = stick.lookup(s, servers: backend.servers.count)
+            stickStores = stores
+            if let server { (outcome, ticket) = backend.acquire(only: server, grant: grant) }
+        }
+        if outcome == .noServer { (outcome, ticket) = backend.acquire(excluding: failed, hash: hash, grant: grant) }
         if outcome == .noServer && !failed.isEmpty {
             // Every server failed for this connection: try them again rather than give up.
             (outcome, ticket) = backend.acquire(excluding: [], hash: hash, grant: grant)
@@ -158,6 +171,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func countSession(_ server: Int) {
+        if !stickStores.isEmpty {
+            StickPersistence.record(server, stickStores)
+            stickStores = []
+        }
         lastServer = server
         backend.countPick(server)
     }

@@ -77,4 +77,67 @@ import Testing
             #expect(seen[0] == expected && seen[1] == expected, "\(label): Fulcrum \(seen[0]), HAProxy \(seen[1])")
         }
     }
+
+    /// `stick on src` in TCP mode and `stick match`/`store-request` on a header in HTTP
+    /// mode: clients stay on the server they got first; `show table` shows the server.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func stickinessThroughStickTables() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tcpBackends = try TCPProxyTests().startBackends(running, names: ["t1", "t2"])
+        let httpBackends = try HTTPProxyTests().startBackends(running, ["h1", "h2"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-stick-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func config(_ tcp: Int, _ http: Int, _ socket: String) -> String {
+            """
+            global
+                stats socket \(socket) level admin
+            defaults
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            listen tcp
+                mode tcp
+                bind 127.0.0.1:\(tcp)
+                balance roundrobin
+                stick-table type ip size 1k expire 30m
+                stick on src
+                server t1 127.0.0.1:\(tcpBackends[0])
+                server t2 127.0.0.1:\(tcpBackends[1])
+            listen http
+                mode http
+                bind 127.0.0.1:\(http)
+                balance roundrobin
+                stick-table type string len 32 size 1k expire 30m
+                stick match req.hdr(x-user)
+                stick store-request req.hdr(x-user) if { path /login }
+                server h1 127.0.0.1:\(httpBackends[0])
+                server h2 127.0.0.1:\(httpBackends[1])
+
+            """
+        }
+        let ports = [(Loopback.freePort(), Loopback.freePort()), (Loopback.freePort(), Loopback.freePort())]
+        let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[0].0, ports[0].1, sockets[0])).path])
+        try running.start(ACLIntegrationTests.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1].0, ports[1].1, sockets[1])).path])
+        for (tcp, http) in ports { try running.waitForListener(tcp); try running.waitForListener(http) }
+        var sequences: [[String]] = []
+        for (tcp, http) in ports {
+            var seen: [String] = []
+            for source in ["127.0.0.1", "127.0.0.2", "127.0.0.1", "127.0.0.2", "127.0.0.1"] {
+                seen.append(try Self.greeter(tcp, Array("x\n".utf8), source: source))
+            }
+            for (path, user) in [("/login", "ann"), ("/echo", "ann"), ("/echo", "ann"), ("/echo", "bob"), ("/echo", "bob"), ("/login", "bob"), ("/echo", "bob"), ("/echo", "bob")] {
+                let r = try ACLIntegrationTests.see(http, "GET \(path) HTTP/1.1\r\nHost: h\r\nX-User: \(user)\r\nConnection: close\r\n\r\n")
+                seen.append(r.backend)
+            }
+            sequences.append(seen)
+        }
+        let tcp = Array(sequences[0].prefix(5)), http = Array(sequences[0].dropFirst(5))
+        #expect(tcp[0] == tcp[2] && tcp[2] == tcp[4] && tcp[1] == tcp[3] && tcp[0] != tcp[1], "each client address keeps its server: \(tcp)")
+        #expect(http[1] == http[0] && http[2] == http[0], "ann sticks to the server of her login: \(http)")
+        #expect(http[6] == http[5] && http[7] == http[5], "bob sticks after his login: \(http)")
+        #expect(sequences[0] == sequences[1], "HAProxy: \(sequences[1])")
+        let table = try RuntimeAPITests.ask(sockets[0], "show table tcp")
+        #expect(table.contains("key=127.0.0.1 use=0 exp=") && table.contains(" server_id=1"), "\(table)")
+    }
 }

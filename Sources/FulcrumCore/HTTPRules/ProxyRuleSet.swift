@@ -29,6 +29,17 @@ public struct ProxyRuleSet: Sendable {
     public let tableReferences: [(String, SourceLocation)]
     /// `use-server` rules: a server name and a condition.
     public let serverSwitches: [BackendSwitch]
+    /// A compiled `stick` rule.
+    public struct StickRule: Sendable {
+        public let matches: Bool
+        public let stores: Bool
+        public let key: SampleExpression
+        public let table: String
+        public let condition: ACLCondition?
+        public let location: SourceLocation
+    }
+
+    public let stickRules: [StickRule]
     /// Capture slots the proxy's `http-request capture` rules use.
     public let captureCount: Int
     /// `monitor-uri` and the `monitor fail` conditions.
@@ -127,10 +138,23 @@ public struct ProxyRuleSet: Sendable {
         }
         monitorFail = fails
         tableName = proxy.name
+        var sticks: [StickRule] = []
+        for rule in proxy.stickRules {
+            do throws(ConfigError) {
+                sticks.append(StickRule(matches: rule.kind != "store-request", stores: rule.kind != "match",
+                                        key: try SampleExpression(parsing: rule.pattern, files: files), table: rule.table ?? proxy.name,
+                                        condition: try rule.condition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) },
+                                        location: rule.location))
+            } catch {
+                throw Failure(error: ConfigError("'stick \(rule.kind)': \(error.message)", hint: error.hint), location: rule.location)
+            }
+        }
+        stickRules = sticks
         var references: [(String, SourceLocation)] = []
         for rule in connectionRules + contentRules + requestRules {
             if case .track(_, _, let table) = rule.action { references.append((table ?? proxy.name, rule.location)) }
         }
+        references += sticks.map { ($0.table, $0.location) }
         tableReferences = references
     }
 }

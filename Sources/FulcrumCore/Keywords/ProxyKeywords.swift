@@ -27,6 +27,20 @@ public enum ProxyKeywords {
         }
     }
 
+    /// `stick on|match|store-request <pattern> [table <t>] [if|unless <cond>]`.
+    static func stick(_ kind: String) -> Spec {
+        Spec("stick \(kind)", [d, b], usage: "stick \(kind) <pattern> [table <table>] [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[...])
+            guard let pattern = words.first else { throw ConfigError("'stick \(kind)' expects a pattern (a sample expression such as 'src').") }
+            var table: String?
+            if words.count > 1 {
+                guard words.count == 3, words[1] == "table" else { throw ConfigError("'stick \(kind)': unexpected argument '\(words[1])'.", hint: "write 'stick \(kind) <pattern> [table <name>]'") }
+                table = words[2]
+            }
+            p.stickRules.append(StickRuleConfig(kind: kind, pattern: pattern, table: table, condition: condition, location: ctx.location))
+        }
+    }
+
     static func pending(_ name: String, _ caps: ProxyCapabilities, _ usage: String, minArgs: Int = 1, status: KeywordStatus = .parsed) -> Spec {
         Spec(name, caps, usage: usage.isEmpty ? name : "\(name) \(usage)", status: status) { p, ctx throws(ConfigError) in
             if ctx.args.count < minArgs { _ = try ctx.argument(minArgs - 1, usage) }
@@ -367,8 +381,8 @@ public enum ProxyKeywords {
         Spec("stick-table", [f, b], usage: "stick-table type {ip|ipv6|integer|string [len N]|binary [len N]} size <size> [expire <time>] [nopurge] [store <data>,...]", status: .active) { p, ctx throws(ConfigError) in
             p.stickTable = try StickTableConfig.parse(Array(ctx.args), at: ctx.location)
         },
-        notYet("stick on", [d, b], "<pattern> [table <table>] [ { if | unless } <condition> ]"),
-        notYet("stick match", [d, b]), notYet("stick store-request", [d, b]), notYet("stick store-response", [d, b]),
+        stick("on"), stick("match"), stick("store-request"),
+        notYet("stick store-response", [d, b]),
         notYet("filter", [f, b], "<name> [param*]"),
         notYet("filter-sequence", [f, b]),
         notYet("server-state-file-name", [d, b]),

@@ -47,6 +47,8 @@ public struct ProxyConfig: Sendable {
     public var httpCheckRules: [CheckRuleConfig] = []
     public var acls: [ACLConfig] = []
     public var stickTable: StickTableConfig? = nil
+    /// `stick on|match|store-request` rules, in order.
+    public var stickRules: [StickRuleConfig] = []
     public var stats = StatsPageConfig()
     public var monitorURI: String? = nil
     public var cookie: CookieConfig? = nil

@@ -20,6 +20,8 @@ public final class StickTable: Sendable {
         var values: [Int64]
         var rates: [FrequencyCounter]
         var use = 0
+        /// The server a `stick` rule recorded (its 1-based id), for persistence.
+        var serverID: Int?
         var touched: Int64
         var id: Int
     }
@@ -122,6 +124,29 @@ public final class StickTable: Sendable {
         return true
     }
 
+    /// The server recorded for `key` by a `stick on`/`store-request` rule.
+    public func server(of key: [UInt8], now: Int64) -> Int? {
+        state.withLock { s in
+            guard let e = s.entries[key], isLive(e, now) else { return nil }
+            return e.serverID
+        }
+    }
+
+    /// Records the server for `key` (the 1-based id `show table` prints).
+    public func store(server: Int, for key: [UInt8], now: Int64) {
+        state.withLock { s in
+            if s.entries[key] == nil {
+                guard makeRoom(&s, now) else { return }
+                s.entries[key] = Entry(values: [Int64](repeating: 0, count: config.stores.count),
+                                       rates: [FrequencyCounter](repeating: FrequencyCounter(), count: config.stores.count),
+                                       touched: now, id: s.nextID)
+                s.nextID += 1
+            }
+            s.entries[key]!.serverID = server
+            s.entries[key]!.touched = now
+        }
+    }
+
     /// A stored datum of `key` by its `store` name (`http_req_rate`, `conn_cur`, ...):
     /// nil when the table does not store it, 0 when the key has no live entry.
     public func value(_ name: String, of key: [UInt8], now: Int64) -> Int64? {
@@ -158,6 +183,7 @@ public final class StickTable: Sendable {
         let entries = state.withLock { s in s.entries.filter { isLive($0.value, now) }.sorted { $0.value.id < $1.value.id } }
         return entries.map { key, e in
             var line = "0x\(String(e.id, radix: 16)): key=\(describe(key)) use=\(e.use) exp=\(config.expire.map { max(0, Int64($0) - (now - e.touched)) } ?? 0)"
+            if let server = e.serverID { line += " server_id=\(server)" }
             for (k, store) in config.stores.enumerated().sorted(by: { Self.order($0.element) < Self.order($1.element) }).map({ ($0.offset, $0.element) }) {
                 if let p = store.period {
                     line += " \(store.name)(\(p))=\(e.rates[k].read(now: now, period: p))"
