@@ -141,6 +141,12 @@ import FulcrumHTTP1
         #expect(try value("int(7),div(0)") == .integer(Int64.max))
         #expect(try value("str(x),concat(<,,>)") == .string(Array("x<>".utf8)))
         #expect(try value("path,lower,regsub(^/static/,/)") == .string(Array("/img/logo.png".utf8)))
+        #expect(try value("str(a%20b+c),url_dec") == .string(Array("a b c".utf8)))
+        #expect(try value("str(a b/c),url_enc") == .string(Array("a%20b%2Fc".utf8)))
+        #expect(try value("str(xxhixx),ltrim(x),rtrim(x)") == .string(Array("hi".utf8)))
+        #expect(try value("str(a),djb2") == .integer(177_670))
+        #expect(try value("int(12),and(10),or(1),xor(2)") == .integer(11))
+        #expect(try value("int(3),odd") == .boolean(true))
     }
 
     @Test func runtimeChangesToAMapAreSeen() throws {

@@ -9,6 +9,13 @@ public enum SampleConverter: Sendable {
     case concat(prefix: [UInt8], variable: String?, suffix: [UInt8])
     case arithmetic(Operator, Operand)
     case map(PatternList, defaultValue: SampleValue?)
+    case urlDecode, urlEncode, ltrim(Set<UInt8>), rtrim(Set<UInt8>)
+    /// `sdbm`, `djb2`, `crc32` with optional avalanche, as `hash-type` computes them.
+    case hash(HashFunction, avalanche: Bool)
+    case bitwise(BitOperator, Operand)
+    case odd, even
+
+    public enum BitOperator: Sendable { case and, or, xor }
 
     public enum Operator: Sendable { case add, sub, mul, div, mod }
     public enum Operand: Sendable { case constant(Int64), variable(String) }
@@ -65,7 +72,59 @@ public enum SampleConverter: Sendable {
         case .map(let list, let defaultValue):
             if let e = list.match(v) { return e.value }
             return defaultValue
+        case .urlDecode: return .string(Self.urlDecode(v.bytes))
+        case .urlEncode: return .string(Self.urlEncode(v.bytes))
+        case .ltrim(let set): return .string(Array(v.bytes.drop { set.contains($0) }))
+        case .rtrim(let set):
+            var b = v.bytes
+            while let last = b.last, set.contains(last) { b.removeLast() }
+            return .string(b)
+        case .hash(let function, let avalanche): return .integer(Int64(function.hash(v.bytes, avalanche: avalanche)))
+        case .bitwise(let op, let operand):
+            guard let a = v.integer else { return nil }
+            let b: Int64
+            switch operand {
+            case .constant(let n): b = n
+            case .variable(let name): b = c.variables[name]?.integer ?? 0
+            }
+            switch op {
+            case .and: return .integer(a & b)
+            case .or: return .integer(a | b)
+            case .xor: return .integer(a ^ b)
+            }
+        case .odd: return v.integer.map { .boolean($0 & 1 == 1) }
+        case .even: return v.integer.map { .boolean($0 & 1 == 0) }
         }
+    }
+
+    static func urlDecode(_ b: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "%"), i + 2 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i += 3
+            } else {
+                out.append(b[i] == UInt8(ascii: "+") ? UInt8(ascii: " ") : b[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    static func urlEncode(_ b: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for c in b {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(c)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+            }
+        }
+        return out
     }
 
     static func base64(_ b: [UInt8]) -> [UInt8] {

@@ -57,6 +57,21 @@ enum SampleConverterParser {
             let op: SampleConverter.Operator = ["add": .add, "sub": .sub, "mul": .mul, "div": .div, "mod": .mod][name]!
             if let n = Int64(args[0]) { return .arithmetic(op, .constant(n)) }
             return .arithmetic(op, .variable(try VariableName.parse(args[0])))
+        case "url_dec": return .urlDecode
+        case "url_enc": return .urlEncode
+        case "ltrim", "rtrim":
+            guard args.count == 1 else { throw ConfigError("converter '\(name)' expects the characters to remove.") }
+            return name == "ltrim" ? .ltrim(Set(args[0].utf8)) : .rtrim(Set(args[0].utf8))
+        case "sdbm", "djb2", "crc32":
+            let avalanche = args.first.map { $0 == "1" } ?? false
+            return .hash(HashFunction(rawValue: name)!, avalanche: avalanche)
+        case "and", "or", "xor":
+            guard args.count == 1 else { throw ConfigError("converter '\(name)' expects one integer or variable argument.") }
+            let op: SampleConverter.BitOperator = name == "and" ? .and : name == "or" ? .or : .xor
+            if let n = Int64(args[0]) { return .bitwise(op, .constant(n)) }
+            return .bitwise(op, .variable(try VariableName.parse(args[0])))
+        case "odd": try none(); return .odd
+        case "even": try none(); return .even
         default:
             if name == "map" || name.hasPrefix("map_") { return try map(name, args, files) }
             if unimplemented.contains(name) {
@@ -84,16 +99,17 @@ enum SampleConverterParser {
     }
 
     static let unimplemented: Set<String> = [
-        "url_dec", "url_enc", "sdbm", "djb2", "crc32", "wt6", "xxh3", "xxh32", "xxh64", "sha1", "sha2", "digest", "hmac",
+        "wt6", "xxh3", "xxh32", "xxh64", "sha1", "sha2", "digest", "hmac",
         "ltime", "utime", "http_date", "in_table", "table_http_req_rate", "table_conn_cur", "set-var", "unset-var", "debug",
-        "aes_gcm_dec", "b64dec", "ub64dec", "ub64enc", "be2dec", "be2hex", "cut_crlf", "ltrim", "rtrim", "protobuf", "ungrpc",
-        "secure_memcmp", "strcmp", "language", "srv_queue", "and", "or", "xor", "cpl", "odd", "even", "ipmask6", "mqtt_field_value",
+        "aes_gcm_dec", "b64dec", "ub64dec", "ub64enc", "be2dec", "be2hex", "cut_crlf", "protobuf", "ungrpc",
+        "secure_memcmp", "strcmp", "language", "srv_queue", "cpl", "ipmask6", "mqtt_field_value",
         "fix_tag_value", "host_only", "port_only", "param", "json_query", "x509_v_err_str", "ms_ltime", "ms_utime", "us_ltime", "us_utime",
     ]
 
     static let known: [String] = [
         "lower", "upper", "length", "hex", "base64", "json", "not", "bool", "neg", "bytes", "field", "word", "regsub", "ipmask",
         "concat", "add", "sub", "mul", "div", "mod", "map", "map_str", "map_beg", "map_sub", "map_dir", "map_dom", "map_end",
-        "map_reg", "map_ip", "map_int",
+        "map_reg", "map_ip", "map_int", "url_dec", "url_enc", "ltrim", "rtrim", "sdbm", "djb2", "crc32", "and", "or", "xor",
+        "odd", "even",
     ]
 }
