@@ -79,6 +79,13 @@ public struct HTTPHeadEditor: Sendable {
         return bytes[target]
     }
 
+    /// True when no edit was made to a head of `headerCount` headers: its original bytes
+    /// can be forwarded as they are.
+    public func isUnchanged(headerCount: Int) -> Bool {
+        guard newTarget == nil, newMethod == nil, newStartLine == nil, fields.count == headerCount else { return false }
+        return fields.allSatisfy { if case .original = $0 { return true } else { return false } }
+    }
+
     /// The current method (the replaced one if a rule changed it).
     public var currentMethod: ArraySlice<UInt8> {
         if let newMethod { return newMethod[...] }

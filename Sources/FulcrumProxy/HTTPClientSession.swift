@@ -485,6 +485,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 stickStores = stores
             }
         }
+        if policy !== basePolicy {
+            // Routed elsewhere: that backend's `retries` and `option redispatch`.
+            retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
+        }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
@@ -497,7 +501,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         // A head with bare LF line ends is rewritten with CRLF: a server that splits lines
         // differently would otherwise see other headers than Fulcrum checked.
         let hopByHop = head.usesBareLF || cookieEdit || hasHopByHopHeaders(buffer, head)
-        if !policy.alwaysEditsRequest && !basePolicy.evaluatesRules && !hopByHop {
+        // Rules that changed nothing leave the head to the unchanged-bytes path too.
+        let rulesEdited = sample?.request.map { !$0.isUnchanged(headerCount: head.headers.count) } ?? false
+        if !policy.alwaysEditsRequest && !rulesEdited && !hopByHop {
             requestHead = buffer.readSlice(length: head.length)
         } else {
             let original = buffer.readBytes(length: head.length)!
@@ -684,7 +690,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if denied { policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed) }
         clientKeepAlive = head.keepAlive && policy.connectionMode != .close && head.framing == .none
         var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
-        if clientKeepAlive || head.versionMinor == 0 {
+        if head.versionMinor == 0 && clientKeepAlive {
+            out.writeBytes(responseHead.dropLast(2))
+            out.writeString("connection: keep-alive\r\n\r\n")
+        } else if clientKeepAlive || head.versionMinor == 0 {
             out.writeBytes(responseHead)
         } else {
             out.writeBytes(responseHead.dropLast(2))

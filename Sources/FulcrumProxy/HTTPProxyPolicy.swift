@@ -163,7 +163,7 @@ final class HTTPProxyPolicy: Sendable {
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
         errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles])
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
-        alwaysEditsRequest = forwardForHeader != nil || evaluatesRules || uniqueIDHeader != nil || connectionMode != .keepAlive
+        alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
     }
 }
 

@@ -23,8 +23,9 @@ enum HTTPRuleRunner {
                     errorPages: HTTPErrorPages, connectionLevel: Bool = false) -> Outcome {
         for rule in rules {
             if let condition = rule.condition, !condition.holds(s) { continue }
-            let samples = (rule.samples, s)
-            func render(_ f: LogFormat) -> [UInt8] { LogFormatRenderer.render(f, log, samples: samples, missing: []) }
+            func render(_ f: LogFormat) -> [UInt8] {
+                f.isConstant ? f.constantBytes : LogFormatRenderer.render(f, log, samples: (rule.samples, s), missing: [])
+            }
             func edit(_ change: (inout HTTPHeadEditor) -> Void) {
                 if response { if s.response != nil { change(&s.response!) } } else if s.request != nil { change(&s.request!) }
             }

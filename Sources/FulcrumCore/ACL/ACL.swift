@@ -1,6 +1,8 @@
 /// `acl NAME CRITERION [FLAGS] [PATTERNS]`: a sample expression and the patterns its
 /// values are matched against. It matches when any value matches any pattern.
-public struct ACL: Sendable {
+/// A class: conditions hold references to their ACLs, so evaluating one never copies
+/// the compiled patterns.
+public final class ACL: Sendable {
     public let expression: SampleExpression
     public let method: MatchMethod
     /// Inline patterns first, then each `-f` file's list.

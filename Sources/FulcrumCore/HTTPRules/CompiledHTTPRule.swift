@@ -2,7 +2,8 @@ import HAProxyConfig
 
 /// A rule ready to run: its action, its condition, the `%[...]` samples of its formats
 /// and its regular expression, all compiled once at start-up.
-public struct CompiledHTTPRule: Sendable {
+/// A class, so that walking a rule list per request copies no rule.
+public final class CompiledHTTPRule: Sendable {
     public let action: HTTPRuleAction
     public let condition: ACLCondition?
     public let samples: [String: SampleExpression]
