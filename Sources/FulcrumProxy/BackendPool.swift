@@ -258,6 +258,19 @@ final class BackendPool: Sendable {
         var sessions: Int
     }
 
+    /// Free connection slots of the usable servers (`connslots`); -1 when one has no
+    /// `maxconn`, so the backend has no limit.
+    var freeSlots: Int {
+        var total = 0
+        for k in serverConfigs.indices {
+            let st = status(k)
+            guard st.up && !st.maint else { continue }
+            guard let limit = serverConfigs[k].options.maxconn, limit > 0 else { return -1 }
+            total += max(0, limit - st.sessions)
+        }
+        return total
+    }
+
     /// Servers that are up and not in maintenance (`nbsrv`).
     var usableServers: Int {
         state.withLockedValue { state in state.up.indices.filter { state.up[$0] && !state.maint[$0] }.count }

@@ -438,7 +438,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 if case .accepted = outcome { outcome = .proceed }
             }
             if case .proceed = outcome {
-                if let routes = basePolicy.routes, let chosen = routes.choose(s, log) { policy = chosen }
+                if let routes = basePolicy.routes, let chosen = routes.choose(s, log) {
+                    policy = chosen
+                    s.proxyCount = { [chosen] kind, name in Self.proxyCount(kind, name, chosen) }
+                }
                 s.backendName = Array(policy.backend.name.utf8)
                 s.defaultTable = policy.backendTable
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, &s, log, errorPages: policy.errorPages)
@@ -674,7 +677,33 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         s.now = { Int64(time(nil)) }
         s.environment = { name in getenv(name).map { String(cString: $0) } }
+        s.firstRequest = requestsServed == 0
+        let policy = self.policy
+        s.proxyCount = { kind, name in Self.proxyCount(kind, name, policy) }
         return s
+    }
+
+    /// `be_conn`, `queue`, `connslots`, `fe_conn`, `srv_conn`, `srv_is_up` for a named
+    /// backend (or `backend/server`), or the current one.
+    static func proxyCount(_ kind: ProxyCount, _ name: String?, _ policy: HTTPProxyPolicy) -> Int? {
+        if kind == .frontendConnections { return policy.frontendConnections.value }
+        var poolName = name
+        var serverName: String?
+        if let name, let slash = name.firstIndex(of: "/") {
+            poolName = String(name[..<slash])
+            serverName = String(name[name.index(after: slash)...])
+        }
+        guard let pool = poolName.map({ policy.directory[$0] }) ?? policy.backend else { return nil }
+        switch kind {
+        case .backendConnections: return pool.logCounts(server: nil).backend
+        case .backendQueue: return pool.logCounts(server: nil).queue
+        case .connectionSlots: return pool.freeSlots
+        case .serverConnections, .serverIsUp:
+            guard let serverName, let index = pool.serverConfigs.firstIndex(where: { $0.name == serverName }) else { return nil }
+            let status = pool.status(index)
+            return kind == .serverIsUp ? (status.up && !status.maint ? 1 : 0) : status.sessions
+        case .frontendConnections: return nil
+        }
     }
 
     /// Answers a request with a response of Fulcrum's own (`deny`, `redirect`,

@@ -37,6 +37,9 @@ final class HTTPProxyPolicy: Sendable {
     let stickTables: [String: StickTable]
     let userlists: [String: UserlistConfig]
     let patternFiles: PatternFiles?
+    /// Every backend by name, and the frontend's open connections, for `be_conn`, `fe_conn`...
+    let directory: PoolDirectory
+    let frontendConnections: ConnectionCounter
     /// The backend's `stick` rules.
     let persistence: StickPersistence?
     let frontendTable: String
@@ -79,7 +82,10 @@ final class HTTPProxyPolicy: Sendable {
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
          userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, persistence: StickPersistence? = nil,
+         directory: PoolDirectory = PoolDirectory(), frontendConnections: ConnectionCounter = ConnectionCounter(),
          hasDefaultBackend: Bool = true) throws {
+        self.directory = directory
+        self.frontendConnections = frontendConnections
         self.persistence = persistence
         self.patternFiles = patternFiles
         self.stickTables = tables

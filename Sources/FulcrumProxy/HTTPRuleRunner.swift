@@ -34,8 +34,25 @@ enum HTTPRuleRunner {
                 let v = render(value); edit { $0.add(name, v) }
             case .setHeader(let name, let value):
                 let v = render(value); edit { $0.set(name, v) }
-            case .deleteHeader(let name):
-                edit { $0.delete(name) }
+            case .deleteHeader(let name, let match):
+                if match == .str {
+                    edit { $0.delete(name) }
+                } else {
+                    let lower = Array(name.lowercased().utf8)
+                    let regex = rule.regex
+                    edit { editor in
+                        editor.fields = editor.fields.filter { field in
+                            let n = editor.name(of: field).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+                            switch match {
+                            case .beg: return !n.starts(with: lower)
+                            case .end: return !(n.count >= lower.count && n.suffix(lower.count).elementsEqual(lower))
+                            case .sub: return !(String(decoding: n, as: UTF8.self).contains(String(decoding: lower, as: UTF8.self)))
+                            case .reg: return !(regex?.matches(n) ?? false)
+                            default: return true
+                            }
+                        }
+                    }
+                }
             case .replaceHeader(let name, _, let replacement), .replaceValue(let name, _, let replacement):
                 guard let regex = rule.regex else { continue }
                 let rendered = render(replacement)
@@ -144,7 +161,8 @@ enum HTTPRuleRunner {
                 if let cookie = redirect.setCookie { headers.append(("set-cookie", Array("\(cookie); path=/".utf8))) }
                 if let cookie = redirect.clearCookie { headers.append(("set-cookie", Array("\(cookie); path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT".utf8))) }
                 return .respond(status: redirect.code, head: head(redirect.code, HTTPRedirect.reasons[redirect.code] ?? "Found", headers, 0), body: [], denied: false)
-            case .respond(let status, let contentType, let body, let extra):
+            case .respond(let status, let contentType, var body, let extra, let bodyFormat):
+                if let bodyFormat { body = render(bodyFormat) }
                 var headers: [(String, [UInt8])] = []
                 if let contentType { headers.append(("content-type", Array(contentType.utf8))) }
                 for (name, value) in extra { headers.append((name, render(value))) }

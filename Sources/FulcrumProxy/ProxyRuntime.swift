@@ -64,6 +64,7 @@ public final class ProxyRuntime: Sendable {
         var connectionRules: [String: ConnectionRules] = [:]
         var tcpRoutes: [String: TCPRouting] = [:]
         var persistence: [String: StickPersistence] = [:]
+        let directory = PoolDirectory()
         func stickiness(_ backend: ProxyConfig) throws -> StickPersistence? {
             if let existing = persistence[backend.name] { return existing }
             let r = try rules(backend)
@@ -142,7 +143,8 @@ public final class ProxyRuntime: Sendable {
                                                                  accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                                  frontendRules: frontendRules, backendRules: try rules(target), routes: nil, tables: tables,
                                                                  userlists: configuration.userlists, patternFiles: files,
-                                                                 persistence: try stickiness(target))
+                                                                 persistence: try stickiness(target), directory: directory,
+                                                                 frontendConnections: frontendCounter)
                         }
                         routes = HTTPRoutes(switches: frontendRules.backendSwitches, policies: policies)
                     }
@@ -150,7 +152,8 @@ public final class ProxyRuntime: Sendable {
                                                accessLog: accessLog, processConnections: connections, counters: frontendStats,
                                                frontendRules: frontendRules, backendRules: try rules(backend), routes: routes,
                                                tables: tables, userlists: configuration.userlists, patternFiles: files,
-                                               persistence: try stickiness(backend), hasDefaultBackend: hasDefault)
+                                               persistence: try stickiness(backend), directory: directory,
+                                               frontendConnections: frontendCounter, hasDefaultBackend: hasDefault)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -198,6 +201,7 @@ public final class ProxyRuntime: Sendable {
             try? group.syncShutdownGracefully()
             throw error
         }
+        directory.set(pools)
         self.plans = plans
         self.checks = checks
         self.connectionRules = connectionRules

@@ -479,6 +479,39 @@ import Testing
         }
     }
 
+    /// `del-header -m beg|reg`, `return lf-string` and `file`, and the proxy-state fetches
+    /// (`http_first_req`, `be_conn`, `srv_is_up`), side by side with HAProxy.
+    @Test(.enabled(if: haproxy != nil)) func headerMatchReturnFormatsAndProxyState() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["one"])
+        let body = try FulcrumProcess.temporaryFile("file body\n", name: "body.txt")
+        func config(_ port: Int) -> String {
+            HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                http-request del-header x-drop- -m beg
+                http-request del-header -id$ -m reg
+                http-request return status 200 content-type text/plain lf-string "hello %[req.hdr(x-name)] first=%[http_first_req] conn=%[be_conn(b)] up=%[srv_is_up(b/s)]" if { path /hello }
+                http-request return status 200 content-type text/plain file \(body.path) if { path /file }
+                default_backend b
+            backend b
+                server s 127.0.0.1:\(backends[0])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        try running.waitForListener(ports[1])
+        for request in ["GET /hello HTTP/1.1\r\nHost: h\r\nX-Name: bob\r\n", "GET /file HTTP/1.1\r\nHost: h\r\n",
+                        "GET /echo HTTP/1.1\r\nHost: h\r\nX-Drop-A: 1\r\nX-Keep: 2\r\nReq-Id: 3\r\n"] {
+            let seen = try ports.map { try Self.see($0, request + "Connection: close\r\n\r\n") }
+            #expect(seen[0] == seen[1], "\(request): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+        #expect(try Self.see(ports[0], "GET /hello HTTP/1.1\r\nHost: h\r\nX-Name: bob\r\n\r\n").body == "hello bob first=1 conn=0 up=1")
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

@@ -14,7 +14,8 @@ public final class PatternFiles: Sendable {
     private let lists = Mutex<[Key: PatternList]>([:])
     /// Runtime API ids of the files, in load order.
     private let ids = Mutex<[String]>([])
-    private let readFile: @Sendable (String) -> [UInt8]?
+    /// How files are read (the compile environment's reader), also for `return file`.
+    public let readFile: @Sendable (String) -> [UInt8]?
 
     public init(readFile: @escaping @Sendable (String) -> [UInt8]?) {
         self.readFile = readFile

@@ -16,6 +16,7 @@ public final class CompiledHTTPRule: Sendable {
         samples = try Self.samples(action.formats, files: files)
         switch action {
         case .replaceHeader(_, let pattern, _), .replaceValue(_, let pattern, _): regex = try CompiledRegex(pattern)
+        case .deleteHeader(let name, .reg): regex = try CompiledRegex(name, ignoreCase: true)
         default: regex = nil
         }
         location = config.location

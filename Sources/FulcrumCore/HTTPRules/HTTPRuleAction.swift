@@ -4,7 +4,7 @@
 public enum HTTPRuleAction: Sendable {
     case addHeader(name: String, value: LogFormat)
     case setHeader(name: String, value: LogFormat)
-    case deleteHeader(name: String)
+    case deleteHeader(name: String, match: MatchMethod)
     /// Every occurrence of the header whose value matches is given the replacement,
     /// in which `\1`...`\9` stand for the pattern's groups.
     case replaceHeader(name: String, pattern: String, replacement: LogFormat)
@@ -23,7 +23,7 @@ public enum HTTPRuleAction: Sendable {
     /// `tarpit` first holds the connection for `timeout tarpit`.
     case deny(status: Int, contentType: String?, body: [UInt8]?, tarpit: Bool)
     case redirect(HTTPRedirect)
-    case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)])
+    case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)], bodyFormat: LogFormat? = nil)
     /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
     /// without a word.
     case accept, reject
@@ -57,7 +57,7 @@ public enum HTTPRuleAction: Sendable {
         case .replaceHeader(_, _, let v), .replaceValue(_, _, let v): return [v]
         case .editPatterns(_, _, _, let key, let value): return [key] + (value.map { [$0] } ?? [])
         case .redirect(let r): return [r.location]
-        case .respond(_, _, _, let headers): return headers.map(\.1)
+        case .respond(_, _, _, let headers, let format): return headers.map(\.1) + (format.map { [$0] } ?? [])
         default: return []
         }
     }
@@ -75,12 +75,16 @@ public enum HTTPRuleAction: Sendable {
             try parser.end(); return r
         case "del-header":
             let name = try parser.next("<name>")
+            var match = MatchMethod.str
             if let m = parser.optional() {
-                guard m == "-m", let method = parser.optional(), method == "str" else {
-                    throw ConfigError("'del-header' with a match method other than '-m str' is not implemented yet.")
+                guard m == "-m", let text = parser.optional(), let method = MatchMethod(rawValue: text), [.str, .beg, .end, .sub, .reg].contains(method) else {
+                    throw ConfigError("'del-header' expects '-m str|beg|end|sub|reg' after the name.")
                 }
+                if method == .reg { _ = try CompiledRegex(name, ignoreCase: true) }
+                match = method
             }
-            return .deleteHeader(name: name)
+            try parser.end()
+            return .deleteHeader(name: name, match: match)
         case "replace-header", "replace-value":
             let what = "<name> <match-regex> <replace-fmt>"
             let name = try parser.next(what), pattern = try parser.next(what), replacement = try parser.format(what)
@@ -137,6 +141,7 @@ public enum HTTPRuleAction: Sendable {
             var contentType: String?
             var body: [UInt8] = []
             var headers: [(String, LogFormat)] = []
+            var bodyFormat: LogFormat?
             while let word = parser.optional() {
                 switch word {
                 case "status":
@@ -145,16 +150,21 @@ public enum HTTPRuleAction: Sendable {
                     status = code
                 case "content-type": contentType = try parser.next("a type after 'content-type'")
                 case "string": body = Array(try parser.next("a string after 'string'").utf8)
+                case "lf-string": bodyFormat = try parser.format("a format after 'lf-string'")
+                case "file", "lf-file":
+                    let path = try parser.next("a file after '\(word)'")
+                    guard let bytes = files.readFile(path) else { throw ConfigError("'return': error opening file '\(path)'.") }
+                    if word == "file" { body = bytes } else { bodyFormat = try LogFormat(parsing: String(decoding: bytes, as: UTF8.self)) }
                 case "hdr": headers.append((try parser.next("<name> <fmt> after 'hdr'"), try parser.format("<name> <fmt> after 'hdr'")))
                 case "default-errorfiles": break
                 default:
-                    throw ConfigError("'return': '\(word)' is not implemented yet.", hint: "status, content-type, string, hdr and default-errorfiles are")
+                    throw ConfigError("'return': '\(word)' is not implemented yet.", hint: "status, content-type, string, lf-string, file, lf-file, hdr and default-errorfiles are")
                 }
             }
-            if !body.isEmpty && contentType == nil {
+            if (!body.isEmpty || bodyFormat != nil) && contentType == nil {
                 throw ConfigError("'return': a 'content-type' is required with a body.")
             }
-            return .respond(status: status, contentType: contentType, body: body, headers: headers)
+            return .respond(status: status, contentType: contentType, body: body, headers: headers, bodyFormat: bodyFormat)
         case "accept":
             try parser.end()
             return .accept

@@ -42,6 +42,12 @@ public struct SampleContext {
     public var silent = false
     /// `userlist` sections, for `http_auth`.
     public var userlists: [String: UserlistConfig] = [:]
+    /// Live counts of the proxies (`be_conn`, `queue`, `connslots`, `fe_conn`,
+    /// `srv_conn`, `srv_is_up`), by kind and the named proxy or `backend/server`
+    /// (nil: the current one); nil when the name matches nothing.
+    public var proxyCount: (ProxyCount, String?) -> Int? = { _, _ in nil }
+    /// True on the first request of a connection (`http_first_req`).
+    public var firstRequest = true
     /// Usable servers of a backend (nil: the current one), for `nbsrv`.
     public var usableServers: (String?) -> Int = { _ in 0 }
     /// Seconds since the epoch, for `date`.
@@ -77,4 +83,9 @@ public struct StickTracker: Sendable {
         self.key = key
         self.connectionLevel = connectionLevel
     }
+}
+
+/// The live counts sample fetches read from the running proxies.
+public enum ProxyCount: Sendable {
+    case backendConnections, backendQueue, connectionSlots, frontendConnections, serverConnections, serverIsUp
 }

@@ -37,6 +37,8 @@ public enum SampleFetch: Hashable, Sendable {
     /// `http_auth(L)`: the Basic credentials are valid in userlist L;
     /// `http_auth_group(L)`: the groups of the user they name.
     case httpAuth(String), httpAuthGroup(String)
+    case proxyCount(ProxyCount, String?)
+    case firstRequest
     /// Fulcrum terminates no TLS: `ssl_fc` is false and the TLS fetches have no value.
     case tlsFrontend, noValue
 
@@ -178,6 +180,10 @@ public enum SampleFetch: Hashable, Sendable {
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
         case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
         case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
+        case .proxyCount(let kind, let name):
+            guard let n = c.proxyCount(kind, name) else { return nil }
+            return kind == .serverIsUp ? .boolean(n != 0) : .integer(Int64(n))
+        case .firstRequest: return .boolean(c.firstRequest)
         case .tlsFrontend: return .boolean(false)
         case .noValue: return nil
         }

@@ -104,6 +104,17 @@ enum SampleFetchParser {
         case "req.proto_http", "req_proto_http": try none(); return (.constant(.boolean(true)), .bool)
         case "http_auth": return (.httpAuth(try required("<userlist>")), .bool)
         case "http_auth_group": return (.httpAuthGroup(try required("<userlist>")), .str)
+        case "be_conn", "queue", "connslots", "fe_conn", "srv_conn", "srv_is_up":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments.") }
+            let kinds: [String: ProxyCount] = [
+                "be_conn": .backendConnections, "queue": .backendQueue, "connslots": .connectionSlots, "fe_conn": .frontendConnections,
+                "srv_conn": .serverConnections, "srv_is_up": .serverIsUp,
+            ]
+            if (name == "srv_conn" || name == "srv_is_up"), let arg = args.first, !arg.contains("/") {
+                throw ConfigError("fetch method '\(written)' expects <backend>/<server>.")
+            }
+            return (.proxyCount(kinds[name]!, args.first), name == "srv_is_up" ? .bool : .int)
+        case "http_first_req": try none(); return (.firstRequest, .bool)
         case "ssl_fc": try none(); return (.tlsFrontend, .bool)
         case "req.ssl_sni", "req_ssl_sni": try none(); return (.tlsServerName, .str)
         case "req.ssl_hello_type", "req_ssl_hello_type": try none(); return (.tlsHelloType, .int)
@@ -177,9 +188,7 @@ enum SampleFetchParser {
     static let unimplemented: Set<String> = [
         "payload_lv", "req.payload_lv", "req.body",
         "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
-        "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "be_conn", "srv_conn",
-        "fe_conn", "connslots", "queue", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_is_up", "srv_id", "fe_id", "be_id",
-        "http_first_req", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
+        "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_id", "fe_id", "be_id", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]
 
     static let known: [String] = [
