@@ -23,9 +23,9 @@ final class ConnectionRules: Sendable {
 
     /// The entries the connection tracks, or nil when a rule rejects it.
     func evaluate(_ channel: Channel) -> [StickTracker?]? {
-        var s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
+        let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
         let log = RequestLogContext(frontendName: frontendName)
-        if case .reject = HTTPRuleRunner.run(rules, response: false, &s, log, errorPages: HTTPErrorPages([]), connectionLevel: true) {
+        if case .reject = HTTPRuleRunner.run(rules, response: false, s, log, errorPages: HTTPErrorPages([]), connectionLevel: true) {
             for tracker in s.trackers.compactMap({ $0 }) { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }
             counters.deniedConnections.add(1, ordering: .relaxed)
             return nil
@@ -43,7 +43,7 @@ final class ConnectionRules: Sendable {
 extension SampleContext {
     /// A context with what is known of a connection as it is accepted.
     static func forConnection(client: SocketAddress?, local: SocketAddress?, frontend: String, tables: [String: StickTable]) -> SampleContext {
-        var s = SampleContext()
+        let s = SampleContext()
         s.client = client?.ipBytes
         s.clientPort = client?.port ?? 0
         s.destination = local?.ipBytes

@@ -185,7 +185,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         log.activeConnections = policy.processConnections.value
         log.frontendConnections = accessLog.frontendConnections.value
         (log.backendConnections, log.serverConnections, log.backendQueue) = policy.backend.logCounts(server: log.connected == nil ? nil : serverIndex)
-        if var s = sample, !accessLog.samples.isEmpty {
+        if let s = sample, !accessLog.samples.isEmpty {
             s.serverName = Array(log.serverName.utf8)
             accessLog.write(log, transaction: s)
         } else {
@@ -416,7 +416,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if basePolicy.evaluatesRules {
             // Frontend rules, then the backend choice, then that backend's rules: each
             // sees the head as the rules before it left it.
-            var s = sampleContext(buffer, head)
+            let s = sampleContext(buffer, head)
             if let uri = basePolicy.monitorURI, s.request?.currentTarget.elementsEqual(uri) == true {
                 // The monitor URI: 200 while no `monitor fail` condition holds, else 503.
                 let failing = basePolicy.monitorFail.contains { $0.holds(s) }
@@ -431,10 +431,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             for tracker in connectionTrackers.compactMap({ $0 }) {
                 tracker.table.apply([.httpRequest], to: tracker.key, now: s.milliseconds())
             }
-            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, s, log, errorPages: basePolicy.errorPages)
             if case .accepted = outcome { outcome = .proceed }
             if case .proceed = outcome {
-                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, &s, log, errorPages: basePolicy.errorPages)
+                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, log, errorPages: basePolicy.errorPages)
                 if case .accepted = outcome { outcome = .proceed }
             }
             if case .proceed = outcome {
@@ -444,7 +444,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 s.backendName = Array(policy.backend.name.utf8)
                 s.defaultTable = policy.backendTable
-                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, &s, log, errorPages: policy.errorPages)
+                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, log, errorPages: policy.errorPages)
             }
             sample = s
             if policy.ruleCaptures > 0 && policy.accessLog != nil {
@@ -651,7 +651,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The sample context of a request whose head was just parsed.
     private func sampleContext(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> SampleContext {
-        var s = SampleContext()
+        let s = SampleContext()
         let bytes = buffer.getBytes(at: buffer.readerIndex, length: head.length) ?? []
         let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
         s.request = HTTPHeadEditor(bytes: bytes, startLine: requestLine, target: head.target, headers: head.headers)
@@ -1128,11 +1128,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if needsClose { editor.add("Connection", Array("close".utf8)) }
         if needsKeepAlive { editor.add("Connection", Array("keep-alive".utf8)) }
         if !policy.responseRules.isEmpty {
-            var s = sample ?? SampleContext()
+            let s = sample ?? SampleContext()
             s.response = editor
             s.status = head.status
             s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
-            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, &s, log, errorPages: policy.errorPages)
+            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, s, log, errorPages: policy.errorPages)
             editor = s.response ?? editor
             if sample != nil { sample = s }
             if case .respond(let status, let answerHead, let answerBody, let denied, _) = outcome {

@@ -19,7 +19,7 @@ enum HTTPRuleRunner {
 
     /// `connectionLevel`: the rules run when a connection is accepted
     /// (`tcp-request connection`), so what they track lives as long as the connection.
-    static func run(_ rules: [CompiledHTTPRule], response: Bool, _ s: inout SampleContext, _ log: RequestLogContext,
+    static func run(_ rules: [CompiledHTTPRule], response: Bool, _ s: SampleContext, _ log: RequestLogContext,
                     errorPages: HTTPErrorPages, connectionLevel: Bool = false) -> Outcome {
         for rule in rules {
             if let condition = rule.condition, !condition.holds(s) { continue }

@@ -136,7 +136,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         let hash = backend.key == .source ? context.channel.remoteAddress?.ipAddress.map { backend.hash(Array($0.utf8)) } : nil
         var (outcome, ticket) = (ServerSlots<AnyBalancer>.Outcome.noServer, 0)
         if let stick = persistence[backend.name], failed.isEmpty {
-            var s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
+            let s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
                                                 frontend: log.frontendName, tables: stick.tables)
             s.backendName = Array(backend.name.utf8)
             let (server, stores) = stick.lookup(s, servers: backend.servers.count)
@@ -208,7 +208,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         if accessLog.samples.isEmpty {
             accessLog.write(log)
         } else {
-            var s = SampleContext.forConnection(client: log.clientAddress, local: log.frontendAddress, frontend: log.frontendName,
+            let s = SampleContext.forConnection(client: log.clientAddress, local: log.frontendAddress, frontend: log.frontendName,
                                                 tables: routing?.tables ?? [:])
             s.backendName = Array(log.backendName.utf8)
             s.serverName = Array(log.serverName.utf8)

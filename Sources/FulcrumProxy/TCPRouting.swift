@@ -44,12 +44,12 @@ final class TCPRouting: Sendable {
     /// for. Content rules that neither accept nor reject leave the decision to more
     /// bytes, as HAProxy's inspection does.
     func decide(_ channel: Channel, payload: [UInt8], final: Bool, trackers: inout [StickTracker?]) -> Decision {
-        var s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
+        let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
         s.payload = payload
         s.requestLength = payload.count
         s.trackers = trackers
         let log = RequestLogContext(frontendName: frontendName)
-        let outcome = HTTPRuleRunner.run(contentRules, response: false, &s, log, errorPages: HTTPErrorPages([]), connectionLevel: true)
+        let outcome = HTTPRuleRunner.run(contentRules, response: false, s, log, errorPages: HTTPErrorPages([]), connectionLevel: true)
         trackers = s.trackers
         switch outcome {
         case .reject:

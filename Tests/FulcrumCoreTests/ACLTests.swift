@@ -17,7 +17,7 @@ import FulcrumHTTP1
     func context(_ head: String, client: String = "192.0.2.10") throws -> SampleContext {
         let bytes = Array(head.utf8)
         let parsed = try bytes.withUnsafeBytes { try HTTPHeadParser.parseRequest($0) }
-        var s = SampleContext()
+        let s = SampleContext()
         s.request = HTTPHeadEditor(bytes: bytes, startLine: parsed.method.lowerBound..<(parsed.target.upperBound + 9), target: parsed.target, headers: parsed.headers)
         s.client = IPNetwork.parse(client)
         s.clientPort = 40000
@@ -182,7 +182,7 @@ import FulcrumHTTP1
     }
 
     @Test func missingDataNeverMatches() throws {
-        var s = SampleContext()
+        let s = SampleContext()
         #expect(try !acl("path", "/").matches(s))
         #expect(try !acl("hdr(host)", "-m", "found").matches(s))
         #expect(try !acl("src", "0.0.0.0/0").matches(s))

@@ -3,8 +3,9 @@ import FulcrumHTTP1
 /// What sample fetches read for one stream: the connection's addresses and names, the
 /// request head as rules have left it so far, the response once it arrives, the
 /// transaction's variables. The data plane fills it; fetches and ACLs only read it, so
-/// they are tested on plain values.
-public struct SampleContext {
+/// they are tested on plain values. A class: one per transaction, handed to every
+/// fetch and rule without copying its many fields.
+public final class SampleContext {
     public var client: [UInt8]?
     public var clientPort = 0
     public var destination: [UInt8]?
@@ -16,7 +17,38 @@ public struct SampleContext {
     public var serverName: [UInt8] = []
     public var uniqueID: [UInt8] = []
     /// The request head (start line and headers) after the rules run so far.
-    public var request: HTTPHeadEditor?
+    public var request: HTTPHeadEditor? {
+        didSet { cachedPath = nil; cachedTarget = nil; cachedMethod = nil }
+    }
+    /// Path, target and method as bytes, made once per head version: several ACLs
+    /// read them per request.
+    private var cachedPath: [UInt8]?
+    private var cachedTarget: [UInt8]?
+    private var cachedMethod: [UInt8]?
+
+    public var path: [UInt8]? {
+        if let cachedPath { return cachedPath }
+        guard let target = request?.currentTarget else { return nil }
+        let p = Array(target[HTTPHeadEditor.pathRange(in: target)])
+        cachedPath = p
+        return p
+    }
+
+    public var target: [UInt8]? {
+        if let cachedTarget { return cachedTarget }
+        guard let t = request?.currentTarget else { return nil }
+        let a = Array(t)
+        cachedTarget = a
+        return a
+    }
+
+    public var methodBytes: [UInt8]? {
+        if let cachedMethod { return cachedMethod }
+        guard let m = request?.currentMethod else { return nil }
+        let a = Array(m)
+        cachedMethod = a
+        return a
+    }
     /// The request body, when buffered (`option http-buffer-request`, `wait-for-body`).
     public var requestBody: [UInt8]?
     /// The first bytes a TCP-mode connection sent, for `req.payload`, `req.ssl_sni`.

@@ -87,12 +87,10 @@ public enum SampleFetch: Hashable, Sendable {
         case .backendName: return c.backendName.isEmpty ? nil : .string(c.backendName)
         case .serverName: return c.serverName.isEmpty ? nil : .string(c.serverName)
         case .usableServers(let backend): return .integer(Int64(c.usableServers(backend)))
-        case .method: return c.method.map { .string(Array($0)) }
+        case .method: return c.methodBytes.map { .string($0) }
         case .version: return c.requestVersion.map { .string($0) }
-        case .url: return c.request.map { .string(Array($0.currentTarget)) }
-        case .path:
-            guard let target = c.request?.currentTarget else { return nil }
-            return .string(Array(target[HTTPHeadEditor.pathRange(in: target)]))
+        case .url: return c.target.map { .string($0) }
+        case .path: return c.path.map { .string($0) }
         case .pathWithQuery:
             guard let target = c.request?.currentTarget else { return nil }
             let path = HTTPHeadEditor.pathRange(in: target)
