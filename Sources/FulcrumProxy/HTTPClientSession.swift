@@ -269,6 +269,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             log.terminate("C", "D")
             writeLog()
         }
+        // Whatever way the connection ended, the request's stick entries are let go.
+        endTracking()
         if let server {
             self.server = nil
             server.close()
@@ -391,6 +393,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         case .success(let h):
             head = h
         }
+        var bufferedBody: [UInt8]?
+        if basePolicy.buffersRequestBody, case .contentLength(let length) = head.framing, length > 0 {
+            // `option http-buffer-request`: rules see the body, or as much of it as fits
+            // in a buffer; the wait is bounded by `timeout http-request`.
+            let wanted = head.length + Int(min(length, UInt64(basePolicy.maxHeadSize)))
+            if buffer.readableBytes < wanted && !clientInputClosed {
+                // The head is complete: only its end is scanned again next time.
+                scannedUpTo = max(0, end - 4)
+                return false
+            }
+            bufferedBody = buffer.getBytes(at: buffer.readerIndex + head.length, length: min(buffer.readableBytes, wanted) - head.length)
+        }
         requestIsHEAD = head.isHEAD
         requestUpgrade = head.upgrade
         requestVersionMinor = head.versionMinor
@@ -417,6 +431,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             // Frontend rules, then the backend choice, then that backend's rules: each
             // sees the head as the rules before it left it.
             let s = sampleContext(buffer, head)
+            s.requestBody = bufferedBody
             if let uri = basePolicy.monitorURI, s.request?.currentTarget.elementsEqual(uri) == true {
                 // The monitor URI: 200 while no `monitor fail` condition holds, else 503.
                 let failing = basePolicy.monitorFail.contains { $0.holds(s) }
@@ -640,7 +655,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         guard let s = sample else { return }
         sample = nil
         let now = s.milliseconds()
-        let error = (log.status ?? 0) >= 400 && (log.status ?? 0) < 500
+        // A 4xx, or a request Fulcrum refused itself (deny, tarpit), is an HTTP error.
+        let error = ((log.status ?? 0) >= 400 && (log.status ?? 0) < 500) || log.terminationCause == UInt8(ascii: "P")
         for tracker in s.trackers.compactMap({ $0 }) {
             var events: [StickTable.Event] = []
             if error { events.append(.httpError) }
@@ -717,12 +733,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         log.status = status
         policy.frontendCounters.countResponse(status)
         if denied { policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed) }
-        clientKeepAlive = head.keepAlive && policy.connectionMode != .close && head.framing == .none
+        // An errorfile without a length (Debian's stock pages: HTTP/1.0, `Connection:
+        // close`) can only end with the connection.
+        clientKeepAlive = head.keepAlive && policy.connectionMode != .close && head.framing == .none && Self.keepsConnection(responseHead)
         var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
         if head.versionMinor == 0 && clientKeepAlive {
             out.writeBytes(responseHead.dropLast(2))
             out.writeString("connection: keep-alive\r\n\r\n")
-        } else if clientKeepAlive || head.versionMinor == 0 {
+        } else if clientKeepAlive || head.versionMinor == 0 || Self.headHas(responseHead, "\nconnection:") {
+            // An errorfile saying how the connection ends is sent byte for byte.
             out.writeBytes(responseHead)
         } else {
             out.writeBytes(responseHead.dropLast(2))
@@ -734,6 +753,28 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseStarted = true
         requestPhase = .waitingResponse
         finishExchange()
+    }
+
+    /// Whether a response head Fulcrum sends lets the connection stay open: it has a
+    /// Content-Length and does not say `Connection: close`.
+    static func keepsConnection(_ head: [UInt8]) -> Bool {
+        headHas(head, "\ncontent-length:") && !headHas(head, "\nconnection: close")
+    }
+
+    /// Whether a head contains `text` (lower case), case-insensitively. Bytes, not a
+    /// String: "\r\n" is one Character there, so "\nname" would never match.
+    static func headHas(_ head: [UInt8], _ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard head.count >= needle.count else { return false }
+        return (0...(head.count - needle.count)).contains { start in
+            var k = 0
+            while k < needle.count {
+                let b = head[start + k]
+                if (b >= 65 && b <= 90 ? b + 32 : b) != needle[k] { return false }
+                k += 1
+            }
+            return true
+        }
     }
 
     /// A response rule answered instead of the server: the server connection goes (its
@@ -1265,6 +1306,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         cancelTimer()
         // The exchange's line is written now (status 101); the tunnel is not logged.
         writeLog()
+        if let transaction = sample {
+            // The tunnel outlives this handler: the request's stick entries are let go
+            // when the client connection ends, as its slot is.
+            sample = nil
+            let held = transaction.trackers.compactMap { $0 }.filter { !$0.connectionLevel }
+            context.channel.closeFuture.whenComplete { _ in
+                let now = SampleContext.monotonicMilliseconds()
+                for tracker in held {
+                    tracker.table.apply([.trackEnd], to: tracker.key, now: now)
+                }
+            }
+        }
         if let held = slot {
             // The tunnel carries on without this handler: its slot (and its tracking
             // for shutdown-sessions) is held until the client connection ends.

@@ -37,6 +37,9 @@ final class HTTPProxyPolicy: Sendable {
     let stickTables: [String: StickTable]
     let userlists: [String: UserlistConfig]
     let patternFiles: PatternFiles?
+    /// `option http-buffer-request`: a request's body (what fits in a buffer) is waited
+    /// for before the rules run, for `req.body`.
+    let buffersRequestBody: Bool
     /// Every backend by name, and the frontend's open connections, for `be_conn`, `fe_conn`...
     let directory: PoolDirectory
     let frontendConnections: ConnectionCounter
@@ -85,6 +88,7 @@ final class HTTPProxyPolicy: Sendable {
          directory: PoolDirectory = PoolDirectory(), frontendConnections: ConnectionCounter = ConnectionCounter(),
          hasDefaultBackend: Bool = true) throws {
         self.directory = directory
+        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest
         self.frontendConnections = frontendConnections
         self.persistence = persistence
         self.patternFiles = patternFiles
@@ -194,6 +198,10 @@ final class HTTPRoutes: Sendable {
                 name = String(decoding: LogFormatRenderer.render(format, log, samples: (rule.samples, s), missing: []), as: UTF8.self)
             } else {
                 name = rule.backend
+            }
+            if rule.dynamic != nil {
+                // A computed name that matches no backend ends the search, as HAProxy.
+                return policies[name]
             }
             if let policy = policies[name] { return policy }
         }

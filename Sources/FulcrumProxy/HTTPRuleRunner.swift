@@ -107,12 +107,10 @@ enum HTTPRuleRunner {
                 let v = value.map { String(decoding: render($0), as: UTF8.self) }
                 for list in lists {
                     if delete {
-                        _ = list.delete(key: k)
-                    } else if let v {
-                        // `set-map`: the key's value, added when the key is new.
-                        if (try? list.set(key: k, value: v)) != true { try? list.add(key: k, value: v) }
-                    } else if !list.entries.contains(where: { $0.key == k }) {
-                        try? list.add(key: k, value: nil)
+                        _ = list.delete(key: k, byReference: false)
+                    } else {
+                        // `set-map`: the key's value, added when new; `add-acl`: added once.
+                        try? list.upsert(key: k, value: v)
                     }
                 }
             case .setLogLevel(let level):
@@ -155,7 +153,8 @@ enum HTTPRuleRunner {
             case .redirect(let redirect):
                 let target = s.request?.currentTarget ?? []
                 let host = SampleFetch.header(name: "host", occurrence: -1, split: false, response: false).value(in: s)?.bytes
-                guard let location = redirect.locationValue(destination: render(redirect.location), target: target, host: host) else { continue }
+                // Without a Host header the host part is empty, as HAProxy writes it.
+                guard let location = redirect.locationValue(destination: render(redirect.location), target: target, host: host ?? []) else { continue }
                 var headers: [(String, [UInt8])] = [("location", location)]
                 if redirect.code != 301 && redirect.code != 308 { headers.append(("cache-control", Array("no-cache".utf8))) }
                 if let cookie = redirect.setCookie { headers.append(("set-cookie", Array("\(cookie); path=/".utf8))) }
@@ -166,12 +165,21 @@ enum HTTPRuleRunner {
                 var headers: [(String, [UInt8])] = []
                 if let contentType { headers.append(("content-type", Array(contentType.utf8))) }
                 for (name, value) in extra { headers.append((name, render(value))) }
-                return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? HTTPRedirect.reasons[status] ?? "OK", headers, body.count),
+                return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? HTTPRedirect.reasons[status] ?? Self.reasons[status] ?? "Unknown", headers, body.count),
                                 body: body, denied: false)
             }
         }
         return .proceed
     }
+
+    /// Reasons of the other statuses `return` may send.
+    static let reasons: [Int: String] = [
+        201: "Created", 202: "Accepted", 203: "Non-Authoritative Information", 204: "No Content", 205: "Reset Content",
+        206: "Partial Content", 300: "Multiple Choices", 304: "Not Modified", 402: "Payment Required", 406: "Not Acceptable",
+        409: "Conflict", 411: "Length Required", 412: "Precondition Failed", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+        417: "Expectation Failed", 421: "Misdirected Request", 422: "Unprocessable Content", 426: "Upgrade Required",
+        428: "Precondition Required", 451: "Unavailable For Legal Reasons", 505: "HTTP Version Not Supported",
+    ]
 
     /// A response head as HAProxy writes its own: content-length first.
     static func head(_ status: Int, _ reason: String, _ headers: [(String, [UInt8])], _ length: Int) -> [UInt8] {

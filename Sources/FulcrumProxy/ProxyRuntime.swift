@@ -291,7 +291,7 @@ public final class ProxyRuntime: Sendable {
                                                                                            frontendName: plan.frontend, processConnections: self.connections,
                                                                                            counters: plan.frontendCounters,
                                                                                            routing: self.tcpRoutes[plan.frontend],
-                                                                                           persistence: self.persistence))
+                                                                                           persistence: self.persistence, trackers: trackers))
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)

@@ -81,11 +81,15 @@ struct RuntimeAPI: Sendable {
                 return api.tables.keys.sorted().map { api.tables[$0]!.summary(now: now) + "\n" }.joined()
             }
             guard let table = api.tables[name] else { return "Unknown table\n" }
+            if args.count > 1 { return "Filters ('data.<type> <op> <value>', 'key <key>') are not implemented yet.\n" }
             return ([table.summary(now: now)] + table.dump(now: now)).map { $0 + "\n" }.joined()
         }),
         Command(words: ["clear", "table"], arguments: "<table> [key <key>]", level: .operator, help: "remove the entries of a stick table, or one of them", run: { api, args in
             guard let name = args.first, let table = api.tables[name] else { return "Unknown table\n" }
-            if args.count >= 3, args[1] == "key" {
+            if args.count > 1 && !(args.count == 3 && args[1] == "key") {
+                return "Expects 'clear table <table> [key <key>]' (data filters are not implemented yet).\n"
+            }
+            if args.count == 3 {
                 let text = args[2]
                 let value: SampleValue = IPNetwork.parse(text).map { .address($0) } ?? Int64(text).map { .integer($0) } ?? .string(Array(text.utf8))
                 guard let key = table.key(value) else { return "Invalid key\n" }

@@ -22,7 +22,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var inspecting = false
     private var inspectTimer: Scheduled<Void>?
     private var inspected: [UInt8] = []
-    private var trackers: [StickTracker?] = [nil, nil, nil]
+    /// What `tcp-request connection` rules track (released when the connection closes,
+    /// by those rules), then what content rules add.
+    private let connectionTrackers: [StickTracker?]
+    private var trackers: [StickTracker?]
     /// `stick` rules by backend name, and the keys to record the chosen server under.
     private let persistence: [String: StickPersistence]
     private var stickStores: [(StickTable, [UInt8])] = []
@@ -46,8 +49,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var serverGlue: GlueHandler?
 
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
-         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:]) {
+         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = [nil, nil, nil]) {
         self.routing = routing
+        self.connectionTrackers = trackers
+        self.trackers = trackers
         self.persistence = persistence
         self.frontendCounters = counters
         self.backend = backend
@@ -78,8 +83,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.releaseSlot()
             self.countBytes()
             self.writeLog(context.eventLoop.now)
-            for tracker in self.trackers.compactMap({ $0 }) {
-                tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds())
+            // Content rules' entries only: the connection rules release their own.
+            for (slot, tracker) in self.trackers.enumerated() where self.connectionTrackers[slot] == nil {
+                if let tracker { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }
             }
         }
         guard let routing else {

@@ -16,6 +16,8 @@ final class TCPRouting: Sendable {
     let counters: StatCounters
     /// False when only `use_backend` rules name backends: an unrouted connection is closed.
     let hasDefaultBackend: Bool
+    /// Whether a `use_backend` rule reads the TLS hello, so a split one is waited for.
+    let needsHello: Bool
     /// Held bytes beyond which rules are evaluated with what has arrived.
     static let maxInspected = 16 * 1024
 
@@ -23,6 +25,7 @@ final class TCPRouting: Sendable {
          inspectDelay: TimeAmount?, tables: [String: StickTable], frontendName: String, counters: StatCounters,
          hasDefaultBackend: Bool) {
         self.hasDefaultBackend = hasDefaultBackend
+        needsHello = switches.contains { $0.readsTLSHello }
         self.contentRules = contentRules
         self.switches = switches
         self.pools = pools
@@ -57,13 +60,17 @@ final class TCPRouting: Sendable {
             return .reject
         case .proceed where !contentRules.isEmpty && !final && inspectDelay != nil:
             return .wait
+        case .accepted where !final && inspectDelay != nil && needsHello && TLSClientHello.mayBecomeRecord(payload):
+            // Accepted on the record's first bytes; routing reads the whole hello.
+            return .wait
         default:
             break
         }
         for rule in switches {
             if let condition = rule.condition, !condition.holds(s) { continue }
             let name = rule.dynamic.map { String(decoding: LogFormatRenderer.render($0, log, samples: (rule.samples, s), missing: []), as: UTF8.self) } ?? rule.backend
-            if let pool = pools[name] { return .route(pool) }
+            // A computed name that matches no backend ends the search: the default one.
+            return .route(pools[name])
         }
         return hasDefaultBackend ? .route(nil) : .reject
     }

@@ -512,6 +512,69 @@ import Testing
         #expect(try Self.see(ports[0], "GET /hello HTTP/1.1\r\nHost: h\r\nX-Name: bob\r\n\r\n").body == "hello bob first=1 conn=0 up=1")
     }
 
+    /// Every way a tracked request can end lets its stick entry go (`use=0`,
+    /// `conn_cur=0`): a close-delimited response, a client gone mid-body, a tunnel.
+    @Test func trackedEntriesAreReleasedWhateverTheEnd() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["www"])
+        let port = Loopback.freePort()
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-track-\(UUID().uuidString).sock").path
+        _ = try HTTPProxyTests().startFulcrum(running, "global\n    stats socket \(socket) level admin\n" + HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                stick-table type string len 32 size 100 expire 1m store conn_cur,http_req_cnt
+                http-request track-sc0 path
+                default_backend www
+            backend www
+                server w 127.0.0.1:\(backends[0])
+
+            """, waitFor: port)
+        // A response that ends with the connection.
+        let a = try HTTPTestConnection(port: port)
+        a.send("GET /noclose-length HTTP/1.1\r\nHost: h\r\n\r\n")
+        _ = try? a.readToEnd()
+        // A client that leaves in the middle of its body.
+        let b = try HTTPTestConnection(port: port)
+        b.send("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\npartial")
+        usleep(200_000)
+        b.disconnect()
+        // A tunnel (101), then closed.
+        let c = try HTTPTestConnection(port: port)
+        c.send("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+        #expect(try c.readResponse()?.status == 101)
+        c.disconnect()
+        usleep(500_000)
+        let table = try RuntimeAPITests.ask(socket, "show table fe")
+        let entries = table.split(separator: "\n").filter { $0.hasPrefix("0x") }
+        #expect(entries.count == 3 && entries.allSatisfy { $0.contains(" use=0 ") && $0.contains(" conn_cur=0 ") }, "\(table)")
+    }
+
+    /// Debian's stock error pages are HTTP/1.0 with `Connection: close` and no length:
+    /// after one, the connection closes at once rather than waiting for a timeout.
+    @Test func errorfileWithoutLengthEndsTheConnection() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let page = try FulcrumProcess.temporaryFile("HTTP/1.0 403 Forbidden\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html>no</html>\n", name: "403.http")
+        let port = Loopback.freePort()
+        _ = try HTTPProxyTests().startFulcrum(running, HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                errorfile 403 \(page.path)
+                http-request deny
+                default_backend www
+            backend www
+                server w 127.0.0.1:1
+
+            """, waitFor: port)
+        let start = Date()
+        let c = try HTTPTestConnection(port: port)
+        c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        let all = String(decoding: try c.readToEnd(), as: UTF8.self)
+        #expect(all == "HTTP/1.0 403 Forbidden\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html>no</html>\n", "sent byte for byte: \(all)")
+        #expect(Date().timeIntervalSince(start) < 2, "closed at once, not after timeout client")
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

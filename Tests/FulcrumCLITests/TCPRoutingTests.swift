@@ -76,6 +76,17 @@ import Testing
             let seen = try ports.map { try Self.greeter($0, bytes, source: source) }
             #expect(seen[0] == expected && seen[1] == expected, "\(label): Fulcrum \(seen[0]), HAProxy \(seen[1])")
         }
+        // A hello split across segments (large hellos are): routed on its SNI once whole.
+        let hello = try Self.clientHello("api.example.com")
+        for port in ports {
+            let c = try HTTPTestConnection(port: port, timeout: 5)
+            c.send(Array(hello.prefix(100)))
+            usleep(200_000)
+            c.send(Array(hello.dropFirst(100)))
+            c.shutdownWrite()
+            let greeting = String(decoding: (try? c.readToEnd()) ?? [], as: UTF8.self).split(separator: "\n").first.map(String.init)
+            #expect(greeting == "api", "split hello on \(port): \(greeting ?? "(closed)")")
+        }
     }
 
     /// `stick on src` in TCP mode and `stick match`/`store-request` on a header in HTTP

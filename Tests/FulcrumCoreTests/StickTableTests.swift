@@ -45,6 +45,25 @@ import HAProxyConfig
         #expect(table.dump(now: 600).first?.hasPrefix("0x1: key=10.0.0.1 use=0 exp=9900 gpc0=1 conn_cnt=1 conn_cur=0 http_req_rate(10000)=2") == true)
     }
 
+    @Test func expiredEntriesStartAfresh() throws {
+        let config = try StickTableConfig.parse(["type", "integer", "size", "10", "expire", "2s", "store", "gpc0"], at: SourceLocation(file: "t", line: 1))
+        let table = StickTable(name: "t", config: config)
+        let key = try #require(table.key(.integer(7)))
+        table.apply([.incrementGPC(0)], to: key, now: 0)
+        table.apply([.incrementGPC(0)], to: key, now: 1000)
+        #expect(table.value("gpc0", of: key, now: 1500) == 2)
+        // Expired but not purged yet: the next update starts from zero.
+        table.apply([.incrementGPC(0)], to: key, now: 3500)
+        #expect(table.value("gpc0", of: key, now: 3500) == 1)
+    }
+
+    @Test func nopurgeRefusesNewKeysWhenFull() throws {
+        let config = try StickTableConfig.parse(["type", "integer", "size", "1", "nopurge", "store", "gpc0"], at: SourceLocation(file: "t", line: 1))
+        let table = StickTable(name: "t", config: config)
+        #expect(table.apply([.incrementGPC(0)], to: table.key(.integer(1))!, now: 0))
+        #expect(!table.apply([.incrementGPC(0)], to: table.key(.integer(2))!, now: 10))
+    }
+
     @Test func badTablesAreRefused() {
         let at = SourceLocation(file: "t", line: 1)
         #expect(throws: ConfigError.self) { try StickTableConfig.parse(["type", "ipv5", "size", "1k"], at: at) }

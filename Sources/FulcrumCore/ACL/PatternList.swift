@@ -49,12 +49,28 @@ public final class PatternList: Sendable {
         }
     }
 
-    /// Sets the value of every entry with `key` (or `#REF`); false when there is none.
-    public func set(key: String, value: String) throws(ConfigError) -> Bool {
+    /// `add-acl` and `set-map` from rules, in one step under the lock: the key is
+    /// added if absent, or (for a map) its value set.
+    public func upsert(key: String, value: String?) throws(ConfigError) {
         let v = try Self.value(value, valueType)
+        try index.withLock { (i: inout Index) throws(ConfigError) in
+            if i.entries.contains(where: { $0.key == key }) {
+                guard let v else { return }
+                for j in i.entries.indices where i.entries[j].key == key { i.entries[j].value = v }
+                return
+            }
+            try i.add(Entry(key: key, value: v, id: i.nextID))
+        }
+    }
+
+    /// Sets the value of every entry with `key` (or `#REF` with `byReference`); false
+    /// when there is none.
+    public func set(key: String, value: String, byReference: Bool = true) throws(ConfigError) -> Bool {
+        let v = try Self.value(value, valueType)
+        let reference = byReference && key.hasPrefix("#") ? key : nil
         return index.withLock { i in
             var found = false
-            for k in i.entries.indices where i.entries[k].key == key || "#\(Self.reference(i.entries[k].id))" == key {
+            for k in i.entries.indices where i.entries[k].key == key || (reference != nil && "#\(Self.reference(i.entries[k].id))" == reference) {
                 i.entries[k].value = v
                 found = true
             }
@@ -62,11 +78,13 @@ public final class PatternList: Sendable {
         }
     }
 
-    /// Removes every entry with `key` (or the one with reference `#id`); false when none.
-    public func delete(key: String) -> Bool {
+    /// Removes every entry with `key` (or, with `byReference`, the one whose runtime
+    /// reference `#REF` is given); false when none. Rules delete by key only: a key
+    /// made of client input must not name another entry.
+    public func delete(key: String, byReference: Bool = true) -> Bool {
         index.withLock { i in
             let before = i.entries.count
-            let kept = key.hasPrefix("#") ? i.entries.filter { "#\(Self.reference($0.id))" != key } : i.entries.filter { $0.key != key }
+            let kept = byReference && key.hasPrefix("#") ? i.entries.filter { "#\(Self.reference($0.id))" != key } : i.entries.filter { $0.key != key }
             guard kept.count != before else { return false }
             i.rebuild(kept)
             return true
@@ -183,13 +201,16 @@ public final class PatternList: Sendable {
             case .sub:
                 return bytes.firstIndex { Self.find($0, in: s[...]) != nil }.map { entries[$0] }
             case .dir:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: [UInt8(ascii: "/"), UInt8(ascii: "?")]) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters) }.map { entries[$0] }
             case .dom:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: [UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "."), UInt8(ascii: ":")]) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters) }.map { entries[$0] }
             default:
                 return nil
             }
         }
+
+        static let dirDelimiters: Set<UInt8> = [UInt8(ascii: "/"), UInt8(ascii: "?")]
+        static let domainDelimiters: Set<UInt8> = [UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "."), UInt8(ascii: ":")]
 
         static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
 

@@ -11,6 +11,11 @@ public struct ProxyRuleSet: Sendable {
         public let samples: [String: SampleExpression]
         public let condition: ACLCondition?
         public let location: SourceLocation
+
+        /// The condition or the computed name reads the TLS hello (`req.ssl_sni`...).
+        public var readsTLSHello: Bool {
+            (condition?.text ?? "").contains("ssl_") || (dynamic?.source ?? "").contains("ssl_")
+        }
     }
 
     public let acls: [String: [ACL]]

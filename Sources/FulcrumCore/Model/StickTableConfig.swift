@@ -84,6 +84,8 @@ public struct StickTableConfig: Hashable, Sendable {
     /// Milliseconds an entry lives after its last update; nil: until evicted.
     public var expire: Int?
     public var stores: [Store]
+    /// `nopurge`: a full table refuses new keys instead of dropping its oldest idle one.
+    public var noPurge = false
     public var location: SourceLocation
 
     public static func parse(_ args: [String], at location: SourceLocation) throws(ConfigError) -> StickTableConfig {
@@ -92,6 +94,7 @@ public struct StickTableConfig: Hashable, Sendable {
         var size: Int?
         var expire: Int?
         var stores: [Store] = []
+        var noPurge = false
         var k = 0
         func next(_ what: String) throws(ConfigError) -> String {
             k += 1
@@ -115,7 +118,7 @@ public struct StickTableConfig: Hashable, Sendable {
             case "expire": expire = Int(try DurationValue.parse(try next("a delay"), keyword: "stick-table expire").milliseconds)
             case "store":
                 for item in try next("data types").split(separator: ",") { stores.append(try Store.parse(String(item))) }
-            case "nopurge": break
+            case "nopurge": noPurge = true
             case "peers", "srvkey", "write-to", "recv-only":
                 _ = try next("an argument")
             default:
@@ -125,6 +128,6 @@ public struct StickTableConfig: Hashable, Sendable {
         }
         guard let type else { throw ConfigError("stick-table: missing 'type'.") }
         guard let size, size > 0 else { throw ConfigError("stick-table: missing 'size'.") }
-        return StickTableConfig(type: type, keyLength: keyLength, size: size, expire: expire, stores: stores, location: location)
+        return StickTableConfig(type: type, keyLength: keyLength, size: size, expire: expire, stores: stores, noPurge: noPurge, location: location)
     }
 }

@@ -9,7 +9,7 @@ public enum SampleConverter: Sendable {
     case concat(prefix: [UInt8], variable: String?, suffix: [UInt8])
     case arithmetic(Operator, Operand)
     case map(PatternList, defaultValue: SampleValue?)
-    case urlDecode, urlEncode, ltrim(Set<UInt8>), rtrim(Set<UInt8>)
+    case urlDecode(inForm: Bool), urlEncode, ltrim(Set<UInt8>), rtrim(Set<UInt8>)
     /// `sdbm`, `djb2`, `crc32` with optional avalanche, as `hash-type` computes them.
     case hash(HashFunction, avalanche: Bool)
     case bitwise(BitOperator, Operand)
@@ -32,11 +32,11 @@ public enum SampleConverter: Sendable {
         case .json: return .string(Self.json(v.bytes))
         case .not: return .boolean(!v.isTrue)
         case .bool: return .boolean(v.isTrue)
-        case .neg: return v.integer.map { .integer(0 &- $0) }
+        case .neg: return v.integer.map { .integer($0 == Int64.min ? Int64.max : -$0) }
         case .bytes(let offset, let length):
             let b = v.bytes
             guard offset < b.count else { return .string([]) }
-            let end = length.map { min(b.count, offset + $0) } ?? b.count
+            let end = length.map { min(b.count - offset, $0) + offset } ?? b.count
             return .string(Array(b[offset..<end]))
         case .field(let index, let delimiters, let count, let words):
             return Self.field(v.bytes, index, delimiters, count, words).map { .string($0) }
@@ -61,18 +61,26 @@ public enum SampleConverter: Sendable {
             case .constant(let n): b = n
             case .variable(let name): b = c.variables[name]?.integer ?? 0
             }
+            // HAProxy saturates instead of wrapping, answers a division by zero with the
+            // largest integer, and never traps.
+            func saturate(_ r: (partialValue: Int64, overflow: Bool), _ positive: Bool) -> Int64 {
+                r.overflow ? (positive ? Int64.max : Int64.min) : r.partialValue
+            }
             switch op {
-            case .add: return .integer(a &+ b)
-            case .sub: return .integer(a &- b)
-            case .mul: return .integer(a &* b)
-            // HAProxy answers a division by zero with the largest integer.
-            case .div: return .integer(b == 0 ? Int64.max : a / b)
-            case .mod: return .integer(b == 0 ? 0 : a % b)
+            case .add: return .integer(saturate(a.addingReportingOverflow(b), b > 0))
+            case .sub: return .integer(saturate(a.subtractingReportingOverflow(b), b < 0))
+            case .mul: return .integer(saturate(a.multipliedReportingOverflow(by: b), (a < 0) == (b < 0)))
+            case .div:
+                if b == 0 { return .integer(Int64.max) }
+                return .integer(saturate(a.dividedReportingOverflow(by: b), true))
+            case .mod:
+                if b == 0 || b == -1 { return .integer(0) }
+                return .integer(a % b)
             }
         case .map(let list, let defaultValue):
             if let e = list.match(v) { return e.value }
             return defaultValue
-        case .urlDecode: return .string(Self.urlDecode(v.bytes))
+        case .urlDecode(let inForm): return Self.urlDecode(v.bytes, inForm: inForm).map { .string($0) }
         case .urlEncode: return .string(Self.urlEncode(v.bytes))
         case .ltrim(let set): return .string(Array(v.bytes.drop { set.contains($0) }))
         case .rtrim(let set):
@@ -97,17 +105,23 @@ public enum SampleConverter: Sendable {
         }
     }
 
-    static func urlDecode(_ b: [UInt8]) -> [UInt8] {
+    /// `%XX` decoded; `+` is a space only in a query string (after `?`) or a form
+    /// (`inForm`); a malformed escape gives no value, as in HAProxy.
+    static func urlDecode(_ b: [UInt8], inForm: Bool) -> [UInt8]? {
         var out: [UInt8] = []
+        var plusIsSpace = inForm
         var i = 0
         while i < b.count {
-            if b[i] == UInt8(ascii: "%"), i + 2 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+            let c = b[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) else { return nil }
                 out.append(v)
                 i += 3
-            } else {
-                out.append(b[i] == UInt8(ascii: "+") ? UInt8(ascii: " ") : b[i])
-                i += 1
+                continue
             }
+            if c == UInt8(ascii: "?") { plusIsSpace = true }
+            out.append(c == UInt8(ascii: "+") && plusIsSpace ? UInt8(ascii: " ") : c)
+            i += 1
         }
         return out
     }
@@ -167,15 +181,22 @@ public enum SampleConverter: Sendable {
 
     /// Field `index` (1-based; negative counts from the end) and the `count - 1` after
     /// it (0: all the rest), split at any of `delimiters`; `words` skips empty fields.
+    /// A negative index counts from the end and the count then extends to the left,
+    /// as HAProxy's `field(-2,_,3)` on `a_b_c_d` gives `a_b_c`.
     static func field(_ b: [UInt8], _ index: Int, _ delimiters: Set<UInt8>, _ count: Int, _ words: Bool) -> [UInt8]? {
-        var parts = b.split(omittingEmptySubsequences: words, whereSeparator: { delimiters.contains($0) })
-        if b.isEmpty { parts = [] }
-        let start = index > 0 ? index - 1 : parts.count + index
-        guard start >= 0, start < parts.count else { return [] }
-        let end = count == 0 ? parts.count : min(parts.count, start + count)
-        let first = parts[start].startIndex
-        let last = parts[end - 1].endIndex
-        return Array(b[first..<last])
+        let parts = b.isEmpty ? [] : b.split(omittingEmptySubsequences: words, whereSeparator: { delimiters.contains($0) })
+        guard !parts.isEmpty else { return [] }
+        var first: Int, last: Int
+        if index > 0 {
+            first = index - 1
+            guard first < parts.count else { return [] }
+            last = count == 0 ? parts.count - 1 : min(parts.count - 1, first + count - 1)
+        } else {
+            last = parts.count + index
+            guard last >= 0 else { return [] }
+            first = count == 0 ? 0 : max(0, last - count + 1)
+        }
+        return Array(b[parts[first].startIndex..<parts[last].endIndex])
     }
 
     static func regsub(_ b: [UInt8], _ regex: CompiledRegex, _ replacement: [UInt8], _ global: Bool) -> [UInt8] {

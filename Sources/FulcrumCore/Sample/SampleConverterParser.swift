@@ -27,13 +27,14 @@ enum SampleConverterParser {
         case "bytes":
             let offset = try integer(0, "the offset")
             let length = args.count > 1 ? try integer(1, "the length") : nil
-            guard offset >= 0, (length ?? 0) >= 0 else { throw ConfigError("converter 'bytes' : offset and length cannot be negative.") }
+            guard offset >= 0, (length ?? 0) >= 0, offset < Int(Int32.max), (length ?? 0) < Int(Int32.max) else { throw ConfigError("converter 'bytes' : offset and length cannot be negative.") }
             return .bytes(offset: offset, length: length)
         case "field", "word":
             guard args.count >= 2, args.count <= 3 else { throw ConfigError("converter '\(name)' expects <index>,<delimiters>[,<count>].") }
             let index = try integer(0, "the index")
             guard index != 0 else { throw ConfigError("converter '\(name)' : index cannot be 0 (fields count from 1, or from -1 at the end).") }
             let count = args.count > 2 ? try integer(2, "the count") : 1
+            guard count >= 0 else { throw ConfigError("converter '\(name)' : the count cannot be negative.") }
             return .field(index: index, delimiters: Set(args[1].utf8), count: count, words: name == "word")
         case "regsub":
             guard args.count >= 2, args.count <= 3 else { throw ConfigError("converter 'regsub' expects <regex>,<subst>[,<flags>].") }
@@ -57,7 +58,7 @@ enum SampleConverterParser {
             let op: SampleConverter.Operator = ["add": .add, "sub": .sub, "mul": .mul, "div": .div, "mod": .mod][name]!
             if let n = Int64(args[0]) { return .arithmetic(op, .constant(n)) }
             return .arithmetic(op, .variable(try VariableName.parse(args[0])))
-        case "url_dec": return .urlDecode
+        case "url_dec": return .urlDecode(inForm: args.first.map { $0 == "1" } ?? false)
         case "url_enc": return .urlEncode
         case "ltrim", "rtrim":
             guard args.count == 1 else { throw ConfigError("converter '\(name)' expects the characters to remove.") }

@@ -16,7 +16,9 @@ public enum SampleFetch: Hashable, Sendable {
     case cookie(name: String, response: Bool)
     case cookieCount(name: String, response: Bool)
     case status
-    case requestBody, requestLength
+    case requestBody, requestLength, requestBodyLength
+    /// A parameter of an `application/x-www-form-urlencoded` body.
+    case requestBodyParameter(String)
     case environment(String)
     case random(range: Int64?)
     case date(offset: Int64)
@@ -120,12 +122,13 @@ public enum SampleFetch: Hashable, Sendable {
             return .integer(n)
         case .cookie(let name, let response):
             guard let editor = response ? c.response : c.request else { return nil }
-            var found: [UInt8]?
+            // The last occurrence, as HAProxy's expressions take it.
+            var found: ArraySlice<UInt8>?
             Self.forEachCookie(editor, response: response) { n, v in
-                if n.elementsEqual(name.utf8) { found = Array(v); return false }
+                if n.elementsEqual(name.utf8) { found = v }
                 return true
             }
-            return found.map { .string($0) }
+            return found.map { .string(Array($0)) }
         case .cookieCount(let name, let response):
             guard let editor = response ? c.response : c.request else { return nil }
             var n: Int64 = 0
@@ -136,6 +139,10 @@ public enum SampleFetch: Hashable, Sendable {
             return .integer(n)
         case .status: return c.status.map { .integer(Int64($0)) }
         case .requestBody: return c.requestBody.map { .string($0) }
+        case .requestBodyLength: return c.requestBody.map { .integer(Int64($0.count)) }
+        case .requestBodyParameter(let name):
+            guard let body = c.requestBody else { return nil }
+            return BalanceKey.queryParameter([UInt8(ascii: "?")] + body, name).map { .string($0) }
         case .requestLength: return .integer(Int64(c.requestLength))
         case .environment(let name): return c.environment(name).map { .string(Array($0.utf8)) }
         case .random(let range):
@@ -170,7 +177,7 @@ public enum SampleFetch: Hashable, Sendable {
             return c.tables[table ?? c.defaultTable].map { .integer(Int64($0.count(now: c.milliseconds()))) }
         case .payload(let offset, let length):
             guard let p = c.payload, offset <= p.count else { return nil }
-            let end = length == 0 ? p.count : offset + length
+            let end = length == 0 ? p.count : offset &+ length
             guard end <= p.count else { return nil }
             return .string(Array(p[offset..<end]))
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
@@ -245,7 +252,7 @@ public enum SampleFetch: Hashable, Sendable {
         var all: [ArraySlice<UInt8>] = []
         forEachHeaderValue(editor, name, split: split) { all.append($0); return n < 0 || all.count < n }
         if n > 0 { return all.count >= n ? Array(all[n - 1]) : nil }
-        return all.count >= -n ? Array(all[all.count + n]) : nil
+        return all.count >= -n && n != Int.min ? Array(all[all.count + n]) : nil
     }
 
     /// Each `name=value` of the request's Cookie headers, or the first pair of each

@@ -34,7 +34,7 @@ enum SampleFetchParser {
         func occurrence(_ k: Int) throws(ConfigError) -> Int {
             guard k < args.count else { return 0 }
             if args.count > k + 1 { throw ConfigError("fetch method '\(written)' : too many arguments.") }
-            guard let n = Int(args[k]), n != 0 else {
+            guard let n = Int(args[k]), n != 0, abs(n) < 1_000_000 else {
                 throw ConfigError("fetch method '\(written)' : occurrence '\(args[k])' is not a non-zero integer.")
             }
             return n
@@ -80,6 +80,9 @@ enum SampleFetchParser {
         case "cook_val", "req.cook_val": return (.cookie(name: try required("<name>"), response: false), .int)
         case "status": try none(); return (.status, .int)
         case "req.len", "req_len": try none(); return (.requestLength, .int)
+        case "req.body": try none(); return (.requestBody, .bin)
+        case "req.body_len", "req.body_size": try none(); return (.requestBodyLength, .int)
+        case "req.body_param": return (.requestBodyParameter(try required("<name>")), .str)
         case "env": return (.environment(try required("<name>")), .str)
         case "rand":
             if args.count > 1 { throw ConfigError("fetch method 'rand' : too many arguments.") }
@@ -88,7 +91,7 @@ enum SampleFetchParser {
             return (.random(range: n), .int)
         case "date":
             guard let text = args.first else { return (.date(offset: 0), .int) }
-            guard let n = Int64(text) else { throw ConfigError("fetch method 'date' : offset '\(text)' is not an integer.") }
+            guard let n = Int64(text), abs(n) < 1 << 40 else { throw ConfigError("fetch method 'date' : offset '\(text)' is not an integer.") }
             return (.date(offset: n), .int)
         case "var": return (.variable(try VariableName.parse(try required("<var-name>"))), .str)
         case "str": return (.constant(.string(Array((args.first ?? "").utf8))), .str)
@@ -120,7 +123,7 @@ enum SampleFetchParser {
         case "req.ssl_hello_type", "req_ssl_hello_type": try none(); return (.tlsHelloType, .int)
         case "req.ssl_ver", "req_ssl_ver": try none(); return (.tlsVersion, .int)
         case "req.payload", "payload":
-            guard args.count == 2, let offset = Int(args[0]), let length = Int(args[1]), offset >= 0, length >= 0 else {
+            guard args.count == 2, let offset = Int(args[0]), let length = Int(args[1]), (0..<(1 << 30)).contains(offset), (0..<(1 << 30)).contains(length) else {
                 throw ConfigError("fetch method '\(written)' expects <offset>,<length> (non-negative integers; length 0: to the end).")
             }
             return (.payload(offset: offset, length: length), .bin)
@@ -186,9 +189,9 @@ enum SampleFetchParser {
     /// HAProxy fetches Fulcrum recognises but does not evaluate yet: refused at start
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
-        "payload_lv", "req.payload_lv", "req.body",
+        "payload_lv", "req.payload_lv",
         "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
-        "ssl_c_s_dn", "ssl_c_verify", "req.body_param", "req.body_len", "req.body_size", "res.body", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_id", "fe_id", "be_id", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
+        "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_id", "fe_id", "be_id", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]
 
     static let known: [String] = [

@@ -25,7 +25,8 @@ public enum SampleValue: Hashable, Sendable {
         case .integer(let n): return n
         case .boolean(let b): return b ? 1 : 0
         case .address: return nil
-        case .string(let b): return Self.parseInteger(b[...])
+        // HAProxy's cast reads the leading digits, 0 when there are none.
+        case .string(let b): return Self.parseInteger(b[...]) ?? 0
         }
     }
 

@@ -32,6 +32,9 @@ public struct FrequencyCounter: Hashable, Sendable {
         let p = Int64(period)
         copy.rotate(now, p)
         let remaining = max(0, p - (now - copy.start))
-        return copy.current + copy.previous * remaining / p
+        // previous × remaining / p without overflow, whatever the period and count.
+        let weighted = copy.previous.multipliedFullWidth(by: remaining)
+        let (share, _) = p.dividingFullWidth(weighted)
+        return copy.current &+ share
     }
 }

@@ -68,19 +68,28 @@ public final class StickTable: Sendable {
     @discardableResult
     public func apply(_ events: [Event], to key: [UInt8], now: Int64) -> Bool {
         state.withLock { s in
-            if s.entries[key] == nil {
-                guard makeRoom(&s, now) else { return false }
-                s.entries[key] = Entry(values: [Int64](repeating: 0, count: config.stores.count),
-                                       rates: [FrequencyCounter](repeating: FrequencyCounter(), count: config.stores.count),
-                                       touched: now, id: s.nextID)
-                s.nextID += 1
-            }
-            var e = s.entries[key]!
-            for event in events { apply(event, &e, now) }
-            e.touched = now
-            s.entries[key] = e
+            guard prepare(&s, key, now) else { return false }
+            // Changed in place: no copy of the entry's arrays.
+            for event in events { apply(event, &s.entries[key]!, now) }
+            s.entries[key]!.touched = now
             return true
         }
+    }
+
+    /// Makes sure `key` has a live entry: an expired one starts afresh (its counters
+    /// do not outlive `expire`), a new one may push out the oldest idle entry.
+    private func prepare(_ s: inout State, _ key: [UInt8], _ now: Int64) -> Bool {
+        if let e = s.entries[key], isLive(e, now) { return true }
+        if s.entries[key] != nil {
+            s.entries[key] = nil
+        } else {
+            guard makeRoom(&s, now) else { return false }
+        }
+        s.entries[key] = Entry(values: [Int64](repeating: 0, count: config.stores.count),
+                               rates: [FrequencyCounter](repeating: FrequencyCounter(), count: config.stores.count),
+                               touched: now, id: s.nextID)
+        s.nextID += 1
+        return true
     }
 
     private func apply(_ event: Event, _ e: inout Entry, _ now: Int64) {
@@ -119,6 +128,7 @@ public final class StickTable: Sendable {
             s.entries = s.entries.filter { $0.value.use > 0 || now - $0.value.touched < Int64(expire) }
         }
         guard s.entries.count >= config.size else { return true }
+        if config.noPurge { return false }
         guard let oldest = s.entries.filter({ $0.value.use == 0 }).min(by: { $0.value.touched < $1.value.touched })?.key else { return false }
         s.entries[oldest] = nil
         return true
@@ -135,13 +145,7 @@ public final class StickTable: Sendable {
     /// Records the server for `key` (the 1-based id `show table` prints).
     public func store(server: Int, for key: [UInt8], now: Int64) {
         state.withLock { s in
-            if s.entries[key] == nil {
-                guard makeRoom(&s, now) else { return }
-                s.entries[key] = Entry(values: [Int64](repeating: 0, count: config.stores.count),
-                                       rates: [FrequencyCounter](repeating: FrequencyCounter(), count: config.stores.count),
-                                       touched: now, id: s.nextID)
-                s.nextID += 1
-            }
+            guard prepare(&s, key, now) else { return }
             s.entries[key]!.serverID = server
             s.entries[key]!.touched = now
         }
