@@ -575,6 +575,48 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 2, "closed at once, not after timeout client")
     }
 
+    /// `option http-buffer-request`: rules route on the body (`req.body`,
+    /// `req.body_param`), and the body still reaches the server whole.
+    @Test(.enabled(if: haproxy != nil)) func routingOnTheRequestBody() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["www", "rpc"])
+        func config(_ port: Int) -> String {
+            HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                option http-buffer-request
+                http-request set-header X-Body-Length %[req.body_len]
+                use_backend rpc if { req.body -m sub "method":"admin" }
+                use_backend rpc if { req.body_param(action) -m str delete }
+                default_backend www
+            backend www
+                server w 127.0.0.1:\(backends[0])
+            backend rpc
+                server r 127.0.0.1:\(backends[1])
+
+            """
+        }
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        try running.waitForListener(ports[1])
+        for body in ["{\"method\":\"admin\"}", "{\"method\":\"read\"}", "a=1&action=delete", "action=keep"] {
+            let request = "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+            let seen = try ports.map { port -> Seen in
+                // The body comes a moment after the head: the rules wait for it.
+                let c = try HTTPTestConnection(port: port)
+                c.send(request)
+                usleep(100_000)
+                c.send(body)
+                guard let r = try c.readResponse() else { return Seen(status: 0, backend: "", headers: []) }
+                return Seen(status: r.status, backend: r.header("X-Backend") ?? "-", headers: r.receivedHeaders.filter { $0.0.lowercased() == "x-body-length" }.map { "\($0.0.lowercased()): \($0.1)" })
+            }
+            #expect(seen[0] == seen[1], "\(body): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+        #expect(try Self.see(ports[0], "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 18\r\n\r\n{\"method\":\"admin\"}").backend == "rpc")
+    }
+
     @Test func localResponsesKeepTheConnectionOpen() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
