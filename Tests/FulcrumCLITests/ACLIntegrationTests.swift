@@ -587,7 +587,7 @@ import Testing
                 bind 127.0.0.1:\(port)
                 option http-buffer-request
                 http-request set-header X-Body-Length %[req.body_len]
-                use_backend rpc if { req.body -m sub "method":"admin" }
+                use_backend rpc if { req.body -m sub \\"admin\\" }
                 use_backend rpc if { req.body_param(action) -m str delete }
                 default_backend www
             backend www
