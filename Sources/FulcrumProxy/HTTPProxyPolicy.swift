@@ -88,7 +88,8 @@ final class HTTPProxyPolicy: Sendable {
          directory: PoolDirectory = PoolDirectory(), frontendConnections: ConnectionCounter = ConnectionCounter(),
          hasDefaultBackend: Bool = true) throws {
         self.directory = directory
-        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest
+        let waits = (frontendRules.requestRules + backendRules.requestRules).contains { if case .waitForBody = $0.action { return true } else { return false } }
+        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest || waits
         self.frontendConnections = frontendConnections
         self.persistence = persistence
         self.patternFiles = patternFiles

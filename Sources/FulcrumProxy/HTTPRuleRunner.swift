@@ -113,6 +113,8 @@ enum HTTPRuleRunner {
                         try? list.upsert(key: k, value: v)
                     }
                 }
+            case .waitForBody:
+                continue
             case .setLogLevel(let level):
                 s.silent = level == "silent"
             case .capture(let expression, let length, let slot):

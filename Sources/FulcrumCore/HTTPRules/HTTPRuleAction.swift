@@ -33,6 +33,9 @@ public enum HTTPRuleAction: Sendable {
     /// `add-acl(file) key`, `del-acl(file) key`, `set-map(file) key value`,
     /// `del-map(file) key`: change a loaded pattern or map file, as the runtime API does.
     case editPatterns(file: String, map: Bool, delete: Bool, key: LogFormat, value: LogFormat?)
+    /// `wait-for-body time <t> [at-least <n>]`: the body is buffered before the rules
+    /// run (Fulcrum waits before the first rule, not at this one; see docs/acl.md).
+    case waitForBody
     /// `set-log-level`: accepted; the access log keeps its level (see docs/acl.md).
     case setLogLevel(String)
     /// `auth [realm R]`: 401 asking for Basic credentials.
@@ -178,6 +181,17 @@ public enum HTTPRuleAction: Sendable {
             let value = base == "set-map" ? try parser.format("<key format> <value format>") : nil
             try parser.end()
             return .editPatterns(file: file, map: base.hasSuffix("map"), delete: base.hasPrefix("del"), key: key, value: value)
+        case "wait-for-body":
+            guard parser.optional() == "time", let text = parser.optional() else {
+                throw ConfigError("'wait-for-body' expects 'time <time> [at-least <bytes>]'.")
+            }
+            _ = try DurationValue.parse(text, keyword: "wait-for-body time")
+            if let word = parser.optional() {
+                guard word == "at-least", let n = parser.optional() else { throw ConfigError("'wait-for-body': unexpected argument '\(word)'.") }
+                _ = try SizeValue.parse(n, keyword: "wait-for-body at-least")
+            }
+            try parser.end()
+            return .waitForBody
         case "set-log-level":
             let level = try parser.next("a level")
             guard ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "silent"].contains(level) else {
