@@ -52,8 +52,8 @@ extension SampleContext {
         s.tables = tables
         s.defaultTable = frontend
         s.milliseconds = monotonicMilliseconds
-        s.now = { Int64(time(nil)) }
-        s.environment = { name in getenv(name).map { String(cString: $0) } }
+        s.now = HTTPClientSession.wallSeconds
+        s.environment = HTTPClientSession.environmentVariable
         return s
     }
 

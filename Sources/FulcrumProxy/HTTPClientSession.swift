@@ -455,9 +455,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             if case .proceed = outcome {
                 if let routes = basePolicy.routes, let chosen = routes.choose(s, log) {
                     policy = chosen
-                    s.proxyCount = { [chosen] kind, name in Self.proxyCount(kind, name, chosen) }
+                    s.proxies = chosen
                 }
-                s.backendName = Array(policy.backend.name.utf8)
+                s.backendName = policy.backendNameBytes
                 s.defaultTable = policy.backendTable
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, log, errorPages: policy.errorPages)
             }
@@ -676,8 +676,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         s.clientPort = log.clientAddress?.port ?? 0
         s.destination = log.frontendAddress?.ipBytes
         s.destinationPort = log.frontendAddress?.port ?? 0
-        s.frontendName = Array(basePolicy.frontendName.utf8)
-        s.backendName = Array(basePolicy.backend.name.utf8)
+        s.frontendName = basePolicy.frontendNameBytes
+        s.backendName = basePolicy.backendNameBytes
         s.uniqueID = log.uniqueID
         s.tables = basePolicy.stickTables
         s.userlists = basePolicy.userlists
@@ -685,19 +685,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         s.defaultTable = basePolicy.frontendTable
         s.trackers = connectionTrackers
         s.milliseconds = SampleContext.monotonicMilliseconds
-        let routes = basePolicy.routes
-        let current = basePolicy.backend
-        s.usableServers = { name in
-            guard let name else { return current.usableServers }
-            return routes?.policies[name]?.backend.usableServers ?? (name == current.name ? current.usableServers : 0)
-        }
-        s.now = { Int64(time(nil)) }
-        s.environment = { name in getenv(name).map { String(cString: $0) } }
+        s.now = Self.wallSeconds
+        s.environment = Self.environmentVariable
         s.firstRequest = requestsServed == 0
-        let policy = self.policy
-        s.proxyCount = { kind, name in Self.proxyCount(kind, name, policy) }
+        s.proxies = basePolicy
         return s
     }
+
+    static let wallSeconds: @Sendable () -> Int64 = { Int64(time(nil)) }
+    static let environmentVariable: @Sendable (String) -> String? = { name in getenv(name).map { String(cString: $0) } }
 
     /// `be_conn`, `queue`, `connslots`, `fe_conn`, `srv_conn`, `srv_is_up` for a named
     /// backend (or `backend/server`), or the current one.

@@ -8,6 +8,9 @@ final class HTTPProxyPolicy: Sendable {
     enum Reuse: Sendable { case never, safe, always }
 
     let frontendName: String
+    /// The names as bytes, made once for every transaction's sample context.
+    let frontendNameBytes: [UInt8]
+    let backendNameBytes: [UInt8]
     let backend: BackendPool
     let connectionMode: HTTPConnectionMode
     let reuse: Reuse
@@ -115,6 +118,8 @@ final class HTTPProxyPolicy: Sendable {
         ruleCaptures = frontendRules.captureCount
         responseCaptures = frontend.captures.filter { $0.direction == .response }.map { (Array($0.name.lowercased().utf8), $0.length) }
         frontendName = frontend.name
+        frontendNameBytes = Array(frontend.name.utf8)
+        backendNameBytes = Array(pool.name.utf8)
         backend = pool
         let modes = [frontend.options.httpConnectionMode, backendConfig.options.httpConnectionMode]
         connectionMode = modes.contains(.close) ? .close : modes.contains(.serverClose) ? .serverClose : .keepAlive
@@ -175,6 +180,17 @@ final class HTTPProxyPolicy: Sendable {
         errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles])
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
+    }
+}
+
+extension HTTPProxyPolicy: ProxyState {
+    func usableServers(_ backend: String?) -> Int {
+        guard let backend else { return self.backend.usableServers }
+        return directory[backend]?.usableServers ?? 0
+    }
+
+    func count(_ kind: ProxyCount, _ name: String?) -> Int? {
+        HTTPClientSession.proxyCount(kind, name, self)
     }
 }
 

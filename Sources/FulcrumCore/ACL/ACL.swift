@@ -54,7 +54,11 @@ public final class ACL: Sendable {
             lists.append(try files.list(file, method: method, ignoreCase: ignoreCase))
         }
         patterns = lists
+        bytesMatch = expression.converters.isEmpty && lists.allSatisfy(\.matchesBytes)
     }
+
+    /// A string method on a head fetch without converters: matched on the head's bytes.
+    let bytesMatch: Bool
 
     public func matches(_ c: SampleContext) -> Bool {
         switch method {
@@ -63,6 +67,9 @@ public final class ACL: Sendable {
         case .bool:
             return expression.values(in: c) { $0.isTrue }
         default:
+            if bytesMatch, let matched = expression.fetch.slices(in: c, { slice in patterns.contains { $0.match(bytes: slice) != nil } }) {
+                return matched
+            }
             return expression.values(in: c) { v in patterns.contains { $0.match(v) != nil } }
         }
     }

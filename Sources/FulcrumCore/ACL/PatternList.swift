@@ -40,6 +40,14 @@ public final class PatternList: Sendable {
         index.withLock { $0.match(sample) }
     }
 
+    /// The same for string methods on bytes as they lie in a head, without a copy.
+    public func match(bytes: ArraySlice<UInt8>) -> Entry? {
+        index.withLock { $0.matchBytes(bytes) }
+    }
+
+    /// Whether `match(bytes:)` applies: a string method.
+    public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len].contains(method) }
+
     public var entries: [Entry] { index.withLock { $0.entries } }
 
     public func add(key: String, value: String?) throws(ConfigError) {
@@ -143,11 +151,19 @@ public final class PatternList: Sendable {
             switch method {
             case .str:
                 if exact[key] == nil { exact[key] = k }
+                bytes.append(key)
             case .bin:
                 guard let raw = Self.hex(e.key) else { throw ConfigError("'\(e.key)' is not a hexadecimal binary pattern.") }
                 if exact[raw] == nil { exact[raw] = k }
-            case .beg, .end, .sub, .dir, .dom:
+            case .beg, .end, .sub:
                 bytes.append(key)
+            case .dir, .dom:
+                // Stored without the delimiters at its ends, which a word match ignores.
+                let delimiters = method == .dir ? Self.dirDelimiters : Self.domainDelimiters
+                var p = key[...]
+                while let f = p.first, delimiters.contains(f) { p = p.dropFirst() }
+                while let l = p.last, delimiters.contains(l) { p = p.dropLast() }
+                bytes.append(Array(p))
             case .reg:
                 regexes.append(try CompiledRegex(e.key, ignoreCase: ignoreCase))
             case .int, .len:
@@ -185,28 +201,55 @@ public final class PatternList: Sendable {
             default:
                 break
             }
-            var s = sample.bytes
-            if ignoreCase { s = s.map(Self.lower) }
+            return matchBytes(sample.bytes[...])
+        }
+
+        /// String methods on bytes as they lie in a head: no copy, and `-i` folds case
+        /// while comparing (patterns are stored folded).
+        func matchBytes(_ s: ArraySlice<UInt8>) -> Entry? {
+            let fold = ignoreCase
             switch method {
-            case .str, .bin:
-                return exact[s].map { entries[$0] }
+            case .str:
+                if bytes.count <= 8 {
+                    return bytes.firstIndex { $0.count == s.count && Self.equal(s, $0[...], fold) }.map { entries[$0] }
+                }
+                return exact[fold ? s.map(Self.lower) : Array(s)].map { entries[$0] }
+            case .bin:
+                return exact[Array(s)].map { entries[$0] }
             case .beg:
                 var best: Int?
-                for (k, p) in bytes.enumerated() where p.count <= s.count && s.starts(with: p) {
+                for (k, p) in bytes.enumerated() where p.count <= s.count && Self.equal(s.prefix(p.count), p[...], fold) {
                     if best == nil || bytes[best!].count < p.count { best = k }
                 }
                 return best.map { entries[$0] }
             case .end:
-                return bytes.firstIndex { $0.count <= s.count && s.suffix($0.count).elementsEqual($0) }.map { entries[$0] }
+                return bytes.firstIndex { $0.count <= s.count && Self.equal(s.suffix($0.count), $0[...], fold) }.map { entries[$0] }
             case .sub:
-                return bytes.firstIndex { Self.find($0, in: s[...]) != nil }.map { entries[$0] }
+                return bytes.firstIndex { Self.find($0, in: s, fold) != nil }.map { entries[$0] }
             case .dir:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters, fold) }.map { entries[$0] }
             case .dom:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters, fold) }.map { entries[$0] }
+            case .len:
+                let n = Int64(s.count)
+                return ranges.firstIndex { $0.contains(n) }.map { entries[$0] }
             default:
-                return nil
+                return match(.string(Array(s)))
             }
+        }
+
+        /// `a` equals the folded pattern `p` (case folded on `a`'s side when `fold`).
+        @inline(__always)
+        static func equal(_ a: ArraySlice<UInt8>, _ p: ArraySlice<UInt8>, _ fold: Bool) -> Bool {
+            guard a.count == p.count else { return false }
+            var i = a.startIndex, j = p.startIndex
+            while i < a.endIndex {
+                let c = fold ? lower(a[i]) : a[i]
+                if c != p[j] { return false }
+                i += 1
+                j += 1
+            }
+            return true
         }
 
         static let dirDelimiters: Set<UInt8> = [UInt8(ascii: "/"), UInt8(ascii: "?")]
@@ -214,12 +257,12 @@ public final class PatternList: Sendable {
 
         static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
 
-        static func find(_ needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
+        static func find(_ needle: [UInt8], in hay: ArraySlice<UInt8>, _ fold: Bool = false) -> Int? {
             guard !needle.isEmpty else { return hay.startIndex }
             guard needle.count <= hay.count else { return nil }
             var i = hay.startIndex
             while i + needle.count <= hay.endIndex {
-                if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+                if equal(hay[i..<(i + needle.count)], needle[...], fold) { return i }
                 i += 1
             }
             return nil
@@ -227,13 +270,13 @@ public final class PatternList: Sendable {
 
         /// The pattern, stripped of delimiters at its ends, occurs in the sample between
         /// delimiters (or the sample's ends): `dir` with slashes, `dom` with dots.
-        static func matchWord(_ pattern: [UInt8], in s: [UInt8], delimiters: Set<UInt8>) -> Bool {
-            var p = pattern[...]
-            while let f = p.first, delimiters.contains(f) { p = p.dropFirst() }
-            while let l = p.last, delimiters.contains(l) { p = p.dropLast() }
-            guard !p.isEmpty else { return false }
+        static func matchWord(_ pattern: [UInt8], in s: ArraySlice<UInt8>, delimiters: Set<UInt8>, _ fold: Bool = false) -> Bool {
+            // The pattern comes trimmed of delimiters (see `add`).
+            let needle = pattern
+            guard !needle.isEmpty else { return false }
+            let p = needle
             var from = s.startIndex
-            while let at = find(Array(p), in: s[from...]) {
+            while let at = find(needle, in: s[from...], fold) {
                 let before = at == s.startIndex || delimiters.contains(s[at - 1])
                 let end = at + p.count
                 let after = end == s.endIndex || delimiters.contains(s[end])

@@ -77,11 +77,10 @@ public final class SampleContext {
     /// Live counts of the proxies (`be_conn`, `queue`, `connslots`, `fe_conn`,
     /// `srv_conn`, `srv_is_up`), by kind and the named proxy or `backend/server`
     /// (nil: the current one); nil when the name matches nothing.
-    public var proxyCount: (ProxyCount, String?) -> Int? = { _, _ in nil }
+    public var proxies: (any ProxyState)?
     /// True on the first request of a connection (`http_first_req`).
     public var firstRequest = true
-    /// Usable servers of a backend (nil: the current one), for `nbsrv`.
-    public var usableServers: (String?) -> Int = { _ in 0 }
+
     /// Seconds since the epoch, for `date`.
     public var now: () -> Int64 = { 0 }
     public var randomNumber: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }
@@ -115,6 +114,14 @@ public struct StickTracker: Sendable {
         self.key = key
         self.connectionLevel = connectionLevel
     }
+}
+
+/// The running proxies as fetches see them; the data plane's policy of the current
+/// backend answers, so a transaction holds one reference rather than closures.
+public protocol ProxyState: AnyObject, Sendable {
+    /// Usable servers of a backend (nil: the current one), for `nbsrv`.
+    func usableServers(_ backend: String?) -> Int
+    func count(_ kind: ProxyCount, _ name: String?) -> Int?
 }
 
 /// The live counts sample fetches read from the running proxies.

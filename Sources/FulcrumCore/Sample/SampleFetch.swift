@@ -78,6 +78,34 @@ public enum SampleFetch: Hashable, Sendable {
         }
     }
 
+    /// Like `values`, as byte slices that are not copied, for the fetches that read a
+    /// head (headers, cookies, path, target, method); nil for the others.
+    public func slices(in c: SampleContext, _ body: (ArraySlice<UInt8>) -> Bool) -> Bool? {
+        switch self {
+        case .header(let name, let occurrence, let split, let response) where occurrence == 0:
+            guard let editor = response ? c.response : c.request else { return false }
+            var matched = false
+            Self.forEachHeaderValue(editor, name, split: split) { v in
+                if body(v) { matched = true; return false }
+                return true
+            }
+            return matched
+        case .cookie(let name, let response):
+            guard let editor = response ? c.response : c.request else { return false }
+            var matched = false
+            Self.forEachCookie(editor, response: response) { n, v in
+                guard n.elementsEqual(name.utf8) else { return true }
+                if body(v) { matched = true; return false }
+                return true
+            }
+            return matched
+        case .path: return c.path.map { body($0[...]) } ?? false
+        case .url: return c.target.map { body($0[...]) } ?? false
+        case .method: return c.methodBytes.map { body($0[...]) } ?? false
+        default: return nil
+        }
+    }
+
     public func value(in c: SampleContext) -> SampleValue? {
         switch self {
         case .source: return c.client.map { .address($0) }
@@ -88,7 +116,7 @@ public enum SampleFetch: Hashable, Sendable {
         case .frontendName: return .string(c.frontendName)
         case .backendName: return c.backendName.isEmpty ? nil : .string(c.backendName)
         case .serverName: return c.serverName.isEmpty ? nil : .string(c.serverName)
-        case .usableServers(let backend): return .integer(Int64(c.usableServers(backend)))
+        case .usableServers(let backend): return c.proxies.map { .integer(Int64($0.usableServers(backend))) }
         case .method: return c.methodBytes.map { .string($0) }
         case .version: return c.requestVersion.map { .string($0) }
         case .url: return c.target.map { .string($0) }
@@ -186,7 +214,7 @@ public enum SampleFetch: Hashable, Sendable {
         case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
         case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
         case .proxyCount(let kind, let name):
-            guard let n = c.proxyCount(kind, name) else { return nil }
+            guard let n = c.proxies?.count(kind, name) else { return nil }
             return kind == .serverIsUp ? .boolean(n != 0) : .integer(Int64(n))
         case .firstRequest: return .boolean(c.firstRequest)
         case .tlsFrontend: return .boolean(false)
