@@ -18,7 +18,7 @@ public final class SampleContext {
     public var uniqueID: [UInt8] = []
     /// The request head (start line and headers) after the rules run so far.
     public var request: HTTPHeadEditor? {
-        didSet { cachedPath = nil; cachedTarget = nil; cachedMethod = nil }
+        didSet { cachedPath = nil; cachedTarget = nil; cachedMethod = nil; authenticated = [:] }
     }
     /// Path, target and method as bytes, made once per head version: several ACLs
     /// read them per request.
@@ -72,6 +72,9 @@ public final class SampleContext {
     public var patternFiles: PatternFiles?
     /// `set-log-level silent`: the transaction is not logged.
     public var silent = false
+    /// The user a userlist authenticated for this request, by userlist: crypt(3) runs
+    /// once per request, not once per ACL that asks.
+    public var authenticated: [String: UserlistConfig.User?] = [:]
     /// `userlist` sections, for `http_auth`.
     public var userlists: [String: UserlistConfig] = [:]
     /// Live counts of the proxies (`be_conn`, `queue`, `connslots`, `fe_conn`,

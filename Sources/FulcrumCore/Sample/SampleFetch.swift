@@ -224,6 +224,13 @@ public enum SampleFetch: Hashable, Sendable {
 
     /// The userlist user whose valid Basic credentials the request carries.
     static func basicUser(_ c: SampleContext, _ list: String) -> UserlistConfig.User? {
+        if let known = c.authenticated[list] { return known }
+        let user = checkBasicCredentials(c, list)
+        c.authenticated[list] = .some(user)
+        return user
+    }
+
+    static func checkBasicCredentials(_ c: SampleContext, _ list: String) -> UserlistConfig.User? {
         guard let userlist = c.userlists[list], let editor = c.request,
               let value = headerValue(editor, "authorization", -1, split: false) else { return nil }
         let text = String(decoding: value, as: UTF8.self)
