@@ -436,11 +436,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 // The monitor URI: 200 while no `monitor fail` condition holds, else 503.
                 let failing = basePolicy.monitorFail.contains { $0.holds(s) }
                 sample = nil
-                let page = basePolicy.errorPages.page(failing ? 503 : 200, keepAlive: true)
-                let split = (page.indices.first { k in k + 3 < page.count && page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 } ?? page.count - 4) + 4
+                let page = basePolicy.errorPages.pageParts(failing ? 503 : 200)
                 // Monitor requests are not logged, as in HAProxy.
                 logPending = false
-                respondLocally(&buffer, head, status: failing ? 503 : 200, head: Array(page[..<split]), body: Array(page[split...]), denied: false)
+                respondLocally(&buffer, head, status: failing ? 503 : 200, head: page.head, body: page.body, denied: false)
                 return false
             }
             for tracker in connectionTrackers.compactMap({ $0 }) {

@@ -59,6 +59,20 @@ struct HTTPErrorPages: Sendable {
         return Self.builtInBytes(status, keepAlive: keepAlive)
     }
 
+    /// The page for `status` as its head (final empty line included) and its body,
+    /// for answers that add headers or decide about the connection themselves.
+    func pageParts(_ status: Int) -> (head: [UInt8], body: [UInt8]) {
+        let page = page(status, keepAlive: true)
+        var k = 0
+        while k + 3 < page.count {
+            if page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 {
+                return (Array(page[..<(k + 4)]), Array(page[(k + 4)...]))
+            }
+            k += 1
+        }
+        return (page, [])
+    }
+
     static func builtInBytes(_ status: Int, keepAlive: Bool) -> [UInt8] {
         let reason = reasons[status] ?? "Error"
         let body = "<html><body><h1>\(status) \(reason)</h1>\n\(explanations[status] ?? reason + ".")\n</body></html>\n"

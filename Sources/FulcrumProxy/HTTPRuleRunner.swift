@@ -120,16 +120,11 @@ enum HTTPRuleRunner {
             case .capture(let expression, let length, let slot):
                 if let v = expression.value(in: s) { s.captures[slot] = Array(v.bytes.prefix(length)) }
             case .auth(let realm):
-                let page = errorPages.page(401, keepAlive: true)
-                var split = page.count
-                for k in 0..<max(0, page.count - 3) where page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 {
-                    split = k + 2
-                    break
-                }
+                let page = errorPages.pageParts(401)
                 // Without a realm, the name of the proxy whose rule asks (as HAProxy).
                 let name = realm ?? s.defaultTable
-                let head = Array(page[..<split]) + Array("www-authenticate: Basic realm=\"\(name)\"\r\n\r\n".utf8)
-                return .respond(status: 401, head: head, body: Array(page[min(page.count, split + 2)...]), denied: false)
+                let head = page.head.dropLast(2) + Array("www-authenticate: Basic realm=\"\(name)\"\r\n\r\n".utf8)
+                return .respond(status: 401, head: Array(head), body: page.body, denied: false)
             case .track(let slot, let key, let table):
                 guard s.trackers[slot] == nil, let t = s.tables[table ?? s.defaultTable], let v = key.value(in: s), let k = t.key(v) else { continue }
                 let events: [StickTable.Event] = connectionLevel ? [.trackBegin, .connection] : [.trackBegin, .httpRequest]
@@ -145,13 +140,8 @@ enum HTTPRuleRunner {
                     return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? "Error", [("content-type", Array(contentType.utf8))], body.count),
                                     body: body, denied: true, tarpit: tarpit)
                 }
-                let page = errorPages.page(status, keepAlive: true)
-                var split = page.count
-                for k in 0..<max(0, page.count - 3) where page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 {
-                    split = k + 4
-                    break
-                }
-                return .respond(status: status, head: Array(page[..<split]), body: Array(page[split...]), denied: true, tarpit: tarpit)
+                let page = errorPages.pageParts(status)
+                return .respond(status: status, head: page.head, body: page.body, denied: true, tarpit: tarpit)
             case .redirect(let redirect):
                 let target = s.request?.currentTarget ?? []
                 let host = SampleFetch.header(name: "host", occurrence: -1, split: false, response: false).value(in: s)?.bytes
