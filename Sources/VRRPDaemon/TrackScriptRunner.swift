@@ -31,7 +31,12 @@ final class TrackScriptRunner {
     var intervalNanoseconds: Int64 { Int64(definition.intervalSeconds * 1e9) }
 
     /// The earliest moment this runner needs the loop's attention.
-    var nextDeadline: VRRPInstant { killDeadline ?? nextRun }
+    var nextDeadline: VRRPInstant {
+        if let killDeadline { return killDeadline }
+        // Killed but not reaped yet: SIGCHLD wakes the loop, nothing to wait for here.
+        if runningPID != nil { return VRRPInstant(nanoseconds: .max) }
+        return nextRun
+    }
 
     /// Starts the script when due; returns an error text when it cannot be started.
     func startIfDue(now: VRRPInstant) -> String? {

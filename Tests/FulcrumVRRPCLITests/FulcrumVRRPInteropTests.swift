@@ -1,121 +1,122 @@
 import Testing
 import Foundation
 
-/// fulcrum-vrrp against real keepalived peers in network namespaces, with the lab's
-/// example configs unchanged. One lab at a time, so the suite is serialized.
-@Suite(.serialized, .enabled(if: VRRPLab.available, "needs root, network namespaces, keepalived, tcpdump, tshark and arping"))
-struct FulcrumVRRPInteropTests {
-    /// h1 runs fulcrum-vrrp at 112 against keepalived at 111 and 110: it wins, the client's
-    /// ARP follows; killed, keepalived's h2 takes over; restarted, it preempts back; its
-    /// track script fails and recovers; stopped, it sends priority 0 and h2 takes over in
-    /// well under a second; every advert in the capture passes Wireshark's dissector.
-    @Test(arguments: ["v2-mcast", "v3-mcast", "v2-unicast"])
-    func fulcrumMasterAgainstKeepalivedBackups(scenario: String) throws {
-        try VRRPLab.up(3)
-        defer { VRRPLab.down() }
-        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-\(scenario)-\(UUID().uuidString).pcap").path
-        defer { try? FileManager.default.removeItem(atPath: capture) }
-        #expect(VRRPLab.lab("capture", capture).status == 0)
-        var t = VRRPLab.now()
-        try VRRPLab.startFulcrum("h1", config: VRRPLab.example(scenario, "h1"))
-        try VRRPLab.startKeepalived("h2", config: VRRPLab.example(scenario, "h2"))
-        try VRRPLab.startKeepalived("h3", config: VRRPLab.example(scenario, "h3"))
-        let first = try VRRPLab.waitOwner(host: "h1", since: t)
-        print("\(scenario): fulcrum-vrrp h1 master after \(first.milliseconds) ms")
-        #expect(VRRPLab.lab("who-owns", VRRPLab.vip).status == 0)
+extension VRRPLabTests {
+    /// fulcrum-vrrp against real keepalived peers in network namespaces, with the lab's
+    /// example configs unchanged. One lab at a time, so the suite is serialized.
+    @Suite struct FulcrumVRRPInteropTests {
+        /// h1 runs fulcrum-vrrp at 112 against keepalived at 111 and 110: it wins, the client's
+        /// ARP follows; killed, keepalived's h2 takes over; restarted, it preempts back; its
+        /// track script fails and recovers; stopped, it sends priority 0 and h2 takes over in
+        /// well under a second; every advert in the capture passes Wireshark's dissector.
+        @Test(arguments: ["v2-mcast", "v3-mcast", "v2-unicast"])
+        func fulcrumMasterAgainstKeepalivedBackups(scenario: String) throws {
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            let capture = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-\(scenario)-\(UUID().uuidString).pcap").path
+            defer { try? FileManager.default.removeItem(atPath: capture) }
+            #expect(VRRPLab.lab("capture", capture).status == 0)
+            var t = VRRPLab.now()
+            try VRRPLab.startFulcrum("h1", config: VRRPLab.example(scenario, "h1"))
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example(scenario, "h2"))
+            try VRRPLab.startKeepalived("h3", config: VRRPLab.example(scenario, "h3"))
+            let first = try VRRPLab.waitOwner(host: "h1", since: t)
+            print("\(scenario): fulcrum-vrrp h1 master after \(first.milliseconds) ms")
+            #expect(VRRPLab.lab("who-owns", VRRPLab.vip).status == 0)
 
-        // Crash: keepalived's h2 (111) takes over within Master_Down_Interval.
-        Thread.sleep(forTimeInterval: 1.3)
-        t = VRRPLab.now()
-        VRRPLab.lab("kill", "h1")
-        let takeover = try VRRPLab.waitOwner(not: "h1", since: t)
-        print("\(scenario): SIGKILL fulcrum-vrrp master -> \(takeover.host) after \(takeover.milliseconds) ms")
-        #expect(takeover.host == "h2")
-        #expect(takeover.milliseconds < 4500)
-
-        // Restart (the stale VIP is removed first, as keepalived does): preempts back.
-        t = VRRPLab.now()
-        try VRRPLab.startFulcrum("h1", config: VRRPLab.example(scenario, "h1"))
-        let back = try VRRPLab.waitOwner(host: "h1", since: t)
-        print("\(scenario): restarted fulcrum-vrrp preempts after \(back.milliseconds) ms")
-        #expect(back.milliseconds < 6000)
-        Thread.sleep(forTimeInterval: 0.5)
-        #expect(VRRPLab.lab("owner", VRRPLab.vip).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h1")
-
-        // Track script fails: 102 < 111, h2 takes over; recovers: h1 preempts back.
-        t = VRRPLab.now()
-        VRRPLab.lab("health", "h1", "fail")
-        let tracked = try VRRPLab.waitOwner(not: "h1", since: t)
-        print("\(scenario): track script fails on fulcrum-vrrp -> \(tracked.host) after \(tracked.milliseconds) ms")
-        #expect(tracked.host == "h2")
-        t = VRRPLab.now()
-        VRRPLab.lab("health", "h1", "ok")
-        let recovered = try VRRPLab.waitOwner(host: "h1", since: t)
-        print("\(scenario): track script recovers -> h1 after \(recovered.milliseconds) ms")
-        Thread.sleep(forTimeInterval: 1.5)
-
-        // Graceful stop: priority 0, h2 waits Skew_Time only.
-        t = VRRPLab.now()
-        VRRPLab.lab("stop", "h1")
-        let graceful = try VRRPLab.waitOwner(not: "h1", since: t)
-        print("\(scenario): SIGTERM fulcrum-vrrp -> \(graceful.host) after \(graceful.milliseconds) ms")
-        #expect(graceful.host == "h2")
-        #expect(graceful.milliseconds < 1000)
-        #expect(graceful.alsoHeldBy == nil)
-        Thread.sleep(forTimeInterval: 0.5)
-        VRRPLab.lab("capture-stop")
-        let decode = VRRPLab.lab("decode", capture)
-        #expect(decode.status == 0, "\(decode.stdout)\(decode.stderr)")
-        #expect(decode.stdout.contains("prio 0"), "no priority-0 advert from the SIGTERM: \(decode.stdout)")
-    }
-
-    /// keepalived's master dies and fulcrum-vrrp (h2, 111) takes over, with the client's
-    /// ARP following, over five kills at random phases of the advert timer.
-    @Test func fulcrumBackupTakesOverFromAKeepalivedMaster() throws {
-        try VRRPLab.up(3)
-        defer { VRRPLab.down() }
-        try VRRPLab.startKeepalived("h1", config: VRRPLab.example("v2-mcast", "h1"))
-        try VRRPLab.startFulcrum("h2", config: VRRPLab.example("v2-mcast", "h2"))
-        try VRRPLab.startKeepalived("h3", config: VRRPLab.example("v2-mcast", "h3"))
-        var times: [Int] = []
-        for run in 1...5 {
-            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now(), timeout: 20)
-            Thread.sleep(forTimeInterval: 1 + Double.random(in: 0..<1))
-            let t = VRRPLab.now()
+            // Crash: keepalived's h2 (111) takes over within Master_Down_Interval.
+            Thread.sleep(forTimeInterval: 1.3)
+            t = VRRPLab.now()
             VRRPLab.lab("kill", "h1")
-            let owner = try VRRPLab.waitOwner(not: "h1", since: t)
-            #expect(owner.host == "h2", "run \(run): \(owner.host) took over")
-            #expect(owner.milliseconds < 4500)
-            times.append(owner.milliseconds)
-            VRRPLab.lab("flush", "h1")
-            try VRRPLab.startKeepalived("h1", config: VRRPLab.example("v2-mcast", "h1"))
-        }
-        print("keepalived master SIGKILL -> fulcrum-vrrp holds VIP, client ARP updated (ms): \(times), median \(VRRPLab.median(times))")
-        #expect(VRRPLab.median(times) < 3700)
-    }
+            let takeover = try VRRPLab.waitOwner(not: "h1", since: t)
+            print("\(scenario): SIGKILL fulcrum-vrrp master -> \(takeover.host) after \(takeover.milliseconds) ms")
+            #expect(takeover.host == "h2")
+            #expect(takeover.milliseconds < 4500)
 
-    /// Split brain with `vrrp_higher_prio_send_advert`: h1 (fulcrum-vrrp) is cut off,
-    /// h2 becomes a second master; after the rejoin exactly one holder remains, h1, and
-    /// the client's ARP ends on it (h2's parting advert makes h1 repeat its ARPs).
-    @Test func splitBrainHealsToOneHolder() throws {
-        try VRRPLab.up(3)
-        defer { VRRPLab.down() }
-        try VRRPLab.startFulcrum("h1", config: VRRPLab.example("v2-mcast-garp-fix", "h1"))
-        try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast-garp-fix", "h2"))
-        try VRRPLab.startKeepalived("h3", config: VRRPLab.example("v2-mcast-garp-fix", "h3"))
-        _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
-        var t = VRRPLab.now()
-        VRRPLab.lab("isolate", "h1")
-        let second = try VRRPLab.waitOwner(not: "h1", arp: false, since: t)
-        #expect(second.host == "h2")
-        #expect(second.alsoHeldBy == "also:h1")
-        Thread.sleep(forTimeInterval: 1)
-        t = VRRPLab.now()
-        VRRPLab.lab("rejoin", "h1")
-        let healed = try VRRPLab.waitOwner(host: "h1", since: t)
-        print("split brain healed: h1 holds the VIP, client ARP on it after \(healed.milliseconds) ms")
-        Thread.sleep(forTimeInterval: 2)
-        let verdict = VRRPLab.lab("who-owns", VRRPLab.vip)
-        #expect(verdict.status == 0, "\(verdict.stdout)")
+            // Restart (the stale VIP is removed first, as keepalived does): preempts back.
+            t = VRRPLab.now()
+            try VRRPLab.startFulcrum("h1", config: VRRPLab.example(scenario, "h1"))
+            let back = try VRRPLab.waitOwner(host: "h1", since: t)
+            print("\(scenario): restarted fulcrum-vrrp preempts after \(back.milliseconds) ms")
+            #expect(back.milliseconds < 6000)
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(VRRPLab.lab("owner", VRRPLab.vip).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h1")
+
+            // Track script fails: 102 < 111, h2 takes over; recovers: h1 preempts back.
+            t = VRRPLab.now()
+            VRRPLab.lab("health", "h1", "fail")
+            let tracked = try VRRPLab.waitOwner(not: "h1", since: t)
+            print("\(scenario): track script fails on fulcrum-vrrp -> \(tracked.host) after \(tracked.milliseconds) ms")
+            #expect(tracked.host == "h2")
+            t = VRRPLab.now()
+            VRRPLab.lab("health", "h1", "ok")
+            let recovered = try VRRPLab.waitOwner(host: "h1", since: t)
+            print("\(scenario): track script recovers -> h1 after \(recovered.milliseconds) ms")
+            Thread.sleep(forTimeInterval: 1.5)
+
+            // Graceful stop: priority 0, h2 waits Skew_Time only.
+            t = VRRPLab.now()
+            VRRPLab.lab("stop", "h1")
+            let graceful = try VRRPLab.waitOwner(not: "h1", since: t)
+            print("\(scenario): SIGTERM fulcrum-vrrp -> \(graceful.host) after \(graceful.milliseconds) ms")
+            #expect(graceful.host == "h2")
+            #expect(graceful.milliseconds < 1000)
+            #expect(graceful.alsoHeldBy == nil)
+            Thread.sleep(forTimeInterval: 0.5)
+            VRRPLab.lab("capture-stop")
+            let decode = VRRPLab.lab("decode", capture)
+            #expect(decode.status == 0, "\(decode.stdout)\(decode.stderr)")
+            #expect(decode.stdout.contains("prio 0"), "no priority-0 advert from the SIGTERM: \(decode.stdout)")
+        }
+
+        /// keepalived's master dies and fulcrum-vrrp (h2, 111) takes over, with the client's
+        /// ARP following, over five kills at random phases of the advert timer.
+        @Test func fulcrumBackupTakesOverFromAKeepalivedMaster() throws {
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            try VRRPLab.startKeepalived("h1", config: VRRPLab.example("v2-mcast", "h1"))
+            try VRRPLab.startFulcrum("h2", config: VRRPLab.example("v2-mcast", "h2"))
+            try VRRPLab.startKeepalived("h3", config: VRRPLab.example("v2-mcast", "h3"))
+            var times: [Int] = []
+            for run in 1...5 {
+                _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now(), timeout: 20)
+                Thread.sleep(forTimeInterval: 1 + Double.random(in: 0..<1))
+                let t = VRRPLab.now()
+                VRRPLab.lab("kill", "h1")
+                let owner = try VRRPLab.waitOwner(not: "h1", since: t)
+                #expect(owner.host == "h2", "run \(run): \(owner.host) took over")
+                #expect(owner.milliseconds < 4500)
+                times.append(owner.milliseconds)
+                VRRPLab.lab("flush", "h1")
+                try VRRPLab.startKeepalived("h1", config: VRRPLab.example("v2-mcast", "h1"))
+            }
+            print("keepalived master SIGKILL -> fulcrum-vrrp holds VIP, client ARP updated (ms): \(times), median \(VRRPLab.median(times))")
+            #expect(VRRPLab.median(times) < 3700)
+        }
+
+        /// Split brain with `vrrp_higher_prio_send_advert`: h1 (fulcrum-vrrp) is cut off,
+        /// h2 becomes a second master; after the rejoin exactly one holder remains, h1, and
+        /// the client's ARP ends on it (h2's parting advert makes h1 repeat its ARPs).
+        @Test func splitBrainHealsToOneHolder() throws {
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: VRRPLab.example("v2-mcast-garp-fix", "h1"))
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast-garp-fix", "h2"))
+            try VRRPLab.startKeepalived("h3", config: VRRPLab.example("v2-mcast-garp-fix", "h3"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+            var t = VRRPLab.now()
+            VRRPLab.lab("isolate", "h1")
+            let second = try VRRPLab.waitOwner(not: "h1", arp: false, since: t)
+            #expect(second.host == "h2")
+            #expect(second.alsoHeldBy == "also:h1")
+            Thread.sleep(forTimeInterval: 1)
+            t = VRRPLab.now()
+            VRRPLab.lab("rejoin", "h1")
+            let healed = try VRRPLab.waitOwner(host: "h1", since: t)
+            print("split brain healed: h1 holds the VIP, client ARP on it after \(healed.milliseconds) ms")
+            Thread.sleep(forTimeInterval: 2)
+            let verdict = VRRPLab.lab("who-owns", VRRPLab.vip)
+            #expect(verdict.status == 0, "\(verdict.stdout)")
+        }
     }
 }

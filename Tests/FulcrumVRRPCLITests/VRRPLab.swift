@@ -1,7 +1,12 @@
 import Foundation
+import Testing
 
 /// Drives the namespace lab (`Tests/Fixtures/vrrp-lab/lab`): one bridge, hosts h1..hN,
 /// a client, real keepalived on some hosts and `fulcrum-vrrp` on others.
+/// Every test that uses the lab, one at a time: there is one lab per machine.
+@Suite(.serialized, .enabled(if: VRRPLab.available, "needs root, network namespaces, keepalived, tcpdump, tshark and arping"))
+struct VRRPLabTests {}
+
 enum VRRPLab {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let labDirectory = repositoryRoot.appendingPathComponent("Tests/Fixtures/vrrp-lab")

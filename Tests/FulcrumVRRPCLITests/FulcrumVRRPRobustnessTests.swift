@@ -1,0 +1,141 @@
+import Testing
+import Foundation
+
+extension VRRPLabTests {
+    /// Bad input, hung scripts, notify scripts and carrier loss, with fulcrum-vrrp on h1 and
+    /// keepalived on h2 and h3.
+    @Suite struct FulcrumVRRPRobustnessTests {
+        static let sender = VRRPLab.labDirectory.appendingPathComponent("send_bad_adverts.py").path
+
+        func stats() throws -> [String: Int] {
+            let path = "/tmp/keepalived.stats"
+            try? FileManager.default.removeItem(atPath: path)
+            VRRPLab.lab("kill", "h1", "USR2")
+            for _ in 0..<100 where !FileManager.default.fileExists(atPath: path) { Thread.sleep(forTimeInterval: 0.02) }
+            Thread.sleep(forTimeInterval: 0.1)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            var out: [String: Int] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, let n = Int(parts[1].trimmingCharacters(in: .whitespaces)) {
+                    out[parts[0].trimmingCharacters(in: .whitespaces)] = n
+                }
+            }
+            return out
+        }
+
+        /// Nine kinds of bad packet at priority 200 from the client: all dropped and counted,
+        /// h1 stays master, nothing flaps.
+        @Test func badPacketsAreDroppedAndCounted() throws {
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: VRRPLab.example("v2-mcast", "h1"))
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast", "h2"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+            let sent = VRRPLab.lab("exec", "client", "/usr/bin/python3", Self.sender, "224.0.0.18", "3")
+            #expect(sent.status == 0, "\(sent.stderr)")
+            Thread.sleep(forTimeInterval: 0.5)
+            let s = try stats()
+            for key in ["TTL/hop limit not 255", "bad checksum", "advert interval mismatch", "packet too short",
+                        "packet longer than its address count", "wrong version", "invalid type", "authentication type mismatch", "Other virtual routers"] {
+                #expect(s[key] == 3, "\(key): \(s[key] ?? -1)")
+            }
+            #expect(s["Released master"] == 0)
+            #expect(s["Became master"] == 1)
+            Thread.sleep(forTimeInterval: 1)
+            #expect(VRRPLab.lab("owner", VRRPLab.vip).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h1")
+            #expect(VRRPLab.lab("who-owns", VRRPLab.vip).status == 0)
+        }
+
+        /// With unicast peers, a well-formed higher-priority advert from an address that is
+        /// not a peer is dropped.
+        @Test func unicastAdvertFromAStrangerIsDropped() throws {
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: VRRPLab.example("v2-unicast", "h1"))
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-unicast", "h2"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+            let sent = VRRPLab.lab("exec", "client", "/usr/bin/python3", Self.sender, "10.99.0.11", "2")
+            #expect(sent.status == 0, "\(sent.stderr)")
+            Thread.sleep(forTimeInterval: 0.5)
+            let s = try stats()
+            #expect(s["source not in unicast_peer"] == 18)
+            #expect(s["Released master"] == 0)
+            #expect(VRRPLab.lab("owner", VRRPLab.vip).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h1")
+        }
+
+        /// A track script that hangs is killed at its timeout and counts as failed; notify
+        /// scripts get keepalived's arguments; carrier loss puts the instance in FAULT.
+        @Test func hungScriptNotifyAndCarrierLoss() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-lab-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let notifyLog = dir.appendingPathComponent("notify.log").path
+            let notify = dir.appendingPathComponent("notify.sh").path
+            try "#!/bin/sh\necho \"$@\" >> \(notifyLog)\n".write(toFile: notify, atomically: true, encoding: .utf8)
+            chmod(notify, 0o755)
+            let hangFlag = dir.appendingPathComponent("hang").path
+            let config = dir.appendingPathComponent("h1.conf").path
+            try """
+            vrrp_script chk_hang {
+                script "/bin/sh -c 'test -f \(hangFlag) && exec /bin/sleep 30; exit 0'"
+                interval 1
+                timeout 1
+                weight -60
+            }
+            vrrp_instance VI_47 {
+                state MASTER
+                interface eth0
+                virtual_router_id 47
+                priority 150
+                advert_int 1
+                virtual_ipaddress {
+                    10.99.0.50
+                }
+                track_script {
+                    chk_hang
+                }
+                notify "\(notify)"
+                notify_master "\(notify) became-master"
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: config)
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast", "h2"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+
+            // The script starts hanging: killed after 1 s, failed, 150 - 60 = 90 < 111.
+            var t = VRRPLab.now()
+            _ = FileManager.default.createFile(atPath: hangFlag, contents: nil)
+            let moved = try VRRPLab.waitOwner(not: "h1", since: t)
+            #expect(moved.host == "h2")
+            let log = (try? String(contentsOfFile: "/tmp/vrrp-lab/h1.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("VRRP_Script(chk_hang) failed (timed out)"), "\(log)")
+            let sleepers = VRRPLab.run(["/usr/bin/pgrep", "-f", "/bin/sleep 30"]).stdout.split(separator: "\n")
+            #expect(sleepers.count <= 1, "hung scripts are not killed: \(sleepers)")
+            try? FileManager.default.removeItem(atPath: hangFlag)
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+
+            // Carrier loss: FAULT at once (rtnetlink event), h2 takes over; carrier back: h1 preempts.
+            t = VRRPLab.now()
+            VRRPLab.lab("link-down", "h1")
+            let fault = try VRRPLab.waitOwner(not: "h1", arp: false, since: t)
+            print("carrier loss on fulcrum-vrrp master -> \(fault.host) after \(fault.milliseconds) ms")
+            #expect(fault.host == "h2")
+            #expect(fault.alsoHeldBy == nil, "h1 kept the VIP in FAULT")
+            VRRPLab.lab("link-up", "h1")
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+            VRRPLab.lab("stop", "h1")
+            Thread.sleep(forTimeInterval: 0.3)
+
+            let lines = ((try? String(contentsOfFile: notifyLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            #expect(Array(lines.prefix(3)) == ["INSTANCE VI_47 BACKUP 150", "became-master", "INSTANCE VI_47 MASTER 150"] ||
+                    Array(lines.prefix(3)) == ["INSTANCE VI_47 BACKUP 150", "INSTANCE VI_47 MASTER 150", "became-master"], "\(lines)")
+            #expect(lines.contains("INSTANCE VI_47 BACKUP 90"))
+            #expect(lines.contains("INSTANCE VI_47 FAULT 150"))
+            #expect(lines.last == "INSTANCE VI_47 STOP 150")
+        }
+    }
+}
