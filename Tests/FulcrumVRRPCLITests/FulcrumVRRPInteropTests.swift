@@ -27,7 +27,7 @@ extension VRRPLabTests {
             // Crash: keepalived's h2 (111) takes over within Master_Down_Interval.
             Thread.sleep(forTimeInterval: 1.3)
             t = VRRPLab.now()
-            VRRPLab.lab("kill", "h1")
+            t = VRRPLab.signalTime(VRRPLab.lab("kill", "h1"), fallback: t)
             let takeover = try VRRPLab.waitOwner(not: "h1", since: t)
             print("\(scenario): SIGKILL fulcrum-vrrp master -> \(takeover.host) after \(takeover.milliseconds) ms")
             #expect(takeover.host == "h2")
@@ -56,7 +56,7 @@ extension VRRPLabTests {
 
             // Graceful stop: priority 0, h2 waits Skew_Time only.
             t = VRRPLab.now()
-            VRRPLab.lab("stop", "h1")
+            t = VRRPLab.signalTime(VRRPLab.lab("stop", "h1"), fallback: t)
             let graceful = try VRRPLab.waitOwner(not: "h1", since: t)
             print("\(scenario): SIGTERM fulcrum-vrrp -> \(graceful.host) after \(graceful.milliseconds) ms")
             #expect(graceful.host == "h2")
@@ -81,8 +81,7 @@ extension VRRPLabTests {
             for run in 1...5 {
                 _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now(), timeout: 20)
                 Thread.sleep(forTimeInterval: 1 + Double.random(in: 0..<1))
-                let t = VRRPLab.now()
-                VRRPLab.lab("kill", "h1")
+                let t = VRRPLab.signalTime(VRRPLab.lab("kill", "h1"), fallback: VRRPLab.now())
                 let owner = try VRRPLab.waitOwner(not: "h1", since: t)
                 #expect(owner.host == "h2", "run \(run): \(owner.host) took over")
                 #expect(owner.milliseconds < 4500)
