@@ -93,6 +93,51 @@ extension VRRPLabTests {
             #expect(VRRPLab.median(times) < 3700)
         }
 
+        /// VRRPv3 over IPv6 (the lab's segment carries it; the hosts have link-local
+        /// addresses): fulcrum-vrrp at 120 is master over keepalived at 110, its adverts
+        /// pass Wireshark's checks, and keepalived takes over when it is killed.
+        @Test func ipv6Version3AgainstKeepalived() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-v6-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for (host, priority) in [("h1", 120), ("h2", 110)] {
+                try """
+                vrrp_instance VI_6 {
+                    state BACKUP
+                    interface eth0
+                    version 3
+                    virtual_router_id 48
+                    priority \(priority)
+                    advert_int 1
+                    virtual_ipaddress {
+                        2001:db8:99::50/64
+                    }
+                }
+                """.write(to: dir.appendingPathComponent("\(host).conf"), atomically: true, encoding: .utf8)
+            }
+            try VRRPLab.up(2)
+            defer { VRRPLab.down() }
+            let capture = dir.appendingPathComponent("v6.pcap").path
+            #expect(VRRPLab.lab("capture", capture).status == 0)
+            // Link-local addresses leave the tentative state after duplicate address detection.
+            Thread.sleep(forTimeInterval: 2.5)
+            var t = VRRPLab.now()
+            try VRRPLab.startFulcrum("h1", config: dir.appendingPathComponent("h1.conf").path)
+            try VRRPLab.startKeepalived("h2", config: dir.appendingPathComponent("h2.conf").path)
+            let first = try VRRPLab.waitOwner(host: "h1", arp: false, since: t, vip: "2001:db8:99::50")
+            #expect(first.milliseconds < 5000)
+            Thread.sleep(forTimeInterval: 1.5)
+            t = VRRPLab.signalTime(VRRPLab.lab("kill", "h1"), fallback: VRRPLab.now())
+            let takeover = try VRRPLab.waitOwner(not: "h1", arp: false, since: t, vip: "2001:db8:99::50")
+            print("IPv6 v3: SIGKILL fulcrum-vrrp master -> \(takeover.host) after \(takeover.milliseconds) ms")
+            #expect(takeover.host == "h2")
+            Thread.sleep(forTimeInterval: 0.5)
+            VRRPLab.lab("capture-stop")
+            let decode = VRRPLab.lab("decode", capture)
+            #expect(decode.status == 0, "\(decode.stdout)")
+            #expect(decode.stdout.contains("VRRPv3 vrid 48 prio 120"), "\(decode.stdout)")
+        }
+
         /// Split brain with `vrrp_higher_prio_send_advert`: h1 (fulcrum-vrrp) is cut off,
         /// h2 becomes a second master; after the rejoin exactly one holder remains, h1, and
         /// the client's ARP ends on it (h2's parting advert makes h1 repeat its ARPs).

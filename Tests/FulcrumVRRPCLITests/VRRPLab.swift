@@ -143,7 +143,7 @@ enum VRRPLab {
 
     /// `lab wait-owner`: the first host (other than / equal to one) holding the VIP and,
     /// with `arp`, the client's ARP entry pointing at it.
-    static func waitOwner(not: String? = nil, host: String? = nil, arp: Bool = true, since: String, timeout: Int = 15) throws -> Owner {
+    static func waitOwner(not: String? = nil, host: String? = nil, arp: Bool = true, since: String, timeout: Int = 15, vip: String = VRRPLab.vip) throws -> Owner {
         // Polling every 30 ms instead of the lab's 10 ms: each poll forks `ip` per host,
         // and the other test suites share the two cores.
         var args = ["wait-owner", vip, "--since", since, "--timeout", String(timeout), "--interval", "0.03"]
