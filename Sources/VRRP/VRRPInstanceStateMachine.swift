@@ -201,6 +201,19 @@ public struct VRRPInstanceStateMachine: Sendable {
         }
     }
 
+    /// Another member of this instance's sync group became master: keepalived moves the
+    /// whole group, so a backup follows at once.
+    public mutating func groupMemberBecameMaster(now: VRRPInstant) -> [Action] {
+        guard state == .backup else { return [] }
+        return becomeMaster(now: now)
+    }
+
+    /// Another member of the sync group left master for backup: a master follows.
+    public mutating func groupMemberBecameBackup(now: VRRPInstant) -> [Action] {
+        guard state == .master else { return [] }
+        return leaveMaster(to: .backup, now: now)
+    }
+
     /// SIGTERM: a master sends priority 0 so a backup takes over after Skew_Time only.
     public mutating func shutdown(now: VRRPInstant) -> [Action] {
         var actions: [Action] = []

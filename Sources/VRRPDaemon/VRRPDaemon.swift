@@ -31,6 +31,7 @@ public final class VRRPDaemon {
     var notifyPIDs: Set<pid_t> = []
     var nextHousekeeping = VRRPInstant(nanoseconds: 0)
     var stopping = false
+    var syncingGroup = false
 
     public init(configuration: KeepalivedConfiguration, log: DaemonLog, options: Options = Options()) throws {
         self.configuration = configuration
@@ -64,8 +65,9 @@ public final class VRRPDaemon {
             }
         }
         housekeeping(now: now)
+        let initial = evaluateAll()
         for i in instances {
-            let t = evaluateTracking(i)
+            let t = initial[ObjectIdentifier(i)]!
             i.tracking = t
             _ = i.machine.trackingChanged(priority: t.priority, fault: t.fault, now: now)
             log.info("(\(i.config.name)) starting: priority \(t.priority)\(t.fault ? ", FAULT" : ""), VRRPv\(i.version) \(i.config.unicastPeers.isEmpty ? "multicast" : "unicast") from \(i.source) on \(i.config.interface)")
@@ -157,9 +159,23 @@ public final class VRRPDaemon {
         return TrackedPriority.evaluate(base: i.config.priority, items: items)
     }
 
+    /// A sync group is in FAULT when any member is (keepalived's rule), so every member's
+    /// fault is its own or its group's.
+    func evaluateAll() -> [ObjectIdentifier: (priority: Int, fault: Bool)] {
+        var results: [ObjectIdentifier: (priority: Int, fault: Bool)] = [:]
+        for i in instances { results[ObjectIdentifier(i)] = evaluateTracking(i) }
+        for g in configuration.syncGroups {
+            let members = instances.filter { g.instances.contains($0.config.name) }
+            guard members.contains(where: { results[ObjectIdentifier($0)]!.fault }) else { continue }
+            for m in members { results[ObjectIdentifier(m)]!.fault = true }
+        }
+        return results
+    }
+
     func reevaluateAll(now: VRRPInstant) {
+        let results = evaluateAll()
         for i in instances {
-            let t = evaluateTracking(i)
+            let t = results[ObjectIdentifier(i)]!
             guard t.priority != i.tracking.priority || t.fault != i.tracking.fault else { continue }
             log.info("(\(i.config.name)) effective priority \(i.tracking.priority) -> \(t.priority)\(t.fault ? " (FAULT)" : "")")
             i.tracking = t
@@ -311,6 +327,16 @@ public final class VRRPDaemon {
         }
         for g in configuration.syncGroups where g.instances.contains(i.config.name) {
             let members = instances.filter { g.instances.contains($0.config.name) }
+            // The group moves together: the first member to take over or step down
+            // takes the others with it.
+            if !syncingGroup && ((from == .backup && to == .master) || (from == .master && to == .backup)) {
+                syncingGroup = true
+                let now = MonotonicClock.now()
+                for m in members where m !== i {
+                    execute(to == .master ? m.machine.groupMemberBecameMaster(now: now) : m.machine.groupMemberBecameBackup(now: now), on: m, now: now)
+                }
+                syncingGroup = false
+            }
             // A group's scripts run when its last member arrives in the state.
             guard members.allSatisfy({ $0.machine.state == to }) else { continue }
             let gs: String?

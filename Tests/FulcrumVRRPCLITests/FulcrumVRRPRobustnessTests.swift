@@ -137,5 +137,78 @@ extension VRRPLabTests {
             #expect(lines.contains("INSTANCE VI_47 FAULT 150"))
             #expect(lines.last == "INSTANCE VI_47 STOP 150")
         }
+
+        /// A sync group of two instances: one member's track script fails (no weight, so
+        /// FAULT) and both virtual addresses move to keepalived, together; the group's
+        /// notify script reports it.
+        @Test func syncGroupMovesTogether() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-sync-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let flag = dir.appendingPathComponent("ok").path
+            _ = FileManager.default.createFile(atPath: flag, contents: nil)
+            let notifyLog = dir.appendingPathComponent("notify.log").path
+            let notify = dir.appendingPathComponent("notify.sh").path
+            try "#!/bin/sh\necho \"$@\" >> \(notifyLog)\n".write(toFile: notify, atomically: true, encoding: .utf8)
+            chmod(notify, 0o755)
+            func config(priority: Int, fulcrum: Bool) -> String {
+                """
+                global_defs {
+                    script_user root
+                    enable_script_security
+                }
+                vrrp_script chk_b {
+                    script "\(fulcrum ? "/usr/bin/test -f " + flag : "/bin/true")"
+                    interval 1
+                }
+                vrrp_sync_group G {
+                    group {
+                        VI_A
+                        VI_B
+                    }
+                    \(fulcrum ? "notify \"\(notify)\"" : "")
+                }
+                vrrp_instance VI_A {
+                    interface eth0
+                    virtual_router_id 47
+                    priority \(priority)
+                    advert_int 1
+                    virtual_ipaddress {
+                        10.99.0.50
+                    }
+                }
+                vrrp_instance VI_B {
+                    interface eth0
+                    virtual_router_id 49
+                    priority \(priority)
+                    advert_int 1
+                    virtual_ipaddress {
+                        10.99.0.51
+                    }
+                    track_script {
+                        chk_b
+                    }
+                }
+                """
+            }
+            try config(priority: 150, fulcrum: true).write(to: dir.appendingPathComponent("h1.conf"), atomically: true, encoding: .utf8)
+            try config(priority: 100, fulcrum: false).write(to: dir.appendingPathComponent("h2.conf"), atomically: true, encoding: .utf8)
+            try VRRPLab.up(2)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: dir.appendingPathComponent("h1.conf").path)
+            try VRRPLab.startKeepalived("h2", config: dir.appendingPathComponent("h2.conf").path)
+            _ = try VRRPLab.waitOwner(host: "h1", arp: false, since: VRRPLab.now())
+            _ = try VRRPLab.waitOwner(host: "h1", arp: false, since: VRRPLab.now(), vip: "10.99.0.51")
+            let t = VRRPLab.now()
+            try FileManager.default.removeItem(atPath: flag)
+            let a = try VRRPLab.waitOwner(not: "h1", arp: false, since: t)
+            let b = try VRRPLab.waitOwner(not: "h1", arp: false, since: t, vip: "10.99.0.51")
+            print("sync group: member fault -> both VIPs on \(a.host)/\(b.host) after \(a.milliseconds)/\(b.milliseconds) ms")
+            #expect(a.host == "h2" && b.host == "h2")
+            #expect(a.alsoHeldBy == nil && b.alsoHeldBy == nil)
+            Thread.sleep(forTimeInterval: 0.3)
+            let lines = ((try? String(contentsOfFile: notifyLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            #expect(lines.contains("GROUP G MASTER 0") && lines.contains("GROUP G FAULT 0"), "\(lines)")
+        }
     }
 }

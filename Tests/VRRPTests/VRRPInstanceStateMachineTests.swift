@@ -164,6 +164,21 @@ func deadline(_ timer: Machine.Timer, _ actions: [Machine.Action]) -> VRRPInstan
         #expect(m.start(now: t(0)) == [.transition(from: .initialize, to: .fault)])
     }
 
+    @Test func syncGroupMembersFollowEachOther() {
+        var m = machine(priority: 100)
+        _ = m.start(now: t(0))
+        let up = m.groupMemberBecameMaster(now: t(1))
+        #expect(m.state == .master && up.contains(.addAddresses) && up.contains(.sendAdvert(priority: 100)))
+        #expect(m.groupMemberBecameMaster(now: t(2)) == [])
+        let down = m.groupMemberBecameBackup(now: t(3))
+        #expect(m.state == .backup && down.contains(.removeAddresses))
+        #expect(deadline(.masterDown, down) == t(3) + m.masterDownIntervalNanoseconds)
+        // A member in FAULT is not pulled out of it.
+        _ = m.trackingChanged(priority: 100, fault: true, now: t(4))
+        #expect(m.groupMemberBecameMaster(now: t(5)) == [])
+        #expect(m.state == .fault)
+    }
+
     @Test func shutdownSendsPriorityZeroAndRemovesAddresses() {
         var m = machine(priority: 111)
         _ = m.start(now: t(0))
