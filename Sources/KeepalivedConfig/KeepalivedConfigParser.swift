@@ -206,7 +206,7 @@ public enum KeepalivedConfigParser {
         noEffect("terminate_delay"), noEffect("fork_delay"), noEffect("full_command"),
     ])
 
-    static func references(_ kind: String) -> @Sendable (inout [TrackReference], ConfigStatement, inout ValueReader) -> Void {
+    static func references() -> @Sendable (inout [TrackReference], ConfigStatement, inout ValueReader) -> Void {
         { list, s, v in
             for line in v.block(s) {
                 let weight = line.words.count > 1 ? v.weight(line, from: 1) : nil
@@ -269,10 +269,10 @@ public enum KeepalivedConfigParser {
                 if let a = v.address(line.keyword, line) { i.unicastPeers.append(a) }
             }
         },
-        E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references("script")(&i.trackScripts, s, &v) },
-        E(name: "track_interface", usage: "{ IFNAME [weight N [reverse]] }") { i, s, v in references("interface")(&i.trackInterfaces, s, &v) },
-        E(name: "track_file", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references("file")(&i.trackFiles, s, &v) },
-        E(name: "track_process", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references("process")(&i.trackProcesses, s, &v) },
+        E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackScripts, s, &v) },
+        E(name: "track_interface", usage: "{ IFNAME [weight N [reverse]] }") { i, s, v in references()(&i.trackInterfaces, s, &v) },
+        E(name: "track_file", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackFiles, s, &v) },
+        E(name: "track_process", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackProcesses, s, &v) },
         E(name: "garp_master_delay", usage: "SECONDS") { i, s, v in i.garpMasterDelay = v.int(s, 0...86400) },
         E(name: "garp_master_repeat", usage: "COUNT") { i, s, v in i.garpMasterRepeat = v.int(s, 1...255) },
         E(name: "garp_master_refresh", usage: "SECONDS") { i, s, v in i.garpMasterRefresh = v.int(s, 0...86400) },
@@ -299,7 +299,7 @@ public enum KeepalivedConfigParser {
         E(name: "group", usage: "{ INSTANCE ... }") { g, s, v in
             for line in v.block(s) { g.instances += line.words }
         },
-        E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { g, s, v in references("script")(&g.trackScripts, s, &v) },
+        E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { g, s, v in references()(&g.trackScripts, s, &v) },
         E(name: "notify_master", usage: "SCRIPT") { g, s, v in g.notifyMaster = v.command(s) },
         E(name: "notify_backup", usage: "SCRIPT") { g, s, v in g.notifyBackup = v.command(s) },
         E(name: "notify_fault", usage: "SCRIPT") { g, s, v in g.notifyFault = v.command(s) },

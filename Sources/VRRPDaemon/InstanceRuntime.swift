@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import KeepalivedConfig
 import VRRP
 
@@ -25,13 +30,13 @@ final class InstanceRuntime {
         self.groupScripts = groupScripts
         let vips = Set(config.virtualAddresses.map(\.address) + config.excludedAddresses.map(\.address))
         guard let iface = NetworkInterface.lookup(config.interface, excluding: vips) else {
-            throw SystemError("interface \(config.interface) of vrrp_instance \(config.name)", code: 19 /* ENODEV */)
+            throw SystemError("interface \(config.interface) of vrrp_instance \(config.name)", code: ENODEV)
         }
         interface = iface
         let ipv6 = config.isIPv6
         version = config.effectiveVersion(global)
         guard let src = config.unicastSourceIP ?? (ipv6 ? iface.linkLocalIPv6 : iface.primaryIPv4) else {
-            throw SystemError("no \(ipv6 ? "link-local IPv6" : "IPv4") address on \(config.interface) for vrrp_instance \(config.name)", code: 99 /* EADDRNOTAVAIL */)
+            throw SystemError("no \(ipv6 ? "link-local IPv6" : "IPv4") address on \(config.interface) for vrrp_instance \(config.name)", code: EADDRNOTAVAIL)
         }
         source = src
         let group = ipv6 ? global.mcastGroup6 : global.mcastGroup4
