@@ -198,3 +198,30 @@ let labExamples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(IPAddress("10.0.0.1")! < IPAddress("10.0.0.2")!)
     }
 }
+
+@Suite struct ConfigReaderEdgeCaseTests {
+    @Test func continuationLinesAndUnknownDefinitions() {
+        let text = "$PEERS=10.0.0.2 \\\n  10.0.0.3\nvrrp_instance VI {\n interface eth0\n virtual_router_id 5\n unicast_peer {\n  $PEERS\n }\n notify $MISSING\n virtual_ipaddress {\n  10.0.0.9\n }\n}\n"
+        let (config, diags) = KeepalivedConfigParser.parse(text: text, file: "k.conf")
+        #expect(diags.contains { $0.description == "k.conf:9: warning: undefined definition $MISSING" }, "\(diags)")
+        // A definition expands to several words on one line; only the first is a peer, the rest is reported.
+        #expect(config.instances.first?.unicastPeers.first == IPAddress("10.0.0.2"))
+    }
+
+    @Test func includeLoopsAndMissingFilesAreReported() {
+        let fs = memoryFileSystem(["/k/a.conf": "include b.conf\n", "/k/b.conf": "include a.conf\n"])
+        let (_, diags) = KeepalivedConfigParser.load(path: "/k/a.conf", fileSystem: fs)
+        #expect(diags.contains { $0.message.contains("include nested too deeply") })
+        let (_, missing) = KeepalivedConfigParser.load(path: "/nonexistent/keepalived.conf", fileSystem: fs)
+        #expect(missing.errors.map(\.description) == ["error: cannot read configuration file /nonexistent/keepalived.conf"])
+        let (_, none) = KeepalivedConfigParser.parse(text: "include /k/none*.conf\n", file: "/k/k.conf", fileSystem: fs)
+        #expect(none.map(\.description) == ["/k/k.conf:1: warning: include /k/none*.conf: no file matches"])
+    }
+
+    @Test func quotedBracesAndHashesAreWords() throws {
+        let text = "vrrp_script s {\n script \"/bin/sh -c 'echo {#!}'\"\n}\n"
+        let (config, diags) = KeepalivedConfigParser.parse(text: text)
+        #expect(!diags.hasErrors, "\(diags)")
+        #expect(config.scripts["s"]?.script == "/bin/sh -c 'echo {#!}'")
+    }
+}

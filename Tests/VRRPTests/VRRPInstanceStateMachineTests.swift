@@ -218,3 +218,59 @@ func deadline(_ timer: Machine.Timer, _ actions: [Machine.Action]) -> VRRPInstan
         #expect(TrackedPriority.evaluate(base: 100, items: [.file(value: -300, weight: TrackWeight(1))]).fault)
     }
 }
+
+@Suite struct VRRPInstanceStateMachineInvariantTests {
+    /// Random inputs in random order: the machine never crashes, holds the addresses
+    /// exactly while it is master, only arms timers that belong to its state, and only
+    /// ever sends priority 0 or its own priority.
+    @Test func randomInputsKeepTheInvariants() {
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            var m = machine(priority: Int.random(in: 1...255, using: &rng), version: Bool.random(using: &rng) ? 2 : 3,
+                            preempt: Bool.random(using: &rng), preemptDelay: Bool.random(using: &rng) ? 0 : 2,
+                            higherPrioSendAdvert: Bool.random(using: &rng))
+            var now = 0.0
+            var holding = false
+            var armed: Set<Machine.Timer> = []
+            func apply(_ actions: [Machine.Action]) {
+                for a in actions {
+                    switch a {
+                    case .addAddresses: holding = true
+                    case .removeAddresses: holding = false
+                    case .arm(let timer, let at):
+                        armed.insert(timer)
+                        #expect(at >= t(now), "round \(round): timer in the past")
+                    case .cancel(let timer): armed.remove(timer)
+                    case .sendAdvert(let p): #expect(p == 0 || Int(p) == m.priority, "round \(round)")
+                    default: break
+                    }
+                }
+            }
+            apply(m.start(now: t(now)))
+            for _ in 0..<60 {
+                now += Double.random(in: 0...2, using: &rng)
+                switch Int.random(in: 0..<5, using: &rng) {
+                case 0:
+                    let source = [lowerPeer, higherPeer, me].randomElement(using: &rng)!
+                    apply(m.advertReceived(advert(UInt8.random(in: 0...255, using: &rng), version: UInt8(m.configuration.version)), from: source, now: t(now)))
+                case 1:
+                    if let timer = armed.randomElement(using: &rng) {
+                        armed.remove(timer)
+                        apply(m.timerFired(timer, now: t(now)))
+                    }
+                case 2:
+                    apply(m.trackingChanged(priority: Int.random(in: 1...254, using: &rng), fault: Int.random(in: 0..<4, using: &rng) == 0, now: t(now)))
+                case 3:
+                    apply(m.timerFired(Machine.Timer.allCases.randomElement(using: &rng)!, now: t(now)))
+                default:
+                    apply(Bool.random(using: &rng) ? m.groupMemberBecameMaster(now: t(now)) : m.groupMemberBecameBackup(now: t(now)))
+                }
+                #expect(holding == (m.state == .master), "round \(round): addresses held \(holding) in \(m.state)")
+                if m.state == .backup { #expect(!armed.contains(.advert)) }
+                if m.state == .fault { #expect(!armed.contains(.masterDown) && !armed.contains(.advert)) }
+            }
+            apply(m.shutdown(now: t(now + 1)))
+            #expect(!holding && m.state == .stopped)
+        }
+    }
+}
