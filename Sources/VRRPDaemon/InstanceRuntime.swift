@@ -22,6 +22,8 @@ final class InstanceRuntime {
     /// track_script entries of the sync groups this instance belongs to.
     let groupScripts: [TrackReference]
     var timers: [VRRPInstanceStateMachine.Timer: VRRPInstant] = [:]
+    /// When the queued gratuitous ARP rounds are due (`vrrp_garp_interval`), earliest first.
+    var announcementRounds: [VRRPInstant] = []
     var counters = InstanceCounters()
     var tracking: (priority: Int, fault: Bool)
 
@@ -61,6 +63,8 @@ final class InstanceRuntime {
             garpLowerPriorityRepeat: global.garpLowerPriorityRepeat))
         tracking = (config.priority, false)
     }
+
+    var isIPv6Instance: Bool { config.isIPv6 }
 
     func advert(priority: UInt8) -> VRRPAdvertisement {
         let interval = version == 3 ? UInt16(config.advertIntervalCentiseconds) : UInt16(config.advertIntervalCentiseconds / 100)

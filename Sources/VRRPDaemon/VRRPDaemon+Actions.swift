@@ -25,6 +25,7 @@ extension VRRPDaemon {
                 }
             case .addAddresses, .removeAddresses:
                 let add = action == .addAddresses
+                if !add { i.announcementRounds.removeAll() }
                 log.info("(\(i.config.name)) \(add ? "Setting" : "Removing") virtual addresses on \(i.config.interface)")
                 for vip in i.config.virtualAddresses + i.config.excludedAddresses {
                     guard let index = i.interfaceIndex(for: vip) else {
@@ -44,22 +45,32 @@ extension VRRPDaemon {
         }
     }
 
+    /// `count` rounds of one gratuitous ARP (unsolicited NA) per address: back to back, or
+    /// `vrrp_garp_interval` (`vrrp_gna_interval`) apart, the later rounds queued for the loop.
     func announce(_ i: InstanceRuntime, count: Int) {
-        let vips = (i.config.virtualAddresses + i.config.excludedAddresses).map(\.address)
-        for _ in 0..<count {
-            for vip in vips {
-                do {
-                    if vip.isIPv4, let arp = i.arp, i.interface.mac.count == 6 {
-                        try arp.send(GratuitousARP.frame(senderMAC: i.interface.mac, address: vip))
-                    } else if vip.isIPv6, let na = i.neighbourAdverts, i.interface.mac.count == 6 {
-                        try na.send(target: vip, mac: i.interface.mac)
-                    }
-                } catch {
-                    log.error("(\(i.config.name)) gratuitous ARP for \(vip): \(error)")
+        guard count > 0 else { return }
+        sendAnnouncementRound(i)
+        let spacing = Int64(i.isIPv6Instance ? configuration.global.gnaIntervalMicroseconds : configuration.global.garpIntervalMicroseconds) * 1000
+        let now = MonotonicClock.now()
+        for k in 1..<max(count, 1) {
+            if spacing == 0 { sendAnnouncementRound(i) } else { i.announcementRounds.append(now + spacing * Int64(k)) }
+        }
+        i.announcementRounds.sort()
+        log.debug("(\(i.config.name)) gratuitous ARP/NA: \(count) per address\(spacing > 0 ? ", \(spacing / 1000) us apart" : "")")
+    }
+
+    func sendAnnouncementRound(_ i: InstanceRuntime) {
+        for vip in (i.config.virtualAddresses + i.config.excludedAddresses).map(\.address) {
+            do {
+                if vip.isIPv4, let arp = i.arp, i.interface.mac.count == 6 {
+                    try arp.send(GratuitousARP.frame(senderMAC: i.interface.mac, address: vip))
+                } else if vip.isIPv6, let na = i.neighbourAdverts, i.interface.mac.count == 6 {
+                    try na.send(target: vip, mac: i.interface.mac)
                 }
+            } catch {
+                log.error("(\(i.config.name)) gratuitous ARP for \(vip): \(error)")
             }
         }
-        log.debug("(\(i.config.name)) sent \(count) gratuitous ARP/NA per address")
     }
 
     func transition(_ i: InstanceRuntime, from: VRRPInstanceStateMachine.State, to: VRRPInstanceStateMachine.State) {

@@ -93,7 +93,10 @@ public final class VRRPDaemon {
 
     func pollTimeout(now: VRRPInstant) -> Int32 {
         var next = nextHousekeeping
-        for i in instances { for at in i.timers.values where at < next { next = at } }
+        for i in instances {
+            for at in i.timers.values where at < next { next = at }
+            if let at = i.announcementRounds.first, at < next { next = at }
+        }
         for s in scripts.values where s.nextDeadline < next { next = s.nextDeadline }
         let ns = next - now
         if ns <= 0 { return 0 }
@@ -106,6 +109,10 @@ public final class VRRPDaemon {
             for (timer, _) in due {
                 i.timers[timer] = nil
                 execute(i.machine.timerFired(timer, now: now), on: i, now: now)
+            }
+            while let at = i.announcementRounds.first, at <= now {
+                i.announcementRounds.removeFirst()
+                sendAnnouncementRound(i)
             }
         }
         for (name, s) in scripts {

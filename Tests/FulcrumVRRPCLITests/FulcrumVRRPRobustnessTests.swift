@@ -210,5 +210,44 @@ extension VRRPLabTests {
             let lines = ((try? String(contentsOfFile: notifyLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
             #expect(lines.contains("GROUP G MASTER 0") && lines.contains("GROUP G FAULT 0"), "\(lines)")
         }
+
+        /// `vrrp_garp_interval` spaces the gratuitous ARPs of a burst; `garp_master_repeat`
+        /// sets their number (as seen on the wire by Wireshark).
+        @Test func gratuitousARPSpacing() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-garp-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let config = dir.appendingPathComponent("h1.conf").path
+            try """
+            global_defs {
+                vrrp_garp_interval 0.2
+                vrrp_garp_master_delay 0
+            }
+            vrrp_instance VI_47 {
+                interface eth0
+                virtual_router_id 47
+                priority 255
+                advert_int 1
+                garp_master_repeat 3
+                virtual_ipaddress {
+                    10.99.0.50
+                }
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            try VRRPLab.up(1)
+            defer { VRRPLab.down() }
+            let capture = dir.appendingPathComponent("garp.pcap").path
+            #expect(VRRPLab.lab("capture", capture).status == 0)
+            try VRRPLab.startFulcrum("h1", config: config)
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+            Thread.sleep(forTimeInterval: 1.5)
+            VRRPLab.lab("capture-stop")
+            let decode = VRRPLab.lab("decode", capture)
+            #expect(decode.status == 0, "\(decode.stdout)")
+            let times = decode.stdout.split(separator: "\n").filter { $0.contains("(h1) request for 10.99.0.50") }
+                .compactMap { Double($0.split(separator: " ").first ?? "") }
+            #expect(times.count == 3, "\(decode.stdout)")
+            for (a, b) in zip(times, times.dropFirst()) { #expect(b - a > 0.15 && b - a < 0.4, "\(times)") }
+        }
     }
 }
