@@ -148,7 +148,10 @@ public enum KeepalivedConfigParser {
     static let globalTable = KeywordTable<GlobalDefinitions>(block: "global_defs", [
         E(name: "router_id", usage: "NAME") { g, s, v in g.routerID = v.argument(s) },
         E(name: "enable_script_security", usage: "") { g, s, v in g.enableScriptSecurity = v.flag(s) },
-        E(name: "script_user", usage: "USER [GROUP]") { g, s, v in g.scriptUser = v.argument(s) },
+        E(name: "script_user", usage: "USER [GROUP]") { g, s, v in
+            g.scriptUser = v.argument(s)
+            if let u = g.scriptUser, u != "root" { v.warning("script_user \(u): fulcrum-vrrp runs scripts as its own user", s) }
+        },
         E(name: "vrrp_version", usage: "2|3") { g, s, v in if let n = v.int(s, 2...3) { g.vrrpVersion = n } },
         E(name: "vrrp_garp_master_delay", usage: "SECONDS") { g, s, v in if let n = v.int(s, 0...86400) { g.garpMasterDelay = n } },
         E(name: "vrrp_garp_master_repeat", usage: "COUNT") { g, s, v in if let n = v.int(s, 1...255) { g.garpMasterRepeat = n } },
@@ -184,7 +187,10 @@ public enum KeepalivedConfigParser {
         E(name: "weight", usage: "-253..253 [reverse]") { d, s, v in if let w = v.weight(s, from: 0) { d.weight = w } },
         E(name: "rise", usage: "COUNT") { d, s, v in if let n = v.int(s, 1...1_000_000) { d.rise = n } },
         E(name: "fall", usage: "COUNT") { d, s, v in if let n = v.int(s, 1...1_000_000) { d.fall = n } },
-        E(name: "user", usage: "USER [GROUP]") { d, s, v in d.user = v.argument(s) },
+        E(name: "user", usage: "USER [GROUP]") { d, s, v in
+            d.user = v.argument(s)
+            if let u = d.user, u != "root" { v.warning("user \(u): fulcrum-vrrp runs scripts as its own user", s) }
+        },
         E(name: "init_fail", usage: "") { d, _, _ in d.initFail = true },
     ])
 
@@ -278,11 +284,11 @@ public enum KeepalivedConfigParser {
         E(name: "garp_master_refresh", usage: "SECONDS") { i, s, v in i.garpMasterRefresh = v.int(s, 0...86400) },
         E(name: "higher_prio_send_advert", usage: "") { i, s, v in i.higherPrioritySendAdvert = v.flag(s) },
         E(name: "lower_prio_no_advert", usage: "") { i, s, v in i.lowerPriorityNoAdvert = v.flag(s) },
-        E(name: "notify_master", usage: "SCRIPT") { i, s, v in i.notifyMaster = v.command(s) },
-        E(name: "notify_backup", usage: "SCRIPT") { i, s, v in i.notifyBackup = v.command(s) },
-        E(name: "notify_fault", usage: "SCRIPT") { i, s, v in i.notifyFault = v.command(s) },
-        E(name: "notify_stop", usage: "SCRIPT") { i, s, v in i.notifyStop = v.command(s) },
-        E(name: "notify", usage: "SCRIPT") { i, s, v in i.notify = v.command(s) },
+        E(name: "notify_master", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyMaster = v.notifyCommand(s) },
+        E(name: "notify_backup", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyBackup = v.notifyCommand(s) },
+        E(name: "notify_fault", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyFault = v.notifyCommand(s) },
+        E(name: "notify_stop", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyStop = v.notifyCommand(s) },
+        E(name: "notify", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notify = v.notifyCommand(s) },
         E(name: "dont_track_primary", usage: "") { i, _, _ in i.dontTrackPrimary = true },
         noEffect("smtp_alert"), noEffect("debug"), noEffect("strict_mode"), noEffect("skip_check_adv_addr"),
         noEffect("check_unicast_src"), noEffect("accept"), noEffect("no_accept"), noEffect("mcast_src_ip"),
@@ -300,11 +306,11 @@ public enum KeepalivedConfigParser {
             for line in v.block(s) { g.instances += line.words }
         },
         E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { g, s, v in references()(&g.trackScripts, s, &v) },
-        E(name: "notify_master", usage: "SCRIPT") { g, s, v in g.notifyMaster = v.command(s) },
-        E(name: "notify_backup", usage: "SCRIPT") { g, s, v in g.notifyBackup = v.command(s) },
-        E(name: "notify_fault", usage: "SCRIPT") { g, s, v in g.notifyFault = v.command(s) },
-        E(name: "notify_stop", usage: "SCRIPT") { g, s, v in g.notifyStop = v.command(s) },
-        E(name: "notify", usage: "SCRIPT") { g, s, v in g.notify = v.command(s) },
+        E(name: "notify_master", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyMaster = v.notifyCommand(s) },
+        E(name: "notify_backup", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyBackup = v.notifyCommand(s) },
+        E(name: "notify_fault", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyFault = v.notifyCommand(s) },
+        E(name: "notify_stop", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyStop = v.notifyCommand(s) },
+        E(name: "notify", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notify = v.notifyCommand(s) },
         noEffect("smtp_alert"), noEffect("global_tracking"), noEffect("sync_group_tracking_weight"),
     ], refused: [
         "track_interface": "track interfaces in the member instances",

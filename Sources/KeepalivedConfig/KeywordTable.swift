@@ -81,8 +81,22 @@ struct ValueReader {
         }
     }
 
-    /// The rest of the line as one string: notify and script commands, whose words
-    /// keepalived splits again when it runs them.
+    /// `notify* SCRIPT [USER [GROUP]]`: as in keepalived, the script is one word (quote it
+    /// to give it arguments) and what follows names the user to run it as.
+    mutating func notifyCommand(_ s: ConfigStatement) -> String? {
+        guard s.words.count > 1 else {
+            error("'\(s.keyword)' needs a script", s)
+            return nil
+        }
+        if s.words.count > 2 && s.words[2] != "root" {
+            warning("'\(s.keyword)' asks for user \(s.words[2]): fulcrum-vrrp runs scripts as its own user", s)
+        }
+        if s.words.count > 4 { error("'\(s.keyword)' takes a script, a user and a group; quote the script to pass it arguments", s) }
+        return s.words[1]
+    }
+
+    /// The rest of the line as one string: a `script` command, whose words keepalived
+    /// splits again when it runs it.
     mutating func command(_ s: ConfigStatement) -> String? {
         guard s.words.count > 1 else {
             error("'\(s.keyword)' needs a script", s)

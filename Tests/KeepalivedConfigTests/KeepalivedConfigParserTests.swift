@@ -225,3 +225,15 @@ let labExamples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(config.scripts["s"]?.script == "/bin/sh -c 'echo {#!}'")
     }
 }
+
+@Suite struct NotifyKeywordTests {
+    @Test func scriptIsOneWordAndAUserMayFollow() throws {
+        let text = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n notify_master \"/etc/k/master.sh up now\" root\n notify_backup /etc/k/backup.sh\n notify /etc/k/all.sh keepalived_script\n virtual_ipaddress {\n  10.0.0.9\n }\n}\n"
+        let (config, diags) = KeepalivedConfigParser.parse(text: text, file: "k.conf")
+        let i = try #require(config.instances.first)
+        #expect(i.notifyMaster == "/etc/k/master.sh up now")
+        #expect(i.notifyBackup == "/etc/k/backup.sh")
+        #expect(i.notify == "/etc/k/all.sh")
+        #expect(diags.map(\.description) == ["k.conf:6: warning: 'notify' asks for user keepalived_script: fulcrum-vrrp runs scripts as its own user"])
+    }
+}
