@@ -66,7 +66,7 @@ public struct VRRPInstanceStateMachine: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     public private(set) var state: State = .initialize
     /// Base priority moved by tracked weights (`TrackedPriority`).
     public private(set) var priority: Int
@@ -212,6 +212,13 @@ public struct VRRPInstanceStateMachine: Sendable {
     public mutating func groupMemberBecameBackup(now: VRRPInstant) -> [Action] {
         guard state == .master else { return [] }
         return leaveMaster(to: .backup, now: now)
+    }
+
+    /// A reload that keeps the wire identity (VRID, version, interval): new base priority,
+    /// preemption and ARP settings, the state kept. The new priority arrives through
+    /// `trackingChanged`, like any other priority change.
+    public mutating func reconfigure(_ new: Configuration) {
+        configuration = new
     }
 
     /// SIGTERM: a master sends priority 0 so a backup takes over after Skew_Time only.

@@ -9,7 +9,7 @@ import VRRP
 /// One running `vrrp_instance`: its state machine, its sockets and what it needs to
 /// carry out the machine's actions.
 final class InstanceRuntime {
-    let config: VRRPInstanceConfig
+    var config: VRRPInstanceConfig
     var machine: VRRPInstanceStateMachine
     let filter: VRRPReceiveFilter
     let socket: RawVRRPSocket
@@ -20,7 +20,7 @@ final class InstanceRuntime {
     let arp: ARPSender?
     let neighbourAdverts: NeighbourAdvertSender?
     /// track_script entries of the sync groups this instance belongs to.
-    let groupScripts: [TrackReference]
+    var groupScripts: [TrackReference]
     var timers: [VRRPInstanceStateMachine.Timer: VRRPInstant] = [:]
     /// When the queued gratuitous ARP rounds are due (`vrrp_garp_interval`), earliest first.
     var announcementRounds: [VRRPInstant] = []
@@ -51,20 +51,30 @@ final class InstanceRuntime {
                                    authType: config.authType == .pass ? 1 : 0, authData: auth,
                                    advertIntervalSeconds: UInt16(config.advertIntervalCentiseconds / 100),
                                    unicastPeers: Set(config.unicastPeers), ownAddresses: [src])
-        machine = VRRPInstanceStateMachine(configuration: .init(
-            version: version, basePriority: config.priority, advertIntervalCentiseconds: config.advertIntervalCentiseconds,
-            preempt: config.preempt, preemptDelayNanoseconds: Int64(config.preemptDelaySeconds * 1e9), localAddress: src,
-            garpMasterDelaySeconds: config.garpMasterDelay ?? global.garpMasterDelay,
-            garpMasterRepeat: config.garpMasterRepeat ?? global.garpMasterRepeat,
-            garpMasterRefreshSeconds: config.garpMasterRefresh ?? global.garpMasterRefresh,
-            garpMasterRefreshRepeat: global.garpMasterRefreshRepeat,
-            higherPrioritySendAdvert: config.higherPrioritySendAdvert ?? global.higherPrioritySendAdvert,
-            lowerPriorityNoAdvert: config.lowerPriorityNoAdvert ?? global.lowerPriorityNoAdvert,
-            garpLowerPriorityRepeat: global.garpLowerPriorityRepeat))
+        machine = VRRPInstanceStateMachine(configuration: InstanceRuntime.machineConfiguration(config, global: global, source: src))
         tracking = (config.priority, false)
     }
 
     var isIPv6Instance: Bool { config.isIPv6 }
+
+    static func machineConfiguration(_ config: VRRPInstanceConfig, global: GlobalDefinitions, source: IPAddress) -> VRRPInstanceStateMachine.Configuration {
+        .init(version: config.effectiveVersion(global), basePriority: config.priority, advertIntervalCentiseconds: config.advertIntervalCentiseconds,
+              preempt: config.preempt, preemptDelayNanoseconds: Int64(config.preemptDelaySeconds * 1e9), localAddress: source,
+              garpMasterDelaySeconds: config.garpMasterDelay ?? global.garpMasterDelay,
+              garpMasterRepeat: config.garpMasterRepeat ?? global.garpMasterRepeat,
+              garpMasterRefreshSeconds: config.garpMasterRefresh ?? global.garpMasterRefresh,
+              garpMasterRefreshRepeat: global.garpMasterRefreshRepeat,
+              higherPrioritySendAdvert: config.higherPrioritySendAdvert ?? global.higherPrioritySendAdvert,
+              lowerPriorityNoAdvert: config.lowerPriorityNoAdvert ?? global.lowerPriorityNoAdvert,
+              garpLowerPriorityRepeat: global.garpLowerPriorityRepeat)
+    }
+
+    /// What peers see of an instance besides its priority and addresses: a reload that
+    /// keeps it can change the instance in place, without a failover.
+    static func wireIdentity(_ c: VRRPInstanceConfig, global: GlobalDefinitions) -> String {
+        "\(c.interface)|\(c.virtualRouterID)|\(c.isIPv6)|\(c.effectiveVersion(global))|\(c.advertIntervalCentiseconds)|\(c.authType)|\(c.authPassword)|"
+            + "\(c.unicastSourceIP.map { "\($0)" } ?? "-")|\(c.unicastPeers.map { "\($0)" }.joined(separator: ","))"
+    }
 
     func advert(priority: UInt8) -> VRRPAdvertisement {
         let interval = version == 3 ? UInt16(config.advertIntervalCentiseconds) : UInt16(config.advertIntervalCentiseconds / 100)

@@ -9,7 +9,7 @@ import VRRP
 /// One `vrrp_script`: runs it every interval (never two at once), kills it at its
 /// timeout, and turns exit statuses into up/down with rise and fall.
 final class TrackScriptRunner {
-    let definition: TrackScriptDefinition
+    var definition: TrackScriptDefinition
     let argv: [String]
     private(set) var up: Bool
     private var successes = 0

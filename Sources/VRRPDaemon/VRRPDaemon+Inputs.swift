@@ -51,7 +51,7 @@ extension VRRPDaemon {
             case SIGUSR2:
                 writeDump(options.statsFile, statsDump())
             case SIGHUP:
-                log.warning("SIGHUP: reloading is not supported yet; restart fulcrum-vrrp to apply a new configuration")
+                reload()
             default:
                 break
             }

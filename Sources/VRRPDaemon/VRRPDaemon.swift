@@ -14,10 +14,13 @@ public final class VRRPDaemon {
     public struct Options: Sendable {
         public var dataFile = "/tmp/keepalived.data"
         public var statsFile = "/tmp/keepalived.stats"
+        /// Read again on SIGHUP.
+        public var configPath: String?
+        public var configID: String?
         public init() {}
     }
 
-    let configuration: KeepalivedConfiguration
+    var configuration: KeepalivedConfiguration
     let log: DaemonLog
     let options: Options
     let netlink: RouteNetlink

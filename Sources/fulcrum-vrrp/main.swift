@@ -72,7 +72,10 @@ if let pidFile, let f = fopen(pidFile, "w") {
 log.info("Starting fulcrum-vrrp (config \(options.configFiles[0]), config-id \(configID))")
 let status: Int32
 do {
-    let daemon = try VRRPDaemon(configuration: configuration, log: log)
+    var daemonOptions = VRRPDaemon.Options()
+    daemonOptions.configPath = options.configFiles[0]
+    daemonOptions.configID = configID
+    let daemon = try VRRPDaemon(configuration: configuration, log: log, options: daemonOptions)
     status = daemon.run()
 } catch {
     log.error("cannot start: \(error)")

@@ -249,5 +249,44 @@ extension VRRPLabTests {
             #expect(times.count == 3, "\(decode.stdout)")
             for (a, b) in zip(times, times.dropFirst()) { #expect(b - a > 0.15 && b - a < 0.4, "\(times)") }
         }
+
+        /// SIGHUP reloads in place: a new priority moves the VIP without a restart (no
+        /// priority-0, no STOP), a broken file is refused and the running config kept,
+        /// an added address appears on the master.
+        @Test func reloadOnSIGHUP() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-reload-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let config = dir.appendingPathComponent("h1.conf").path
+            let original = try String(contentsOfFile: VRRPLab.example("v2-mcast", "h1"), encoding: .utf8)
+            try original.write(toFile: config, atomically: true, encoding: .utf8)
+            try VRRPLab.up(3)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: config)
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast", "h2"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+
+            // 95 + 10 = 105 < 111: h2 takes over after its Master_Down_Interval.
+            try original.replacingOccurrences(of: "priority 102", with: "priority 95").write(toFile: config, atomically: true, encoding: .utf8)
+            var t = VRRPLab.signalTime(VRRPLab.lab("kill", "h1", "HUP"), fallback: VRRPLab.now())
+            let moved = try VRRPLab.waitOwner(not: "h1", since: t)
+            print("reload with a lower priority -> \(moved.host) after \(moved.milliseconds) ms")
+            #expect(moved.host == "h2")
+
+            // A broken file is refused; the daemon keeps running.
+            try "vrrp_instance VI_47 {\n".write(toFile: config, atomically: true, encoding: .utf8)
+            VRRPLab.lab("kill", "h1", "HUP")
+            Thread.sleep(forTimeInterval: 0.5)
+
+            // Back to 102 with a second address: h1 preempts back and holds both.
+            try original.replacingOccurrences(of: "        10.99.0.50\n", with: "        10.99.0.50\n        10.99.0.52\n").write(toFile: config, atomically: true, encoding: .utf8)
+            t = VRRPLab.signalTime(VRRPLab.lab("kill", "h1", "HUP"), fallback: VRRPLab.now())
+            _ = try VRRPLab.waitOwner(host: "h1", since: t)
+            _ = try VRRPLab.waitOwner(host: "h1", arp: false, since: t, vip: "10.99.0.52")
+            let log = (try? String(contentsOfFile: "/tmp/vrrp-lab/h1.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("(VI_47) reloaded in place"))
+            #expect(log.contains("reload: the configuration has errors; keeping the running one"))
+            #expect(!log.contains("Entering STOP STATE"), "\(log)")
+        }
     }
 }

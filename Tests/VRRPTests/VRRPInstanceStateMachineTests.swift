@@ -179,6 +179,19 @@ func deadline(_ timer: Machine.Timer, _ actions: [Machine.Action]) -> VRRPInstan
         #expect(m.state == .fault)
     }
 
+    @Test func reconfigureKeepsTheState() {
+        var m = machine(priority: 112)
+        _ = m.start(now: t(0))
+        _ = m.timerFired(.masterDown, now: t(4))
+        var c = m.configuration
+        c.basePriority = 95
+        c.preempt = false
+        m.reconfigure(c)
+        #expect(m.state == .master && m.configuration.basePriority == 95)
+        #expect(m.trackingChanged(priority: 105, fault: false, now: t(5)) == [])
+        #expect(m.timerFired(.advert, now: t(5)).first == .sendAdvert(priority: 105))
+    }
+
     @Test func shutdownSendsPriorityZeroAndRemovesAddresses() {
         var m = machine(priority: 111)
         _ = m.start(now: t(0))
