@@ -132,9 +132,12 @@ public final class VRRPDaemon {
         }
     }
 
-    /// Track files and processes are read once a second.
+    /// Track files and processes are read four times a second.
     func housekeeping(now: VRRPInstant) {
-        nextHousekeeping = now + 1_000_000_000
+        // A dead service should move the VIP well within Master_Down_Interval: scan
+        // a quarter of a second apart while anything is tracked this way.
+        let tracked = !configuration.trackProcesses.isEmpty || !configuration.trackFiles.isEmpty
+        nextHousekeeping = now + (tracked ? 250_000_000 : 1_000_000_000)
         for (name, def) in configuration.trackFiles {
             fileValues[name] = TrackSources.readNumber(def.path) ?? def.initValue ?? 0
         }

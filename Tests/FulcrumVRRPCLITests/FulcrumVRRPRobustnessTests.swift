@@ -288,5 +288,69 @@ extension VRRPLabTests {
             #expect(log.contains("reload: the configuration has errors; keeping the running one"))
             #expect(!log.contains("Entering STOP STATE"), "\(log)")
         }
+
+        /// `track_process` watches the local service by name (no `killall -0` script):
+        /// when it dies the instance goes to FAULT and the VIP moves; `track_file`'s number
+        /// times its weight moves the priority.
+        @Test func trackProcessAndTrackFile() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-track-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            // A process with a name of its own: a copy of sleep.
+            let service = dir.appendingPathComponent("fvrrp-svc").path
+            try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: service)
+            let file = dir.appendingPathComponent("weight").path
+            try "0\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let config = dir.appendingPathComponent("h1.conf").path
+            try """
+            vrrp_track_process svc {
+                process fvrrp-svc
+            }
+            vrrp_track_file level {
+                file \(file)
+                weight -1
+            }
+            vrrp_instance VI_47 {
+                interface eth0
+                virtual_router_id 47
+                priority 150
+                advert_int 1
+                virtual_ipaddress {
+                    10.99.0.50
+                }
+                track_process {
+                    svc
+                }
+                track_file {
+                    level
+                }
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            try VRRPLab.up(2)
+            defer { VRRPLab.down() }
+            VRRPLab.run(["/bin/bash", "-c", "\(service) 300 >/dev/null 2>&1 & echo $! > \(dir.path)/svc.pid"])
+            defer { if let pid = Int32((try? String(contentsOfFile: "\(dir.path)/svc.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") { kill(pid, SIGKILL) } }
+            try VRRPLab.startFulcrum("h1", config: config)
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast", "h2"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+
+            // 150 - 60 = 90 < 111.
+            var t = VRRPLab.now()
+            try "60\n".write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try VRRPLab.waitOwner(not: "h1", since: t).host == "h2")
+            t = VRRPLab.now()
+            try "0\n".write(toFile: file, atomically: true, encoding: .utf8)
+            _ = try VRRPLab.waitOwner(host: "h1", since: t)
+
+            // The service dies: FAULT, priority 0, h2 within Skew_Time of the next scan.
+            Thread.sleep(forTimeInterval: 1)
+            t = VRRPLab.now()
+            VRRPLab.run(["/bin/bash", "-c", "kill -9 $(cat \(dir.path)/svc.pid)"])
+            let moved = try VRRPLab.waitOwner(not: "h1", since: t)
+            print("track_process: service killed -> \(moved.host) after \(moved.milliseconds) ms")
+            #expect(moved.host == "h2")
+            #expect(moved.milliseconds < 2000)
+            #expect(moved.alsoHeldBy == nil)
+        }
     }
 }

@@ -13,6 +13,12 @@ import Foundation
         #expect(TrackSources.readNumber(path) == 0)
     }
 
+    @Test func statLines() {
+        #expect(TrackSources.parseStat("1234 (haproxy) S 1 1234 1234 0 -1") ?? ("", " ") == ("haproxy", "S"))
+        #expect(TrackSources.parseStat("99 (a (b) c) Z 1 2") ?? ("", " ") == ("a (b) c", "Z"))
+        #expect(TrackSources.parseStat("garbage") == nil)
+    }
+
     @Test func processesCountedByName() {
         // The test runner itself is running.
         let me = ProcessInfo.processInfo.processName
