@@ -138,6 +138,33 @@ extension VRRPLabTests {
             #expect(decode.stdout.contains("VRRPv3 vrid 48 prio 120"), "\(decode.stdout)")
         }
 
+        /// `nopreempt` on fulcrum-vrrp: after its track script recovers (112 > 111) it
+        /// stays backup and keepalived's h2 keeps the VIP.
+        @Test func nopreemptIsRespected() throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-nopreempt-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let config = dir.appendingPathComponent("h1.conf").path
+            let original = try String(contentsOfFile: VRRPLab.example("v2-mcast", "h1"), encoding: .utf8)
+            try original.replacingOccurrences(of: "    state MASTER\n", with: "    state BACKUP\n    nopreempt\n")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            try VRRPLab.up(2)
+            defer { VRRPLab.down() }
+            try VRRPLab.startFulcrum("h1", config: config)
+            try VRRPLab.startKeepalived("h2", config: VRRPLab.example("v2-mcast", "h2"))
+            _ = try VRRPLab.waitOwner(host: "h1", since: VRRPLab.now())
+            var t = VRRPLab.now()
+            VRRPLab.lab("health", "h1", "fail")
+            #expect(try VRRPLab.waitOwner(not: "h1", since: t).host == "h2")
+            t = VRRPLab.now()
+            VRRPLab.lab("health", "h1", "ok")
+            // Longer than the script interval plus Master_Down_Interval: a preempting h1 would be back by now.
+            Thread.sleep(forTimeInterval: 6)
+            #expect(VRRPLab.lab("owner", VRRPLab.vip).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h2")
+            let log = (try? String(contentsOfFile: "/tmp/vrrp-lab/h1.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("effective priority 102 -> 112"), "\(log)")
+        }
+
         /// Split brain with `vrrp_higher_prio_send_advert`: h1 (fulcrum-vrrp) is cut off,
         /// h2 becomes a second master; after the rejoin exactly one holder remains, h1, and
         /// the client's ARP ends on it (h2's parting advert makes h1 repeat its ARPs).
