@@ -5,6 +5,7 @@ let package = Package(
     name: "Fulcrum",
     products: [
         .executable(name: "fulcrum", targets: ["fulcrum"]),
+        .executable(name: "fulcrum-vrrp", targets: ["fulcrum-vrrp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -37,6 +38,20 @@ let package = Package(
         ]),
         /// Runs the built `fulcrum` binary as a real process; `fulcrum` is a dependency so that it is built first.
         .testTarget(name: "FulcrumCLITests", dependencies: ["fulcrum", "FulcrumCore", "HAProxyConfig"]),
+        /// keepalived.conf to a typed model: includes, definitions, blocks, file:line diagnostics. No dependencies.
+        .target(name: "KeepalivedConfig"),
+        /// VRRPv2/v3 packet codec and the pure instance state machine (manual clock, actions out).
+        .target(name: "VRRP", dependencies: ["KeepalivedConfig"]),
+        /// Carries out the state machine's actions: raw IP socket, rtnetlink addresses and links,
+        /// gratuitous ARP, track and notify scripts, signals, one poll loop.
+        .target(name: "VRRPDaemon", dependencies: ["VRRP", "KeepalivedConfig"]),
+        /// The `fulcrum-vrrp` command: keepalived's flags and bootstrap only.
+        .executableTarget(name: "fulcrum-vrrp", dependencies: ["VRRPDaemon", "VRRP", "KeepalivedConfig"]),
+        .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
+        .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRP"]),
+        /// Runs the built `fulcrum-vrrp` in network namespaces against real keepalived peers.
+        .testTarget(name: "FulcrumVRRPCLITests", dependencies: ["fulcrum-vrrp", "VRRP"]),
     ],
     swiftLanguageModes: [.v6]
 )

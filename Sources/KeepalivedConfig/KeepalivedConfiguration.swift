@@ -1,0 +1,217 @@
+/// The parts of a keepalived.conf that `fulcrum-vrrp` runs, after every keyword has been
+/// checked. Names of scripts, track files and processes are resolved by the parser, so an
+/// instance's references always point at something that exists.
+public struct KeepalivedConfiguration: Hashable, Sendable {
+    public var global = GlobalDefinitions()
+    public var scripts: [String: TrackScriptDefinition] = [:]
+    public var trackFiles: [String: TrackFileDefinition] = [:]
+    public var trackProcesses: [String: TrackProcessDefinition] = [:]
+    public var instances: [VRRPInstanceConfig] = []
+    public var syncGroups: [SyncGroupConfig] = []
+    /// Every file read, the includes included, in reading order.
+    public var files: [String] = []
+
+    public init() {}
+}
+
+/// `global_defs`: the defaults every instance inherits, and switches accepted for
+/// compatibility.
+public struct GlobalDefinitions: Hashable, Sendable {
+    public var routerID: String?
+    public var enableScriptSecurity = false
+    public var scriptUser: String?
+    public var vrrpVersion = 2
+    public var garpMasterDelay = 5
+    public var garpMasterRepeat = 5
+    public var garpMasterRefresh = 0
+    public var garpMasterRefreshRepeat = 1
+    /// Microseconds between gratuitous ARPs of one burst (keepalived takes seconds with decimals).
+    public var garpIntervalMicroseconds = 0
+    public var gnaIntervalMicroseconds = 0
+    public var higherPrioritySendAdvert = false
+    public var lowerPriorityNoAdvert = false
+    public var garpLowerPriorityRepeat = 5
+    public var strict = false
+    public var mcastGroup4 = IPAddress(v4: 224, 0, 0, 18)
+    public var mcastGroup6 = IPAddress("ff02::12")!
+
+    public init() {}
+}
+
+/// A weight as keepalived writes it on a tracked item: `weight N [reverse]`.
+public struct TrackWeight: Hashable, Sendable {
+    public var value: Int
+    public var reverse: Bool
+    public init(_ value: Int, reverse: Bool = false) {
+        self.value = value
+        self.reverse = reverse
+    }
+}
+
+/// `vrrp_script NAME { ... }`.
+public struct TrackScriptDefinition: Hashable, Sendable {
+    public var name: String
+    public var script: String = ""
+    public var intervalSeconds: Double = 1
+    /// nil: keepalived's default, the interval.
+    public var timeoutSeconds: Double?
+    public var weight = TrackWeight(0)
+    public var rise = 1
+    public var fall = 1
+    public var user: String?
+    /// `init_fail`: start in the failed state instead of keepalived's default (good
+    /// until the first result).
+    public var initFail = false
+    public var location: SourceLocation
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+
+    public var effectiveTimeoutSeconds: Double { timeoutSeconds ?? intervalSeconds }
+}
+
+/// `vrrp_track_file NAME { file PATH; weight N [reverse] }`: the file holds a number.
+public struct TrackFileDefinition: Hashable, Sendable {
+    public var name: String
+    public var path: String = ""
+    public var weight = TrackWeight(1)
+    public var initValue: Int?
+    public var location: SourceLocation
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// `vrrp_track_process NAME { process NAME; ... }`: up while enough processes of
+/// that name run.
+public struct TrackProcessDefinition: Hashable, Sendable {
+    public var name: String
+    public var process: String = ""
+    public var parameters: [String]?
+    public var quorum = 1
+    public var quorumMax: Int?
+    public var weight = TrackWeight(0)
+    public var delaySeconds: Double = 0
+    public var location: SourceLocation
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// A reference from an instance or sync group to a tracked item, with the weight the
+/// reference sets (nil: the item's own weight).
+public struct TrackReference: Hashable, Sendable {
+    public var name: String
+    public var weight: TrackWeight?
+    public var location: SourceLocation
+
+    public init(name: String, weight: TrackWeight?, location: SourceLocation) {
+        self.name = name
+        self.weight = weight
+        self.location = location
+    }
+}
+
+/// One `virtual_ipaddress` line.
+public struct VirtualAddress: Hashable, Sendable {
+    public var address: IPAddress
+    public var prefixLength: Int
+    public var broadcast: IPAddress?
+    public var device: String?
+    public var scope: Scope = .global
+    public var label: String?
+
+    public enum Scope: String, Hashable, Sendable {
+        case global, site, link, host, nowhere
+        /// rtnetlink's RT_SCOPE_* numbers.
+        public var netlinkValue: UInt8 {
+            switch self {
+            case .global: return 0
+            case .site: return 200
+            case .link: return 253
+            case .host: return 254
+            case .nowhere: return 255
+            }
+        }
+    }
+
+    public init(address: IPAddress, prefixLength: Int? = nil) {
+        self.address = address
+        self.prefixLength = prefixLength ?? (address.isIPv4 ? 32 : 128)
+    }
+}
+
+public enum AuthenticationType: String, Hashable, Sendable { case none, pass }
+
+/// `vrrp_instance NAME { ... }`.
+public struct VRRPInstanceConfig: Hashable, Sendable {
+    public enum InitialState: String, Hashable, Sendable { case master = "MASTER", backup = "BACKUP" }
+
+    public var name: String
+    public var location: SourceLocation
+    public var initialState: InitialState = .backup
+    public var interface: String = ""
+    public var virtualRouterID: Int = 0
+    public var priority: Int = 100
+    /// Centiseconds: VRRPv3 carries them on the wire; v2 only whole seconds.
+    public var advertIntervalCentiseconds = 100
+    public var version: Int?
+    public var preempt = true
+    public var preemptDelaySeconds: Double = 0
+    public var authType: AuthenticationType = .none
+    public var authPassword: String = ""
+    public var virtualAddresses: [VirtualAddress] = []
+    public var excludedAddresses: [VirtualAddress] = []
+    public var unicastSourceIP: IPAddress?
+    public var unicastPeers: [IPAddress] = []
+    public var trackScripts: [TrackReference] = []
+    public var trackInterfaces: [TrackReference] = []
+    public var trackFiles: [TrackReference] = []
+    public var trackProcesses: [TrackReference] = []
+    public var garpMasterDelay: Int?
+    public var garpMasterRepeat: Int?
+    public var garpMasterRefresh: Int?
+    public var higherPrioritySendAdvert: Bool?
+    public var lowerPriorityNoAdvert: Bool?
+    public var notifyMaster: String?
+    public var notifyBackup: String?
+    public var notifyFault: String?
+    public var notifyStop: String?
+    public var notify: String?
+    public var dontTrackPrimary = false
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+
+    /// The version on the wire: the instance's own, else `global_defs vrrp_version`.
+    public func effectiveVersion(_ global: GlobalDefinitions) -> Int { version ?? global.vrrpVersion }
+
+    /// The instance's address family: that of its first virtual address.
+    public var isIPv6: Bool { virtualAddresses.first?.address.isIPv6 ?? false }
+}
+
+/// `vrrp_sync_group NAME { group { ... } ... }`.
+public struct SyncGroupConfig: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var instances: [String] = []
+    public var trackScripts: [TrackReference] = []
+    public var notifyMaster: String?
+    public var notifyBackup: String?
+    public var notifyFault: String?
+    public var notifyStop: String?
+    public var notify: String?
+
+    public init(name: String, location: SourceLocation) {
+        self.name = name
+        self.location = location
+    }
+}
