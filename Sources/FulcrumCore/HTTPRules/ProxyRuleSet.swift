@@ -51,7 +51,6 @@ public struct ProxyRuleSet: Sendable {
     public let monitorURI: [UInt8]?
     public let monitorFail: [ACLCondition]
 
-    public var isEmpty: Bool { requestRules.isEmpty && responseRules.isEmpty && afterResponseRules.isEmpty && backendSwitches.isEmpty }
 
     public struct Failure: Error, Sendable {
         public let error: ConfigError

@@ -91,11 +91,6 @@ public final class SampleContext {
 
     public init() {}
 
-    /// The request's method: the start line up to its first space.
-    public var method: ArraySlice<UInt8>? {
-        request?.currentMethod
-    }
-
     /// `1.0` or `1.1` from the start line's protocol.
     public var requestVersion: [UInt8]? {
         guard let r = request else { return nil }
