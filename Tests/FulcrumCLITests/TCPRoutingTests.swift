@@ -147,7 +147,19 @@ import Testing
         #expect(tcp[0] == tcp[2] && tcp[2] == tcp[4] && tcp[1] == tcp[3] && tcp[0] != tcp[1], "each client address keeps its server: \(tcp)")
         #expect(http[1] == http[0] && http[2] == http[0], "ann sticks to the server of her login: \(http)")
         #expect(http[6] == http[5] && http[7] == http[5], "bob sticks after his login: \(http)")
-        #expect(sequences[0] == sequences[1], "HAProxy: \(sequences[1])")
+        // Which server comes first depends on where round robin starts (the readiness
+        // probes take turns too): compared as patterns, each server named by its first
+        // appearance.
+        func pattern(_ names: [String]) -> [Int] {
+            var seen: [String] = []
+            return names.map { name in
+                if let k = seen.firstIndex(of: name) { return k }
+                seen.append(name)
+                return seen.count - 1
+            }
+        }
+        #expect(pattern(Array(sequences[0].prefix(5))) == pattern(Array(sequences[1].prefix(5))) &&
+                pattern(Array(sequences[0].dropFirst(5))) == pattern(Array(sequences[1].dropFirst(5))), "HAProxy: \(sequences[1])")
         let table = try RuntimeAPITests.ask(sockets[0], "show table tcp")
         #expect(table.contains("key=127.0.0.1 use=0 exp=") && table.contains(" server_id=1"), "\(table)")
     }
