@@ -19,7 +19,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
 public struct GlobalDefinitions: Hashable, Sendable {
     public var routerID: String?
     public var enableScriptSecurity = false
-    public var scriptUser: String?
+    /// `script_user USER [GROUP]`: whom scripts run as unless they name their own user.
+    public var scriptUser: ScriptRunAs?
     public var vrrpVersion = 2
     public var garpMasterDelay = 5
     public var garpMasterRepeat = 5
@@ -36,6 +37,17 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var mcastGroup6 = IPAddress("ff02::12")!
 
     public init() {}
+}
+
+/// `USER [GROUP]` after a script: run it as that user, with that group (default: the
+/// user's own group).
+public struct ScriptRunAs: Hashable, Sendable {
+    public var user: String
+    public var group: String?
+    public init(user: String, group: String? = nil) {
+        self.user = user
+        self.group = group
+    }
 }
 
 /// A weight as keepalived writes it on a tracked item: `weight N [reverse]`.
@@ -58,7 +70,7 @@ public struct TrackScriptDefinition: Hashable, Sendable {
     public var weight = TrackWeight(0)
     public var rise = 1
     public var fall = 1
-    public var user: String?
+    public var user: ScriptRunAs?
     /// `init_fail`: start in the failed state instead of keepalived's default (good
     /// until the first result).
     public var initFail = false
@@ -184,6 +196,8 @@ public struct VRRPInstanceConfig: Hashable, Sendable {
     public var notifyFault: String?
     public var notifyStop: String?
     public var notify: String?
+    /// The `USER [GROUP]` after a notify script, keyed by its keyword (`notify_master`, ...).
+    public var notifyUsers: [String: ScriptRunAs] = [:]
     public var dontTrackPrimary = false
 
     public init(name: String, location: SourceLocation) {
@@ -209,6 +223,8 @@ public struct SyncGroupConfig: Hashable, Sendable {
     public var notifyFault: String?
     public var notifyStop: String?
     public var notify: String?
+    /// The `USER [GROUP]` after a notify script, keyed by its keyword (`notify_master`, ...).
+    public var notifyUsers: [String: ScriptRunAs] = [:]
 
     public init(name: String, location: SourceLocation) {
         self.name = name

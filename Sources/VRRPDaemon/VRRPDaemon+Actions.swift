@@ -85,9 +85,9 @@ extension VRRPDaemon {
         case .stopped: script = i.config.notifyStop
         case .initialize: script = nil
         }
-        if let script { runNotify(ChildProcess.words(script)) }
+        if let script { runNotify(ChildProcess.words(script), runAs: i.config.notifyUsers[Self.notifyKeyword(to)]) }
         if let generic = i.config.notify {
-            runNotify(ChildProcess.words(generic) + ["INSTANCE", i.config.name, to.rawValue, String(i.machine.priority)])
+            runNotify(ChildProcess.words(generic) + ["INSTANCE", i.config.name, to.rawValue, String(i.machine.priority)], runAs: i.config.notifyUsers["notify"])
         }
         for g in configuration.syncGroups where g.instances.contains(i.config.name) {
             let members = instances.filter { g.instances.contains($0.config.name) }
@@ -111,14 +111,29 @@ extension VRRPDaemon {
             case .stopped: gs = g.notifyStop
             case .initialize: gs = nil
             }
-            if let gs { runNotify(ChildProcess.words(gs)) }
-            if let generic = g.notify { runNotify(ChildProcess.words(generic) + ["GROUP", g.name, to.rawValue, "0"]) }
+            if let gs { runNotify(ChildProcess.words(gs), runAs: g.notifyUsers[Self.notifyKeyword(to)]) }
+            if let generic = g.notify { runNotify(ChildProcess.words(generic) + ["GROUP", g.name, to.rawValue, "0"], runAs: g.notifyUsers["notify"]) }
         }
     }
 
-    func runNotify(_ argv: [String]) {
+    static func notifyKeyword(_ state: VRRPInstanceStateMachine.State) -> String {
+        switch state {
+        case .master: "notify_master"
+        case .backup: "notify_backup"
+        case .fault: "notify_fault"
+        case .stopped: "notify_stop"
+        case .initialize: "notify"
+        }
+    }
+
+    func runNotify(_ argv: [String], runAs: ScriptRunAs?) {
         do {
-            notifyPIDs.insert(try ChildProcess.spawn(argv))
+            switch scriptCheck(argv: argv, runAs: runAs, global: configuration.global) {
+            case .failure(let refusal):
+                log.error("notify script \(argv.first ?? ""): \(refusal)")
+            case .success(let credentials):
+                notifyPIDs.insert(try ChildProcess.spawn(argv, as: credentials))
+            }
         } catch {
             log.error("notify script \(argv.first ?? ""): \(error)")
         }
@@ -136,5 +151,36 @@ extension VRRPDaemon {
             if pid > 0 { notifyPIDs.remove(pid); continue }
             usleep(20_000); waited += 1
         }
+    }
+
+    /// A track script's runner, or nil (logged, as keepalived does) when the script
+    /// cannot run: an unknown user or group, or, with `enable_script_security`, a
+    /// script run as root that a non-root user could change. Instances then do not
+    /// track it.
+    func makeScriptRunner(_ def: TrackScriptDefinition, global: GlobalDefinitions, now: VRRPInstant) -> TrackScriptRunner? {
+        switch scriptCheck(argv: ChildProcess.words(def.script), runAs: def.user, global: global) {
+        case .failure(let refusal):
+            log.error("VRRP_Script(\(def.name)) \(refusal)")
+            return nil
+        case .success(let credentials):
+            return TrackScriptRunner(definition: def, credentials: credentials, now: now)
+        }
+    }
+
+    /// Whom a script runs as, and whether it may run.
+    func scriptCheck(argv: [String], runAs: ScriptRunAs?, global: GlobalDefinitions) -> Result<ScriptCredentials?, ScriptRefusal> {
+        let credentials: ScriptCredentials?
+        switch ScriptCredentials.resolve(runAs, global: global) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let c): credentials = c
+        }
+        if let refusal = ScriptSecurity.refusal(argv: argv, credentials: credentials) {
+            if global.enableScriptSecurity { return .failure(refusal) }
+            if case .insecure = refusal, !warnedScriptSecurity {
+                warnedScriptSecurity = true
+                log.warning("SECURITY VIOLATION - scripts are being executed but script_security not enabled.")
+            }
+        }
+        return .success(credentials)
     }
 }

@@ -35,6 +35,7 @@ public final class VRRPDaemon {
     var nextHousekeeping = VRRPInstant(nanoseconds: 0)
     var stopping = false
     var syncingGroup = false
+    var warnedScriptSecurity = false
 
     public init(configuration: KeepalivedConfiguration, log: DaemonLog, options: Options = Options()) throws {
         self.configuration = configuration
@@ -60,7 +61,7 @@ public final class VRRPDaemon {
                 if let iface { interfaceNames[iface.index] = name }
             }
             for r in i.config.trackScripts + i.groupScripts where scripts[r.name] == nil {
-                if let def = configuration.scripts[r.name] { scripts[r.name] = TrackScriptRunner(definition: def, now: now) }
+                if let def = configuration.scripts[r.name] { scripts[r.name] = makeScriptRunner(def, global: configuration.global, now: now) }
             }
             // A previous run that was killed may have left the addresses behind.
             for vip in i.config.virtualAddresses + i.config.excludedAddresses {

@@ -234,6 +234,17 @@ let labExamples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(i.notifyMaster == "/etc/k/master.sh up now")
         #expect(i.notifyBackup == "/etc/k/backup.sh")
         #expect(i.notify == "/etc/k/all.sh")
-        #expect(diags.map(\.description) == ["k.conf:6: warning: 'notify' asks for user keepalived_script: fulcrum-vrrp runs scripts as its own user"])
+        #expect(i.notifyUsers == ["notify_master": ScriptRunAs(user: "root"), "notify": ScriptRunAs(user: "keepalived_script")])
+        #expect(diags.isEmpty, "\(diags)")
+    }
+
+    @Test func scriptUsersAndGroups() throws {
+        let text = "global_defs {\n script_user nobody nogroup\n enable_script_security\n}\nvrrp_script s {\n script /bin/true\n user daemon\n}\nvrrp_script t {\n script /bin/true\n user a b c\n}\nvrrp_sync_group G {\n group {\n  VI\n }\n notify_fault /etc/k/f.sh www-data adm\n}\n"
+        let (config, diags) = KeepalivedConfigParser.parse(text: text, file: "k.conf")
+        #expect(config.global.scriptUser == ScriptRunAs(user: "nobody", group: "nogroup"))
+        #expect(config.global.enableScriptSecurity)
+        #expect(config.scripts["s"]?.user == ScriptRunAs(user: "daemon"))
+        #expect(config.syncGroups.first?.notifyUsers["notify_fault"] == ScriptRunAs(user: "www-data", group: "adm"))
+        #expect(diags.contains { $0.description == "k.conf:11: error: 'user' takes a user and a group; unexpected 'c'" }, "\(diags)")
     }
 }
