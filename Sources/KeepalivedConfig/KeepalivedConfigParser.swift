@@ -267,10 +267,27 @@ public enum KeepalivedConfigParser {
         E(name: "unicast_src_ip", usage: "ADDRESS") { i, s, v in
             if let t = v.argument(s), let a = v.address(t, s) { i.unicastSourceIP = a }
         },
-        E(name: "unicast_peer", usage: "{ ADDRESS ... }") { i, s, v in
+        E(name: "unicast_peer", usage: "{ ADDRESS [min_ttl N] [max_ttl N] ... }") { i, s, v in
             for line in v.block(s) {
-                if line.words.count > 1 { v.warning("'\(line.words.dropFirst().joined(separator: " "))' after a unicast peer is ignored", line) }
-                if let a = v.address(line.keyword, line) { i.unicastPeers.append(a) }
+                guard let a = v.address(line.keyword, line) else { continue }
+                i.unicastPeers.append(a)
+                var range: TTLRange?
+                var k = 1
+                while k < line.words.count {
+                    let word = line.words[k]
+                    guard word == "min_ttl" || word == "max_ttl", k + 1 < line.words.count, let n = Int(line.words[k + 1]), (0...255).contains(n) else {
+                        v.warning("'\(line.words[k...].joined(separator: " "))' after a unicast peer is ignored (min_ttl/max_ttl take 0..255)", line)
+                        break
+                    }
+                    var r = range ?? TTLRange()
+                    if word == "min_ttl" { r.min = n } else { r.max = n }
+                    range = r
+                    k += 2
+                }
+                if let range {
+                    i.unicastPeerTTL[a] = range
+                    if range.min > range.max { v.warning("(\(i.name)) min_ttl \(range.min) > max_ttl \(range.max) - all packets will be discarded", line) }
+                }
             }
         },
         E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackScripts, s, &v) },

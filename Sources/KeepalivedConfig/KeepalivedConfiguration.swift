@@ -39,6 +39,17 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public init() {}
 }
 
+/// A received TTL/hop limit range, `min_ttl`...`max_ttl` (either may be omitted).
+public struct TTLRange: Hashable, Sendable {
+    public var min: Int
+    public var max: Int
+    public init(min: Int = 0, max: Int = 255) {
+        self.min = min
+        self.max = max
+    }
+    public func contains(_ ttl: UInt8) -> Bool { Int(ttl) >= min && Int(ttl) <= max }
+}
+
 /// `USER [GROUP]` after a script: run it as that user, with that group (default: the
 /// user's own group).
 public struct ScriptRunAs: Hashable, Sendable {
@@ -182,6 +193,9 @@ public struct VRRPInstanceConfig: Hashable, Sendable {
     public var excludedAddresses: [VirtualAddress] = []
     public var unicastSourceIP: IPAddress?
     public var unicastPeers: [IPAddress] = []
+    /// `unicast_peer { ADDRESS min_ttl N max_ttl N }`: the TTL/hop limit range accepted
+    /// from that peer (only peers with either keyword are checked, as in keepalived).
+    public var unicastPeerTTL: [IPAddress: TTLRange] = [:]
     public var trackScripts: [TrackReference] = []
     public var trackInterfaces: [TrackReference] = []
     public var trackFiles: [TrackReference] = []

@@ -11,7 +11,7 @@ import VRRP
 final class InstanceRuntime {
     var config: VRRPInstanceConfig
     var machine: VRRPInstanceStateMachine
-    let filter: VRRPReceiveFilter
+    var filter: VRRPReceiveFilter
     let socket: RawVRRPSocket
     let interface: NetworkInterface
     let source: IPAddress
@@ -50,7 +50,7 @@ final class InstanceRuntime {
         filter = VRRPReceiveFilter(version: UInt8(version), virtualRouterID: UInt8(config.virtualRouterID), ipv6: ipv6,
                                    authType: config.authType == .pass ? 1 : 0, authData: auth,
                                    advertIntervalSeconds: UInt16(config.advertIntervalCentiseconds / 100),
-                                   unicastPeers: Set(config.unicastPeers), ownAddresses: [src])
+                                   unicastPeers: Set(config.unicastPeers), unicastPeerTTL: config.unicastPeerTTL, ownAddresses: [src])
         machine = VRRPInstanceStateMachine(configuration: InstanceRuntime.machineConfiguration(config, global: global, source: src))
         tracking = (config.priority, false)
     }

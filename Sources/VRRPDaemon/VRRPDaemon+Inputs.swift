@@ -20,7 +20,14 @@ extension VRRPDaemon {
                 i.counters.otherVirtualRouter += 1
             case .dropped(let reason):
                 i.counters.drops[reason, default: 0] += 1
-                if reason != .ownAdvert {
+                if reason == .badTTL {
+                    // keepalived's lines.
+                    if let range = i.filter.unicastPeerTTL[packet.source] {
+                        log.debug("(\(i.config.name)) TTL/HL \(packet.ttl) not in range \(range.min) - \(range.max)")
+                    } else {
+                        log.debug("(\(i.config.name)) invalid TTL/HL. Received \(packet.ttl) and expect 255")
+                    }
+                } else if reason != .ownAdvert {
                     log.debug("(\(i.config.name)) dropped packet from \(packet.source): \(reason.rawValue)")
                 }
             }

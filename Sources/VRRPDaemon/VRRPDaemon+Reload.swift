@@ -33,6 +33,7 @@ extension VRRPDaemon {
                 let before = Set(runtime.config.virtualAddresses + runtime.config.excludedAddresses)
                 let after = Set(config.virtualAddresses + config.excludedAddresses)
                 runtime.config = config
+                runtime.filter.unicastPeerTTL = config.unicastPeerTTL
                 runtime.groupScripts = groupScripts
                 runtime.machine.reconfigure(InstanceRuntime.machineConfiguration(config, global: new.global, source: runtime.source))
                 if runtime.machine.state == .master && before != after {
