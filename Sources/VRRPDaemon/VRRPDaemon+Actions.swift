@@ -13,9 +13,11 @@ extension VRRPDaemon {
             switch action {
             case .sendAdvert(let priority):
                 let ad = i.advert(priority: priority)
+                // Detached (the interface does not exist): the instance is in FAULT.
+                guard let socket = i.socket else { break }
                 for destination in i.destinations {
                     do {
-                        try i.socket.send(ad.encoded(source: i.source, destination: destination), to: destination)
+                        try socket.send(ad.encoded(source: i.source, destination: destination), to: destination)
                         i.counters.advertsSent += 1
                         if priority == 0 { i.counters.priorityZeroSent += 1 }
                     } catch {
@@ -60,12 +62,13 @@ extension VRRPDaemon {
     }
 
     func sendAnnouncementRound(_ i: InstanceRuntime) {
+        guard let mac = i.interface?.mac, mac.count == 6 else { return }
         for vip in (i.config.virtualAddresses + i.config.excludedAddresses).map(\.address) {
             do {
-                if vip.isIPv4, let arp = i.arp, i.interface.mac.count == 6 {
-                    try arp.send(GratuitousARP.frame(senderMAC: i.interface.mac, address: vip))
-                } else if vip.isIPv6, let na = i.neighbourAdverts, i.interface.mac.count == 6 {
-                    try na.send(target: vip, mac: i.interface.mac)
+                if vip.isIPv4, let arp = i.arp {
+                    try arp.send(GratuitousARP.frame(senderMAC: mac, address: vip))
+                } else if vip.isIPv6, let na = i.neighbourAdverts {
+                    try na.send(target: vip, mac: mac)
                 }
             } catch {
                 log.error("(\(i.config.name)) gratuitous ARP for \(vip): \(error)")

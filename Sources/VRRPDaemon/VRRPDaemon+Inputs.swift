@@ -9,7 +9,8 @@ import VRRP
 /// Packets, link events, signals and exited children, turned into state machine inputs.
 extension VRRPDaemon {
     func receive(on i: InstanceRuntime) {
-        while let packet = i.socket.receive(malformed: &i.counters.malformedIP) {
+        guard let socket = i.socket else { return }
+        while let packet = socket.receive(malformed: &i.counters.malformedIP) {
             switch i.filter.check(source: packet.source, destination: packet.destination, ttl: packet.ttl, payload: packet.payload) {
             case .accepted(let ad):
                 i.counters.advertsReceived += 1
@@ -37,6 +38,18 @@ extension VRRPDaemon {
     func handleLinkEvents() {
         var changed = false
         for event in netlink.readLinkEvents() {
+            if interfaceNames[event.index] == nil {
+                // A new interface: one an instance or track_interface waits for?
+                var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+                if if_indextoname(UInt32(bitPattern: event.index), &buffer) != nil {
+                    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    if watchedInterfaces.contains(name) {
+                        interfaceNames[event.index] = name
+                        log.info("Netlink reports \(name) added")
+                    }
+                }
+                if attachDetached() { changed = true }
+            }
             guard let name = interfaceNames[event.index], linkUp[name] != event.running else { continue }
             linkUp[name] = event.running
             log.info("Netlink reports \(name) \(event.running ? "up" : "down")")
