@@ -62,6 +62,13 @@ final class InstanceRuntime {
         _ = try attach()
     }
 
+    /// The interface was deleted: its sockets are closed; `attach` binds the instance
+    /// again when an interface of that name appears.
+    func detach() {
+        link = nil
+        filter.ownAddresses = []
+    }
+
     /// Binds the instance to its interface when it exists and has an address to send
     /// from; returns a reason when it cannot yet (socket errors are thrown).
     func attach() throws -> String? {

@@ -31,7 +31,9 @@ extension VRRPDaemon {
                 log.info("(\(i.config.name)) \(add ? "Setting" : "Removing") virtual addresses on \(i.config.interface)")
                 for vip in i.config.virtualAddresses + i.config.excludedAddresses {
                     guard let index = i.interfaceIndex(for: vip) else {
-                        log.error("(\(i.config.name)) interface \(vip.device ?? "?") of \(vip.address) not found"); continue
+                        // A deleted interface took its addresses with it.
+                        if vip.device != nil || i.link != nil { log.error("(\(i.config.name)) interface \(vip.device ?? i.config.interface) of \(vip.address) not found") }
+                        continue
                     }
                     do { try netlink.change(add: add, address: vip, interfaceIndex: index) } catch { log.error("(\(i.config.name)) \(error)") }
                 }

@@ -38,6 +38,14 @@ extension VRRPDaemon {
     func handleLinkEvents() {
         var changed = false
         for event in netlink.readLinkEvents() {
+            if event.deleted, let name = interfaceNames[event.index] {
+                interfaceNames[event.index] = nil
+                linkUp[name] = false
+                log.info("Netlink reports \(name) removed")
+                for i in instances where i.interface?.index == event.index { i.detach() }
+                changed = true
+                continue
+            }
             if interfaceNames[event.index] == nil {
                 // A new interface: one an instance or track_interface waits for?
                 var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)

@@ -4,7 +4,7 @@ import Foundation
 extension VRRPLabTests {
     /// An instance whose interface does not exist at start-up: fulcrum-vrrp starts (the
     /// other instance runs), keeps that one in FAULT and brings it up when the interface
-    /// appears, as keepalived does.
+    /// appears, as keepalived does; likewise when the interface is deleted and created again.
     @Suite struct FulcrumVRRPLateInterfaceTests {
         @Test func instanceWaitsInFaultForItsInterface() throws {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-vrrp-late-\(UUID().uuidString)")
@@ -52,6 +52,25 @@ extension VRRPLabTests {
             #expect(late().contains("10.98.0.50"), "\(late())\n\(log())")
             #expect(log().contains("(VI_LATE) interface eth1 now exists"), "\(log())")
             #expect(log().contains("(VI_LATE) Entering MASTER STATE"), "\(log())")
+            // Deleted: FAULT; created again: bound to the new interface, master again.
+            let faults = log().components(separatedBy: "(VI_LATE) Entering FAULT STATE").count - 1
+            let r = VRRPLab.lab("exec", "h1", "ip", "link", "del", "eth1")
+            #expect(r.status == 0, "\(r.stderr)")
+            let deleted = Date()
+            while log().components(separatedBy: "(VI_LATE) Entering FAULT STATE").count - 1 == faults && Date().timeIntervalSince(deleted) < 5 {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            #expect(log().components(separatedBy: "(VI_LATE) Entering FAULT STATE").count - 1 == faults + 1, "\(log())")
+            for args in [["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"],
+                         ["ip", "addr", "add", "10.98.0.1/24", "dev", "eth1"],
+                         ["ip", "link", "set", "eth1p", "up"], ["ip", "link", "set", "eth1", "up"]] {
+                let r = VRRPLab.labArgs(["exec", "h1"] + args)
+                #expect(r.status == 0, "\(args): \(r.stderr)")
+            }
+            let again = Date()
+            while !late().contains("10.98.0.50") && Date().timeIntervalSince(again) < 10 { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(late().contains("10.98.0.50"), "\(late())\n\(log())")
+            #expect(log().components(separatedBy: "(VI_LATE) Entering MASTER STATE").count - 1 == 2, "\(log())")
         }
     }
 }
