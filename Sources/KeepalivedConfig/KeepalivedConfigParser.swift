@@ -149,8 +149,7 @@ public enum KeepalivedConfigParser {
         E(name: "router_id", usage: "NAME") { g, s, v in g.routerID = v.argument(s) },
         E(name: "enable_script_security", usage: "") { g, s, v in g.enableScriptSecurity = v.flag(s) },
         E(name: "script_user", usage: "USER [GROUP]") { g, s, v in
-            g.scriptUser = v.argument(s)
-            if let u = g.scriptUser, u != "root" { v.warning("script_user \(u): fulcrum-vrrp runs scripts as its own user", s) }
+            g.scriptUser = v.runAs(s, from: 1)
         },
         E(name: "vrrp_version", usage: "2|3") { g, s, v in if let n = v.int(s, 2...3) { g.vrrpVersion = n } },
         E(name: "vrrp_garp_master_delay", usage: "SECONDS") { g, s, v in if let n = v.int(s, 0...86400) { g.garpMasterDelay = n } },
@@ -188,8 +187,7 @@ public enum KeepalivedConfigParser {
         E(name: "rise", usage: "COUNT") { d, s, v in if let n = v.int(s, 1...1_000_000) { d.rise = n } },
         E(name: "fall", usage: "COUNT") { d, s, v in if let n = v.int(s, 1...1_000_000) { d.fall = n } },
         E(name: "user", usage: "USER [GROUP]") { d, s, v in
-            d.user = v.argument(s)
-            if let u = d.user, u != "root" { v.warning("user \(u): fulcrum-vrrp runs scripts as its own user", s) }
+            d.user = v.runAs(s, from: 1)
         },
         E(name: "init_fail", usage: "") { d, _, _ in d.initFail = true },
     ])
@@ -269,10 +267,27 @@ public enum KeepalivedConfigParser {
         E(name: "unicast_src_ip", usage: "ADDRESS") { i, s, v in
             if let t = v.argument(s), let a = v.address(t, s) { i.unicastSourceIP = a }
         },
-        E(name: "unicast_peer", usage: "{ ADDRESS ... }") { i, s, v in
+        E(name: "unicast_peer", usage: "{ ADDRESS [min_ttl N] [max_ttl N] ... }") { i, s, v in
             for line in v.block(s) {
-                if line.words.count > 1 { v.warning("'\(line.words.dropFirst().joined(separator: " "))' after a unicast peer is ignored", line) }
-                if let a = v.address(line.keyword, line) { i.unicastPeers.append(a) }
+                guard let a = v.address(line.keyword, line) else { continue }
+                i.unicastPeers.append(a)
+                var range: TTLRange?
+                var k = 1
+                while k < line.words.count {
+                    let word = line.words[k]
+                    guard word == "min_ttl" || word == "max_ttl", k + 1 < line.words.count, let n = Int(line.words[k + 1]), (0...255).contains(n) else {
+                        v.warning("'\(line.words[k...].joined(separator: " "))' after a unicast peer is ignored (min_ttl/max_ttl take 0..255)", line)
+                        break
+                    }
+                    var r = range ?? TTLRange()
+                    if word == "min_ttl" { r.min = n } else { r.max = n }
+                    range = r
+                    k += 2
+                }
+                if let range {
+                    i.unicastPeerTTL[a] = range
+                    if range.min > range.max { v.warning("(\(i.name)) min_ttl \(range.min) > max_ttl \(range.max) - all packets will be discarded", line) }
+                }
             }
         },
         E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackScripts, s, &v) },
@@ -284,11 +299,11 @@ public enum KeepalivedConfigParser {
         E(name: "garp_master_refresh", usage: "SECONDS") { i, s, v in i.garpMasterRefresh = v.int(s, 0...86400) },
         E(name: "higher_prio_send_advert", usage: "") { i, s, v in i.higherPrioritySendAdvert = v.flag(s) },
         E(name: "lower_prio_no_advert", usage: "") { i, s, v in i.lowerPriorityNoAdvert = v.flag(s) },
-        E(name: "notify_master", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyMaster = v.notifyCommand(s) },
-        E(name: "notify_backup", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyBackup = v.notifyCommand(s) },
-        E(name: "notify_fault", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyFault = v.notifyCommand(s) },
-        E(name: "notify_stop", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyStop = v.notifyCommand(s) },
-        E(name: "notify", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notify = v.notifyCommand(s) },
+        E(name: "notify_master", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyMaster = v.notifyCommand(s); i.notifyUsers["notify_master"] = v.runAs(s, from: 2) },
+        E(name: "notify_backup", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyBackup = v.notifyCommand(s); i.notifyUsers["notify_backup"] = v.runAs(s, from: 2) },
+        E(name: "notify_fault", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyFault = v.notifyCommand(s); i.notifyUsers["notify_fault"] = v.runAs(s, from: 2) },
+        E(name: "notify_stop", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notifyStop = v.notifyCommand(s); i.notifyUsers["notify_stop"] = v.runAs(s, from: 2) },
+        E(name: "notify", usage: "SCRIPT [USER [GROUP]]") { i, s, v in i.notify = v.notifyCommand(s); i.notifyUsers["notify"] = v.runAs(s, from: 2) },
         E(name: "dont_track_primary", usage: "") { i, _, _ in i.dontTrackPrimary = true },
         noEffect("smtp_alert"), noEffect("debug"), noEffect("strict_mode"), noEffect("skip_check_adv_addr"),
         noEffect("check_unicast_src"), noEffect("accept"), noEffect("no_accept"), noEffect("mcast_src_ip"),
@@ -306,11 +321,11 @@ public enum KeepalivedConfigParser {
             for line in v.block(s) { g.instances += line.words }
         },
         E(name: "track_script", usage: "{ NAME [weight N [reverse]] }") { g, s, v in references()(&g.trackScripts, s, &v) },
-        E(name: "notify_master", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyMaster = v.notifyCommand(s) },
-        E(name: "notify_backup", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyBackup = v.notifyCommand(s) },
-        E(name: "notify_fault", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyFault = v.notifyCommand(s) },
-        E(name: "notify_stop", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyStop = v.notifyCommand(s) },
-        E(name: "notify", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notify = v.notifyCommand(s) },
+        E(name: "notify_master", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyMaster = v.notifyCommand(s); g.notifyUsers["notify_master"] = v.runAs(s, from: 2) },
+        E(name: "notify_backup", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyBackup = v.notifyCommand(s); g.notifyUsers["notify_backup"] = v.runAs(s, from: 2) },
+        E(name: "notify_fault", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyFault = v.notifyCommand(s); g.notifyUsers["notify_fault"] = v.runAs(s, from: 2) },
+        E(name: "notify_stop", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notifyStop = v.notifyCommand(s); g.notifyUsers["notify_stop"] = v.runAs(s, from: 2) },
+        E(name: "notify", usage: "SCRIPT [USER [GROUP]]") { g, s, v in g.notify = v.notifyCommand(s); g.notifyUsers["notify"] = v.runAs(s, from: 2) },
         noEffect("smtp_alert"), noEffect("global_tracking"), noEffect("sync_group_tracking_weight"),
     ], refused: [
         "track_interface": "track interfaces in the member instances",

@@ -19,7 +19,8 @@ public struct KeepalivedConfiguration: Hashable, Sendable {
 public struct GlobalDefinitions: Hashable, Sendable {
     public var routerID: String?
     public var enableScriptSecurity = false
-    public var scriptUser: String?
+    /// `script_user USER [GROUP]`: whom scripts run as unless they name their own user.
+    public var scriptUser: ScriptRunAs?
     public var vrrpVersion = 2
     public var garpMasterDelay = 5
     public var garpMasterRepeat = 5
@@ -36,6 +37,28 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var mcastGroup6 = IPAddress("ff02::12")!
 
     public init() {}
+}
+
+/// A received TTL/hop limit range, `min_ttl`...`max_ttl` (either may be omitted).
+public struct TTLRange: Hashable, Sendable {
+    public var min: Int
+    public var max: Int
+    public init(min: Int = 0, max: Int = 255) {
+        self.min = min
+        self.max = max
+    }
+    public func contains(_ ttl: UInt8) -> Bool { Int(ttl) >= min && Int(ttl) <= max }
+}
+
+/// `USER [GROUP]` after a script: run it as that user, with that group (default: the
+/// user's own group).
+public struct ScriptRunAs: Hashable, Sendable {
+    public var user: String
+    public var group: String?
+    public init(user: String, group: String? = nil) {
+        self.user = user
+        self.group = group
+    }
 }
 
 /// A weight as keepalived writes it on a tracked item: `weight N [reverse]`.
@@ -58,7 +81,7 @@ public struct TrackScriptDefinition: Hashable, Sendable {
     public var weight = TrackWeight(0)
     public var rise = 1
     public var fall = 1
-    public var user: String?
+    public var user: ScriptRunAs?
     /// `init_fail`: start in the failed state instead of keepalived's default (good
     /// until the first result).
     public var initFail = false
@@ -170,6 +193,9 @@ public struct VRRPInstanceConfig: Hashable, Sendable {
     public var excludedAddresses: [VirtualAddress] = []
     public var unicastSourceIP: IPAddress?
     public var unicastPeers: [IPAddress] = []
+    /// `unicast_peer { ADDRESS min_ttl N max_ttl N }`: the TTL/hop limit range accepted
+    /// from that peer (only peers with either keyword are checked, as in keepalived).
+    public var unicastPeerTTL: [IPAddress: TTLRange] = [:]
     public var trackScripts: [TrackReference] = []
     public var trackInterfaces: [TrackReference] = []
     public var trackFiles: [TrackReference] = []
@@ -184,6 +210,8 @@ public struct VRRPInstanceConfig: Hashable, Sendable {
     public var notifyFault: String?
     public var notifyStop: String?
     public var notify: String?
+    /// The `USER [GROUP]` after a notify script, keyed by its keyword (`notify_master`, ...).
+    public var notifyUsers: [String: ScriptRunAs] = [:]
     public var dontTrackPrimary = false
 
     public init(name: String, location: SourceLocation) {
@@ -209,6 +237,8 @@ public struct SyncGroupConfig: Hashable, Sendable {
     public var notifyFault: String?
     public var notifyStop: String?
     public var notify: String?
+    /// The `USER [GROUP]` after a notify script, keyed by its keyword (`notify_master`, ...).
+    public var notifyUsers: [String: ScriptRunAs] = [:]
 
     public init(name: String, location: SourceLocation) {
         self.name = name

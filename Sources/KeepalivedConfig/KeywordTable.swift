@@ -88,11 +88,19 @@ struct ValueReader {
             error("'\(s.keyword)' needs a script", s)
             return nil
         }
-        if s.words.count > 2 && s.words[2] != "root" {
-            warning("'\(s.keyword)' asks for user \(s.words[2]): fulcrum-vrrp runs scripts as its own user", s)
-        }
         if s.words.count > 4 { error("'\(s.keyword)' takes a script, a user and a group; quote the script to pass it arguments", s) }
         return s.words[1]
+    }
+
+    /// `USER [GROUP]` from word `index` on (nil when the line ends before it).
+    mutating func runAs(_ s: ConfigStatement, from index: Int) -> ScriptRunAs? {
+        guard s.words.count > index else {
+            if index == 1 { error("'\(s.keyword)' needs a user name", s) }
+            return nil
+        }
+        // (notify lines with too many words are refused by notifyCommand.)
+        if index == 1 && s.words.count > 3 { error("'\(s.keyword)' takes a user and a group; unexpected '\(s.words[3...].joined(separator: " "))'", s) }
+        return ScriptRunAs(user: s.words[index], group: s.words.count > index + 1 ? s.words[index + 1] : nil)
     }
 
     /// The rest of the line as one string: a `script` command, whose words keepalived

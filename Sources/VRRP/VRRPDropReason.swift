@@ -4,6 +4,7 @@ public enum VRRPDropReason: String, Error, Hashable, Sendable, CaseIterable {
     case tooShort = "packet too short"
     case tooLong = "packet longer than its address count"
     case badIPHeader = "invalid IP header"
+    /// Multicast: not 255; unicast: outside the peer's min_ttl..max_ttl.
     case badTTL = "TTL/hop limit not 255"
     case badVersion = "wrong version"
     case badType = "invalid type"

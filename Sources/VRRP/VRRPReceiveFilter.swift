@@ -20,10 +20,14 @@ public struct VRRPReceiveFilter: Hashable, Sendable {
     public var advertIntervalSeconds: UInt16
     /// Empty: multicast. Otherwise only these sources are accepted.
     public var unicastPeers: Set<IPAddress>
+    /// Unicast only: the TTL/hop limit accepted per peer. keepalived checks the TTL of
+    /// unicast adverts only for peers given `min_ttl`/`max_ttl` (they may cross routers);
+    /// multicast adverts must arrive with 255.
+    public var unicastPeerTTL: [IPAddress: TTLRange]
     /// Our own sending address: multicast loopback or a reflected packet.
     public var ownAddresses: Set<IPAddress>
 
-    public init(version: UInt8, virtualRouterID: UInt8, ipv6: Bool, authType: UInt8 = 0, authData: [UInt8] = [UInt8](repeating: 0, count: 8), advertIntervalSeconds: UInt16 = 1, unicastPeers: Set<IPAddress> = [], ownAddresses: Set<IPAddress> = []) {
+    public init(version: UInt8, virtualRouterID: UInt8, ipv6: Bool, authType: UInt8 = 0, authData: [UInt8] = [UInt8](repeating: 0, count: 8), advertIntervalSeconds: UInt16 = 1, unicastPeers: Set<IPAddress> = [], unicastPeerTTL: [IPAddress: TTLRange] = [:], ownAddresses: Set<IPAddress> = []) {
         self.version = version
         self.virtualRouterID = virtualRouterID
         self.ipv6 = ipv6
@@ -31,6 +35,7 @@ public struct VRRPReceiveFilter: Hashable, Sendable {
         self.authData = authData
         self.advertIntervalSeconds = advertIntervalSeconds
         self.unicastPeers = unicastPeers
+        self.unicastPeerTTL = unicastPeerTTL
         self.ownAddresses = ownAddresses
     }
 
@@ -38,6 +43,7 @@ public struct VRRPReceiveFilter: Hashable, Sendable {
         if ownAddresses.contains(source) { return .dropped(.ownAdvert) }
         if !unicastPeers.isEmpty {
             guard unicastPeers.contains(source) else { return .dropped(.unknownPeer) }
+            if let range = unicastPeerTTL[source], !range.contains(ttl) { return .dropped(.badTTL) }
         } else if ttl != 255 {
             return .dropped(.badTTL)
         }

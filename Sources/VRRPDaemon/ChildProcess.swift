@@ -32,16 +32,21 @@ enum ChildProcess {
         return out
     }
 
+    static let defaultSignals = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD]
+
     /// Starts argv in its own process group (so a timeout kills the script's children
-    /// too) with default signal handling; returns the pid.
-    static func spawn(_ argv: [String]) throws -> pid_t {
+    /// too) with default signal handling, as `credentials` when given; returns the pid.
+    static func spawn(_ argv: [String], as credentials: ScriptCredentials? = nil) throws -> pid_t {
+        if let credentials, credentials.uid != geteuid() || credentials.gid != getegid() {
+            return try forkExec(argv, as: credentials)
+        }
         guard let path = argv.first else { throw SystemError("spawn", code: ENOENT) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&defaults, s) }
+        for s in defaultSignals { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -57,6 +62,57 @@ enum ChildProcess {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &files, &attributes, &cArgs, environ)
         guard rc == 0 else { throw SystemError("spawn \(path)", code: rc) }
+        return pid
+    }
+
+    /// posix_spawn cannot change the user, so: fork, drop to the script's groups, gid
+    /// and uid in the child, then exec. The child calls only async-signal-safe functions
+    /// on memory prepared before the fork; a failure before or in exec comes back
+    /// through a close-on-exec pipe as errno, so it is reported like posix_spawn's.
+    private static func forkExec(_ argv: [String], as credentials: ScriptCredentials) throws -> pid_t {
+        guard let path = argv.first else { throw SystemError("spawn", code: ENOENT) }
+        var report: [Int32] = [0, 0]
+        guard pipe(&report) == 0 else { throw SystemError("pipe") }
+        for fd in report { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        guard let devNull = strdup("/dev/null"), let program = cArgs[0] else { throw SystemError("strdup", code: ENOMEM) }
+        defer { free(devNull) }
+        let signals = defaultSignals
+        var groups: [gid_t] = [credentials.gid]
+        let uid = credentials.uid, gid = credentials.gid
+        let pid = fork()
+        if pid < 0 {
+            let code = errno
+            close(report[0]); close(report[1])
+            throw SystemError("fork", code: code)
+        }
+        if pid == 0 {
+            close(report[0])
+            for s in signals { signal(s, SIG_DFL) }
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            sigprocmask(SIG_SETMASK, &empty, nil)
+            setpgid(0, 0)
+            let fd = open(devNull, O_RDONLY)
+            if fd > 0 { dup2(fd, 0); close(fd) }
+            if setgroups(1, &groups) == 0 && setgid(gid) == 0 && setuid(uid) == 0 {
+                execve(program, &cArgs, environ)
+            }
+            var code = errno
+            _ = write(report[1], &code, MemoryLayout<Int32>.size)
+            _exit(127)
+        }
+        close(report[1])
+        var code: Int32 = 0
+        var n: Int
+        repeat { n = read(report[0], &code, MemoryLayout<Int32>.size) } while n < 0 && errno == EINTR
+        close(report[0])
+        if n == MemoryLayout<Int32>.size {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            throw SystemError("spawn \(path) as \(credentials.user)", code: code)
+        }
         return pid
     }
 }

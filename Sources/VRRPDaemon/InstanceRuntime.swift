@@ -11,14 +11,14 @@ import VRRP
 final class InstanceRuntime {
     var config: VRRPInstanceConfig
     var machine: VRRPInstanceStateMachine
-    let filter: VRRPReceiveFilter
-    let socket: RawVRRPSocket
-    let interface: NetworkInterface
-    let source: IPAddress
+    var filter: VRRPReceiveFilter
+    /// The interface and what is bound to it; nil while the interface does not exist (or
+    /// has no address to send from): the instance is then in FAULT, as in keepalived, and
+    /// is attached when a link event (or the next housekeeping) finds it.
+    private(set) var link: Link?
     let destinations: [IPAddress]
     let version: Int
-    let arp: ARPSender?
-    let neighbourAdverts: NeighbourAdvertSender?
+    let global: GlobalDefinitions
     /// track_script entries of the sync groups this instance belongs to.
     var groupScripts: [TrackReference]
     var timers: [VRRPInstanceStateMachine.Timer: VRRPInstant] = [:]
@@ -27,32 +27,68 @@ final class InstanceRuntime {
     var counters = InstanceCounters()
     var tracking: (priority: Int, fault: Bool)
 
+    struct Link {
+        let interface: NetworkInterface
+        let source: IPAddress
+        let socket: RawVRRPSocket
+        let arp: ARPSender?
+        let neighbourAdverts: NeighbourAdvertSender?
+    }
+
+    var socket: RawVRRPSocket? { link?.socket }
+    var interface: NetworkInterface? { link?.interface }
+    var arp: ARPSender? { link?.arp }
+    var neighbourAdverts: NeighbourAdvertSender? { link?.neighbourAdverts }
+    /// The advert source: the interface's, else `unicast_src_ip`, else the unspecified
+    /// address while detached (nothing is sent then).
+    var source: IPAddress { link?.source ?? config.unicastSourceIP ?? (config.isIPv6 ? IPAddress("::")! : IPAddress(v4: 0, 0, 0, 0)) }
+
     init(config: VRRPInstanceConfig, global: GlobalDefinitions, groupScripts: [TrackReference]) throws {
         self.config = config
+        self.global = global
         self.groupScripts = groupScripts
-        let vips = Set(config.virtualAddresses.map(\.address) + config.excludedAddresses.map(\.address))
-        guard let iface = NetworkInterface.lookup(config.interface, excluding: vips) else {
-            throw SystemError("interface \(config.interface) of vrrp_instance \(config.name)", code: ENODEV)
-        }
-        interface = iface
         let ipv6 = config.isIPv6
         version = config.effectiveVersion(global)
-        guard let src = config.unicastSourceIP ?? (ipv6 ? iface.linkLocalIPv6 : iface.primaryIPv4) else {
-            throw SystemError("no \(ipv6 ? "link-local IPv6" : "IPv4") address on \(config.interface) for vrrp_instance \(config.name)", code: EADDRNOTAVAIL)
-        }
-        source = src
         let group = ipv6 ? global.mcastGroup6 : global.mcastGroup4
         destinations = config.unicastPeers.isEmpty ? [group] : config.unicastPeers
-        socket = try RawVRRPSocket(interface: iface, source: src, group: config.unicastPeers.isEmpty ? group : nil, ipv6: ipv6)
-        arp = ipv6 ? nil : try ARPSender(interfaceIndex: iface.index)
-        neighbourAdverts = ipv6 ? try NeighbourAdvertSender(interfaceIndex: iface.index) : nil
         let auth: [UInt8] = config.authType == .pass ? VRRPAdvertisement.passwordBytes(config.authPassword) : [UInt8](repeating: 0, count: 8)
         filter = VRRPReceiveFilter(version: UInt8(version), virtualRouterID: UInt8(config.virtualRouterID), ipv6: ipv6,
                                    authType: config.authType == .pass ? 1 : 0, authData: auth,
                                    advertIntervalSeconds: UInt16(config.advertIntervalCentiseconds / 100),
-                                   unicastPeers: Set(config.unicastPeers), ownAddresses: [src])
-        machine = VRRPInstanceStateMachine(configuration: InstanceRuntime.machineConfiguration(config, global: global, source: src))
+                                   unicastPeers: Set(config.unicastPeers), unicastPeerTTL: config.unicastPeerTTL, ownAddresses: [])
+        let unspecified = config.unicastSourceIP ?? (ipv6 ? IPAddress("::")! : IPAddress(v4: 0, 0, 0, 0))
+        machine = VRRPInstanceStateMachine(configuration: InstanceRuntime.machineConfiguration(config, global: global, source: unspecified))
         tracking = (config.priority, false)
+        _ = try attach()
+    }
+
+    /// The interface was deleted: its sockets are closed; `attach` binds the instance
+    /// again when an interface of that name appears.
+    func detach() {
+        link = nil
+        filter.ownAddresses = []
+    }
+
+    /// Binds the instance to its interface when it exists and has an address to send
+    /// from; returns a reason when it cannot yet (socket errors are thrown).
+    func attach() throws -> String? {
+        if link != nil { return nil }
+        let vips = Set(config.virtualAddresses.map(\.address) + config.excludedAddresses.map(\.address))
+        guard let iface = NetworkInterface.lookup(config.interface, excluding: vips) else {
+            return "interface \(config.interface) for vrrp_instance \(config.name) doesn't exist"
+        }
+        let ipv6 = config.isIPv6
+        guard let src = config.unicastSourceIP ?? (ipv6 ? iface.linkLocalIPv6 : iface.primaryIPv4) else {
+            return "no \(ipv6 ? "link-local IPv6" : "IPv4") address on \(config.interface) for vrrp_instance \(config.name)"
+        }
+        let group = ipv6 ? global.mcastGroup6 : global.mcastGroup4
+        let socket = try RawVRRPSocket(interface: iface, source: src, group: config.unicastPeers.isEmpty ? group : nil, ipv6: ipv6)
+        link = Link(interface: iface, source: src, socket: socket,
+                    arp: ipv6 ? nil : try ARPSender(interfaceIndex: iface.index),
+                    neighbourAdverts: ipv6 ? try NeighbourAdvertSender(interfaceIndex: iface.index) : nil)
+        filter.ownAddresses = [src]
+        machine.reconfigure(InstanceRuntime.machineConfiguration(config, global: global, source: src))
+        return nil
     }
 
     var isIPv6Instance: Bool { config.isIPv6 }
@@ -88,7 +124,7 @@ final class InstanceRuntime {
 
     /// Where a virtual address goes: its own `dev`, else the instance's interface.
     func interfaceIndex(for vip: VirtualAddress) -> Int32? {
-        guard let dev = vip.device, dev != interface.name else { return interface.index }
+        guard let dev = vip.device, dev != config.interface else { return interface?.index }
         return NetworkInterface.lookup(dev)?.index
     }
 }

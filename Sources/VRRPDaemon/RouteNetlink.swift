@@ -97,10 +97,10 @@ final class RouteNetlink {
         }
     }
 
-    /// Link changes queued on the event socket: interface index and whether it is up
-    /// with carrier (IFF_UP and IFF_RUNNING).
-    func readLinkEvents() -> [(index: Int32, running: Bool)] {
-        var events: [(Int32, Bool)] = []
+    /// Link changes queued on the event socket: interface index, whether it is up
+    /// with carrier (IFF_UP and IFF_RUNNING), and whether it was deleted (RTM_DELLINK).
+    func readLinkEvents() -> [(index: Int32, running: Bool, deleted: Bool)] {
+        var events: [(Int32, Bool, Bool)] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(eventFD, $0.baseAddress, $0.count, 0) }
@@ -115,7 +115,7 @@ final class RouteNetlink {
                     let index = Int32(bitPattern: RouteNetlink.u32(buffer, offset + 20))
                     let flags = RouteNetlink.u32(buffer, offset + 24)
                     let running = type == RouteNetlink.rtmNewLink && flags & 0x1 != 0 && flags & 0x40 != 0
-                    events.append((index, running))
+                    events.append((index, running, type == RouteNetlink.rtmDelLink))
                 }
                 offset += (length + 3) & ~3
             }

@@ -11,6 +11,8 @@ import VRRP
 final class TrackScriptRunner {
     var definition: TrackScriptDefinition
     let argv: [String]
+    /// Whom the script runs as (nil: the daemon's own user).
+    let credentials: ScriptCredentials?
     private(set) var up: Bool
     private var successes = 0
     private var failures = 0
@@ -21,9 +23,10 @@ final class TrackScriptRunner {
     private(set) var runs = 0
     private(set) var timeouts = 0
 
-    init(definition: TrackScriptDefinition, now: VRRPInstant) {
+    init(definition: TrackScriptDefinition, credentials: ScriptCredentials? = nil, now: VRRPInstant) {
         self.definition = definition
         self.argv = ChildProcess.words(definition.script)
+        self.credentials = credentials
         self.up = !definition.initFail
         self.nextRun = now
     }
@@ -43,7 +46,7 @@ final class TrackScriptRunner {
         guard runningPID == nil, now >= nextRun else { return nil }
         nextRun = now + intervalNanoseconds
         do {
-            runningPID = try ChildProcess.spawn(argv)
+            runningPID = try ChildProcess.spawn(argv, as: credentials)
             killDeadline = now + Int64(definition.effectiveTimeoutSeconds * 1e9)
             timedOut = false
             runs += 1

@@ -13,9 +13,11 @@ extension VRRPDaemon {
             switch action {
             case .sendAdvert(let priority):
                 let ad = i.advert(priority: priority)
+                // Detached (the interface does not exist): the instance is in FAULT.
+                guard let socket = i.socket else { break }
                 for destination in i.destinations {
                     do {
-                        try i.socket.send(ad.encoded(source: i.source, destination: destination), to: destination)
+                        try socket.send(ad.encoded(source: i.source, destination: destination), to: destination)
                         i.counters.advertsSent += 1
                         if priority == 0 { i.counters.priorityZeroSent += 1 }
                     } catch {
@@ -29,7 +31,9 @@ extension VRRPDaemon {
                 log.info("(\(i.config.name)) \(add ? "Setting" : "Removing") virtual addresses on \(i.config.interface)")
                 for vip in i.config.virtualAddresses + i.config.excludedAddresses {
                     guard let index = i.interfaceIndex(for: vip) else {
-                        log.error("(\(i.config.name)) interface \(vip.device ?? "?") of \(vip.address) not found"); continue
+                        // A deleted interface took its addresses with it.
+                        if vip.device != nil || i.link != nil { log.error("(\(i.config.name)) interface \(vip.device ?? i.config.interface) of \(vip.address) not found") }
+                        continue
                     }
                     do { try netlink.change(add: add, address: vip, interfaceIndex: index) } catch { log.error("(\(i.config.name)) \(error)") }
                 }
@@ -60,12 +64,13 @@ extension VRRPDaemon {
     }
 
     func sendAnnouncementRound(_ i: InstanceRuntime) {
+        guard let mac = i.interface?.mac, mac.count == 6 else { return }
         for vip in (i.config.virtualAddresses + i.config.excludedAddresses).map(\.address) {
             do {
-                if vip.isIPv4, let arp = i.arp, i.interface.mac.count == 6 {
-                    try arp.send(GratuitousARP.frame(senderMAC: i.interface.mac, address: vip))
-                } else if vip.isIPv6, let na = i.neighbourAdverts, i.interface.mac.count == 6 {
-                    try na.send(target: vip, mac: i.interface.mac)
+                if vip.isIPv4, let arp = i.arp {
+                    try arp.send(GratuitousARP.frame(senderMAC: mac, address: vip))
+                } else if vip.isIPv6, let na = i.neighbourAdverts {
+                    try na.send(target: vip, mac: mac)
                 }
             } catch {
                 log.error("(\(i.config.name)) gratuitous ARP for \(vip): \(error)")
@@ -85,9 +90,9 @@ extension VRRPDaemon {
         case .stopped: script = i.config.notifyStop
         case .initialize: script = nil
         }
-        if let script { runNotify(ChildProcess.words(script)) }
+        if let script { runNotify(ChildProcess.words(script), runAs: i.config.notifyUsers[Self.notifyKeyword(to)]) }
         if let generic = i.config.notify {
-            runNotify(ChildProcess.words(generic) + ["INSTANCE", i.config.name, to.rawValue, String(i.machine.priority)])
+            runNotify(ChildProcess.words(generic) + ["INSTANCE", i.config.name, to.rawValue, String(i.machine.priority)], runAs: i.config.notifyUsers["notify"])
         }
         for g in configuration.syncGroups where g.instances.contains(i.config.name) {
             let members = instances.filter { g.instances.contains($0.config.name) }
@@ -111,14 +116,29 @@ extension VRRPDaemon {
             case .stopped: gs = g.notifyStop
             case .initialize: gs = nil
             }
-            if let gs { runNotify(ChildProcess.words(gs)) }
-            if let generic = g.notify { runNotify(ChildProcess.words(generic) + ["GROUP", g.name, to.rawValue, "0"]) }
+            if let gs { runNotify(ChildProcess.words(gs), runAs: g.notifyUsers[Self.notifyKeyword(to)]) }
+            if let generic = g.notify { runNotify(ChildProcess.words(generic) + ["GROUP", g.name, to.rawValue, "0"], runAs: g.notifyUsers["notify"]) }
         }
     }
 
-    func runNotify(_ argv: [String]) {
+    static func notifyKeyword(_ state: VRRPInstanceStateMachine.State) -> String {
+        switch state {
+        case .master: "notify_master"
+        case .backup: "notify_backup"
+        case .fault: "notify_fault"
+        case .stopped: "notify_stop"
+        case .initialize: "notify"
+        }
+    }
+
+    func runNotify(_ argv: [String], runAs: ScriptRunAs?) {
         do {
-            notifyPIDs.insert(try ChildProcess.spawn(argv))
+            switch scriptCheck(argv: argv, runAs: runAs, global: configuration.global) {
+            case .failure(let refusal):
+                log.error("notify script \(argv.first ?? ""): \(refusal)")
+            case .success(let credentials):
+                notifyPIDs.insert(try ChildProcess.spawn(argv, as: credentials))
+            }
         } catch {
             log.error("notify script \(argv.first ?? ""): \(error)")
         }
@@ -136,5 +156,36 @@ extension VRRPDaemon {
             if pid > 0 { notifyPIDs.remove(pid); continue }
             usleep(20_000); waited += 1
         }
+    }
+
+    /// A track script's runner, or nil (logged, as keepalived does) when the script
+    /// cannot run: an unknown user or group, or, with `enable_script_security`, a
+    /// script run as root that a non-root user could change. Instances then do not
+    /// track it.
+    func makeScriptRunner(_ def: TrackScriptDefinition, global: GlobalDefinitions, now: VRRPInstant) -> TrackScriptRunner? {
+        switch scriptCheck(argv: ChildProcess.words(def.script), runAs: def.user, global: global) {
+        case .failure(let refusal):
+            log.error("VRRP_Script(\(def.name)) \(refusal)")
+            return nil
+        case .success(let credentials):
+            return TrackScriptRunner(definition: def, credentials: credentials, now: now)
+        }
+    }
+
+    /// Whom a script runs as, and whether it may run.
+    func scriptCheck(argv: [String], runAs: ScriptRunAs?, global: GlobalDefinitions) -> Result<ScriptCredentials?, ScriptRefusal> {
+        let credentials: ScriptCredentials?
+        switch ScriptCredentials.resolve(runAs, global: global) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let c): credentials = c
+        }
+        if let refusal = ScriptSecurity.refusal(argv: argv, credentials: credentials) {
+            if global.enableScriptSecurity { return .failure(refusal) }
+            if case .insecure = refusal, !warnedScriptSecurity {
+                warnedScriptSecurity = true
+                log.warning("SECURITY VIOLATION - scripts are being executed but script_security not enabled.")
+            }
+        }
+        return .success(credentials)
     }
 }

@@ -33,6 +33,7 @@ extension VRRPDaemon {
                 let before = Set(runtime.config.virtualAddresses + runtime.config.excludedAddresses)
                 let after = Set(config.virtualAddresses + config.excludedAddresses)
                 runtime.config = config
+                runtime.filter.unicastPeerTTL = config.unicastPeerTTL
                 runtime.groupScripts = groupScripts
                 runtime.machine.reconfigure(InstanceRuntime.machineConfiguration(config, global: new.global, source: runtime.source))
                 if runtime.machine.state == .master && before != after {
@@ -68,11 +69,13 @@ extension VRRPDaemon {
         for i in next {
             for r in i.config.trackScripts + i.groupScripts where runners[r.name] == nil {
                 guard let def = new.scripts[r.name] else { continue }
-                if let existing = scripts[r.name], existing.definition.script == def.script, existing.definition.intervalSeconds == def.intervalSeconds {
+                if let existing = scripts[r.name], existing.definition.script == def.script, existing.definition.intervalSeconds == def.intervalSeconds,
+                   existing.definition.user == def.user, new.global.scriptUser == configuration.global.scriptUser,
+                   new.global.enableScriptSecurity == configuration.global.enableScriptSecurity {
                     existing.definition = def
                     runners[r.name] = existing
-                } else {
-                    runners[r.name] = TrackScriptRunner(definition: def, now: now)
+                } else if let runner = makeScriptRunner(def, global: new.global, now: now) {
+                    runners[r.name] = runner
                 }
             }
         }

@@ -28,7 +28,10 @@ extension VRRPDaemon {
             let up = count >= def.quorum && count <= (def.quorumMax ?? Int.max)
             items.append(.status(up: up, weight: r.weight ?? def.weight))
         }
-        return TrackedPriority.evaluate(base: i.config.priority, items: items)
+        var result = TrackedPriority.evaluate(base: i.config.priority, items: items)
+        // No interface (yet): FAULT, even with dont_track_primary.
+        if i.link == nil { result.fault = true }
+        return result
     }
 
     /// A sync group is in FAULT when any member is (keepalived's rule), so every member's

@@ -35,6 +35,7 @@ public final class VRRPDaemon {
     var nextHousekeeping = VRRPInstant(nanoseconds: 0)
     var stopping = false
     var syncingGroup = false
+    var warnedScriptSecurity = false
 
     public init(configuration: KeepalivedConfiguration, log: DaemonLog, options: Options = Options()) throws {
         self.configuration = configuration
@@ -60,7 +61,7 @@ public final class VRRPDaemon {
                 if let iface { interfaceNames[iface.index] = name }
             }
             for r in i.config.trackScripts + i.groupScripts where scripts[r.name] == nil {
-                if let def = configuration.scripts[r.name] { scripts[r.name] = TrackScriptRunner(definition: def, now: now) }
+                if let def = configuration.scripts[r.name] { scripts[r.name] = makeScriptRunner(def, global: configuration.global, now: now) }
             }
             // A previous run that was killed may have left the addresses behind.
             for vip in i.config.virtualAddresses + i.config.excludedAddresses {
@@ -73,7 +74,10 @@ public final class VRRPDaemon {
             let t = initial[ObjectIdentifier(i)]!
             i.tracking = t
             _ = i.machine.trackingChanged(priority: t.priority, fault: t.fault, now: now)
-            log.info("(\(i.config.name)) starting: priority \(t.priority)\(t.fault ? ", FAULT" : ""), VRRPv\(i.version) \(i.config.unicastPeers.isEmpty ? "multicast" : "unicast") from \(i.source) on \(i.config.interface)")
+            if i.link == nil, let reason = try? i.attach() {
+                log.warning("WARNING - \(reason): FAULT until it appears")
+            }
+            log.info("(\(i.config.name)) starting: priority \(t.priority)\(t.fault ? ", FAULT" : ""), VRRPv\(i.version) \(i.config.unicastPeers.isEmpty ? "multicast" : "unicast") from \(i.link == nil ? "(no interface yet)" : "\(i.source)") on \(i.config.interface)")
             execute(i.machine.start(now: now), on: i, now: now)
         }
         while !stopping {
@@ -83,7 +87,7 @@ public final class VRRPDaemon {
             let timeout = pollTimeout(now: MonotonicClock.now())
             var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: netlink.eventFD, events: Int16(POLLIN), revents: 0)]
-            fds += instances.map { pollfd(fd: $0.socket.receiveFD, events: Int16(POLLIN), revents: 0) }
+            fds += instances.map { pollfd(fd: $0.socket?.receiveFD ?? -1, events: Int16(POLLIN), revents: 0) }
             let rc = poll(&fds, nfds_t(fds.count), timeout)
             if rc < 0 && errno != EINTR { log.error("poll: \(SystemError("poll"))"); return 1 }
             if fds[0].revents != 0 { handleSignals() }
@@ -132,12 +136,44 @@ public final class VRRPDaemon {
         }
     }
 
+    /// The instances' interfaces and the tracked ones.
+    var watchedInterfaces: Set<String> {
+        Set(instances.flatMap { [$0.config.interface] + $0.config.trackInterfaces.map(\.name) })
+    }
+
+    /// Attaches instances whose interface has appeared (or got its address); returns
+    /// true when one did, so tracking is evaluated again (it leaves FAULT if all is well).
+    func attachDetached() -> Bool {
+        var attached = false
+        for i in instances where i.link == nil {
+            do {
+                if try i.attach() == nil {
+                    let iface = i.interface!
+                    interfaceNames[iface.index] = iface.name
+                    linkUp[iface.name] = iface.running
+                    log.info("(\(i.config.name)) interface \(iface.name) now exists: VRRPv\(i.version) \(i.config.unicastPeers.isEmpty ? "multicast" : "unicast") from \(i.source)")
+                    // A killed run may have left the addresses behind.
+                    for vip in i.config.virtualAddresses + i.config.excludedAddresses {
+                        if let index = i.interfaceIndex(for: vip) { try? netlink.change(add: false, address: vip, interfaceIndex: index) }
+                    }
+                    attached = true
+                }
+            } catch {
+                log.error("(\(i.config.name)) \(error)")
+            }
+        }
+        return attached
+    }
+
     /// Track files and processes are read four times a second.
     func housekeeping(now: VRRPInstant) {
         // A dead service should move the VIP well within Master_Down_Interval: scan
         // a quarter of a second apart while anything is tracked this way.
         let tracked = !configuration.trackProcesses.isEmpty || !configuration.trackFiles.isEmpty
         nextHousekeeping = now + (tracked ? 250_000_000 : 1_000_000_000)
+        // An interface that exists but had no address yet at its link event (every
+        // caller evaluates the tracking afterwards).
+        if instances.contains(where: { $0.link == nil }) { _ = attachDetached() }
         for (name, def) in configuration.trackFiles {
             fileValues[name] = TrackSources.readNumber(def.path) ?? def.initValue ?? 0
         }

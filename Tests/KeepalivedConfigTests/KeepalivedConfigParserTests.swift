@@ -234,6 +234,30 @@ let labExamples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(i.notifyMaster == "/etc/k/master.sh up now")
         #expect(i.notifyBackup == "/etc/k/backup.sh")
         #expect(i.notify == "/etc/k/all.sh")
-        #expect(diags.map(\.description) == ["k.conf:6: warning: 'notify' asks for user keepalived_script: fulcrum-vrrp runs scripts as its own user"])
+        #expect(i.notifyUsers == ["notify_master": ScriptRunAs(user: "root"), "notify": ScriptRunAs(user: "keepalived_script")])
+        #expect(diags.isEmpty, "\(diags)")
+    }
+
+    @Test func scriptUsersAndGroups() throws {
+        let text = "global_defs {\n script_user nobody nogroup\n enable_script_security\n}\nvrrp_script s {\n script /bin/true\n user daemon\n}\nvrrp_script t {\n script /bin/true\n user a b c\n}\nvrrp_sync_group G {\n group {\n  VI\n }\n notify_fault /etc/k/f.sh www-data adm\n}\n"
+        let (config, diags) = KeepalivedConfigParser.parse(text: text, file: "k.conf")
+        #expect(config.global.scriptUser == ScriptRunAs(user: "nobody", group: "nogroup"))
+        #expect(config.global.enableScriptSecurity)
+        #expect(config.scripts["s"]?.user == ScriptRunAs(user: "daemon"))
+        #expect(config.syncGroups.first?.notifyUsers["notify_fault"] == ScriptRunAs(user: "www-data", group: "adm"))
+        #expect(diags.contains { $0.description == "k.conf:11: error: 'user' takes a user and a group; unexpected 'c'" }, "\(diags)")
+    }
+}
+
+@Suite struct UnicastPeerTTLTests {
+    @Test func minAndMaxTTLPerPeer() throws {
+        let text = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n unicast_peer {\n  10.0.0.2 min_ttl 255\n  10.0.0.3\n  10.0.0.4 min_ttl 60 max_ttl 64\n  10.0.0.5 max_ttl 10 min_ttl 20\n  10.0.0.6 hops 3\n }\n virtual_ipaddress {\n  10.0.0.9\n }\n}\n"
+        let (config, diags) = KeepalivedConfigParser.parse(text: text, file: "k.conf")
+        let i = try #require(config.instances.first)
+        #expect(i.unicastPeers.count == 5)
+        #expect(i.unicastPeerTTL == [IPAddress("10.0.0.2")!: TTLRange(min: 255, max: 255), IPAddress("10.0.0.4")!: TTLRange(min: 60, max: 64),
+                                     IPAddress("10.0.0.5")!: TTLRange(min: 20, max: 10)])
+        #expect(diags.map(\.description) == ["k.conf:8: warning: (VI) min_ttl 20 > max_ttl 10 - all packets will be discarded",
+                                              "k.conf:9: warning: 'hops 3' after a unicast peer is ignored (min_ttl/max_ttl take 0..255)"])
     }
 }

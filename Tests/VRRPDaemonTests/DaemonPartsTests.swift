@@ -54,3 +54,20 @@ import KeepalivedConfig
         #expect(!r.finished(status: 9))
     }
 }
+
+@Suite struct DetachedInstanceTests {
+    /// An instance whose interface does not exist is built detached (no sockets), not
+    /// refused; the daemon keeps it in FAULT and attaches it when the interface appears.
+    @Test func missingInterfaceLeavesTheInstanceDetached() throws {
+        var config = VRRPInstanceConfig(name: "VI_LATE", location: SourceLocation(file: "k.conf", line: 1))
+        config.interface = "fvrrp-none0"
+        config.virtualRouterID = 48
+        config.virtualAddresses = [VirtualAddress(address: IPAddress("10.98.0.50")!)]
+        let runtime = try InstanceRuntime(config: config, global: GlobalDefinitions(), groupScripts: [])
+        #expect(runtime.link == nil)
+        #expect(runtime.socket == nil)
+        #expect(runtime.source == IPAddress(v4: 0, 0, 0, 0))
+        #expect(runtime.interfaceIndex(for: config.virtualAddresses[0]) == nil)
+        #expect(try runtime.attach() == "interface fvrrp-none0 for vrrp_instance VI_LATE doesn't exist")
+    }
+}

@@ -108,6 +108,20 @@ let captures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
         #expect(check(slow.encoded(source: src, destination: dst)) == .dropped(.advertIntervalMismatch))
         var unicast = filter; unicast.unicastPeers = [IPAddress("10.99.0.12")!]
         #expect(check(bytes, unicast) == .dropped(.unknownPeer))
+        // Unicast: keepalived accepts any TTL (the peer may be routed) unless the peer has
+        // min_ttl/max_ttl; then outside the range is dropped as a TTL error.
+        unicast.unicastPeers = [src]
+        #expect(check(bytes, ttl: 254, unicast) == .accepted(sent))
+        #expect(check(bytes, ttl: 64, unicast) == .accepted(sent))
+        unicast.unicastPeerTTL = [src: TTLRange(min: 255)]
+        #expect(check(bytes, ttl: 255, unicast) == .accepted(sent))
+        #expect(check(bytes, ttl: 254, unicast) == .dropped(.badTTL))
+        unicast.unicastPeerTTL = [src: TTLRange(min: 60, max: 64)]
+        #expect(check(bytes, ttl: 63, unicast) == .accepted(sent))
+        #expect(check(bytes, ttl: 255, unicast) == .dropped(.badTTL))
+        #expect(check(bytes, ttl: 59, unicast) == .dropped(.badTTL))
+        unicast.unicastPeerTTL = [src: TTLRange(min: 200, max: 100)]
+        #expect(check(bytes, ttl: 150, unicast) == .dropped(.badTTL))
         var own = filter; own.ownAddresses = [src]
         #expect(check(bytes, own) == .dropped(.ownAdvert))
         // Random garbage never crashes.
