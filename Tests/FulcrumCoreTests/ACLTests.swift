@@ -154,6 +154,9 @@ import FulcrumHTTP1
         #expect(try value("str(a),djb2") == .integer(177_670))
         #expect(try value("int(12),and(10),or(1),xor(2)") == .integer(11))
         #expect(try value("int(3),odd") == .boolean(true))
+        #expect(try value("int(1795626306),http_date") == .string(Array("Wed, 25 Nov 2026 17:05:06 GMT".utf8)))
+        #expect(try value("int(1795626306),http_date(3600)") == .string(Array("Wed, 25 Nov 2026 18:05:06 GMT".utf8)))
+        #expect(try value("int(0),utime(%Y-%m-%d %H:%M)") == .string(Array("1970-01-01 00:00".utf8)))
     }
 
     @Test func runtimeChangesToAMapAreSeen() throws {

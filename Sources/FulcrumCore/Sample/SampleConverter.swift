@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One converter of a sample expression (`lower`, `map_str(FILE)`, `field(2,/)`, ...),
 /// its arguments checked and its files loaded at load time.
 public enum SampleConverter: Sendable {
@@ -14,6 +18,10 @@ public enum SampleConverter: Sendable {
     case hash(HashFunction, avalanche: Bool)
     case bitwise(BitOperator, Operand)
     case odd, even
+    /// `http_date([offset])`, `utime(format[,offset])`, `ltime(format[,offset])`: an
+    /// integer date (seconds since the epoch) formatted as HTTP, UTC or local time.
+    case httpDate(offset: Int64)
+    case formatTime(String, offset: Int64, local: Bool)
 
     public enum BitOperator: Sendable { case and, or, xor }
 
@@ -100,6 +108,12 @@ public enum SampleConverter: Sendable {
             case .or: return .integer(a | b)
             case .xor: return .integer(a ^ b)
             }
+        case .httpDate(let offset):
+            guard let t = v.integer else { return nil }
+            return Self.strftime("%a, %d %b %Y %H:%M:%S GMT", t &+ offset, local: false).map { .string($0) }
+        case .formatTime(let format, let offset, let local):
+            guard let t = v.integer else { return nil }
+            return Self.strftime(format, t &+ offset, local: local).map { .string($0) }
         case .odd: return v.integer.map { .boolean($0 & 1 == 1) }
         case .even: return v.integer.map { .boolean($0 & 1 == 0) }
         }
@@ -124,6 +138,17 @@ public enum SampleConverter: Sendable {
             i += 1
         }
         return out
+    }
+
+    /// C's strftime on the broken-down UTC (or local) time; the C locale's day and
+    /// month names are HTTP's.
+    static func strftime(_ format: String, _ seconds: Int64, local: Bool) -> [UInt8]? {
+        var t = time_t(truncatingIfNeeded: seconds)
+        var parts = tm()
+        guard (local ? localtime_r(&t, &parts) : gmtime_r(&t, &parts)) != nil else { return nil }
+        var out = [CChar](repeating: 0, count: 256)
+        let n = Glibc.strftime(&out, out.count, format, &parts)
+        return out.prefix(n).map { UInt8(bitPattern: $0) }
     }
 
     static func urlEncode(_ b: [UInt8]) -> [UInt8] {

@@ -71,6 +71,12 @@ enum SampleConverterParser {
             let op: SampleConverter.BitOperator = name == "and" ? .and : name == "or" ? .or : .xor
             if let n = Int64(args[0]) { return .bitwise(op, .constant(n)) }
             return .bitwise(op, .variable(try VariableName.parse(args[0])))
+        case "http_date":
+            if args.count > 1 { throw ConfigError("converter 'http_date' expects [<offset>] (the millisecond/microsecond units are not implemented yet).") }
+            return .httpDate(offset: args.isEmpty ? 0 : Int64(try integer(0, "the offset")))
+        case "utime", "ltime":
+            guard let format = args.first, !format.isEmpty, args.count <= 2 else { throw ConfigError("converter '\(name)' expects <format>[,<offset>].") }
+            return .formatTime(format, offset: args.count > 1 ? Int64(try integer(1, "the offset")) : 0, local: name == "ltime")
         case "odd": try none(); return .odd
         case "even": try none(); return .even
         default:
@@ -101,7 +107,7 @@ enum SampleConverterParser {
 
     static let unimplemented: Set<String> = [
         "wt6", "xxh3", "xxh32", "xxh64", "sha1", "sha2", "digest", "hmac",
-        "ltime", "utime", "http_date", "in_table", "table_http_req_rate", "table_conn_cur", "set-var", "unset-var", "debug",
+        "in_table", "table_http_req_rate", "table_conn_cur", "set-var", "unset-var", "debug",
         "aes_gcm_dec", "b64dec", "ub64dec", "ub64enc", "be2dec", "be2hex", "cut_crlf", "protobuf", "ungrpc",
         "secure_memcmp", "strcmp", "language", "srv_queue", "cpl", "ipmask6", "mqtt_field_value",
         "fix_tag_value", "host_only", "port_only", "param", "json_query", "x509_v_err_str", "ms_ltime", "ms_utime", "us_ltime", "us_utime",
@@ -111,6 +117,6 @@ enum SampleConverterParser {
         "lower", "upper", "length", "hex", "base64", "json", "not", "bool", "neg", "bytes", "field", "word", "regsub", "ipmask",
         "concat", "add", "sub", "mul", "div", "mod", "map", "map_str", "map_beg", "map_sub", "map_dir", "map_dom", "map_end",
         "map_reg", "map_ip", "map_int", "url_dec", "url_enc", "ltrim", "rtrim", "sdbm", "djb2", "crc32", "and", "or", "xor",
-        "odd", "even",
+        "odd", "even", "http_date", "utime", "ltime",
     ]
 }
