@@ -59,10 +59,11 @@ struct AccessLog: Sendable {
     }
 
     /// `transaction`: what the format's `%[...]` fetches read; without it they print `-`.
-    func write(_ context: RequestLogContext, transaction: SampleContext? = nil) {
+    /// `level`: a `set-log-level` for this request, in place of info (or err).
+    func write(_ context: RequestLogContext, transaction: SampleContext? = nil, level: Int? = nil) {
         let abnormal = context.terminationCause != UInt8(ascii: "-") || (context.status ?? 0) >= 500
         let line = samples.isEmpty ? LogFormatRenderer.render(format, context)
                                    : LogFormatRenderer.render(format, context, samples: (samples, transaction ?? SampleContext()))
-        sink.log(level: separateErrors && abnormal ? 3 : 6, line)
+        sink.log(level: level ?? (separateErrors && abnormal ? 3 : 6), line)
     }
 }

@@ -99,7 +99,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Where `stick on`/`store-request` rules record the server once chosen.
     private var stickStores: [(StickTable, [UInt8])] = []
 
-    init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = [nil, nil, nil]) {
+    /// The bind line's `name` (`so_name`), as bytes.
+    private let listenerName: [UInt8]
+
+    init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = [nil, nil, nil], listenerName: String? = nil) {
+        self.listenerName = listenerName.map { Array($0.utf8) } ?? []
         self.basePolicy = policy
         self.policy = policy
         self.connectionTrackers = connectionTrackers
@@ -187,9 +191,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         (log.backendConnections, log.serverConnections, log.backendQueue) = policy.backend.logCounts(server: log.connected == nil ? nil : serverIndex)
         if let s = sample, !accessLog.samples.isEmpty {
             s.serverName = Array(log.serverName.utf8)
-            accessLog.write(log, transaction: s)
+            accessLog.write(log, transaction: s, level: s.logLevel)
         } else {
-            accessLog.write(log)
+            accessLog.write(log, level: sample?.logLevel)
         }
         log.nextRequest()
     }
@@ -676,6 +680,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         s.destination = log.frontendAddress?.ipBytes
         s.destinationPort = log.frontendAddress?.port ?? 0
         s.frontendName = basePolicy.frontendNameBytes
+        s.listenerName = listenerName
         s.backendName = basePolicy.backendNameBytes
         s.uniqueID = log.uniqueID
         s.tables = basePolicy.stickTables

@@ -117,6 +117,7 @@ enum HTTPRuleRunner {
                 continue
             case .setLogLevel(let level):
                 s.silent = level == "silent"
+                s.logLevel = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"].firstIndex(of: level)
             case .capture(let expression, let length, let slot):
                 if let v = expression.value(in: s) { s.captures[slot] = Array(v.bytes.prefix(length)) }
             case .auth(let realm):

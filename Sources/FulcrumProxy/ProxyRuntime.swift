@@ -282,7 +282,8 @@ public final class ProxyRuntime: Sendable {
                         trackers = tracked
                     }
                     if let http = plan.http {
-                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http, connectionTrackers: trackers))
+                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http, connectionTrackers: trackers,
+                                                                                           listenerName: plan.options.name))
                     } else {
                         if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))

@@ -205,3 +205,48 @@ extension AccessLogTests {
         #expect(bodies[0] == bodies[1], "HAProxy: \(bodies[1])")
     }
 }
+
+extension AccessLogTests {
+    /// `set-log-level` changes the syslog level of the request's line (`silent`: no
+    /// line), and `so_name` is the bind line's name: as HAProxy 2.6 sends them.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func logLevelRulesAndListenerName() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try HTTPProxyTests().startBackends(running, ["a"])
+        let listeners = [try SyslogListener(), try SyslogListener()]
+        let fronts = [Loopback.freePort(), Loopback.freePort()]
+        func config(_ k: Int) -> String {
+            "global\n  log 127.0.0.1:\(listeners[k].port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n") + """
+            frontend fe
+                bind 127.0.0.1:\(fronts[k]) name web
+                http-request set-log-level err if { path /err }
+                http-request set-log-level silent if { path /quiet }
+                log-format "%[so_name] %{+Q}r"
+                default_backend b
+            backend b
+                server a 127.0.0.1:\(ports[0])
+
+            """
+        }
+        _ = try HTTPProxyTests().startFulcrum(running, config(0), waitFor: fronts[0])
+        try running.start(ACLIntegrationTests.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(1)).path])
+        try running.waitForListener(fronts[1])
+        var seen: [[String]] = []
+        for k in 0..<2 {
+            _ = listeners[k].drain()
+            for path in ["/ok", "/err", "/quiet"] {
+                let c = try HTTPTestConnection(port: fronts[k])
+                c.send("GET \(path) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                _ = try c.readResponse()
+            }
+            usleep(300_000)
+            // The priority and the message, without the date and tag in between.
+            seen.append(listeners[k].drain().map { line in
+                let priority = line.prefix { $0 != ">" } + ">"
+                return priority + (line.split(separator: ":", maxSplits: 3).last.map { String($0.dropFirst()).trimmingCharacters(in: .newlines) } ?? "")
+            })
+        }
+        #expect(seen[0] == ["<134>web \"GET /ok HTTP/1.1\"", "<131>web \"GET /err HTTP/1.1\""], "\(seen[0])")
+        #expect(seen[0] == seen[1], "HAProxy: \(seen[1])")
+    }
+}

@@ -70,8 +70,10 @@ public final class SampleContext {
     public var captures: [Int: [UInt8]] = [:]
     /// Pattern and map files, for `add-acl`, `set-map`, ... actions.
     public var patternFiles: PatternFiles?
-    /// `set-log-level silent`: the transaction is not logged.
+    /// `set-log-level silent`: the transaction is not logged; another level replaces
+    /// the access log's for this transaction (syslog severity, 0 emerg ... 7 debug).
     public var silent = false
+    public var logLevel: Int?
     /// The user a userlist authenticated for this request, by userlist: crypt(3) runs
     /// once per request, not once per ACL that asks.
     public var authenticated: [String: UserlistConfig.User?] = [:]
