@@ -63,6 +63,20 @@ public final class ProxyRuntime: Sendable {
         }
         var connectionRules: [String: ConnectionRules] = [:]
         var tcpRoutes: [String: TCPRouting] = [:]
+        /// The backends a frontend's `use_backend` rules can name: the static names, and
+        /// every backend of the frontend's mode when a name is computed.
+        func switchTargets(_ proxy: ProxyConfig, _ r: ProxyRuleSet) throws -> [ProxyConfig] {
+            var names = Set(r.backendSwitches.compactMap { $0.dynamic == nil ? $0.backend : nil })
+            if r.backendSwitches.contains(where: { $0.dynamic != nil }) {
+                names.formUnion(configuration.backends.filter { $0.mode == proxy.mode }.map(\.name))
+            }
+            return try names.sorted().map { name in
+                guard let target = configuration.backend(named: name) else {
+                    throw ProxyStartError("\(proxy.displayName): 'use_backend': no backend named '\(name)'")
+                }
+                return target
+            }
+        }
         var persistence: [String: StickPersistence] = [:]
         let directory = PoolDirectory()
         func stickiness(_ backend: ProxyConfig) throws -> StickPersistence? {
@@ -124,36 +138,29 @@ public final class ProxyRuntime: Sendable {
                         throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(backend.name)' is in TCP mode")
                     }
                     let frontendRules = try rules(proxy)
+                    let processConnections = connections
+                    /// The policy of this frontend with one of its backends.
+                    func policy(_ target: ProxyConfig, routes: HTTPRoutes?, hasDefault: Bool) throws -> HTTPProxyPolicy {
+                        try HTTPProxyPolicy(frontend: proxy, backend: target, pool: try pool(target), global: configuration.global,
+                                            accessLog: accessLog, processConnections: processConnections, counters: frontendStats,
+                                            frontendRules: frontendRules, backendRules: try rules(target), routes: routes, tables: tables,
+                                            userlists: configuration.userlists, patternFiles: files,
+                                            persistence: try stickiness(target), directory: directory,
+                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault)
+                    }
                     var routes: HTTPRoutes? = nil
                     if !frontendRules.backendSwitches.isEmpty {
-                        // Every backend a rule can name gets its own policy for this
-                        // frontend; a computed name may name any HTTP backend.
-                        let dynamic = frontendRules.backendSwitches.contains { $0.dynamic != nil }
-                        var targets = Set(frontendRules.backendSwitches.compactMap { $0.dynamic == nil ? $0.backend : nil })
-                        if dynamic { targets.formUnion(configuration.backends.filter { $0.mode == .http }.map(\.name)) }
+                        // Every backend a rule can name gets its own policy for this frontend.
                         var policies: [String: HTTPProxyPolicy] = [:]
-                        for name in targets.sorted() {
-                            guard let target = configuration.backend(named: name) else {
-                                throw ProxyStartError("\(proxy.displayName): 'use_backend': no backend named '\(name)'")
-                            }
+                        for target in try switchTargets(proxy, frontendRules) {
                             guard target.mode == .http else {
                                 throw ProxyStartError("\(proxy.displayName) is in HTTP mode but its backend '\(target.name)' is in TCP mode")
                             }
-                            policies[name] = try HTTPProxyPolicy(frontend: proxy, backend: target, pool: try pool(target), global: configuration.global,
-                                                                 accessLog: accessLog, processConnections: connections, counters: frontendStats,
-                                                                 frontendRules: frontendRules, backendRules: try rules(target), routes: nil, tables: tables,
-                                                                 userlists: configuration.userlists, patternFiles: files,
-                                                                 persistence: try stickiness(target), directory: directory,
-                                                                 frontendConnections: frontendCounter)
+                            policies[target.name] = try policy(target, routes: nil, hasDefault: true)
                         }
                         routes = HTTPRoutes(switches: frontendRules.backendSwitches, policies: policies)
                     }
-                    http = try HTTPProxyPolicy(frontend: proxy, backend: backend, pool: backendPool, global: configuration.global,
-                                               accessLog: accessLog, processConnections: connections, counters: frontendStats,
-                                               frontendRules: frontendRules, backendRules: try rules(backend), routes: routes,
-                                               tables: tables, userlists: configuration.userlists, patternFiles: files,
-                                               persistence: try stickiness(backend), directory: directory,
-                                               frontendConnections: frontendCounter, hasDefaultBackend: hasDefault)
+                    http = try policy(backend, routes: routes, hasDefault: hasDefault)
                 }
                 let timeout = (backend.timeouts.tunnel ?? proxy.timeouts.client).map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                 let clientFin = proxy.timeouts.clientFin.map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
@@ -161,15 +168,7 @@ public final class ProxyRuntime: Sendable {
                 if proxy.mode == .tcp, !tcpFrontendRules.contentRules.isEmpty || !tcpFrontendRules.backendSwitches.isEmpty {
                     let frontendRules = tcpFrontendRules
                     var pools: [String: BackendPool] = [:]
-                    let dynamic = frontendRules.backendSwitches.contains { $0.dynamic != nil }
-                    var targets = Set(frontendRules.backendSwitches.compactMap { $0.dynamic == nil ? $0.backend : nil })
-                    if dynamic { targets.formUnion(configuration.backends.filter { $0.mode == .tcp }.map(\.name)) }
-                    for name in targets.sorted() {
-                        guard let target = configuration.backend(named: name) else {
-                            throw ProxyStartError("\(proxy.displayName): 'use_backend': no backend named '\(name)'")
-                        }
-                        pools[name] = try pool(target)
-                    }
+                    for target in try switchTargets(proxy, frontendRules) { pools[target.name] = try pool(target) }
                     let delay = proxy.tcpRequestRules.last { $0.action == "inspect-delay" }
                         .flatMap { try? DurationValue.parse($0.arguments[0], keyword: "tcp-request inspect-delay") }
                         .map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
