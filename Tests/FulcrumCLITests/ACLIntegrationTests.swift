@@ -45,6 +45,16 @@ import Testing
             server s1 127.0.0.1:STATIC
         """
 
+    /// Fulcrum, then HAProxy, each on a free port with the configuration `config` makes
+    /// for that port (and the proxy's index, 0 or 1); their ports.
+    static func startSideBySide(_ running: RunningProcesses, _ config: (Int, Int) throws -> String) throws -> [Int] {
+        let ports = [Loopback.freePort(), Loopback.freePort()]
+        _ = try HTTPProxyTests().startFulcrum(running, try config(ports[0], 0), waitFor: ports[0])
+        try running.start(haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(try config(ports[1], 1)).path])
+        try running.waitForListener(ports[1])
+        return ports
+    }
+
     struct Seen: Equatable, CustomStringConvertible {
         var status: Int
         var backend: String
@@ -156,11 +166,9 @@ import Testing
 
             """
         }
-        let fulcrumPort = Loopback.freePort(), haproxyPort = Loopback.freePort()
-        let fulcrumSocket = dir.appendingPathComponent("f.sock").path, haproxySocket = dir.appendingPathComponent("h.sock").path
-        _ = try tests.startFulcrum(running, config(fulcrumPort, fulcrumSocket), waitFor: fulcrumPort)
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(haproxyPort, haproxySocket)).path])
-        try running.waitForListener(haproxyPort)
+        let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
+        let ports = try Self.startSideBySide(running) { port, k in config(port, sockets[k]) }
+        let (fulcrumPort, haproxyPort) = (ports[0], ports[1]), (fulcrumSocket, haproxySocket) = (sockets[0], sockets[1])
 
         func backend(_ port: Int, _ host: String, _ path: String = "/echo") throws -> String {
             let seen = try Self.see(port, "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
@@ -212,11 +220,8 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
         let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
-        _ = try tests.startFulcrum(running, config(ports[0], sockets[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1], sockets[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, k in config(port, sockets[k]) }
 
         func statuses(_ port: Int, _ n: Int, source: String = "127.0.0.1") throws -> [Int] {
             try (0..<n).map { _ in try Self.see(port, "GET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", source: source).status }
@@ -269,10 +274,7 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
-        _ = try tests.startFulcrum(running, config(ports[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
         let requests = [
             "GET /health HTTP/1.1\r\nHost: h\r\n",
             "GET /health HTTP/1.1\r\nHost: h\r\nX-Fail: 1\r\n",
@@ -322,10 +324,7 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
-        _ = try tests.startFulcrum(running, config(ports[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
         func basic(_ credentials: String) -> String { "Authorization: Basic \(Data(credentials.utf8).base64EncodedString())\r\n" }
         let cases: [(String, String, Int)] = [
             ("/admin", "", 401), ("/admin", basic("alice:s3cret"), 200), ("/admin", basic("alice:wrong"), 401),
@@ -379,12 +378,9 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
         let dirs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-edit-\(UUID().uuidString)") }
         for dir in dirs { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-        _ = try tests.startFulcrum(running, try config(ports[0], dirs[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(try config(ports[1], dirs[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, k in try config(port, dirs[k]) }
         let steps: [(String, String, String)] = [
             ("/echo", "X-Key: k0\r\n", "200 v0"),
             ("/set", "X-Key: k1\r\nX-Value: one\r\n", "200 one"),
@@ -430,10 +426,7 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
-        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
         for (path, status, body) in [("/slow", 429, "slow down"), ("/forbid", 403, nil), ("/x", 503, "sorry")] {
             let seen = try ports.map { port -> (Int, String?, String?) in
                 let c = try HTTPTestConnection(port: port)
@@ -468,10 +461,7 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
-        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
         for (code, expected) in [(500, 502), (501, 403), (404, 200), (410, 302), (204, 299), (200, 200)] {
             let seen = try ports.map { try Self.see($0, "GET /status?code=\(code) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") }
             #expect(seen[0].status == expected && seen[0].location == seen[1].location && seen[0].body == seen[1].body && seen[0].status == seen[1].status,
@@ -500,10 +490,7 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
-        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
         for request in ["GET /hello HTTP/1.1\r\nHost: h\r\nX-Name: bob\r\n", "GET /file HTTP/1.1\r\nHost: h\r\n",
                         "GET /echo HTTP/1.1\r\nHost: h\r\nX-Drop-A: 1\r\nX-Keep: 2\r\nReq-Id: 3\r\n"] {
             let seen = try ports.map { try Self.see($0, request + "Connection: close\r\n\r\n") }
@@ -597,10 +584,7 @@ import Testing
 
             """
         }
-        let ports = [Loopback.freePort(), Loopback.freePort()]
-        _ = try HTTPProxyTests().startFulcrum(running, config(ports[0]), waitFor: ports[0])
-        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
-        try running.waitForListener(ports[1])
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
         for body in ["{\"method\":\"admin\"}", "{\"method\":\"read\"}", "a=1&action=delete", "action=keep"] {
             let request = "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
             let seen = try ports.map { port -> Seen in

@@ -170,11 +170,10 @@ extension AccessLogTests {
         defer { running.stopAll() }
         let ports = try HTTPProxyTests().startBackends(running, ["a"])
         let listeners = [try SyslogListener(), try SyslogListener()]
-        let fronts = [Loopback.freePort(), Loopback.freePort()]
-        func config(_ k: Int) -> String {
+        func config(_ port: Int, _ k: Int) -> String {
             "global\n  log 127.0.0.1:\(listeners[k].port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n") + """
             frontend fe
-                bind 127.0.0.1:\(fronts[k])
+                bind 127.0.0.1:\(port)
                 capture request header Host len 20
                 http-request capture req.hdr(user-agent) len 10
                 http-request set-var(txn.route) str(api) if { path_beg /api }
@@ -185,9 +184,7 @@ extension AccessLogTests {
 
             """
         }
-        _ = try HTTPProxyTests().startFulcrum(running, config(0), waitFor: fronts[0])
-        try running.start(ACLIntegrationTests.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(1)).path])
-        try running.waitForListener(fronts[1])
+        let fronts = try ACLIntegrationTests.startSideBySide(running, config)
         var bodies: [[String]] = []
         for k in 0..<2 {
             _ = listeners[k].drain()
@@ -214,11 +211,10 @@ extension AccessLogTests {
         defer { running.stopAll() }
         let ports = try HTTPProxyTests().startBackends(running, ["a"])
         let listeners = [try SyslogListener(), try SyslogListener()]
-        let fronts = [Loopback.freePort(), Loopback.freePort()]
-        func config(_ k: Int) -> String {
+        func config(_ port: Int, _ k: Int) -> String {
             "global\n  log 127.0.0.1:\(listeners[k].port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n") + """
             frontend fe
-                bind 127.0.0.1:\(fronts[k]) name web
+                bind 127.0.0.1:\(port) name web
                 http-request set-log-level err if { path /err }
                 http-request set-log-level silent if { path /quiet }
                 log-format "%[so_name] %{+Q}r"
@@ -228,9 +224,7 @@ extension AccessLogTests {
 
             """
         }
-        _ = try HTTPProxyTests().startFulcrum(running, config(0), waitFor: fronts[0])
-        try running.start(ACLIntegrationTests.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(1)).path])
-        try running.waitForListener(fronts[1])
+        let fronts = try ACLIntegrationTests.startSideBySide(running, config)
         var seen: [[String]] = []
         for k in 0..<2 {
             _ = listeners[k].drain()
