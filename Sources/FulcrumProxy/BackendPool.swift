@@ -61,6 +61,8 @@ final class BackendPool: Sendable {
 
     /// `show stat` counters: the backend's and each server's.
     let counters = StatCounters()
+    /// Check results and state-change times per server, for the statistics.
+    private let health: NIOLockedValueBox<[ServerHealthRecord]>
     let serverCounters: [StatCounters]
     let mode: ProxyMode
     let algorithm: String
@@ -120,6 +122,8 @@ final class BackendPool: Sendable {
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
         serverCounters = active.map { _ in StatCounters() }
+        let started = ServerHealthRecord.wallSeconds()
+        health = NIOLockedValueBox(active.map { _ in ServerHealthRecord(now: started) })
         mode = backend.mode
         algorithm = backend.balance.description.split(separator: " ").first.map(String.init) ?? "roundrobin"
         observedLayer = active.map { $0.options.check ? ($0.options.observe == "layer4" ? 4 : $0.options.observe == "layer7" ? 7 : nil) : nil }
@@ -159,6 +163,8 @@ final class BackendPool: Sendable {
     /// The checks marked a server UP or DOWN. Returns what the log line reports: the
     /// servers still usable, the sessions on this one, the requests still queued.
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
+        let now = ServerHealthRecord.wallSeconds()
+        health.withLockedValue { $0[server].changed(up: up, now: now) }
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
             state.up[server] = up
             let handovers = state.claim(state.slots.setUsable(server, up && !state.maint[server]))
@@ -166,6 +172,23 @@ final class BackendPool: Sendable {
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
+    }
+
+    /// A check ended: its result and the state machine's position, for the stats.
+    func recordCheck(_ server: Int, _ result: CheckResult, health position: Int) {
+        health.withLockedValue { records in
+            records[server].lastCheck = result
+            records[server].health = position
+            if !result.status.passed { records[server].failedChecks += 1 }
+        }
+    }
+
+    func healthRecord(_ server: Int) -> ServerHealthRecord {
+        health.withLockedValue { $0[server] }
+    }
+
+    func updateHealthRecord(_ server: Int, _ change: (inout ServerHealthRecord) -> Void) {
+        health.withLockedValue { change(&$0[server]) }
     }
 
     /// The checker of an observed server listens here.
@@ -202,6 +225,24 @@ final class BackendPool: Sendable {
         counters.picked.add(1, ordering: .relaxed)
         serverCounters[server].sessions.add(1, ordering: .relaxed)
         serverCounters[server].picked.add(1, ordering: .relaxed)
+    }
+
+    /// Every server's state and the queue, read under one lock, for the statistics.
+    struct StatsView {
+        var servers: [ServerStatus]
+        var peakServed: [Int]
+        var queue: Int
+        var peakQueue: Int
+    }
+
+    func statsView() -> StatsView {
+        state.withLockedValue { state in
+            StatsView(servers: serverConfigs.indices.map { k in
+                          ServerStatus(up: state.up[k], maint: state.maint[k], drain: state.drain[k],
+                                       weight: state.slots.weight[k], sessions: state.slots.served[k])
+                      },
+                      peakServed: state.slots.peakServed, queue: state.slots.queueLength, peakQueue: state.slots.peakQueue)
+        }
     }
 
     /// For a log line: requests on the whole backend (`%bc`), on one server (`%sc`),

@@ -139,6 +139,7 @@ final class HealthChecker {
             self.probeInFlight = false
             guard !self.stopped else { return }
             let transition = result.status.passed ? self.machine.checkPassed() : self.machine.checkFailed()
+            self.pool.recordCheck(self.server, result, health: self.machine.health)
             if transition != nil { self.reconsider(result: result) }
             self.scheduleCheck(in: self.checkSoon ? self.timing.fastinter : self.nextInterval())
             self.checkSoon = false

@@ -5,6 +5,7 @@ import FulcrumCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The running data plane: one event loop per thread, every listener accepting on all
 /// of them, and each accepted connection served entirely on the loop that accepted it
@@ -27,8 +28,12 @@ public final class ProxyRuntime: Sendable {
     /// The stats sockets and the API they serve.
     private let statsSockets: [StatsSocketConfig]
     private let api: RuntimeAPI
+    /// What the runtime API, the stats page and the exporter report.
+    let stats: StatsRegistry
     private let statsTimeout: TimeAmount
     private let statsChannels = NIOLockedValueBox<[Channel]>([])
+    /// Works out the per-second rates of the statistics.
+    private let statsTicker = NIOLockedValueBox<RepeatedTask?>(nil)
     /// SO_REUSEPORT on listening sockets (HAProxy's default; `noreuseport` turns it off).
     private let reusePort: Bool
     /// `tcp-request connection` rules by frontend name.
@@ -104,6 +109,7 @@ public final class ProxyRuntime: Sendable {
             return compiled
         }
         var frontends: [FrontendStats] = []
+        var logSinks: [LogSink] = []
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
         let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
@@ -127,8 +133,10 @@ public final class ProxyRuntime: Sendable {
                 let frontendCounter = ConnectionCounter()
                 let frontendStats = StatCounters()
                 frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
-                                               maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool))
+                                               maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool,
+                                               listeners: 0, control: FrontendControl()))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter, files: files)
+                if let accessLog { logSinks.append(accessLog.sink) }
                 if !(try rules(proxy)).connectionRules.isEmpty {
                     connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats)
                 }
@@ -210,12 +218,32 @@ public final class ProxyRuntime: Sendable {
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
         clock_gettime(CLOCK_REALTIME, &started)
-        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
-                              threads: max(1, threads), log: log)
+        for k in frontends.indices {
+            frontends[k].listeners = plans.filter { $0.frontend == frontends[k].name }.count
+        }
+        var registered: [StatsRegistry.Proxy] = []
+        for proxy in configuration.proxies where proxy.kind != .defaults && !proxy.disabled {
+            let frontend = frontends.first { $0.name == proxy.name }
+            let backend = proxy.kind == .frontend ? nil : pools[proxy.name]
+            guard frontend != nil || backend != nil else { continue }
+            registered.append(StatsRegistry.Proxy(name: proxy.name, id: registered.count + 1, frontend: frontend, backend: backend))
+        }
+        let sinks = logSinks + pools.values.compactMap(\.eventLog)
+        let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads),
+                                  maxconn: configuration.global.maxconn ?? 0, node: configuration.global.nodeName ?? Self.hostname(),
+                                  droppedLogs: { sinks.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) } })
+        self.stats = stats
+        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, stats: stats, log: log)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group
         self.listeners = ListenerSet()
+    }
+
+    static func hostname() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Binds every listener; on any failure the ones already bound are closed again.
@@ -225,6 +253,11 @@ public final class ProxyRuntime: Sendable {
         guard listeners.isEmpty else { return [] }
         try startHealthChecks()
         try startStatsSockets()
+        statsTicker.withLockedValue { ticker in
+            guard ticker == nil else { return }
+            let stats = self.stats
+            ticker = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in stats.tick() }
+        }
         var bound: [String] = []
         // Paused sockets about to listen again: kept (as duplicates) until every
         // listener is up, so a failed resume can pause them again instead of losing
@@ -296,6 +329,7 @@ public final class ProxyRuntime: Sendable {
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
                     plan.frontendCounters.sessions.add(1, ordering: .relaxed)
+                    plan.frontendCounters.connections.add(1, ordering: .relaxed)
                     channel.closeFuture.whenComplete { _ in
                         self.connections.add(-1)
                         plan.frontendConnections.add(-1)
@@ -435,10 +469,23 @@ public final class ProxyRuntime: Sendable {
 }
 
 /// Counts open client connections: one lock per connection opened or closed, never per byte.
+/// Connections open now, and the most there were at once (`smax`): atomics, as it
+/// changes on every accept and close.
 final class ConnectionCounter: Sendable {
-    private let box = NIOLockedValueBox(0)
-    func add(_ n: Int) { box.withLockedValue { $0 += n } }
-    var value: Int { box.withLockedValue { $0 } }
+    private let count = Atomic<Int>(0)
+    private let highest = Atomic<Int>(0)
+    func add(_ n: Int) {
+        let now = count.wrappingAdd(n, ordering: .relaxed).newValue
+        guard n > 0 else { return }
+        var seen = highest.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = highest.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+    var value: Int { count.load(ordering: .relaxed) }
+    var peak: Int { highest.load(ordering: .relaxed) }
 }
 
 /// The bound listening channels, shared between the thread that starts and the one that stops.

@@ -27,21 +27,21 @@ struct RuntimeAPI: Sendable {
     /// Map and ACL pattern files, for `show map`, `add acl`, ...
     let patterns: PatternFiles
     let tables: [String: StickTable]
-    let frontends: [FrontendStats]
-    let processConnections: ConnectionCounter
-    let startedAt: Int
-    let threads: Int
+    let stats: StatsRegistry
     let log: ProxyRuntime.Log
 
     static let table: [Command] = [
         Command(words: ["help"], arguments: "", level: .user, help: "list the commands", run: { _, _ in helpText(.admin) }),
         Command(words: ["prompt"], arguments: "", level: .user, help: "interactive mode: commands until 'quit'", run: { _, _ in "" }),
         Command(words: ["quit"], arguments: "", level: .user, help: "close the connection (interactive mode)", run: { _, _ in "" }),
-        Command(words: ["show", "info"], arguments: "", level: .user, help: "report information about the running process", run: { api, _ in api.info() }),
+        Command(words: ["show", "info"], arguments: "[typed|json]", level: .user, help: "report information about the running process", run: { api, args in
+            api.stats.infoText(format: args.first { $0 == "typed" || $0 == "json" })
+        }),
         Command(words: ["show", "backend"], arguments: "", level: .user, help: "list the backends", run: { api, _ in
             "# name\n" + api.pools.keys.sorted().map { $0 + "\n" }.joined()
         }),
-        Command(words: ["show", "stat"], arguments: "", level: .user, help: "report counters for each proxy and server (CSV)", run: { api, _ in api.stat() }),
+        Command(words: ["show", "stat"], arguments: "[{<iid>|<proxy>} <type> <sid>] [typed|json] [up|no-maint]", level: .user,
+                help: "report counters for each proxy and server", run: { api, args in api.stat(args) }),
         Command(words: ["show", "servers", "state"], arguments: "[<backend>]", level: .user, help: "dump the servers' state", run: { api, args in api.serversState(args.first) }),
         Command(words: ["get", "weight"], arguments: "<backend>/<server>", level: .user, help: "report a server's current and initial weight", run: { api, args in
             api.withServer(args) { pool, index in
@@ -248,88 +248,45 @@ struct RuntimeAPI: Sendable {
         return ""
     }
 
-    func info() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let uptime = Int(now.tv_sec) - startedAt
-        let fields: [(String, String)] = [
-            ("Name", "Fulcrum"), ("Version", FulcrumVersion.version),
-            ("Nbthread", String(threads)), ("Nbproc", "1"), ("Process_num", "1"), ("Pid", String(getpid())),
-            ("Uptime", "\(uptime / 86400)d \(uptime % 86400 / 3600)h\(uptime % 3600 / 60)m\(uptime % 60)s"), ("Uptime_sec", String(uptime)),
-            ("CurrConns", String(processConnections.value)), ("CumReq", String(HTTPClientSession.requestCounter.load(ordering: .relaxed))),
-        ]
-        return fields.map { "\($0.0): \($0.1)\n" }.joined()
-    }
-
-    /// HAProxy 2.6's `show stat` columns, in its order, so CSV readers find every
-    /// field where they expect it (those Fulcrum does not track are empty).
-    static let statHeader = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,"
-    static let statFields: [String] = Array(statHeader.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init).dropLast())
-
-    func statRow(_ values: [String: String]) -> String {
-        Self.statFields.map { values[$0] ?? "" }.joined(separator: ",") + ",\n"
-    }
-
-    func responses(_ c: StatCounters, into v: inout [String: String]) {
-        let counts = c.responseCounts
-        for (k, name) in ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].enumerated() { v[name] = String(counts[k]) }
-    }
-
-    func stat() -> String {
-        var out = Self.statHeader + "\n"
-        let pid = String(getpid())
-        var printed = Set<String>()
-        var proxyID = 0
-        func backendRows(_ pool: BackendPool, _ id: Int) {
-            var active = 0, backup = 0, weight = 0, sessions = 0
-            for (k, server) in pool.serverConfigs.enumerated() {
-                let s = pool.status(k), c = pool.serverCounters[k]
-                let usable = s.up && !s.maint
-                if usable && s.weight > 0 { if server.options.backup { backup += 1 } else { active += 1 }; weight += s.weight }
-                sessions += s.sessions
-                var v: [String: String] = ["pxname": pool.name, "svname": server.name, "qcur": "0", "qmax": "0", "scur": String(s.sessions),
-                    "smax": String(s.sessions), "slim": server.options.maxconn.map(String.init) ?? "", "stot": String(c.sessions.load(ordering: .relaxed)),
-                    "bin": String(c.bytesIn.load(ordering: .relaxed)), "bout": String(c.bytesOut.load(ordering: .relaxed)), "dresp": "0",
-                    "econ": String(c.connectErrors.load(ordering: .relaxed)), "eresp": "0", "wretr": String(c.retries.load(ordering: .relaxed)),
-                    "wredis": "0", "weight": String(s.weight), "act": server.options.backup ? "0" : "1", "bck": server.options.backup ? "1" : "0",
-                    "pid": pid, "iid": String(id), "sid": String(k + 1), "lbtot": String(c.picked.load(ordering: .relaxed)), "type": "2",
-                    "addr": "\(pool.servers[k].address.ipAddress ?? "-"):\(pool.servers[k].address.port ?? 0)", "mode": pool.mode.rawValue,
-                    "uweight": String(server.options.weight)]
-                v["status"] = s.maint ? "MAINT" : !server.options.check && !server.options.agentCheck ? "no check" : !s.up ? "DOWN" : s.weight == 0 ? "DRAIN" : "UP"
-                if server.options.check { v["check_rise"] = String(server.options.rise); v["check_fall"] = String(server.options.fall) }
-                responses(c, into: &v)
-                out += statRow(v)
+    /// `show stat [{<iid>|<proxy>} <type> <sid>] [typed|json] [up|no-maint]`.
+    func stat(_ args: [String]) -> String {
+        var words = args
+        var format: String?
+        var upOnly = false, noMaint = false
+        words.removeAll { word in
+            switch word {
+            case "typed", "json": format = word
+            case "up": upOnly = true
+            case "no-maint": noMaint = true
+            case "desc": break
+            default: return false
             }
-            let c = pool.counters
-            let queue = pool.logCounts(server: nil).queue
-            var v: [String: String] = ["pxname": pool.name, "svname": "BACKEND", "qcur": String(queue), "qmax": String(queue), "scur": String(sessions),
-                "smax": String(sessions), "stot": String(c.sessions.load(ordering: .relaxed)), "bin": String(c.bytesIn.load(ordering: .relaxed)),
-                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": "0", "dresp": "0", "econ": String(c.connectErrors.load(ordering: .relaxed)),
-                "eresp": "0", "wretr": String(c.retries.load(ordering: .relaxed)), "wredis": "0", "status": active + backup > 0 ? "UP" : "DOWN",
-                "weight": String(weight), "act": String(active), "bck": String(backup), "pid": pid, "iid": String(id), "sid": "0",
-                "lbtot": String(c.picked.load(ordering: .relaxed)), "type": "1", "mode": pool.mode.rawValue, "algo": pool.algorithm]
-            responses(c, into: &v)
-            out += statRow(v)
-            printed.insert(pool.name)
+            return true
         }
-        for frontend in frontends {
-            proxyID += 1
-            let c = frontend.counters
-            var v: [String: String] = ["pxname": frontend.name, "svname": "FRONTEND", "scur": String(frontend.connections.value),
-                "smax": String(frontend.connections.value), "slim": frontend.maxconn > 0 ? String(frontend.maxconn) : "",
-                "stot": String(c.sessions.load(ordering: .relaxed)), "bin": String(c.bytesIn.load(ordering: .relaxed)),
-                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": String(c.deniedRequests.load(ordering: .relaxed)), "dresp": String(c.deniedResponses.load(ordering: .relaxed)), "ereq": String(c.requestErrors.load(ordering: .relaxed)), "dcon": String(c.deniedConnections.load(ordering: .relaxed)),
-                "status": "OPEN", "pid": pid, "iid": String(proxyID), "sid": "0", "type": "0", "mode": frontend.mode.rawValue,
-                "req_tot": frontend.mode == .http ? String(c.requests.load(ordering: .relaxed)) : ""]
-            if frontend.mode == .http { responses(c, into: &v) }
-            out += statRow(v)
-            if frontend.backend.name == frontend.name, !printed.contains(frontend.name) { backendRows(frontend.backend, proxyID) }
+        var snapshot = stats.snapshot()
+        if !words.isEmpty {
+            guard words.count == 3, let mask = Int(words[1]), let sid = Int(words[2]) else {
+                return "Require 'show stat [{<iid>|<proxy>} <type> <sid>]'.\n"
+            }
+            if let id = Int(words[0]) {
+                snapshot = snapshot.filtered(proxyID: id, proxyName: nil, mask: mask, serverID: sid)
+            } else {
+                guard stats.proxy(named: words[0]) != nil else { return "No such proxy.\n" }
+                snapshot = snapshot.filtered(proxyID: nil, proxyName: words[0], mask: mask, serverID: sid)
+            }
         }
-        for name in pools.keys.sorted() where !printed.contains(name) {
-            proxyID += 1
-            backendRows(pools[name]!, proxyID)
+        if upOnly || noMaint {
+            snapshot.rows.removeAll { row in
+                guard row.kind == .server else { return false }
+                let status = row.text("status")
+                return status == "MAINT" || (upOnly && !status.hasPrefix("UP") && status != "no check")
+            }
         }
-        return out
+        switch format {
+        case "typed": return snapshot.typed()
+        case "json": return snapshot.json()
+        default: return snapshot.csv()
+        }
     }
 
     /// HAProxy's `show servers state` layout: a version line, the field names, one line
