@@ -279,6 +279,8 @@ final class BackendPool: Sendable {
     /// rotation whatever its checks say, `drain` keeps it for persistent traffic only.
     /// Returns the counts for the log line.
     func setAdministrative(_ server: Int, maint: Bool, drain: Bool) -> HealthTransitionMessage.Counts {
+        let now = ServerHealthRecord.wallSeconds()
+        health.withLockedValue { $0[server].lastChange = now }
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
             state.maint[server] = maint
             state.drain[server] = drain

@@ -398,7 +398,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             head = h
         }
         var bufferedBody: [UInt8]?
-        if basePolicy.buffersRequestBody, case .contentLength(let length) = head.framing, length > 0 {
+        let statsPOST = basePolicy.hasStatsPage && buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
+        if basePolicy.buffersRequestBody || statsPOST, case .contentLength(let length) = head.framing, length > 0 {
             // `option http-buffer-request`: rules see the body, or as much of it as fits
             // in a buffer; the wait is bounded by `timeout http-request`.
             let wanted = head.length + Int(min(length, UInt64(basePolicy.maxHeadSize)))
@@ -455,6 +456,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, log, errorPages: basePolicy.errorPages)
                 if case .accepted = outcome { outcome = .proceed }
             }
+            if case .proceed = outcome, let page = basePolicy.frontendStatsPage, page.matches(s.target ?? []) {
+                serveStats(page, s, &buffer, head)
+                return false
+            }
             if case .proceed = outcome {
                 if let routes = basePolicy.routes, let chosen = routes.choose(s, log) {
                     policy = chosen
@@ -462,7 +467,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 s.backendName = policy.backendNameBytes
                 s.defaultTable = policy.backendTable
+                if let page = policy.backendStatsPage, page.matches(s.target ?? []) {
+                    serveStats(page, s, &buffer, head)
+                    return false
+                }
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, log, errorPages: policy.errorPages)
+            }
+            if case .service = outcome {
+                servePrometheus(s, &buffer, head)
+                return false
             }
             sample = s
             if policy.ruleCaptures > 0 && policy.accessLog != nil {
@@ -753,6 +766,39 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseStarted = true
         requestPhase = .waitingResponse
         finishExchange()
+    }
+
+    /// The statistics page answers; the log names its server `<STATS>`, as HAProxy's.
+    private func serveStats(_ page: StatsPage, _ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
+        sample = s
+        log.serverName = "<STATS>"
+        let answer = page.answer(s, errorPages: policy.errorPages)
+        respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
+    }
+
+    /// `use-service prometheus-exporter`: the metrics, limited by `?scope=` parameters
+    /// and `no-maint`, as HAProxy's exporter reads them.
+    private func servePrometheus(_ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
+        sample = s
+        log.serverName = "<PROMEX>"
+        guard let stats = policy.services.current?.stats else {
+            let page = policy.errorPages.pageParts(503)
+            respondLocally(&buffer, head, status: 503, head: page.head, body: page.body, denied: false)
+            return
+        }
+        var scopes: Set<String> = []
+        var noMaint = false
+        let target = s.request?.currentTarget ?? []
+        if let question = target.firstIndex(of: UInt8(ascii: "?")) {
+            for pair in target[(question + 1)...].split(separator: UInt8(ascii: "&")) {
+                let text = String(decoding: pair, as: UTF8.self)
+                if text.hasPrefix("scope=") { scopes.insert(String(text.dropFirst(6))) } else if text == "no-maint" { noMaint = true }
+            }
+        }
+        let body = Array(PrometheusExporter.render(stats, scopes: scopes, noMaint: noMaint).utf8)
+        let responseHead = HTTPRuleRunner.head(200, "OK", [("content-type", Array("text/plain; version=0.0.4".utf8)),
+                                                            ("cache-control", Array("no-cache".utf8))], body.count)
+        respondLocally(&buffer, head, status: 200, head: responseHead, body: body, denied: false)
     }
 
     /// Whether a response head Fulcrum sends lets the connection stay open: it has a

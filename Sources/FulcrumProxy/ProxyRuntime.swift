@@ -110,6 +110,7 @@ public final class ProxyRuntime: Sendable {
         }
         var frontends: [FrontendStats] = []
         var logSinks: [LogSink] = []
+        let services = LocalServices()
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
         let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
         do {
@@ -154,7 +155,7 @@ public final class ProxyRuntime: Sendable {
                                             frontendRules: frontendRules, backendRules: try rules(target), routes: routes, tables: tables,
                                             userlists: configuration.userlists, patternFiles: files,
                                             persistence: try stickiness(target), directory: directory,
-                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault)
+                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault, services: services)
                     }
                     var routes: HTTPRoutes? = nil
                     if !frontendRules.backendSwitches.isEmpty {
@@ -234,6 +235,7 @@ public final class ProxyRuntime: Sendable {
                                   droppedLogs: { sinks.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) } })
         self.stats = stats
         self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, stats: stats, log: log)
+        services.set(stats, api)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group

@@ -258,14 +258,30 @@ public enum ProxyKeywords {
         Spec("stats admin", [d, f, b], usage: "stats admin { if | unless } <condition>") { p, ctx throws(ConfigError) in
             let (_, condition) = try KeywordContext.splitCondition(ctx.args[...])
             guard let condition else { throw ConfigError("'stats admin' requires either 'if' or 'unless' followed by a condition.") }
-            p.stats.adminCondition = condition.words
+            p.stats.adminCondition = condition
+            p.stats.adminLocation = ctx.location
         },
         Spec("stats hide-version", [d, f, b], usage: "stats hide-version") { p, _ throws(ConfigError) in p.stats.hideVersion = true },
         Spec("stats show-legends", [d, f, b], usage: "stats show-legends") { p, _ throws(ConfigError) in p.stats.showLegends = true },
         Spec("stats show-node", [d, f, b], usage: "stats show-node [<name>]") { p, ctx throws(ConfigError) in p.stats.showNode = ctx.optionalArgument(0) ?? "" },
-        pending("stats show-desc", [d, f, b], "[<description>]", minArgs: 0),
-        pending("stats scope", [d, f, b], "<name>"),
-        pending("stats http-request", [d, f, b], "<action> [condition]"),
+        Spec("stats show-desc", [d, f, b], usage: "stats show-desc [<description>]") { p, ctx throws(ConfigError) in
+            p.stats.description = ctx.args.joined(separator: " ")
+        },
+        Spec("stats scope", [d, f, b], usage: "stats scope { <name> | \".\" }") { p, ctx throws(ConfigError) in
+            p.stats.scope.append(try ctx.argument(0, "<name>")); p.stats.enabled = true
+        },
+        Spec("stats http-request", [d, f, b], usage: "stats http-request { allow | deny | auth [realm <realm>] } [ { if | unless } <condition> ]") { p, ctx throws(ConfigError) in
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[...])
+            let action: StatsPageConfig.AccessRule.Action
+            switch (words.first, words.count) {
+            case ("allow", 1): action = .allow
+            case ("deny", 1): action = .deny
+            case ("auth", 1): action = .auth(realm: nil)
+            case ("auth", 3) where words[1] == "realm": action = .auth(realm: words[2])
+            default: throw ConfigError("'stats http-request' expects 'allow', 'deny' or 'auth [realm <realm>]' (got '\(words.joined(separator: " "))').")
+            }
+            p.stats.accessRules.append(StatsPageConfig.AccessRule(action: action, condition: condition, location: ctx.location))
+        },
         Spec("monitor-uri", [d, f], usage: "monitor-uri <uri>", status: .active) { p, ctx throws(ConfigError) in
             p.monitorURI = try ctx.argument(0, "<uri>")
         },
