@@ -1,6 +1,7 @@
 import FulcrumCore
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// A backend as the data plane uses it: its servers' addresses, its balancer and server
 /// slots (`maxconn`, the queue; one lock taken per request or connection, never per
@@ -61,6 +62,8 @@ final class BackendPool: Sendable {
 
     /// `show stat` counters: the backend's and each server's.
     let counters = StatCounters()
+    /// Times the backend lost its last usable server (the BACKEND row's `chkdown`).
+    let backendDownTransitions = Atomic<Int>(0)
     /// Check results and state-change times per server, for the statistics.
     private let health: NIOLockedValueBox<[ServerHealthRecord]>
     let serverCounters: [StatCounters]
@@ -165,11 +168,13 @@ final class BackendPool: Sendable {
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
         let now = ServerHealthRecord.wallSeconds()
         health.withLockedValue { $0[server].changed(up: up, now: now) }
-        let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
+        let (counts, handovers, hadServers): (HealthTransitionMessage.Counts, [(Int, Grant)], Bool) = state.withLockedValue { state in
+            let before = state.counts(server, serverConfigs)
             state.up[server] = up
             let handovers = state.claim(state.slots.setUsable(server, up && !state.maint[server]))
-            return (state.counts(server, serverConfigs), handovers)
+            return (state.counts(server, serverConfigs), handovers, before.activeUsable + before.backupUsable > 0)
         }
+        if counts.activeUsable + counts.backupUsable == 0 && hadServers { backendDownTransitions.add(1, ordering: .relaxed) }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
     }

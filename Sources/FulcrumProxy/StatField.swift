@@ -15,7 +15,16 @@ struct StatField: Sendable {
     ]
     static let scopes: [Character: String] = ["C": "Cluster", "P": "Process", "S": "Service", "s": "System"]
 
-    var jsonTags: String {
+    /// BACKEND rows tag a few columns otherwise than servers do.
+    static let backendTags: [String: String] = ["act": "MGP", "bck": "MGP", "rate": "MGP", "rate_max": "MGP"]
+
+    func tags(for kind: StatsSnapshot.Kind) -> String {
+        kind == .backend ? Self.backendTags[name] ?? tags : tags
+    }
+
+    var jsonTags: String { Self.json(tags) }
+
+    static func json(_ tags: String) -> String {
         let t = Array(tags)
         guard t.count == 3 else { return "{}" }
         return "{\"origin\":\"\(Self.origins[t[0]] ?? "")\",\"nature\":\"\(Self.natures[t[1]] ?? "")\",\"scope\":\"\(Self.scopes[t[2]] ?? "")\"}"

@@ -111,7 +111,8 @@ final class StatsRegistry: Sendable {
     func backendRows(_ proxy: Proxy, _ pool: BackendPool, now: Int) -> [StatsSnapshot.Row] {
         let view = pool.statsView()
         var rows: [StatsSnapshot.Row] = []
-        var active = 0, backup = 0, weight = 0, sessions = 0, peak = 0
+        var active = 0, backup = 0, weight = 0, sessions = 0, peak = 0, activeWeights = 0
+        var anyChecked = false
         let http = pool.mode == .http
         for (k, server) in pool.serverConfigs.enumerated() {
             let s = view.servers[k], c = pool.serverCounters[k], h = pool.healthRecord(k)
@@ -171,6 +172,9 @@ final class StatsRegistry: Sendable {
             row["mode"] = .text(pool.mode.rawValue)
             row["uweight"] = .int(server.options.weight)
             row["idle_conn_cur"] = .int(0)
+            if http { row["req_tot"] = .int(c.sessions.load(ordering: .relaxed)) }
+            if !server.options.backup { activeWeights += server.options.weight }
+            if checked { anyChecked = true }
             rows.append(row)
         }
         let c = pool.counters
@@ -203,6 +207,8 @@ final class StatsRegistry: Sendable {
         row["srv_abrt"] = .int(0)
         row["mode"] = .text(pool.mode.rawValue)
         row["algo"] = .text(pool.algorithm)
+        row["uweight"] = .int(activeWeights)
+        if anyChecked { row["chkdown"] = .int(pool.backendDownTransitions.load(ordering: .relaxed)) }
         rows.append(row)
         return rows
     }

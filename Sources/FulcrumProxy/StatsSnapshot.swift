@@ -84,7 +84,7 @@ struct StatsSnapshot: Sendable {
         for row in rows {
             for (index, field) in StatField.columns.enumerated() {
                 guard let v = row.values[index] else { continue }
-                out += "\(row.kind.letter).\(row.proxyID).\(row.serverID).\(index).\(field.name).1:\(field.tags):\(field.type):\(v.csv)\n"
+                out += "\(row.kind.letter).\(row.proxyID).\(row.serverID).\(index).\(field.name).1:\(field.tags(for: row.kind)):\(field.type):\(v.csv)\n"
             }
             out += "\n"
         }
@@ -102,7 +102,7 @@ struct StatsSnapshot: Sendable {
                 if !first { out += "," }
                 first = false
                 out += "{\"objType\":\"\(row.kind.objectType)\",\"proxyId\":\(row.proxyID),\"id\":\(row.serverID),"
-                out += "\"field\":{\"pos\":\(index),\"name\":\"\(field.name)\"},\"processNum\":1,\"tags\":\(field.jsonTags),"
+                out += "\"field\":{\"pos\":\(index),\"name\":\"\(field.name)\"},\"processNum\":1,\"tags\":\(StatField.json(field.tags(for: row.kind))),"
                 out += "\"value\":{\"type\":\"\(field.type)\",\"value\":\(Self.jsonValue(v))}}"
             }
             out += "]"
