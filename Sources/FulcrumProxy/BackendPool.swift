@@ -139,7 +139,14 @@ final class BackendPool: Sendable {
         serverFinTimeout = backend.timeouts.serverFin.map { .milliseconds(Int64($0.milliseconds)) }
         retries = backend.retries
         redispatch = backend.options.redispatch
-        idle = IdleServerConnections(loops: loops, servers: servers.count)
+        // HAProxy stops keeping idle connections once they hold 20 % of the
+        // descriptors (`tune.pool-low-fd-ratio`), about two per allowed connection.
+        let purge = active.lazy.compactMap { $0.options.others["pool-purge-delay"] }.first
+            .flatMap { try? DurationValue.parse($0, keyword: "pool-purge-delay") }
+        idle = IdleServerConnections(loops: loops, servers: servers.count,
+                                     purgeDelay: .milliseconds(Int64(purge?.milliseconds ?? 5000)),
+                                     maxPerServer: active.map { $0.options.others["pool-max-conn"].flatMap { Int($0) } },
+                                     maxTotal: 2 * (global.maxconn ?? 10_000) * 20 / 100)
     }
 
     /// A server slot for one request (HTTP) or connection (TCP), or a queue ticket:
