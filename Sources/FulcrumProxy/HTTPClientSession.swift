@@ -128,7 +128,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func started(_ context: ChannelHandlerContext) {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
-        log.processID = getpid()
+        log.processID = ProxyRuntime.processID
         headWaitStart = context.eventLoop.now
         lastClientActivity = headWaitStart
         log.accepted = headWaitStart
@@ -314,8 +314,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         // Keep reading while a response is due (a pipelined request waits in the
         // buffer, up to one head's worth): pausing and resuming the socket for every
         // request would cost two epoll_ctl calls each.
-        case .waitingResponse: return (inbound?.readableBytes ?? 0) < policy.maxHeadSize
-        case .connecting, .tunnel, .closed: return false
+        // The same while the server connection is being made.
+        case .waitingResponse, .connecting: return (inbound?.readableBytes ?? 0) < policy.maxHeadSize
+        case .tunnel, .closed: return false
         }
     }
 
@@ -976,8 +977,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let idleSet = backend.idle
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                // Set synchronously: bootstrap options cost a future chain each.
+                channel.eventLoop.makeCompletedFuture {
+                    if let options = channel.syncOptions {
+                        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                    }
+                }
+            }
             .connect(to: address)
             .hop(to: context.eventLoop)
             .assumeIsolated()
@@ -1043,8 +1051,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - response side
 
+    /// Between responses the server connection keeps reading: bytes there are an
+    /// error that ends its reuse, and pausing then resuming the socket around each
+    /// response would cost two epoll_ctl calls.
     var wantsServerData: Bool {
-        responsePhase != .none && (context?.channel.isWritable ?? false)
+        responsePhase == .none || (context?.channel.isWritable ?? false)
     }
 
     func serverRead(_ data: ByteBuffer) {

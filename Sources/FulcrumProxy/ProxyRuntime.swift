@@ -242,6 +242,9 @@ public final class ProxyRuntime: Sendable {
         self.listeners = ListenerSet()
     }
 
+    /// The process id, read once (`%pid` is in every log line's context).
+    static let processID = getpid()
+
     static func hostname() -> String {
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)
@@ -299,13 +302,17 @@ public final class ProxyRuntime: Sendable {
                 }
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // HTTP sessions gate reads themselves; a TCP connection reads nothing until
-            // its server side exists.
-            .childChannelOption(.autoRead, value: plan.http != nil)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Options set here, synchronously: as bootstrap child options each
+                    // would cost a future chain per accepted connection.
+                    // HTTP sessions gate reads themselves; a TCP connection reads nothing
+                    // until its server side exists.
+                    // TCP_NODELAY comes from the listening socket.
+                    if let options = channel.syncOptions {
+                        try options.setOption(.autoRead, value: plan.http != nil)
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                    }
                     var trackers: [StickTracker?] = [nil, nil, nil]
                     if let rules = self.connectionRules[plan.frontend] {
                         guard let tracked = rules.evaluate(channel) else {
@@ -365,6 +372,8 @@ public final class ProxyRuntime: Sendable {
             return (future, nil)
         case .inheritedFD(let inherited):
             let fd = listeners.takePaused(index) ?? inherited
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             _ = listen(fd, plan.backlog)
             return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         }

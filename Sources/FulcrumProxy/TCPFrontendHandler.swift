@@ -70,7 +70,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             log.accepted = context.eventLoop.now
             log.clientAddress = context.channel.remoteAddress
             log.frontendAddress = context.channel.localAddress
-            log.processID = getpid()
+            log.processID = ProxyRuntime.processID
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             log.acceptSeconds = Int(now.tv_sec)
@@ -281,8 +281,15 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         let serverTimeout = backend.serverTimeout
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                // Set synchronously: bootstrap options cost a future chain each.
+                channel.eventLoop.makeCompletedFuture {
+                    if let options = channel.syncOptions {
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                    }
+                }
+            }
             .connect(to: address)
             .hop(to: context.eventLoop)
             .assumeIsolated()
