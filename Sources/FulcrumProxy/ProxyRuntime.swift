@@ -324,24 +324,30 @@ public final class ProxyRuntime: Sendable {
                         }
                         trackers = tracked
                     }
+                    /// What `show sess` reports as the connection's backend and server.
+                    let target: () -> (backend: String, server: String?)
                     if let http = plan.http {
-                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http, connectionTrackers: trackers,
-                                                                                           listenerName: plan.options.name))
+                        let session = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
+                        try channel.pipeline.syncOperations.addHandler(session)
+                        target = { session.liveTarget }
                     } else {
                         if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
-                        try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
-                                                                                           frontendName: plan.frontend, processConnections: self.connections,
-                                                                                           counters: plan.frontendCounters,
-                                                                                           routing: self.tcpRoutes[plan.frontend],
-                                                                                           persistence: self.persistence, trackers: trackers))
+                        // The handler leaves the pipeline once the relay runs; `show sess`
+                        // keeps it to ask.
+                        let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
+                                                         frontendName: plan.frontend, processConnections: self.connections,
+                                                         counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
+                                                         persistence: self.persistence, trackers: trackers)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        target = { handler.liveTarget }
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
                     plan.frontendCounters.sessions.add(1, ordering: .relaxed)
                     plan.frontendCounters.connections.add(1, ordering: .relaxed)
-                    self.sessions.register(channel, frontend: plan.frontend)
+                    self.sessions.register(channel, frontend: plan.frontend, target: target)
                     channel.closeFuture.whenComplete { _ in
                         self.connections.add(-1)
                         plan.frontendConnections.add(-1)

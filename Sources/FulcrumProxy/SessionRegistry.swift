@@ -10,6 +10,9 @@ final class SessionRegistry: Sendable {
         let channel: Channel
         let frontend: String
         let accepted: NIODeadline
+        /// The connection's backend and server now, read from its handler (which a
+        /// TCP connection removes from its pipeline once relaying).
+        let target: () -> (backend: String, server: String?)
     }
 
     final class Table {
@@ -32,10 +35,10 @@ final class SessionRegistry: Sendable {
     }
 
     /// Called on the connection's own loop, once it is accepted.
-    func register(_ channel: Channel, frontend: String) {
+    func register(_ channel: Channel, frontend: String, target: @escaping () -> (backend: String, server: String?)) {
         guard let box = tables[ObjectIdentifier(channel.eventLoop)] else { return }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now)
+        box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now, target: target)
         channel.closeFuture.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
             box.value.entries[id] = nil
         }
@@ -82,12 +85,7 @@ final class SessionRegistry: Sendable {
         if let remote = channel.remoteAddress {
             if let ip = remote.ipAddress, let port = remote.port { source = "\(ip):\(port)" } else { source = "unix" }
         }
-        var target: (backend: String, server: String?) = ("<NONE>", nil)
-        if let http = try? channel.pipeline.syncOperations.handler(type: HTTPClientSession.self) {
-            target = http.liveTarget
-        } else if let tcp = try? channel.pipeline.syncOperations.handler(type: TCPFrontendHandler.self) {
-            target = tcp.liveTarget
-        }
+        let target = entry.target()
         let age = (now - entry.accepted).nanoseconds / 1_000_000_000
         return "0x\(String(id, radix: 16)): proto=\(proto) src=\(source) fe=\(entry.frontend) be=\(target.backend) srv=\(target.server ?? "<none>") ts=00 age=\(Self.age(Int(age)))"
     }
