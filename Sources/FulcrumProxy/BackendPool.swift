@@ -9,6 +9,8 @@ import Synchronization
 final class BackendPool: Sendable {
     let name: String
     let servers: [ServerTarget]
+    /// Where the servers are reached now (the runtime API may move them).
+    let addresses: ServerAddresses
     let connectTimeout: TimeAmount
     let serverTimeout: TimeAmount?
     /// `timeout server-fin`: the server side once the connection is closed one way.
@@ -33,7 +35,12 @@ final class BackendPool: Sendable {
         /// drain sets its weight to 0; `weights` is the weight the checks and agent want.
         var maint: [Bool]
         var drain: [Bool]
+        /// `set server health stopping`: up, but like drain it takes no new traffic
+        /// except persistent one (HAProxy's NOLB).
+        var stopping: [Bool]
         var weights: [Int]
+
+        func effectiveWeight(_ server: Int) -> Int { drain[server] || stopping[server] ? 0 : weights[server] }
 
         /// The grant callbacks of queued requests that were just given slots.
         mutating func claim(_ tickets: [Int]) -> [(Int, Grant)] {
@@ -97,6 +104,7 @@ final class BackendPool: Sendable {
         name = backend.name
         let active = backend.servers.filter { !$0.options.disabled }
         servers = try active.map(ServerTarget.init)
+        addresses = ServerAddresses(servers)
         let useAllBackups = backend.options.others["allbackups"] == true
         let balanceFactor = backend.pending["hash-balance-factor"]?.first.flatMap { Int($0) } ?? 0
         let balancer: AnyBalancer
@@ -111,7 +119,7 @@ final class BackendPool: Sendable {
         let slots = ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn }, backup: active.map { $0.options.backup },
                                 weight: active.map { $0.options.weight }, useAllBackups: useAllBackups)
         state = NIOLockedValueBox(SlotState(slots: slots,
-                                            up: active.map { _ in true }, maint: active.map { _ in false }, drain: active.map { _ in false },
+                                            up: active.map { _ in true }, maint: active.map { _ in false }, drain: active.map { _ in false }, stopping: active.map { _ in false },
                                             weights: active.map { $0.options.weight }))
         if let config = backend.cookie {
             do {
@@ -203,6 +211,19 @@ final class BackendPool: Sendable {
         health.withLockedValue { change(&$0[server]) }
     }
 
+    /// The runtime API's orders to a server's checker (`disable health`, `set server
+    /// agent down`...): each is carried out on the checker's loop.
+    private let checkControls = NIOLockedValueBox<[Int: @Sendable (CheckOrder) -> EventLoopFuture<Void>]>([:])
+
+    func setCheckControl(_ server: Int, _ control: @escaping @Sendable (CheckOrder) -> EventLoopFuture<Void>) {
+        checkControls.withLockedValue { $0[server] = control }
+    }
+
+    /// Hands an order to the server's checker; nil when the server has none.
+    func order(_ server: Int, _ order: CheckOrder) -> EventLoopFuture<Void>? {
+        checkControls.withLockedValue { $0[server] }.map { $0(order) }
+    }
+
     /// The checker of an observed server listens here.
     func setObserver(_ server: Int, _ observer: @escaping @Sendable (Bool, String) -> Void) {
         observers.withLockedValue { $0[server] = observer }
@@ -251,7 +272,8 @@ final class BackendPool: Sendable {
         state.withLockedValue { state in
             StatsView(servers: serverConfigs.indices.map { k in
                           ServerStatus(up: state.up[k], maint: state.maint[k], drain: state.drain[k],
-                                       weight: state.slots.weight[k], sessions: state.slots.served[k])
+                                       weight: state.slots.weight[k], sessions: state.slots.served[k], stopping: state.stopping[k],
+                                       maxconn: state.slots.maxconn[k], userWeight: state.weights[k])
                       },
                       peakServed: state.slots.peakServed, queue: state.slots.queueLength, peakQueue: state.slots.peakQueue)
         }
@@ -282,7 +304,7 @@ final class BackendPool: Sendable {
     func setWeight(_ server: Int, _ weight: Int) {
         let handovers: [(Int, Grant)] = state.withLockedValue { state in
             state.weights[server] = weight
-            return state.claim(state.slots.setWeight(server, state.drain[server] ? 0 : weight))
+            return state.claim(state.slots.setWeight(server, state.effectiveWeight(server)))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
     }
@@ -297,11 +319,28 @@ final class BackendPool: Sendable {
             state.maint[server] = maint
             state.drain[server] = drain
             var granted = state.slots.setUsable(server, state.up[server] && !maint)
-            granted += state.slots.setWeight(server, drain ? 0 : state.weights[server])
+            granted += state.slots.setWeight(server, state.effectiveWeight(server))
             return (state.counts(server, serverConfigs), state.claim(granted))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
+    }
+
+    /// `set server health stopping` (true) or `up`/`down` (false): the server keeps its
+    /// place for persistent traffic only. Returns the counts for the log line.
+    func setStopping(_ server: Int, _ stopping: Bool) -> HealthTransitionMessage.Counts {
+        let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
+            state.stopping[server] = stopping
+            let granted = state.slots.setWeight(server, state.effectiveWeight(server))
+            return (state.counts(server, serverConfigs), state.claim(granted))
+        }
+        for (ticket, grant) in handovers { grant(ticket, server) }
+        return counts
+    }
+
+    /// `clear counters`: the peaks (`smax`, `qmax`) start again from now.
+    func clearPeaks() {
+        state.withLockedValue { $0.slots.clearPeaks() }
     }
 
     /// What the runtime API reports about a server.
@@ -311,6 +350,11 @@ final class BackendPool: Sendable {
         var drain: Bool
         var weight: Int
         var sessions: Int
+        var stopping = false
+        /// The `maxconn` in force (0: none).
+        var maxconn = 0
+        /// The weight the administrator and the agent want (drain and stopping aside).
+        var userWeight = 0
     }
 
     /// Free connection slots of the usable servers (`connslots`); -1 when one has no
@@ -320,8 +364,8 @@ final class BackendPool: Sendable {
         for k in serverConfigs.indices {
             let st = status(k)
             guard st.up && !st.maint else { continue }
-            guard let limit = serverConfigs[k].options.maxconn, limit > 0 else { return -1 }
-            total += max(0, limit - st.sessions)
+            guard st.maxconn > 0 else { return -1 }
+            total += max(0, st.maxconn - st.sessions)
         }
         return total
     }
@@ -334,7 +378,8 @@ final class BackendPool: Sendable {
     func status(_ server: Int) -> ServerStatus {
         state.withLockedValue { state in
             ServerStatus(up: state.up[server], maint: state.maint[server], drain: state.drain[server],
-                         weight: state.slots.weight[server], sessions: state.slots.served[server])
+                         weight: state.slots.weight[server], sessions: state.slots.served[server], stopping: state.stopping[server],
+                         maxconn: state.slots.maxconn[server], userWeight: state.weights[server])
         }
     }
 

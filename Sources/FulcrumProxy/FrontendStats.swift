@@ -13,14 +13,21 @@ struct FrontendStats: Sendable {
     /// Its bind lines' listening sockets (`Listeners` in `show info`).
     var listeners: Int
     let control: FrontendControl
+    /// Its `maxconn` as the listeners apply it (`set maxconn frontend` changes it).
+    let limit: ConnectionLimit
 }
 
-/// A frontend's runtime switches (`disable frontend`): shared by the runtime API and
-/// the listeners, which read them on accept.
+/// A frontend's runtime state (`disable frontend`, `shutdown frontend`): shared by the
+/// runtime API, the statistics and the listeners, which are only started again (a
+/// SIGTTIN resume) while it is open.
 final class FrontendControl: Sendable {
-    private let stopped = Atomic<Bool>(false)
-    var disabled: Bool {
-        get { stopped.load(ordering: .relaxed) }
+    enum State: Int, Sendable {
+        case open, paused, stopped
+        /// `show stat`'s status column, as HAProxy 2.6 words it.
+        var statusText: String { self == .open ? "OPEN" : self == .paused ? "PAUSED" : "STOP" }
     }
-    func setDisabled(_ value: Bool) { stopped.store(value, ordering: .relaxed) }
+    private let value = Atomic<Int>(State.open.rawValue)
+    var state: State { State(rawValue: value.load(ordering: .relaxed)) ?? .open }
+    var disabled: Bool { state != .open }
+    func set(_ state: State) { value.store(state.rawValue, ordering: .relaxed) }
 }

@@ -113,6 +113,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         self.log.backendName = policy.frontendName
     }
 
+    /// What `show sess` reports as this connection's backend and server.
+    var liveTarget: (backend: String, server: String?) {
+        (requestPhase == .head && server == nil ? "<NONE>" : policy.backend.name, server == nil ? nil : policy.backend.servers[serverIndex].name)
+    }
+
     // MARK: - client channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -383,7 +388,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let end = buffer.withUnsafeReadableBytes { HTTPHeadParser.endOfHead($0, from: from) }
         guard let end, end <= policy.maxHeadSize else {
             scannedUpTo = buffer.readableBytes
-            if buffer.readableBytes > policy.maxHeadSize { fail(400) }
+            if buffer.readableBytes > policy.maxHeadSize {
+                policy.frontendCounters.errorCapture.record(buffer, position: policy.maxHeadSize, source: log.clientAddress, bufferSize: policy.maxHeadSize)
+                fail(400)
+            }
             return false
         }
         scannedUpTo = 0
@@ -393,6 +401,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let head: HTTPRequestHead
         switch parsed {
         case .failure(let error):
+            if error.status == 400 {
+                policy.frontendCounters.errorCapture.record(buffer, position: error.offset, source: log.clientAddress, bufferSize: policy.maxHeadSize)
+            }
             fail(error.status)
             return false
         case .success(let h):
@@ -773,7 +784,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func serveStats(_ page: StatsPage, _ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
         sample = s
         log.serverName = "<STATS>"
-        let answer = page.answer(s, errorPages: policy.errorPages)
+        guard let context else { return }
+        let answer = page.answer(s, errorPages: policy.errorPages, loop: context.eventLoop)
         respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
     }
 
@@ -972,7 +984,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         let backend = policy.backend
-        let target = backend.servers[index]
+        let target = backend.addresses.target(index)
         let address = target.address(clientLocalPort: log.frontendAddress?.port)
         let idleSet = backend.idle
         ClientBootstrap(group: context.eventLoop)

@@ -57,6 +57,17 @@ final class IdleServerConnections: Sendable {
         return true
     }
 
+    /// Closes the idle connections to `server` on every loop (its address changed).
+    func drop(server: Int) {
+        for box in perLoop.values {
+            box.eventLoop.execute {
+                let doomed = box.value.idle[server]
+                box.value.idle[server] = []
+                for connection in doomed { connection.close() }
+            }
+        }
+    }
+
     func remove(_ connection: HTTPServerConnection, server: Int, on loop: EventLoop) {
         guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
         let slot = connection.idleSlot

@@ -18,8 +18,10 @@ public final class ProxyRuntime: Sendable {
 
     public let group: MultiThreadedEventLoopGroup
     let plans: [ListenerPlan]
-    private let listeners: ListenerSet
+    let listeners: ListenerSet
     let connections = ConnectionCounter()
+    /// The client connections open now, for `show sess` and `shutdown session`.
+    let sessions: SessionRegistry
 
     /// Client connections open right now (for a graceful stop).
     public var activeConnections: Int { connections.value }
@@ -111,8 +113,9 @@ public final class ProxyRuntime: Sendable {
         var frontends: [FrontendStats] = []
         var logSinks: [LogSink] = []
         let services = LocalServices()
-        // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
-        let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
+        // `maxconn` 0 means "not set" for a frontend, as in HAProxy. Unset limits are
+        // still there (unlimited), so the runtime API's `set maxconn` can set them.
+        let processLimit = ConnectionLimit(limit: configuration.global.maxconn.flatMap { $0 > 0 ? $0 : nil } ?? Int.max)
         do {
             for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
                 let backend: ProxyConfig
@@ -131,11 +134,13 @@ public final class ProxyRuntime: Sendable {
                     throw ProxyStartError("\(proxy.displayName) has no default_backend")
                 }
                 let backendPool = try pool(backend)
+                let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
+                let frontendLimit = ConnectionLimit(limit: frontendMaxconn ?? Int.max)
                 let frontendCounter = ConnectionCounter()
                 let frontendStats = StatCounters()
                 frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
                                                maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool,
-                                               listeners: 0, control: FrontendControl()))
+                                               listeners: 0, control: FrontendControl(), limit: frontendLimit))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter, files: files)
                 if let accessLog { logSinks.append(accessLog.sink) }
                 if !(try rules(proxy)).connectionRules.isEmpty {
@@ -196,9 +201,8 @@ public final class ProxyRuntime: Sendable {
                         log(.warning, "\(ignored.displayName): 'http-request'/'http-response' rules are ignored in TCP mode.")
                     }
                 }
-                let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
                 let backlog = Int32(frontendMaxconn ?? configuration.global.maxconn ?? 1024)
-                let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])
+                let limits = [frontendLimit, processLimit]
                 for bind in proxy.binds {
                     plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
                                                     defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter,
@@ -231,15 +235,18 @@ public final class ProxyRuntime: Sendable {
         }
         let sinks = logSinks + pools.values.compactMap(\.eventLog)
         let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads),
-                                  maxconn: configuration.global.maxconn ?? 0, node: configuration.global.nodeName ?? Self.hostname(),
+                                  processLimit: processLimit, node: configuration.global.nodeName ?? Self.hostname(),
                                   droppedLogs: { sinks.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) } })
         self.stats = stats
-        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, stats: stats, log: log)
+        self.sessions = SessionRegistry(loops: loops)
+        let handle = RuntimeHandle()
+        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, stats: stats, log: log, sessions: sessions, runtime: handle)
         services.set(stats, api)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group
         self.listeners = ListenerSet()
+        handle.set(self)
     }
 
     /// The process id, read once (`%pid` is in every log line's context).
@@ -268,8 +275,12 @@ public final class ProxyRuntime: Sendable {
         // listener is up, so a failed resume can pause them again instead of losing
         // ports that may no longer be bindable.
         var resumed: [(plan: Int, fd: Int32)] = []
+        var failing = 0
         do {
             for (index, plan) in plans.enumerated() {
+                // A frontend the runtime API disabled or shut down stays as it is.
+                if stats.proxy(named: plan.frontend)?.frontend?.control.disabled == true { continue }
+                failing = index
                 if let kept = listeners.peekPaused(index) { resumed.append((index, dup(kept))) }
                 let (future, fd) = try bootstrap(plan, index: index)
                 let channel = try future.wait()
@@ -284,14 +295,14 @@ public final class ProxyRuntime: Sendable {
                 if let stale = listeners.takePaused(plan) { close(stale) }
                 listeners.keepPaused(plan, fd)
             }
-            throw ProxyStartError("cannot bind \(plans[bound.count].description) for frontend '\(plans[bound.count].frontend)': \(error)")
+            throw ProxyStartError("cannot bind \(plans[failing].description) for frontend '\(plans[failing].frontend)': \(error)")
         }
         return bound
     }
 
     /// The listening channel of `plan` and, for sockets Fulcrum opened or inherited,
     /// their descriptor (what a pause keeps). A paused socket listens again.
-    private func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
+    func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
             .serverChannelInitializer { channel in
@@ -322,23 +333,30 @@ public final class ProxyRuntime: Sendable {
                         }
                         trackers = tracked
                     }
+                    /// What `show sess` reports as the connection's backend and server.
+                    let target: () -> (backend: String, server: String?)
                     if let http = plan.http {
-                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http, connectionTrackers: trackers,
-                                                                                           listenerName: plan.options.name))
+                        let session = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
+                        try channel.pipeline.syncOperations.addHandler(session)
+                        target = { session.liveTarget }
                     } else {
                         if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
-                        try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
-                                                                                           frontendName: plan.frontend, processConnections: self.connections,
-                                                                                           counters: plan.frontendCounters,
-                                                                                           routing: self.tcpRoutes[plan.frontend],
-                                                                                           persistence: self.persistence, trackers: trackers))
+                        // The handler leaves the pipeline once the relay runs; `show sess`
+                        // keeps it to ask.
+                        let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
+                                                         frontendName: plan.frontend, processConnections: self.connections,
+                                                         counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
+                                                         persistence: self.persistence, trackers: trackers)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        target = { handler.liveTarget }
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
                     plan.frontendCounters.sessions.add(1, ordering: .relaxed)
                     plan.frontendCounters.connections.add(1, ordering: .relaxed)
+                    self.sessions.register(channel, frontend: plan.frontend, target: target)
                     channel.closeFuture.whenComplete { _ in
                         self.connections.add(-1)
                         plan.frontendConnections.add(-1)
@@ -416,6 +434,9 @@ public final class ProxyRuntime: Sendable {
             let api = self.api, timeout = statsTimeout
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                // A client that sends its command and shuts down writing (`socat`, `nc -q`)
+                // still gets the answer, which may come after the end of its input.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
@@ -497,6 +518,8 @@ final class ConnectionCounter: Sendable {
     }
     var value: Int { count.load(ordering: .relaxed) }
     var peak: Int { highest.load(ordering: .relaxed) }
+    /// `clear counters`: the peak starts again from now.
+    func resetPeak() { highest.store(count.load(ordering: .relaxed), ordering: .relaxed) }
 }
 
 /// The bound listening channels, shared between the thread that starts and the one that stops.
@@ -510,6 +533,14 @@ final class ListenerSet: Sendable {
     /// Paused sockets, by plan index: kept bound, not listening.
     private let paused = NIOLockedValueBox<[Int: Int32]>([:])
     func append(_ entry: Entry) { box.withLockedValue { $0.append(entry) } }
+    /// The entries of some plans (one frontend's), taken out.
+    func remove(plans: Set<Int>) -> [Entry] {
+        box.withLockedValue { all in
+            let taken = all.filter { plans.contains($0.plan) }
+            all.removeAll { plans.contains($0.plan) }
+            return taken
+        }
+    }
     func removeAll() -> [Entry] { box.withLockedValue { let all = $0; $0 = []; return all } }
     var isEmpty: Bool { box.withLockedValue { $0.isEmpty } }
     func keepPaused(_ plan: Int, _ fd: Int32) { paused.withLockedValue { $0[plan] = fd } }

@@ -20,7 +20,28 @@ struct RuntimeAPI: Sendable {
         let arguments: String
         let level: Level
         let help: String
-        let run: @Sendable (RuntimeAPI, [String]) -> String
+        /// The answer, worked out on the socket's loop, or later when the command
+        /// needs other loops (sessions, listeners, checkers).
+        let answer: @Sendable (RuntimeAPI, [String], EventLoop) -> Reply
+
+        init(words: [String], arguments: String, level: Level, help: String, run: @escaping @Sendable (RuntimeAPI, [String]) -> String) {
+            self.init(words: words, arguments: arguments, level: level, help: help) { api, args, _ in .text(run(api, args)) }
+        }
+
+        init(words: [String], arguments: String, level: Level, help: String, answer: @escaping @Sendable (RuntimeAPI, [String], EventLoop) -> Reply) {
+            self.words = words
+            self.arguments = arguments
+            self.level = level
+            self.help = help
+            self.answer = answer
+        }
+    }
+
+    enum Reply {
+        case text(String)
+        case later(EventLoopFuture<String>)
+        /// `quit`: the conversation ends.
+        case quit
     }
 
     let pools: [String: BackendPool]
@@ -29,9 +50,13 @@ struct RuntimeAPI: Sendable {
     let tables: [String: StickTable]
     let stats: StatsRegistry
     let log: ProxyRuntime.Log
+    /// The client connections open now (`show sess`, `shutdown session`).
+    let sessions: SessionRegistry
+    /// The proxy's listeners (`disable frontend`...).
+    let runtime: RuntimeHandle
 
     static let table: [Command] = [
-        Command(words: ["help"], arguments: "", level: .user, help: "list the commands", run: { _, _ in helpText(.admin) }),
+        Command(words: ["help"], arguments: "", level: .user, help: "list the commands valid at this level", run: { _, _ in "" }),
         Command(words: ["prompt"], arguments: "", level: .user, help: "interactive mode: commands until 'quit'", run: { _, _ in "" }),
         Command(words: ["quit"], arguments: "", level: .user, help: "close the connection (interactive mode)", run: { _, _ in "" }),
         Command(words: ["show", "info"], arguments: "[typed|json]", level: .user, help: "report information about the running process", run: { api, args in
@@ -51,16 +76,18 @@ struct RuntimeAPI: Sendable {
         Command(words: ["set", "weight"], arguments: "<backend>/<server> <weight>[%]", level: .admin, help: "change a server's weight", run: { api, args in
             api.withServer(args) { pool, index in api.setWeight(pool, index, args.dropFirst().first) }
         }),
-        Command(words: ["set", "server"], arguments: "<backend>/<server> state ready|drain|maint | weight <weight>[%]", level: .admin,
-                help: "change a server's administrative state or weight", run: { api, args in
-            api.withServer(args) { pool, index in
-                switch (args.count > 1 ? args[1] : "", args.count > 2 ? args[2] : "") {
-                case ("state", "ready"): return api.setState(pool, index, maint: false, drain: false)
-                case ("state", "drain"): return api.setState(pool, index, maint: false, drain: true)
-                case ("state", "maint"): return api.setState(pool, index, maint: true, drain: false)
-                case ("weight", let value): return api.setWeight(pool, index, value)
-                default: return "'set server <srv>' only supports 'state' (ready, drain, maint) and 'weight'.\n"
-                }
+        Command(words: ["set", "server"], arguments: "<backend>/<server> <setting> <value>...", level: .admin,
+                help: "change a server's state, weight, address, health, agent or check port", answer: { api, args, loop in
+            guard let path = args.first.flatMap(RuntimeCommandLine.serverPath) else { return .text("Require 'backend/server'.\n") }
+            guard let pool = api.pools[path.backend] else { return .text("No such backend.\n") }
+            guard let index = pool.serverConfigs.firstIndex(where: { $0.name == path.server }) else { return .text("No such server.\n") }
+            switch (args.count > 1 ? args[1] : "", args.count > 2 ? args[2] : "") {
+            case ("state", "ready"): return .text(api.setState(pool, index, maint: false, drain: false))
+            case ("state", "drain"): return .text(api.setState(pool, index, maint: false, drain: true))
+            case ("state", "maint"): return .text(api.setState(pool, index, maint: true, drain: false))
+            case ("state", _): return .text("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n")
+            case ("weight", let value): return .text(api.setWeight(pool, index, value))
+            default: return api.setServer(pool, index, Array(args.dropFirst()), on: loop)
             }
         }),
         Command(words: ["disable", "server"], arguments: "<backend>/<server>", level: .admin, help: "put a server in maintenance", run: { api, args in
@@ -99,7 +126,7 @@ struct RuntimeAPI: Sendable {
             }
             return ""
         }),
-    ] + patternCommands(maps: true) + patternCommands(maps: false)
+    ] + patternCommands(maps: true) + patternCommands(maps: false) + serverCommands + proxyCommands + sessionCommands
 
     /// `show|get|add|set|del|clear map` and their `acl` counterparts.
     static func patternCommands(maps: Bool) -> [Command] {
@@ -135,22 +162,36 @@ struct RuntimeAPI: Sendable {
     }
 
     static func helpText(_ level: Level) -> String {
-        var out = "The following commands are valid at this level:\n"
-        for command in table where command.level <= level {
+        "The following commands are valid at this level:\n" + usageLines(table.filter { $0.level <= level })
+    }
+
+    static func usageLines(_ commands: [Command]) -> String {
+        var out = ""
+        for command in commands {
             let usage = (command.words + (command.arguments.isEmpty ? [] : [command.arguments])).joined(separator: " ")
             out += "  " + usage + String(repeating: " ", count: max(0, 48 - usage.count)) + " : " + command.help + "\n"
         }
         return out
     }
 
-    /// Runs one command; nil for `quit`, which ends the conversation.
-    func run(_ words: [String], level: Level) -> String? {
+    /// HAProxy 2.6's answer to a command it does not know: the commands of this level
+    /// that begin with the same word (all of them if none does), then the ever-present ones.
+    static func unknownCommand(_ words: [String], level: Level) -> String {
+        let visible = table.filter { $0.level <= level && !["help", "prompt", "quit"].contains($0.words[0]) }
+        let close = visible.filter { $0.words.first == words.first }
+        return "Unknown command, but maybe one of the following ones is a better match:\n" + usageLines(close.isEmpty ? visible : close)
+            + usageLines(table.filter { ["help", "prompt", "quit"].contains($0.words[0]) })
+    }
+
+    /// Runs one command at the socket's level.
+    func run(_ words: [String], level: Level, on loop: EventLoop) -> Reply {
         guard let command = Self.table.filter({ Array(words.prefix($0.words.count)) == $0.words }).max(by: { $0.words.count < $1.words.count }) else {
-            return "Unknown command: '\(words.joined(separator: " "))'\n" + Self.helpText(level)
+            return .text(Self.unknownCommand(words, level: level))
         }
-        if command.words == ["quit"] { return nil }
-        guard level >= command.level else { return "Permission denied\n" }
-        return command.run(self, Array(words.dropFirst(command.words.count)))
+        if command.words == ["quit"] { return .quit }
+        if command.words == ["help"] { return .text(Self.helpText(level)) }
+        guard level >= command.level else { return .text("Permission denied\n") }
+        return command.answer(self, Array(words.dropFirst(command.words.count)), loop)
     }
 
     // MARK: - commands
@@ -287,24 +328,5 @@ struct RuntimeAPI: Sendable {
         case "json": return snapshot.json()
         default: return snapshot.csv()
         }
-    }
-
-    /// HAProxy's `show servers state` layout: a version line, the field names, one line
-    /// per server (fields Fulcrum does not track are 0 or `-`).
-    func serversState(_ backend: String?) -> String {
-        if let backend, pools[backend] == nil { return "Can't find backend.\n" }
-        var out = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
-        for (beID, name) in pools.keys.sorted().enumerated() where backend == nil || backend == name {
-            let pool = pools[name]!
-            for (k, server) in pool.serverConfigs.enumerated() {
-                let s = pool.status(k)
-                let address = pool.servers[k].address
-                // op_state: 0 stopped, 2 running; admin_state: bit 0x01 forced maint, 0x08 forced drain.
-                let op = s.up ? 2 : 0
-                let admin = (s.maint ? 1 : 0) | (s.drain ? 8 : 0)
-                out += "\(beID + 1) \(name) \(k + 1) \(server.name) \(address.ipAddress ?? "-") \(op) \(admin) \(s.weight) \(server.options.weight) 0 0 0 0 0 0 0 0 - \(address.port ?? 0) - 0 0 - - 0\n"
-            }
-        }
-        return out
     }
 }

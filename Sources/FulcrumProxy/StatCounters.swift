@@ -34,6 +34,9 @@ final class StatCounters: Sendable {
     let connections = Atomic<Int>(0)
     private let lastTotals = Atomic<Int>(0), lastRequests = Atomic<Int>(0), lastConnections = Atomic<Int>(0)
 
+    /// The last request refused as malformed (`show errors`; frontends only).
+    let errorCapture = ErrorCapture()
+
     init() {}
 
     /// Called once a second by one task: the rates over the last second.

@@ -1,4 +1,5 @@
 import FulcrumCore
+import NIOCore
 
 /// A proxy's statistics page (`stats enable`, `stats uri` ...): requests whose path
 /// begins with the URI get the HTML report, or CSV (`;csv`) or JSON (`;json`), after the
@@ -48,7 +49,7 @@ final class StatsPage: Sendable {
         let body: [UInt8]
     }
 
-    func answer(_ s: SampleContext, errorPages: HTTPErrorPages) -> Answer {
+    func answer(_ s: SampleContext, errorPages: HTTPErrorPages, loop: EventLoop) -> Answer {
         let target = s.request?.currentTarget ?? []
         let options = String(decoding: target.dropFirst(uri.count), as: UTF8.self)
         let method = String(decoding: s.methodBytes ?? [], as: UTF8.self)
@@ -80,7 +81,7 @@ final class StatsPage: Sendable {
         let isAdmin = admin?.holds(s) ?? false
         if method == "POST" {
             guard isAdmin else { return redirect("DENY") }
-            return redirect(apply(form: s.requestBody ?? [], stats: stats, api: api))
+            return redirect(apply(form: s.requestBody ?? [], stats: stats, api: api, loop: loop))
         }
         var snapshot = stats.snapshot()
         if !scope.isEmpty { snapshot.rows.removeAll { !scope.contains($0.proxy) } }
@@ -141,7 +142,7 @@ final class StatsPage: Sendable {
 
     /// `b=#<iid>&s=<server>&...&action=<name>`: DONE when every server changed, PART
     /// when some did, NONE when none was ticked, ERRP for a bad proxy or action.
-    func apply(form: [UInt8], stats: StatsRegistry, api: RuntimeAPI) -> String {
+    func apply(form: [UInt8], stats: StatsRegistry, api: RuntimeAPI, loop: EventLoop) -> String {
         var backend: String?, action: String?, servers: [String] = []
         for pair in form.split(separator: UInt8(ascii: "&")) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
@@ -166,8 +167,12 @@ final class StatsPage: Sendable {
         guard !servers.isEmpty else { return "NONE" }
         var done = 0
         for server in servers {
-            let answer = api.run(command(proxy.name, server), level: .admin) ?? ""
-            if answer.isEmpty { done += 1 }
+            switch api.run(command(proxy.name, server), level: .admin, on: loop) {
+            case .text(let answer): if answer.isEmpty { done += 1 }
+            // Handed to the server's checker, which applies it on its own loop.
+            case .later: done += 1
+            case .quit: break
+            }
         }
         return done == servers.count ? "DONE" : done == 0 ? "ERRP" : "PART"
     }

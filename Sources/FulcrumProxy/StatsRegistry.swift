@@ -20,20 +20,22 @@ final class StatsRegistry: Sendable {
     let processConnections: ConnectionCounter
     let startedAt: Int
     let threads: Int
-    let maxconn: Int
+    /// The process's `maxconn` (`set maxconn global` changes it; unlimited when unset).
+    let processLimit: ConnectionLimit
+    var maxconn: Int { processLimit.isSet ? processLimit.limit : 0 }
     /// What `stats show-node` and the `node` info line print.
     let node: String
     /// Log lines no target could take (`DroppedLogs`).
     let droppedLogs: @Sendable () -> Int
 
-    init(proxies: [Proxy], processConnections: ConnectionCounter, startedAt: Int, threads: Int, maxconn: Int, node: String,
+    init(proxies: [Proxy], processConnections: ConnectionCounter, startedAt: Int, threads: Int, processLimit: ConnectionLimit, node: String,
          droppedLogs: @escaping @Sendable () -> Int) {
         self.droppedLogs = droppedLogs
         self.proxies = proxies
         self.processConnections = processConnections
         self.startedAt = startedAt
         self.threads = threads
-        self.maxconn = maxconn
+        self.processLimit = processLimit
         self.node = node
     }
 
@@ -82,12 +84,13 @@ final class StatsRegistry: Sendable {
         row["svname"] = .text("FRONTEND")
         row["scur"] = .int(f.connections.value)
         row["smax"] = .int(f.connections.peak)
-        if f.maxconn > 0 { row["slim"] = .int(f.maxconn) }
+        let slim = f.limit.isSet ? f.limit.limit : f.maxconn
+        if slim > 0 { row["slim"] = .int(slim) }
         Self.common(&row, c, http: f.mode == .http)
         row["dreq"] = .int(c.deniedRequests.load(ordering: .relaxed))
         row["dresp"] = .int(c.deniedResponses.load(ordering: .relaxed))
         row["ereq"] = .int(c.requestErrors.load(ordering: .relaxed))
-        row["status"] = .text(f.control.disabled ? "STOP" : "OPEN")
+        row["status"] = .text(f.control.state.statusText)
         row["iid"] = .int(proxy.id)
         row["sid"] = .int(0)
         row["type"] = .int(0)
@@ -131,7 +134,7 @@ final class StatsRegistry: Sendable {
             row["qmax"] = .int(0)
             row["scur"] = .int(s.sessions)
             row["smax"] = .int(view.peakServed[k])
-            if let limit = server.options.maxconn, limit > 0 { row["slim"] = .int(limit) }
+            if s.maxconn > 0 { row["slim"] = .int(s.maxconn) }
             Self.common(&row, c, http: http)
             row["dresp"] = .int(0)
             row["econ"] = .int(c.connectErrors.load(ordering: .relaxed))
@@ -167,7 +170,8 @@ final class StatsRegistry: Sendable {
             }
             row["cli_abrt"] = .int(0)
             row["srv_abrt"] = .int(0)
-            row["addr"] = .text("\(pool.servers[k].address.ipAddress ?? "-"):\(pool.servers[k].address.port ?? 0)")
+            let address = pool.addresses.target(k).address
+            row["addr"] = .text("\(address.ipAddress ?? "-"):\(address.port ?? 0)")
             if let cookie = server.options.cookie { row["cookie"] = .text(cookie) }
             row["mode"] = .text(pool.mode.rawValue)
             row["uweight"] = .int(server.options.weight)
@@ -217,8 +221,9 @@ final class StatsRegistry: Sendable {
     /// are changing their mind `UP 1/3` (going down) or `DOWN 1/2` (going up).
     static func serverStatus(_ s: BackendPool.ServerStatus, _ h: ServerHealthRecord, rise: Int, fall: Int, checked: Bool, agent: Bool) -> String {
         if s.maint { return "MAINT" }
-        if !checked && !agent { return s.drain ? "DRAIN" : "no check" }
+        if !checked && !agent { return !s.up ? "DOWN" : s.stopping ? "NOLB" : s.drain ? "DRAIN" : "no check" }
         if s.up {
+            if s.stopping { return "NOLB" }
             if s.drain || s.weight == 0 { return "DRAIN" }
             if checked && h.health < rise + fall - 1 { return "UP \(h.health - rise + 1)/\(fall)" }
             return "UP"
@@ -247,7 +252,7 @@ final class StatsRegistry: Sendable {
             "Nbthread": .int(threads), "Nbproc": .int(1), "Process_num": .int(1), "Pid": .int(Int(getpid())),
             "Uptime": .text("\(uptime / 86400)d \(uptime % 86400 / 3600)h\(Self.two(uptime % 3600 / 60))m\(Self.two(uptime % 60))s"),
             "Uptime_sec": .int(uptime), "Ulimit-n": .int(Int(limit.rlim_cur)), "Maxsock": .int(Int(limit.rlim_cur)),
-            "Maxconn": .int(maxconn), "Hard_maxconn": .int(maxconn),
+            "Maxconn": .int(maxconn), "Hard_maxconn": .int(processLimit.initial == Int.max ? 0 : processLimit.initial),
             "CurrConns": .int(processConnections.value), "CumConns": .int(cumulativeConnections),
             "CumReq": .int(HTTPClientSession.requestCounter.load(ordering: .relaxed)),
             "node": .text(node), "Stopping": .int(0), "Jobs": .int(processConnections.value),

@@ -48,6 +48,11 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Counts the bytes the server sends, for `%B`.
     private var serverGlue: GlueHandler?
 
+    /// What `show sess` reports as this connection's backend and server.
+    var liveTarget: (backend: String, server: String?) {
+        (log.backendName, log.serverName == "<NOSRV>" ? nil : log.serverName)
+    }
+
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
          routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = [nil, nil, nil]) {
         self.routing = routing
@@ -274,7 +279,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func connect(to server: Int, context: ChannelHandlerContext) {
-        let target = backend.servers[server]
+        let target = backend.addresses.target(server)
         if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         log.serverName = target.name
         let address = target.address(clientLocalPort: context.channel.localAddress?.port)

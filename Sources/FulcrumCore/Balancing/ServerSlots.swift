@@ -151,6 +151,12 @@ public struct ServerSlots<B: Balancer>: Sendable {
         return grantWaiters(server)
     }
 
+    /// `clear counters`: the peaks start again from what is there now.
+    public mutating func clearPeaks() {
+        peakServed = served
+        peakQueue = queue.count
+    }
+
     private mutating func take(_ server: Int) {
         served[server] += 1
         peakServed[server] = max(peakServed[server], served[server])
