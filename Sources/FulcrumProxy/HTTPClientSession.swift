@@ -1200,17 +1200,27 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// place (`http-response deny`, `return`, `redirect`): that answer is sent instead
     /// and the server's response dropped with its connection.
     private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer? {
-        let hopByHop = buffer.withUnsafeReadableBytes { bytes in
-            head.headers.contains { field in
-                (field.name.count == 10 || field.name.count == 16) && Self.isHopByHop(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+        // Hop-by-hop headers go, except a lone `Connection: keep-alive` on a connection
+        // that stays open: it says what is true, and keeping it spares rewriting the
+        // head of every keep-alive response (servers such as nginx always send it).
+        var hopByHop = false, saysKeepAlive = false
+        buffer.withUnsafeReadableBytes { bytes in
+            for field in head.headers where (field.name.count == 10 || field.name.count == 16)
+                && Self.isHopByHop(UnsafeRawBufferPointer(rebasing: bytes[field.name])) {
+                if field.name.count == 10 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.value]), "keep-alive") {
+                    saysKeepAlive = true
+                } else {
+                    hopByHop = true
+                }
             }
         }
+        if saysKeepAlive && !clientKeepAlive { hopByHop = true }
         // What the client must be told about the connection: HTTP/1.1 persists unless
         // told otherwise, HTTP/1.0 closes unless told otherwise.
         let needsClose = !clientKeepAlive && requestVersionMinor == 1
         let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
         let cookieWork = cookieResponseWork(buffer, head)
-        guard hopByHop || head.usesBareLF || needsClose || needsKeepAlive || cookieWork || !policy.responseRules.isEmpty else {
+        guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty else {
             return buffer.readSlice(length: head.length)!
         }
         let original = buffer.readBytes(length: head.length)!
