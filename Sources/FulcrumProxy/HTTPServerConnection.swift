@@ -34,6 +34,7 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        settle()
         self.context = nil
         owner = nil
     }
@@ -43,10 +44,24 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     func attach(_ session: HTTPClientSession) {
         owner = session
         uses += 1
+        if !busy, let context {
+            busy = true
+            idleSet.began(server: server, on: context.eventLoop)
+        }
+    }
+
+    /// Counted among the connections in use (for how many idle ones are worth keeping).
+    private var busy = false
+
+    private func settle() {
+        guard busy, let context else { return }
+        busy = false
+        idleSet.ended(server: server, on: context.eventLoop)
     }
 
     /// Back to the idle set; false if it could not go there (the caller closes it).
     func park() -> Bool {
+        settle()
         guard let context, context.channel.isActive else { return false }
         owner = nil
         guard idleSet.park(self, server: server, on: context.eventLoop) else { return false }
@@ -74,6 +89,7 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func close() {
+        settle()
         owner = nil
         context?.close(promise: nil)
     }
@@ -108,6 +124,7 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        settle()
         purgeTask?.cancel()
         purgeTask = nil
         if let owner {

@@ -11,6 +11,9 @@ import NIOCore
 /// connection (a new client connection per request: the first request of a session
 /// never takes an idle one) would pile up idle connections until their purge. Each
 /// connection knows its slot, so dropping one costs O(1) however many are idle.
+/// Within those bounds a server keeps no more idle connections than it recently had in
+/// use at once (the most over the last two purge periods), as HAProxy estimates the
+/// connections it needs: idle clients holding no request need no server connection.
 final class IdleServerConnections: Sendable {
     private let perLoop: [ObjectIdentifier: NIOLoopBoundBox<Storage>]
     let purgeDelay: TimeAmount
@@ -22,7 +25,35 @@ final class IdleServerConnections: Sendable {
     final class Storage {
         var idle: [[HTTPServerConnection]]
         var total = 0
-        init(servers: Int) { idle = Array(repeating: [], count: servers) }
+        /// Connections in use now, and the most in use in this and the last period.
+        var busy: [Int]
+        var peak: [Int]
+        var previousPeak: [Int]
+        var periodStart: NIODeadline = .uptimeNanoseconds(0)
+        init(servers: Int) {
+            idle = Array(repeating: [], count: servers)
+            busy = Array(repeating: 0, count: servers)
+            peak = busy
+            previousPeak = busy
+        }
+
+        func rotate(now: NIODeadline, period: TimeAmount) {
+            guard now - periodStart >= period else { return }
+            previousPeak = now - periodStart >= period + period ? busy : peak
+            peak = busy
+            periodStart = now
+        }
+    }
+
+    func began(server: Int, on loop: EventLoop) {
+        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
+        storage.busy[server] += 1
+        storage.peak[server] = max(storage.peak[server], storage.busy[server])
+    }
+
+    func ended(server: Int, on loop: EventLoop) {
+        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
+        storage.busy[server] = max(0, storage.busy[server] - 1)
     }
 
     init(loops: [EventLoop], servers: Int, purgeDelay: TimeAmount = .seconds(5), maxPerServer: [Int?]? = nil, maxTotal: Int = 4000) {
@@ -51,6 +82,10 @@ final class IdleServerConnections: Sendable {
     func park(_ connection: HTTPServerConnection, server: Int, on loop: EventLoop) -> Bool {
         guard let storage = perLoop[ObjectIdentifier(loop)]?.value, storage.total < maxPerLoop else { return false }
         if let limit = maxPerServer[server], limit >= 0, storage.idle[server].count >= limit { return false }
+        storage.rotate(now: loop.now, period: purgeDelay)
+        // The connection being parked was in use a moment ago: count it.
+        let needed = max(storage.peak[server], storage.previousPeak[server], storage.busy[server] + 1)
+        guard storage.idle[server].count < needed else { return false }
         connection.idleSlot = storage.idle[server].count
         storage.idle[server].append(connection)
         storage.total += 1

@@ -19,10 +19,13 @@ import Testing
         let loop = EmbeddedEventLoop()
         let set = IdleServerConnections(loops: [loop], servers: 2, maxPerServer: [nil, 1], maxTotal: 3)
         let a = try connection(loop, set), b = try connection(loop, set), c = try connection(loop, set), d = try connection(loop, set)
+        for _ in 0..<4 { set.began(server: 0, on: loop) }
+        for _ in 0..<4 { set.ended(server: 0, on: loop) }
         #expect(set.park(a, server: 0, on: loop) && set.park(b, server: 0, on: loop) && set.park(c, server: 0, on: loop))
         #expect(!set.park(d, server: 0, on: loop), "the fourth goes beyond the bound: closed instead of kept")
         #expect(set.take(server: 0, on: loop) === c)
         let e = try connection(loop, set, server: 1), f = try connection(loop, set, server: 1)
+        for _ in 0..<2 { set.began(server: 1, on: loop) }
         #expect(set.park(e, server: 1, on: loop))
         #expect(!set.park(f, server: 1, on: loop), "pool-max-conn 1")
     }
@@ -31,7 +34,11 @@ import Testing
         let loop = EmbeddedEventLoop()
         let set = IdleServerConnections(loops: [loop], servers: 1, maxTotal: 100)
         let all = try (0..<5).map { _ in try connection(loop, set) }
-        for c in all { #expect(set.park(c, server: 0, on: loop)) }
+        for _ in all { set.began(server: 0, on: loop) }
+        for c in all {
+            set.ended(server: 0, on: loop)
+            #expect(set.park(c, server: 0, on: loop))
+        }
         set.remove(all[1], server: 0, on: loop)
         set.remove(all[1], server: 0, on: loop)   // twice: nothing more happens
         set.remove(all[4], server: 0, on: loop)
@@ -39,5 +46,22 @@ import Testing
         while let c = set.take(server: 0, on: loop) { taken.append(ObjectIdentifier(c)) }
         #expect(Set(taken) == Set([all[0], all[2], all[3]].map(ObjectIdentifier.init)))
         #expect(set.park(all[1], server: 0, on: loop), "room again after the removals")
+    }
+
+    /// No more idle connections than were recently in use at once: clients that hold
+    /// their connection without a request do not keep server connections open.
+    @Test func keepsNoMoreThanRecentlyUsed() throws {
+        let loop = EmbeddedEventLoop()
+        let set = IdleServerConnections(loops: [loop], servers: 1, maxTotal: 100)
+        let all = try (0..<4).map { _ in try connection(loop, set) }
+        // One connection at a time, four times over: one idle is enough.
+        for c in all {
+            set.began(server: 0, on: loop)
+            set.ended(server: 0, on: loop)
+            _ = set.park(c, server: 0, on: loop)
+        }
+        var kept = 0
+        while set.take(server: 0, on: loop) != nil { kept += 1 }
+        #expect(kept == 1)
     }
 }
