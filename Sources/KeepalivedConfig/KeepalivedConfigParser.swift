@@ -295,6 +295,7 @@ public enum KeepalivedConfigParser {
         E(name: "track_file", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackFiles, s, &v) },
         E(name: "track_process", usage: "{ NAME [weight N [reverse]] }") { i, s, v in references()(&i.trackProcesses, s, &v) },
         E(name: "garp_master_delay", usage: "SECONDS") { i, s, v in i.garpMasterDelay = v.int(s, 0...86400) },
+        E(name: "unicast_ttl", usage: "1-255") { i, s, v in i.unicastTTL = v.int(s, 1...255) ?? 255 },
         E(name: "garp_master_repeat", usage: "COUNT") { i, s, v in i.garpMasterRepeat = v.int(s, 1...255) },
         E(name: "garp_master_refresh", usage: "SECONDS") { i, s, v in i.garpMasterRefresh = v.int(s, 0...86400) },
         E(name: "higher_prio_send_advert", usage: "") { i, s, v in i.higherPrioritySendAdvert = v.flag(s) },
@@ -307,7 +308,7 @@ public enum KeepalivedConfigParser {
         E(name: "dont_track_primary", usage: "") { i, _, _ in i.dontTrackPrimary = true },
         noEffect("smtp_alert"), noEffect("debug"), noEffect("strict_mode"), noEffect("skip_check_adv_addr"),
         noEffect("check_unicast_src"), noEffect("accept"), noEffect("no_accept"), noEffect("mcast_src_ip"),
-        noEffect("native_ipv6"), noEffect("notify_master_rx_lower_pri"), noEffect("unicast_ttl"),
+        noEffect("native_ipv6"), noEffect("notify_master_rx_lower_pri"), 
         noEffect("garp_lower_prio_repeat"), noEffect("garp_lower_prio_delay"), noEffect("garp_master_refresh_repeat"),
     ], refused: [
         "use_vmac": vmacReason, "vmac_xmit_base": vmacReason, "use_ipvlan": vmacReason,

@@ -193,6 +193,8 @@ public struct VRRPInstanceConfig: Hashable, Sendable {
     public var excludedAddresses: [VirtualAddress] = []
     public var unicastSourceIP: IPAddress?
     public var unicastPeers: [IPAddress] = []
+    /// `unicast_ttl`: the TTL (hop limit) of unicast adverts, 255 by default.
+    public var unicastTTL = 255
     /// `unicast_peer { ADDRESS min_ttl N max_ttl N }`: the TTL/hop limit range accepted
     /// from that peer (only peers with either keyword are checked, as in keepalived).
     public var unicastPeerTTL: [IPAddress: TTLRange] = [:]

@@ -82,7 +82,8 @@ final class InstanceRuntime {
             return "no \(ipv6 ? "link-local IPv6" : "IPv4") address on \(config.interface) for vrrp_instance \(config.name)"
         }
         let group = ipv6 ? global.mcastGroup6 : global.mcastGroup4
-        let socket = try RawVRRPSocket(interface: iface, source: src, group: config.unicastPeers.isEmpty ? group : nil, ipv6: ipv6)
+        let socket = try RawVRRPSocket(interface: iface, source: src, group: config.unicastPeers.isEmpty ? group : nil, ipv6: ipv6,
+                                       unicastTTL: config.unicastTTL)
         link = Link(interface: iface, source: src, socket: socket,
                     arp: ipv6 ? nil : try ARPSender(interfaceIndex: iface.index),
                     neighbourAdverts: ipv6 ? try NeighbourAdvertSender(interfaceIndex: iface.index) : nil)

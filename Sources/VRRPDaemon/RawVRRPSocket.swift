@@ -25,7 +25,8 @@ final class RawVRRPSocket {
         var payload: ArraySlice<UInt8>
     }
 
-    init(interface: NetworkInterface, source: IPAddress, group: IPAddress?, ipv6: Bool) throws {
+    /// `unicastTTL`: the TTL (hop limit) of unicast adverts (`unicast_ttl`); multicast ones always carry 255.
+    init(interface: NetworkInterface, source: IPAddress, group: IPAddress?, ipv6: Bool, unicastTTL: Int = 255) throws {
         self.ipv6 = ipv6
         self.interfaceIndex = interface.index
         let family = ipv6 ? AF_INET6 : AF_INET
@@ -43,7 +44,7 @@ final class RawVRRPSocket {
         setOption(s, SOL_SOCKET, SO_RCVBUF, Int32(256))
         if ipv6 {
             setOption(s, Int32(IPPROTO_IPV6), IPV6_MULTICAST_HOPS, Int32(255))
-            setOption(s, Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS, Int32(255))
+            setOption(s, Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS, Int32(unicastTTL))
             setOption(s, Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, UInt32(interface.index))
             setOption(s, Int32(IPPROTO_IPV6), IPV6_MULTICAST_LOOP, Int32(0))
             setOption(r, Int32(IPPROTO_IPV6), IPV6_RECVHOPLIMIT, Int32(1))
@@ -59,7 +60,7 @@ final class RawVRRPSocket {
             }
         } else {
             setOption(s, Int32(IPPROTO_IP), IP_MULTICAST_TTL, UInt8(255))
-            setOption(s, Int32(IPPROTO_IP), IP_TTL, Int32(255))
+            setOption(s, Int32(IPPROTO_IP), IP_TTL, Int32(unicastTTL))
             setOption(s, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, UInt8(0))
             // DSCP CS6 (network control), as keepalived marks its adverts.
             setOption(s, Int32(IPPROTO_IP), IP_TOS, Int32(0xc0))

@@ -4,7 +4,7 @@ import Foundation
 extension VRRPLabTests {
     /// VRRPv3 over IPv6 unicast (`unicast_src_ip` / `unicast_peer` with global IPv6
     /// addresses) between fulcrum-vrrp and keepalived: adverts go to the peer's address
-    /// only, the new master announces the virtual address with unsolicited neighbour
+    /// only, with `unicast_ttl`'s hop limit, the new master announces the virtual address with unsolicited neighbour
     /// advertisements (override flag set), and keepalived takes over when it dies.
     @Suite struct FulcrumVRRPIPv6UnicastTests {
         static func tshark(_ file: String, _ filter: String, _ fields: [String]) -> [String] {
@@ -28,6 +28,7 @@ extension VRRPLabTests {
                     priority \(priority)
                     advert_int 1
                     unicast_src_ip \(address[host]!)
+                    \(host == "h1" ? "unicast_ttl 64" : "")
                     unicast_peer {
                         \(address[peer]!)
                     }
@@ -60,10 +61,11 @@ extension VRRPLabTests {
             Thread.sleep(forTimeInterval: 0.5)
             VRRPLab.lab("capture-stop")
 
-            // Adverts: from h1's unicast address to h2's only, VRRPv3, priority 120, hop limit 255.
+            // Adverts: from h1's unicast address to h2's only, VRRPv3, priority 120, with
+            // the hop limit `unicast_ttl` asks for.
             let adverts = Self.tshark(capture, "vrrp && vrrp.prio == 120", ["ipv6.src", "ipv6.dst", "vrrp.version", "ipv6.hlim"])
             #expect(!adverts.isEmpty, "fulcrum-vrrp sent adverts")
-            #expect(adverts.allSatisfy { $0 == "2001:db8:1::1 2001:db8:1::2 3 255" }, "\(Set(adverts))")
+            #expect(adverts.allSatisfy { $0 == "2001:db8:1::1 2001:db8:1::2 3 64" }, "\(Set(adverts))")
             // Unsolicited neighbour advertisements for the virtual address from h1, then h2.
             let na = Self.tshark(capture, "icmpv6.type == 136 && icmpv6.nd.na.target_address == 2001:db8:99::51",
                                  ["eth.src", "icmpv6.nd.na.flag.o", "ipv6.dst"])
