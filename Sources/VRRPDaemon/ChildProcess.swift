@@ -34,13 +34,30 @@ enum ChildProcess {
 
     static let defaultSignals = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD]
 
+    /// keepalived's search path for a script named without a `/` when `PATH` is unset.
+    static let defaultSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The file a script's first word runs: itself when it contains a `/`, else the
+    /// first executable of that name along `PATH`, as keepalived finds it (nil: none).
+    static func resolve(_ command: String, path: String? = nil) -> String? {
+        if command.contains("/") { return command }
+        let search = path ?? getenv("PATH").map { String(cString: $0) } ?? defaultSearchPath
+        for directory in search.split(separator: ":", omittingEmptySubsequences: true) {
+            let candidate = "\(directory)/\(command)"
+            var info = stat()
+            if stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
     /// Starts argv in its own process group (so a timeout kills the script's children
     /// too) with default signal handling, as `credentials` when given; returns the pid.
     static func spawn(_ argv: [String], as credentials: ScriptCredentials? = nil) throws -> pid_t {
         if let credentials, credentials.uid != geteuid() || credentials.gid != getegid() {
             return try forkExec(argv, as: credentials)
         }
-        guard let path = argv.first else { throw SystemError("spawn", code: ENOENT) }
+        guard let first = argv.first else { throw SystemError("spawn", code: ENOENT) }
+        let path = resolve(first) ?? first
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -70,13 +87,17 @@ enum ChildProcess {
     /// on memory prepared before the fork; a failure before or in exec comes back
     /// through a close-on-exec pipe as errno, so it is reported like posix_spawn's.
     private static func forkExec(_ argv: [String], as credentials: ScriptCredentials) throws -> pid_t {
-        guard let path = argv.first else { throw SystemError("spawn", code: ENOENT) }
+        guard let first = argv.first else { throw SystemError("spawn", code: ENOENT) }
+        let path = resolve(first) ?? first
         var report: [Int32] = [0, 0]
         guard pipe(&report) == 0 else { throw SystemError("pipe") }
         for fd in report { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
-        guard let devNull = strdup("/dev/null"), let program = cArgs[0] else { throw SystemError("strdup", code: ENOMEM) }
+        guard let devNull = strdup("/dev/null"), let first = argv.first, let program = strdup(resolve(first) ?? first) else {
+            throw SystemError("strdup", code: ENOMEM)
+        }
+        defer { free(program) }
         defer { free(devNull) }
         let signals = defaultSignals
         var groups: [gid_t] = [credentials.gid]

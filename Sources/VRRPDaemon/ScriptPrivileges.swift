@@ -103,7 +103,7 @@ enum ScriptSecurity {
         // Only scripts that run as root are checked (a script run as another user can do
         // no more than that user could anyway).
         guard (credentials?.uid ?? geteuid()) == 0 else { return nil }
-        guard let real = realPath(command) else { return .notFound(command) }
+        guard let real = ChildProcess.resolve(command).flatMap(realPath) else { return .notFound(command) }
         if let path = insecurePath(realPath: real) { return .insecure(script: command, path: path) }
         return nil
     }

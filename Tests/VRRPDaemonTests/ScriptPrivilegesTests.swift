@@ -87,4 +87,30 @@ import KeepalivedConfig
         #expect(ScriptSecurity.refusal(argv: [dir + "/missing.sh"], credentials: nil) == .notFound(dir + "/missing.sh"))
         #expect(ScriptRefusal.insecure(script: script, path: script).description.hasPrefix("Unsafe permissions found for script '\(script)' - disabling."))
     }
+
+    /// A script named without a `/` is found along `PATH` (keepalived's default path
+    /// when unset), checked at that file, and run with its name unchanged in argv[0].
+    @Test func scriptsAreFoundAlongThePath() throws {
+        let dir = "/tmp/fulcrum-vrrp-path-\(getpid())"
+        mkdir(dir, 0o755)
+        defer { unlink("\(dir)/probe-script"); rmdir(dir) }
+        let fd = open("\(dir)/probe-script", O_CREAT | O_WRONLY | O_TRUNC, 0o755)
+        _ = "#!/bin/sh\nexit 3\n".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        #expect(ChildProcess.resolve("probe-script", path: "/nonexistent:\(dir)") == "\(dir)/probe-script")
+        #expect(ChildProcess.resolve("probe-script", path: "/usr/bin") == nil)
+        #expect(ChildProcess.resolve("/abs/name", path: dir) == "/abs/name")
+        #expect(ChildProcess.resolve("true", path: ChildProcess.defaultSearchPath) != nil)
+        #expect(ScriptSecurity.refusal(argv: ["no-such-script-anywhere"], credentials: nil) != nil)
+        if geteuid() == 0 {
+            #expect(ScriptSecurity.refusal(argv: ["true"], credentials: nil) == nil, "found along PATH and owned by root")
+        }
+        let saved = getenv("PATH").map { String(cString: $0) }
+        setenv("PATH", "\(dir):/usr/bin:/bin", 1)
+        defer { if let saved { setenv("PATH", saved, 1) } }
+        let pid = try ChildProcess.spawn(["probe-script"])
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect((status >> 8) & 0xff == 3, "the script ran")
+    }
 }
