@@ -129,6 +129,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
         log.processID = getpid()
+        log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
         lastClientActivity = headWaitStart
         log.accepted = headWaitStart
@@ -173,6 +174,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func requestBegins(_ now: NIODeadline) {
         guard policy.accessLog != nil, !logPending else { return }
         logPending = true
+        log.takeStreamNumber()
         log.requestStarted = now
         (log.requestSeconds, log.requestMilliseconds) = Self.wallClock()
     }
@@ -182,7 +184,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         guard let accessLog = policy.accessLog, logPending, let context else { return }
         logPending = false
         if sample?.silent == true {
-            log.nextRequest()
+            nextRequestLog(context.eventLoop.now)
             return
         }
         log.ended = context.eventLoop.now
@@ -195,7 +197,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             accessLog.write(log, level: sample?.logLevel)
         }
+        nextRequestLog(log.ended ?? context.eventLoop.now)
+    }
+
+    /// As HAProxy, a later request on the connection is timed from the end of the one
+    /// before (`%t`, `%Tt`, `%Tq`), and the wait in between is its idle time (`%Ti`).
+    private func nextRequestLog(_ now: NIODeadline) {
         log.nextRequest()
+        log.accepted = now
+        (log.acceptSeconds, log.acceptMilliseconds) = Self.wallClock()
     }
 
     /// An empty connection (nothing ever sent) ends: HAProxy's `CR` line, unless
@@ -414,7 +424,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestVersionMinor = head.versionMinor
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
-        log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
+        Self.requestCounter.add(1, ordering: .relaxed)
+        log.takeStreamNumber()
         policy.frontendCounters.requests.add(1, ordering: .relaxed)
         if policy.accessLog != nil, let context {
             // A pipelined request was already in the buffer: it begins now.
@@ -427,7 +438,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         stampRequestTime()
-        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log) }
+        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log, mergeSpaces: true) }
 
         policy = basePolicy
         sample = nil
@@ -834,7 +845,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Without an access log the accept date is not kept: the request's own moment
+    /// stands in for it (unique IDs, date fetches). With one, it stays HAProxy's accept date.
     private func stampRequestTime() {
+        guard policy.accessLog == nil else { return }
         guard policy.uniqueIDFormat != nil || policy.evaluatesRules || !policy.responseRules.isEmpty else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -963,6 +977,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                         self.policy.backend.serverCounters[index].retries.add(1, ordering: .relaxed)
                         self.connect(index)
                     case .redispatch:
+                        self.log.redispatched = true
                         self.releaseSlot()
                         self.dispatch()
                     case .giveUp:
@@ -978,6 +993,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         serverIndex = index
         log.serverName = policy.backend.servers[index].name
         log.connected = context?.eventLoop.now
+        if policy.accessLog != nil { (log.serverLocalAddress, log.serverAddress) = connection.addresses }
         responsePhase = .head
         responseStarted = false
         responseInbound = nil

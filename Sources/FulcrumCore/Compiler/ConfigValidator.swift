@@ -139,6 +139,14 @@ public enum ConfigValidator {
                 diagnostics.warning("'option httplog' not usable with \(proxy.kind.rawValue) '\(proxy.name)' (needs 'mode http'). Falling back to 'option tcplog'.",
                                     at: proxy.modeLocation ?? proxy.location)
             }
+            // HAProxy 2.6 refuses them: in TCP they would never have a value.
+            if let format = proxy.logFormat, let parsed = try? LogFormat(parsing: format.value) {
+                for case .variable(let variable, _) in parsed.nodes where variable.needsHTTP {
+                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': failed to parse log-format : format variable '\(variable.rawValue)' is reserved for HTTP mode.",
+                                      at: format.location, hint: "add 'mode http' to the section, or remove '%\(variable.rawValue)'")
+                    break
+                }
+            }
             if let rule = proxy.httpRequestRules.first {
                 diagnostics.warning("'http-request' rules ignored for \(proxy.kind.rawValue) '\(proxy.name)' as they require HTTP mode.", at: rule.location,
                                     hint: "add 'mode http' to the section")

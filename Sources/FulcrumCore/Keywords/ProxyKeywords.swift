@@ -155,7 +155,7 @@ public enum ProxyKeywords {
                 p.logTargets.append(try LogTargetParser.parse(ctx))
             }
         },
-        Spec("log-format", [d, f], usage: "log-format <format string> (timers, counters, status, bytes, %ts/%tsc, %r, %hr/%hs, addresses, names, dates and the unique ID render; other variables print -)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("log-format", [d, f], usage: "log-format <format string> (every variable and flag renders as in HAProxy 2.6; %sslc/%sslv and %CC/%CS print - until TLS and capture cookie exist, %tsc has no cookie states yet)", status: .active) { p, ctx throws(ConfigError) in
             let text = try ctx.singleFormatArgument()
             _ = try LogFormat(parsing: text)
             p.logFormat = Located(text, at: ctx.location)
