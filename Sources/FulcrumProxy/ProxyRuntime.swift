@@ -43,6 +43,7 @@ public final class ProxyRuntime: Sendable {
 
     public init(configuration: FulcrumConfiguration, threads: Int, log: @escaping Log = { _, _ in }) throws {
         self.log = log
+        try LogRing.install(configuration.rings)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }

@@ -86,4 +86,115 @@ import Testing
         }
         #expect(seen[0].first == "HM=GET HP=/echo HPO=/echo HQ=?a=1&b=#22q#22]\\ HU=/echo?a=1&b=#22q#22]\\ HV=HTTP/1.1 CC=- CS=- H=\(Self.hostname) ID=- ST=200 b=b ci=127.0.0.1 bi=127.0.0.1 si=127.0.0.1 f=fe0 ft=fe0 lc=0 hr={h#22#7B#7C#7D]\\x|} hrl=h#22#7B#7C#7D]\\x - hs={a} hsl=a r=GET /echo?a=1&b=#22q#22]\\ HTTP/1.1 s=s1 sslc=- sslv=- ts=-- tsc=---- Th=0 rc=0")
     }
+
+    /// Dates, microseconds and process IDs change from run to run.
+    static func maskDates(_ text: String) -> String {
+        text.replacing(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d/, with: "ISO")
+            .replacing(/[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d/, with: "DATE")
+            .replacing(/\[\d+\]/, with: "[PID]").replacing(/\slb\s\d+\s-\s-\s/, with: " lb PID - - ")
+    }
+
+    /// `log ring@<name>` in each format, `maxlen` cutting events, a level filter, the
+    /// built-in `buf0`: `show events` lists the rings and dumps each as HAProxy does.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func ringsReadBackWithShowEvents() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try HTTPProxyTests().startBackends(running, ["a"])[0]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-ring-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
+        func config(_ port: Int, _ k: Int) -> String {
+            """
+            global
+                stats socket \(sockets[k]) level admin
+                log-tag lb
+                log ring@r1 format rfc5424 local0
+                log ring@r2 local1
+                log ring@r3 format short local2
+                log ring@r4 len 90 local3 info
+                log ring@r5 local4 notice
+                log ring@buf0 local5
+            ring r1
+                description "first ring"
+            ring r2
+                format iso
+                size 20000
+            ring r3
+                format rfc3164
+            ring r4
+                format timed
+                maxlen 40
+            ring r5
+                format priority
+
+            """ + HTTPProxyTests.httpDefaults(extra: "    log global\n    option dontlognull\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                log-format "%ci %{+Q}r %ST"
+                default_backend b
+            backend b
+                server s1 127.0.0.1:\(backend)
+
+            """
+        }
+        let ports = try ACLIntegrationTests.startSideBySide(running, config)
+        for port in ports { try Self.send(port, ["GET /echo?1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "GET /echo?2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"]) }
+        usleep(200_000)
+        for command in ["show events", "show events r1", "show events r2", "show events r3", "show events r4", "show events r5", "show events buf0",
+                        "show events r1 -n", "show events nope", "show events r1 -x"] {
+            var answers = try sockets.map { Self.maskDates(try RuntimeAPITests.ask($0, command)) }
+            // HAProxy ends an error without the empty line that ends other answers.
+            if answers[1].hasSuffix("sink\n") || answers[1].hasSuffix("option\n") { answers[1] += "\n" }
+            #expect(answers[0] == answers[1], "\(command): Fulcrum\n\(answers[0])\nHAProxy\n\(answers[1])")
+        }
+        let r4 = try RuntimeAPITests.ask(sockets[0], "show events r4").split(separator: "\n")
+        #expect(r4.count == 2 && r4.allSatisfy { $0.count == 40 && $0.hasPrefix("<6>") }, "maxlen 40: \(r4)")
+        #expect(try RuntimeAPITests.ask(sockets[0], "show events r5") == "\n", "info lines are above the ring's notice level")
+    }
+
+    /// One UDP target per format, with and without `log-send-hostname`, one cut at
+    /// `len`, and `sample` keeping lines 1-2 and 5 of every 5: the datagrams HAProxy
+    /// sends, dates and process IDs aside.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil), arguments: ["", "    log-send-hostname lb1.example\n"])
+    func framesAndSamplingAsHAProxySendsThem(_ hostname: String) throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try HTTPProxyTests().startBackends(running, ["a"])[0]
+        let listeners = [[try SyslogListener(), try SyslogListener()], [try SyslogListener(), try SyslogListener()]]
+        func config(_ port: Int, _ k: Int) -> String {
+            let udp = listeners[k][0].port, sampled = listeners[k][1].port
+            return "global\n    log-tag lb\n" + hostname + ["local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw"].map {
+                "    log 127.0.0.1:\(udp) format \($0) local0\n"
+            }.joined() + """
+                log 127.0.0.1:\(udp) len 80 local1
+                log 127.0.0.1:\(sampled) sample 1-2,5:5 local2
+
+            """ + HTTPProxyTests.httpDefaults(extra: "    log global\n    option dontlognull\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                log-format "%ci %{+Q}r 0123456789012345678901234567890123456789"
+                default_backend b
+            backend b
+                server s1 127.0.0.1:\(backend)
+
+            """
+        }
+        let ports = try ACLIntegrationTests.startSideBySide(running, config)
+        var seen: [[String]] = [[], []], sampled: [[String]] = [[], []]
+        for k in 0..<2 {
+            _ = listeners[k][0].drain()
+            _ = listeners[k][1].drain()
+            try Self.send(ports[k], (1...12).map { "GET /echo?\($0) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n" })
+            usleep(300_000)
+            seen[k] = listeners[k][0].drain().map(Self.maskDates)
+            sampled[k] = Self.messages(listeners[k][1].drain())
+        }
+        #expect(seen[0].count == 12 * 9, "\(seen[0].count) lines")
+        for (mine, reference) in zip(seen[0], seen[1]).prefix(9) {
+            #expect(mine == reference, "Fulcrum:\n\(mine)HAProxy:\n\(reference)")
+        }
+        #expect(seen[0] == seen[1])
+        #expect(sampled[0] == ["1", "2", "5", "6", "7", "10", "11", "12"].map { "127.0.0.1 \"GET /echo?\($0) HTTP/1.1\" 0123456789012345678901234567890123456789" }, "\(sampled[0])")
+        #expect(sampled[0] == sampled[1], "HAProxy: \(sampled[1])")
+    }
 }

@@ -1,0 +1,68 @@
+import Testing
+import HAProxyConfig
+@testable import FulcrumCore
+
+/// `ring` sections, `log ring@<name>` and `sample` on log targets: what `-c` accepts
+/// and the line it names when it refuses (HAProxy 2.6's messages where it has them).
+@Suite struct RingConfigTests {
+    @Test func ringSectionsAreRead() {
+        let (config, diags, _) = compile("""
+            global
+                log ring@r1 local0
+                log ring@buf0 local1
+            ring r1
+                description "first ring"
+                format rfc5424
+                maxlen 1200
+                size 32764
+                timeout connect 5s
+                timeout server 10s
+                server s1 127.0.0.1:6514 log-proto octet-count
+            """)
+        #expect(!diags.hasAlerts, "\(diags.alerts)")
+        let ring = config.rings.first
+        #expect(ring?.name == "r1" && ring?.description == "first ring" && ring?.format == "rfc5424")
+        #expect(ring?.maxLength == 1200 && ring?.size == 32764 && ring?.connectTimeout?.milliseconds == 5000)
+        #expect(ring?.servers.map(\.name) == ["s1"] && ring?.servers.first?.framing == .octetCount)
+        #expect(config.global.logTargets.map(\.destination) == [.ring("r1"), .ring("buf0")])
+    }
+
+    @Test func mistakesNameTheirLine() {
+        func alerts(_ body: String, global: String = "") -> [String] {
+            let (_, diags, _) = compile("global\n" + global + "ring r1\n" + body + "\n")
+            return diags.alerts.map { "\($0.location?.line ?? 0): \($0.message)" }
+        }
+        #expect(alerts("    foo bar") == ["3: unknown statement 'foo'."])
+        #expect(alerts("    format nope") == ["3: unknown format 'nope'."])
+        #expect(alerts("    maxlen abc") == ["3: invalid size 'abc' for new sink buffer."])
+        #expect(alerts("    size 0") == ["3: invalid size '0' for new sink buffer."])
+        #expect(alerts("    size 2M") == ["3: ignoring new size '2' that is smaller than current size '16384' for ring 'r1'."])
+        #expect(alerts("    server s1") == ["3: 'server' expects <name> and <addr>[:<port>] as arguments."])
+        #expect(alerts("    server s1 127.0.0.1:6514 log-proto tcp") == ["3: 'log-proto' expects one of 'legacy' or 'octet-count' but got 'tcp'."])
+        #expect(alerts("    timeout connect") == ["3: 'timeout connect' expects <time> as argument."])
+        #expect(alerts("    description") == ["3: missing ring description text."])
+        #expect(alerts("", global: "    log ring@nope local0\n") == ["2: log : no ring section named 'nope'."])
+        let (_, twice, _) = compile("ring r1\nring r1\n")
+        #expect(twice.alerts.map(\.message) == ["sink named 'r1' already exists."] && twice.alerts.first?.location?.line == 2)
+        let (config, long, _) = compile("ring r1\n    maxlen 100000\n")
+        #expect(long.warnings.map(\.message) == ["ring 'r1' event max length '100000' exceeds size, forced to size '16384'."])
+        #expect(config.rings.first?.maxLength == 16384)
+    }
+
+    @Test func sampling() throws {
+        let sample = try LogSampling(parsing: "1-2,5:10")
+        #expect((0..<20).filter(sample.takes) == [0, 1, 4, 10, 11, 14])
+        func refusal(_ text: String) -> String? {
+            do throws(ConfigError) { _ = try LogSampling(parsing: text); return nil } catch { return error.message }
+        }
+        #expect(refusal("0:3") == "log : wrong sample range '0'")
+        #expect(refusal("3-1:5") == "log : wrong sample range '3-1'")
+        #expect(refusal("a:3") == "log : wrong sample range 'a'")
+        #expect(refusal("1") == "log : Missing sample size")
+        #expect(refusal("1:0") == "log : wrong sample size '0' for sample range '1'")
+        #expect(refusal("2,2:3") == "log : ranges are overlapping")
+        #expect(refusal("4:3") == "log : sample size 3 should be greater or equal to 4 the maximum of the high ranges limits")
+        let (_, diags, _) = compile("global\n    log 127.0.0.1 sample 1-3,2:5 local0\n")
+        #expect(diags.alerts.map { "\($0.location?.line ?? 0): \($0.message)" } == ["2: log : ranges are overlapping"])
+    }
+}
