@@ -197,4 +197,75 @@ import Testing
         #expect(sampled[0] == ["1", "2", "5", "6", "7", "10", "11", "12"].map { "127.0.0.1 \"GET /echo?\($0) HTTP/1.1\" 0123456789012345678901234567890123456789" }, "\(sampled[0])")
         #expect(sampled[0] == sampled[1], "HAProxy: \(sampled[1])")
     }
+
+    /// A listening TCP socket on `port` of loopback: L4 health checks pass while it is open.
+    static func listen(_ port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        Glibc.listen(fd, 1024)
+        return fd
+    }
+
+    /// `option log-health-checks`: a server that is DOWN at start, comes UP and goes
+    /// DOWN again, and a backup beside it. Each check that moves a server's health gets
+    /// HAProxy's "Health check for ..." line, and the DOWN/UP lines lose their reason:
+    /// the same lines, server by server, as HAProxy 2.6 sends.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func healthChecksLoggedAsHAProxyLogsThem() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let listeners = [try SyslogListener(), try SyslogListener()]
+        let server = Loopback.freePort()
+        func config(_ port: Int, _ k: Int) -> String {
+            "global\n    log 127.0.0.1:\(listeners[k].port) local0\n    log-tag lb\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n    option log-health-checks\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                default_backend b
+            backend b
+                server s1 127.0.0.1:\(server) check inter 200ms rise 2 fall 3
+                server s2 127.0.0.1:\(server) check inter 200ms rise 1 fall 1 backup
+
+            """
+        }
+        _ = try ACLIntegrationTests.startSideBySide(running, config)
+        var lines: [[String]] = [[], []]
+        func collect(for seconds: Double) {
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end { for k in 0..<2 { lines[k] += listeners[k].drain() } }
+        }
+        collect(for: 1.2)
+        let fd = Self.listen(server)
+        collect(for: 1.5)
+        close(fd)
+        collect(for: 1.8)
+        // The first checks run in no set order, so the counts of the first DOWN lines
+        // depend on which server was checked first: they are left out.
+        func story(_ lines: [String], _ name: String) -> [String] {
+            var started = false
+            return lines.map { Self.maskDates($0).replacing(/duration: \d+ms/, with: "duration: Nms") }.filter { $0.contains("b/\(name) ") }.map { line in
+                if line.contains("succeeded") { started = true }
+                return started ? line : line.replacing(/\d active and \d backup servers left\.( Running on backup\.)?/, with: "COUNTS")
+            }
+        }
+        for name in ["s1", "s2"] {
+            let mine = story(lines[0], name), reference = story(lines[1], name)
+            #expect(mine == reference, "\(name): Fulcrum\n\(mine.joined())HAProxy\n\(reference.joined())")
+        }
+        #expect(story(lines[0], "s1") == [
+            "<133>DATE lb[PID]: Health check for server b/s1 failed, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms, status: 0/2 DOWN.\n",
+            "<129>DATE lb[PID]: Server b/s1 is DOWN. COUNTS 0 sessions active, 0 requeued, 0 remaining in queue.\n",
+            "<133>DATE lb[PID]: Health check for server b/s1 succeeded, reason: Layer4 check passed, check duration: Nms, status: 1/2 DOWN.\n",
+            "<133>DATE lb[PID]: Health check for server b/s1 succeeded, reason: Layer4 check passed, check duration: Nms, status: 3/3 UP.\n",
+            "<133>DATE lb[PID]: Server b/s1 is UP. 1 active and 1 backup servers online. 0 sessions requeued, 0 total in queue.\n",
+            "<133>DATE lb[PID]: Health check for server b/s1 failed, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms, status: 2/3 UP.\n",
+            "<133>DATE lb[PID]: Health check for server b/s1 failed, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms, status: 1/3 UP.\n",
+            "<133>DATE lb[PID]: Health check for server b/s1 failed, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms, status: 0/2 DOWN.\n",
+            "<129>DATE lb[PID]: Server b/s1 is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n",
+        ])
+    }
 }
