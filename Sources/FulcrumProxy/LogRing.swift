@@ -6,11 +6,11 @@ import Synchronization
 /// `size`, the oldest making room for the newest. Lines come from every event loop; a
 /// line is only copied in under the lock, so a writer never waits for more than
 /// another writer's copy (or a `show events` snapshot). Readers (`show events`, the
-/// forwarders to the ring's servers) keep a sequence number and ask for what came
-/// after it.
+/// forwarders to the ring's servers) keep a sequence number and ask for the events
+/// from it on.
 final class LogRing: Sendable {
     let config: RingConfig
-    /// Lines the ring could not keep (none yet: in memory the oldest line goes instead).
+    /// Lines a forwarder lost: the ring had let them go before the server took them.
     let dropped = Atomic<Int>(0)
 
     private struct Storage {
@@ -46,17 +46,18 @@ final class LogRing: Sendable {
         for wake in waiters { wake() }
     }
 
-    /// The events after `sequence` (all of them for 0) and the sequence to ask from next.
-    func events(after sequence: Int = 0) -> (events: [[UInt8]], next: Int) {
+    /// The events numbered `sequence` and up (all of them from 0), how many of those
+    /// were already let go, and the sequence to ask from next.
+    func events(from sequence: Int = 0) -> (events: [[UInt8]], lost: Int, next: Int) {
         storage.withLock { s in
             let skip = max(0, sequence - s.firstSequence)
             let events = skip >= s.events.count ? [] : Array(s.events[s.events.index(s.events.startIndex, offsetBy: skip)...])
-            return (events, s.firstSequence + s.events.count)
+            return (events, max(0, s.firstSequence - sequence), s.firstSequence + s.events.count)
         }
     }
 
-    /// Calls `wake` once after the next append (at once if there are events after `sequence`).
-    func notify(after sequence: Int, _ wake: @escaping @Sendable () -> Void) {
+    /// Calls `wake` once after the next append (at once if there are events from `sequence` on).
+    func notify(from sequence: Int, _ wake: @escaping @Sendable () -> Void) {
         let ready = storage.withLock { s in
             if s.firstSequence + s.events.count > sequence { return true }
             s.waiters.append(wake)
@@ -80,10 +81,7 @@ final class LogRing: Sendable {
 
     /// Makes the configuration's rings the process's. A ring whose settings did not
     /// change (a reload) keeps its events.
-    static func install(_ configs: [RingConfig]) throws {
-        if let ring = configs.first(where: { !$0.servers.isEmpty }) {
-            throw ProxyStartError("ring '\(ring.name)': forwarding to its 'server' lines is not implemented yet (the ring itself works: remove the 'server' lines and read it with 'show events \(ring.name)')")
-        }
+    static func install(_ configs: [RingConfig]) {
         registry.withLock { rings in
             rings = ([builtIn] + configs).map { config in
                 rings.first { $0.config.name == config.name && $0.config.sameStorage(as: config) } ?? LogRing(config)

@@ -43,7 +43,7 @@ public final class ProxyRuntime: Sendable {
 
     public init(configuration: FulcrumConfiguration, threads: Int, log: @escaping Log = { _, _ in }) throws {
         self.log = log
-        try LogRing.install(configuration.rings)
+        LogRing.install(configuration.rings)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
@@ -226,6 +226,7 @@ public final class ProxyRuntime: Sendable {
         guard listeners.isEmpty else { return [] }
         try startHealthChecks()
         try startStatsSockets()
+        RingForwarder.startAll(on: group)
         var bound: [String] = []
         // Paused sockets about to listen again: kept (as duplicates) until every
         // listener is up, so a failed resume can pause them again instead of losing

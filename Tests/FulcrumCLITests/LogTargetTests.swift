@@ -268,4 +268,98 @@ import Testing
             "<129>DATE lb[PID]: Server b/s1 is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n",
         ])
     }
+
+    /// A syslog server over TCP: the bytes of the first connection a ring forwarder makes.
+    final class TCPSyslogServer {
+        let fd: Int32
+        let port: Int
+
+        init(port: Int) {
+            self.port = port
+            fd = LogTargetTests.listen(port)
+            var tv = timeval(tv_sec: 4, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd) }
+
+        /// Accepts one connection and reads it until it has been quiet for `quiet` seconds.
+        func receive(quiet: Double = 0.5) -> [UInt8] {
+            let c = accept(fd, nil, nil)
+            guard c >= 0 else { return [] }
+            defer { close(c) }
+            var tv = timeval(tv_sec: 0, tv_usec: Int(quiet * 1_000_000))
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = recv(c, &buffer, buffer.count, 0)
+                if n <= 0 { return out }
+                out += buffer[0..<n]
+            }
+        }
+    }
+
+    /// RFC 6587 octet counting: each event preceded by its length and a space.
+    static func octetCounted(_ bytes: [UInt8]) -> [String]? {
+        var events: [String] = [], rest = bytes[...]
+        while !rest.isEmpty {
+            guard let space = rest.firstIndex(of: UInt8(ascii: " ")), let length = Int(String(decoding: rest[..<space], as: UTF8.self)),
+                  rest.index(after: space) + length <= rest.endIndex else { return nil }
+            let start = rest.index(after: space)
+            events.append(String(decoding: rest[start..<(start + length)], as: UTF8.self))
+            rest = rest[(start + length)...]
+        }
+        return events
+    }
+
+    /// A ring's `server` lines: the events logged before the syslog server listens are
+    /// sent once it does, then the new ones, one per line (`log-proto legacy`) or
+    /// octet-counted, in the ring's format: the same stream as HAProxy's.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func ringsForwardToTCPSyslogServers() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try HTTPProxyTests().startBackends(running, ["a"])[0]
+        let ports = (0..<2).map { _ in (Loopback.freePort(), Loopback.freePort()) }
+        func config(_ port: Int, _ k: Int) -> String {
+            """
+            global
+                log-tag lb
+                log ring@plain local0
+                log ring@counted local1
+            ring plain
+                format rfc3164
+                timeout connect 1s
+                server syslog 127.0.0.1:\(ports[k].0)
+            ring counted
+                format rfc5424
+                maxlen 120
+                server syslog 127.0.0.1:\(ports[k].1) log-proto octet-count
+
+            """ + HTTPProxyTests.httpDefaults(extra: "    log global\n    option dontlognull\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                log-format "%ci %{+Q}r %ST"
+                default_backend b
+            backend b
+                server s1 127.0.0.1:\(backend)
+
+            """
+        }
+        let fronts = try ACLIntegrationTests.startSideBySide(running, config)
+        func get(_ k: Int, _ n: Int) throws { try Self.send(fronts[k], ["GET /echo?\(n) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"]) }
+        for k in 0..<2 { try get(k, 1) }
+        var streams: [(plain: [UInt8], counted: [UInt8])] = []
+        for k in 0..<2 {
+            // The syslog servers come up after the first line was logged.
+            let plain = TCPSyslogServer(port: ports[k].0), counted = TCPSyslogServer(port: ports[k].1)
+            try get(k, 2)
+            streams.append((plain.receive(), counted.receive()))
+        }
+        let plain = streams.map { Self.maskDates(String(decoding: $0.plain, as: UTF8.self)) }
+        #expect(plain[0] == "<134>DATE localhost lb[PID]: 127.0.0.1 \"GET /echo?1 HTTP/1.1\" 200\n<134>DATE localhost lb[PID]: 127.0.0.1 \"GET /echo?2 HTTP/1.1\" 200\n", "\(plain[0])")
+        #expect(plain[0] == plain[1], "HAProxy: \(plain[1])")
+        let counted = streams.map { Self.octetCounted($0.counted)?.map(Self.maskDates) }
+        #expect(counted[0]?.count == 2 && counted[0]?.first?.hasPrefix("<142>1 ISO - lb PID - - 127.0.0.1 \"GET /echo?1") == true, "\(counted[0] ?? [])")
+        #expect(counted[0] == counted[1], "HAProxy: \(counted[1] ?? [])")
+    }
 }

@@ -44,7 +44,7 @@ public enum RingKeywords {
             guard !ctx.args.isEmpty else { throw ConfigError("'timeout server' expects <time> as argument.") }
             r.serverTimeout = try ctx.duration(0)
         },
-        Spec("server", usage: "server <name> <address>:<port> [log-proto legacy|octet-count] (TCP syslog; other server options are ignored; refused at start until forwarding exists)", status: .parsed) { r, ctx throws(ConfigError) in
+        Spec("server", usage: "server <name> <address>:<port> [log-proto legacy|octet-count] (TCP syslog; other server options are ignored)", status: .active) { r, ctx throws(ConfigError) in
             guard ctx.args.count >= 2 else { throw ConfigError("'server' expects <name> and <addr>[:<port>] as arguments.") }
             let address = try AddressSpec.parse(ctx.args[1], role: .server)
             guard case .inet = address.kind, address.ports != nil else {
