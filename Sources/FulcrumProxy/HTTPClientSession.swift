@@ -524,6 +524,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
+        if policy.accessLog != nil { logCookies(buffer, head) }
         if let forced = forcedServer {
             // `use-server` comes before persistence and balancing.
             cookieServer = forced
@@ -568,6 +569,24 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return true
         }?.value
+    }
+
+    /// `capture cookie` and the request's cookie state for `%tsc` (HAProxy keeps no
+    /// state for a passive cookie).
+    private func logCookies(_ buffer: ByteBuffer, _ head: HTTPRequestHead) {
+        let cookie = policy.backend.cookie, capture = policy.captureCookie
+        guard cookie != nil || capture != nil else { return }
+        var present = false
+        buffer.withUnsafeReadableBytes { bytes in
+            for field in head.headers where field.name.count == 6 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "cookie") {
+                let value = Array(bytes[field.value])[...]
+                if let capture, log.requestCookie == nil { log.requestCookie = capture.captureRequest(value) }
+                if cookie?.isPresent(in: value) == true { present = true }
+            }
+        }
+        guard let cookie, cookie.mode != .passive else { return }
+        log.cookieState = UInt8(ascii: cookieServer != nil ? "V" : present ? "I" : "N")
+        log.setCookieState = UInt8(ascii: "N")
     }
 
     /// The server named by the request's persistence cookie, and whether its Cookie
@@ -869,6 +888,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if let persistent = cookieServer, !failedServers.contains(persistent) {
             // The cookie's server, if it can take the request (else balance as usual).
             (outcome, ticket) = policy.backend.acquire(only: persistent, grant: grant)
+            if outcome == .noServer && log.cookieState == UInt8(ascii: "V") { log.cookieState = UInt8(ascii: "D") }
         }
         if outcome == .noServer {
             (outcome, ticket) = policy.backend.acquire(excluding: failedServers, hash: requestHash, grant: grant)
@@ -1108,6 +1128,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 if !policy.responseCaptures.isEmpty && policy.accessLog != nil {
                     log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
                 }
+                if let capture = policy.captureCookie, policy.accessLog != nil {
+                    log.responseCookie = buffer.withUnsafeReadableBytes { bytes in
+                        head.headers.lazy.filter { $0.name.count == 10 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[$0.name]), "set-cookie") }
+                            .compactMap { capture.captureResponse(bytes[$0.value]) }.first
+                    }
+                }
                 sample?.status = head.status
                 guard let forwarded = responseHeadBytes(&buffer, head) else { return }
                 countOut(forwarded.readableBytes)
@@ -1169,15 +1195,20 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             switch cookie.mode {
             case .insert:
                 if !cookie.preserve {
+                    let count = editor.fields.count
                     editor.fields = editor.fields.filter { !(editor.matches($0, "set-cookie") && cookie.setsOurCookie(editor.value(of: $0))) }
+                    if editor.fields.count < count { log.setCookieState = UInt8(ascii: "D") }
                 }
                 if cookieServer != serverIndex, let inserted = cookie.insertedCookie(for: serverIndex) {
                     editor.add("Set-Cookie", inserted)
                     if cookie.nocache { editor.add("Cache-Control", Array("private".utf8)) }
+                    log.setCookieState = UInt8(ascii: "I")
                 }
             case .rewrite, .prefix:
                 let server = serverIndex
                 editor.replaceValues(of: "set-cookie") { cookie.rewriteSetCookie($0, server: server) }
+                // Only a server that sets the cookie brings a response here.
+                log.setCookieState = UInt8(ascii: "R")
             case .passive:
                 break
             }

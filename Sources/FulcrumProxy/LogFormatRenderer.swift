@@ -129,8 +129,10 @@ enum LogFormatRenderer {
         case .server: text(c.serverName, flags, missing: missing, into: &out)
         case .hostname: text(hostname, flags, missing: missing, into: &out)
         case .uniqueID: text(c.uniqueID, flags, missing: missing, into: &out)
-        // No TLS yet, and `capture cookie` is not implemented: nothing to print.
-        case .sslCipher, .sslVersion, .captureRequestCookie, .captureResponseCookie: text([UInt8](), flags, missing: missing, into: &out)
+        case .captureRequestCookie: text(c.requestCookie, flags, missing: missing, into: &out)
+        case .captureResponseCookie: text(c.responseCookie, flags, missing: missing, into: &out)
+        // No TLS yet: nothing to print.
+        case .sslCipher, .sslVersion: text([UInt8](), flags, missing: missing, into: &out)
         case .date: date(c.acceptSeconds, c.acceptMilliseconds, into: &out)
         case .gmtDate: LogDate.withZone(LogDate.gmt(c.acceptSeconds), into: &out)
         case .localDate: LogDate.withZone(LocalTimeCache.shared.time(c.acceptSeconds), into: &out)
@@ -156,7 +158,7 @@ enum LogFormatRenderer {
         case .bytesRead: number(c.bytesOut, hex: false, width: 0, into: &out)
         case .bytesUploaded: number(c.bytesIn, hex: false, width: 0, into: &out)
         case .terminationState: out += [c.terminationCause, c.terminationPhase]
-        case .terminationStateWithCookies: out += [c.terminationCause, c.terminationPhase, UInt8(ascii: "-"), UInt8(ascii: "-")]
+        case .terminationStateWithCookies: out += [c.terminationCause, c.terminationPhase, c.cookieState, c.setCookieState]
         case .activeConnections: number(c.activeConnections, hex: false, width: 0, into: &out)
         case .frontendConnections: number(c.frontendConnections, hex: false, width: 0, into: &out)
         case .backendConnections: number(c.backendConnections, hex: false, width: 0, into: &out)

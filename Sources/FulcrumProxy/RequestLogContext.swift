@@ -41,6 +41,15 @@ struct RequestLogContext {
     /// header was absent).
     var requestCaptures: [[UInt8]?] = []
     var responseCaptures: [[UInt8]?] = []
+    /// `capture cookie`: the request's cookie (`%CC`) and the server's (`%CS`).
+    var requestCookie: [UInt8]?
+    var responseCookie: [UInt8]?
+    /// `%tsc`'s last two characters, for a backend with a persistence cookie (`-`
+    /// otherwise): the request's cookie (N none, I invalid, D its server is down, V
+    /// valid), and what became of the server's (N nothing, I inserted, R rewritten, D
+    /// deleted).
+    var cookieState = UInt8(ascii: "-")
+    var setCookieState = UInt8(ascii: "-")
     var status: Int?
     /// Bytes sent to the client (`%B`) and received from it (`%U`).
     var bytesOut = 0
@@ -82,7 +91,8 @@ struct RequestLogContext {
         serverLocalAddress = nil; serverAddress = nil; requestCounter = -1
         terminationCause = UInt8(ascii: "-"); terminationPhase = UInt8(ascii: "-")
         serverName = "<NOSRV>"; uniqueID = []; backendName = frontendName
-        requestCaptures = []; responseCaptures = []
+        requestCaptures = []; responseCaptures = []; requestCookie = nil; responseCookie = nil
+        cookieState = UInt8(ascii: "-"); setCookieState = UInt8(ascii: "-")
     }
 
     /// The stream counter `%rt` reads, shared by HTTP requests and TCP connections.

@@ -362,4 +362,66 @@ import Testing
         #expect(counted[0]?.count == 2 && counted[0]?.first?.hasPrefix("<142>1 ISO - lb PID - - 127.0.0.1 \"GET /echo?1") == true, "\(counted[0] ?? [])")
         #expect(counted[0] == counted[1], "HAProxy: \(counted[1] ?? [])")
     }
+
+    /// `capture cookie` (`%CC`, `%CS`) and the cookie states of `%tsc` with each
+    /// persistence mode: inserted, rewritten, prefixed, passive, a server's own cookie
+    /// deleted, an invalid cookie, a cookie naming a DOWN server: as HAProxy logs them.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func cookieCapturesAndStatesAsHAProxyLogsThem() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try HTTPProxyTests().startBackends(running, ["a"])[0]
+        let listeners = [try SyslogListener(), try SyslogListener()]
+        func config(_ port: Int, _ k: Int) -> String {
+            "global\n    log 127.0.0.1:\(listeners[k].port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n    option dontlognull\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                capture cookie SRV len 12
+                log-format "%tsc [%CC] [%CS] %{+Q}CC %{+Q}r"
+                use_backend rw if { hdr(x-be) rw }
+                use_backend pfx if { hdr(x-be) pfx }
+                use_backend pas if { hdr(x-be) pas }
+                use_backend np if { hdr(x-be) np }
+                default_backend ins
+            backend ins
+                cookie SRV insert indirect nocache
+                server s1 127.0.0.1:\(backend) cookie a
+                server s2 127.0.0.1:\(Loopback.freePort()) cookie b check inter 100ms
+            backend rw
+                cookie SRV rewrite
+                server s1 127.0.0.1:\(backend) cookie a
+            backend pfx
+                cookie SRV prefix
+                server s1 127.0.0.1:\(backend) cookie a
+            backend pas
+                cookie SRV
+                server s1 127.0.0.1:\(backend) cookie a
+            backend np
+                cookie SRV insert
+                server s1 127.0.0.1:\(backend) cookie a
+
+            """
+        }
+        let ports = try ACLIntegrationTests.startSideBySide(running, config)
+        usleep(500_000)   // s2 is DOWN by now
+        let requests: [(String, String, String)] = [
+            ("", "", "/echo"), ("", "x=1; SRV=a; SRVX=zz", "/echo"), ("", "SRV=b", "/echo"), ("", "SRV=zzz", "/echo"),
+            ("rw", "", "/set-cookie?name=SRV&value=orig"), ("rw", "SRV=a", "/set-cookie?name=SRV&value=orig"), ("rw", "SRV=q", "/echo"),
+            ("pfx", "SRV=a~orig", "/echo"), ("pfx", "SRV=orig", "/echo"), ("pfx", "SRV=a~orig", "/set-cookie?name=SRV&value=v2"),
+            ("pas", "", "/set-cookie?name=SRV&value=a"), ("pas", "SRV=a", "/echo"),
+            ("np", "", "/set-cookie?name=SRV&value=mine"), ("np", "SRV=a", "/set-cookie?name=SRV&value=mine"),
+            ("", " SRVLONGNAME=0123456789  ; o=1", "/set-cookie?name=SRVLONGNAME&value=abcdefghijkl"),
+        ]
+        var seen: [[String]] = [[], []]
+        for k in 0..<2 {
+            _ = listeners[k].drain()
+            try Self.send(ports[k], requests.map { be, cookie, path in
+                "GET \(path) HTTP/1.1\r\nHost: h\r\n" + (be.isEmpty ? "" : "X-Be: \(be)\r\n") + (cookie.isEmpty ? "" : "Cookie: \(cookie)\r\n") + "Connection: close\r\n\r\n"
+            })
+            usleep(300_000)
+            seen[k] = Self.messages(listeners[k].drain())
+        }
+        #expect(seen[0].count == requests.count)
+        #expect(seen[0] == seen[1], "Fulcrum:\n\(seen[0].joined(separator: "\n"))\nHAProxy:\n\(seen[1].joined(separator: "\n"))")
+        #expect(seen[0].map { String($0.prefix(4)) } == ["--NI", "--VN", "--DI", "--II", "--NR", "--VR", "--IN", "--VN", "--IN", "--VR", "----", "----", "--NI", "--VD", "--NI"])
+    }
 }

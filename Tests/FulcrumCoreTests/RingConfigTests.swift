@@ -66,3 +66,20 @@ import HAProxyConfig
         #expect(diags.alerts.map { "\($0.location?.line ?? 0): \($0.message)" } == ["2: log : ranges are overlapping"])
     }
 }
+
+/// `capture cookie`: what `%CC` and `%CS` keep (HAProxy 2.6 measured).
+@Suite struct CaptureCookieTests {
+    @Test func capturesAsHAProxy() {
+        let capture = CaptureCookie(name: "SRV", length: 12)
+        func text(_ b: [UInt8]?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
+        #expect(text(capture.captureRequest(Array("x=1; SRV=a; SRVX=zz".utf8))) == "SRV=a")
+        #expect(text(capture.captureRequest(Array("  SRVLONGNAME=0123456789  ; o=1".utf8))) == "SRVLONGNAME=")
+        #expect(capture.captureRequest(Array("x=1".utf8)) == nil)
+        #expect(text(capture.captureResponse(Array("SRV=orig; Path=/".utf8))) == "SRV=orig")
+        let (config, diags, _) = compile("defaults\n    mode http\n" + timeouts + "frontend f\n    bind :80\n    capture cookie SRV len 100\n")
+        #expect(config.proxies.first?.captureCookie == CaptureCookie(name: "SRV", length: 63))
+        #expect(diags.warnings.map(\.message).contains("truncating capture length to 63 bytes for frontend 'f'."))
+        let (_, bad, _) = compile("frontend f\n    bind :80\n    capture cookie SRV\n")
+        #expect(bad.alerts.map(\.message) == ["'capture' expects 'cookie' <cookie_name> 'len' <len>."])
+    }
+}
