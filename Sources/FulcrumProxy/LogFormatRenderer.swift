@@ -98,7 +98,7 @@ enum LogFormatRenderer {
     }
 
     static func text(_ value: String, _ flags: LogFormatFlags, missing: [UInt8], into out: inout [UInt8]) {
-        text(Array(value.utf8), flags, missing: missing, into: &out)
+        text(value.utf8, flags, missing: missing, into: &out)
     }
 
     /// A piece of the request line, `#XX`-encoded, in quotes with `Q`.

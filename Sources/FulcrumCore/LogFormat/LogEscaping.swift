@@ -23,6 +23,11 @@ public enum LogEscaping {
 
     /// `bytes` with the map's bytes as `#XX`, and with `escape` the others of `"\]` after a backslash.
     public static func encode(_ bytes: some Collection<UInt8>, _ map: Map, escape: Bool, into out: inout [UInt8]) {
+        // Most lines have nothing to encode: one pass to check, one copy.
+        if !bytes.contains(where: { map.encodes($0) || (escape && isStructuredDataSpecial($0)) }) {
+            out += bytes
+            return
+        }
         for b in bytes {
             if map.encodes(b) {
                 out += [UInt8(ascii: "#"), hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
