@@ -21,6 +21,16 @@ import Testing
         return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The next `count` datagrams, waiting up to 3 s for them.
+    static func nextLines(_ listener: SyslogListener, _ count: Int) -> [String] {
+        var lines: [String] = [], buffer = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<10 where lines.count < count {
+            let n = recv(listener.fd, &buffer, buffer.count, 0)
+            if n > 0 { lines.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+        }
+        return lines
+    }
+
     /// Sends each raw request on its own connection and reads the answer to its end.
     static func send(_ port: Int, _ requests: [String]) throws {
         for request in requests {
@@ -74,10 +84,12 @@ import Testing
         for k in 0..<2 {
             for n in 0..<formats.count {
                 _ = listeners[k].drain()
-                try Self.send(ports[k][n], requests)
-                usleep(300_000)
-                // The server connection's own port changes from run to run.
-                seen[k] += Self.messages(listeners[k].drain()).map { $0.replacing(/bp=\d+/, with: "bp=N") }
+                // One request at a time, its line in before the next: `%lc` counts in order.
+                for request in requests {
+                    try Self.send(ports[k][n], [request])
+                    // The server connection's own port changes from run to run.
+                    seen[k] += Self.messages(Self.nextLines(listeners[k], 1)).map { $0.replacing(/bp=\d+/, with: "bp=N") }
+                }
             }
         }
         #expect(seen[0].count == formats.count * requests.count, "\(seen[0])")
@@ -138,7 +150,13 @@ import Testing
             """
         }
         let ports = try ACLIntegrationTests.startSideBySide(running, config)
-        for port in ports { try Self.send(port, ["GET /echo?1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "GET /echo?2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"]) }
+        for port in ports {
+            for n in 1...2 {
+                try Self.send(port, ["GET /echo?\(n) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"])
+                // The line is written once the exchange is over, just after the client saw it end.
+                usleep(100_000)
+            }
+        }
         usleep(200_000)
         for command in ["show events", "show events r1", "show events r2", "show events r3", "show events r4", "show events r5", "show events buf0",
                         "show events r1 -n", "show events nope", "show events r1 -x"] {
@@ -184,9 +202,12 @@ import Testing
         for k in 0..<2 {
             _ = listeners[k][0].drain()
             _ = listeners[k][1].drain()
-            try Self.send(ports[k], (1...12).map { "GET /echo?\($0) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n" })
+            // One request at a time, its nine lines in before the next: sampling counts in order.
+            for n in 1...12 {
+                try Self.send(ports[k], ["GET /echo?\(n) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"])
+                seen[k] += Self.nextLines(listeners[k][0], 9).map(Self.maskDates)
+            }
             usleep(300_000)
-            seen[k] = listeners[k][0].drain().map(Self.maskDates)
             sampled[k] = Self.messages(listeners[k][1].drain())
         }
         #expect(seen[0].count == 12 * 9, "\(seen[0].count) lines")
@@ -414,11 +435,10 @@ import Testing
         var seen: [[String]] = [[], []]
         for k in 0..<2 {
             _ = listeners[k].drain()
-            try Self.send(ports[k], requests.map { be, cookie, path in
-                "GET \(path) HTTP/1.1\r\nHost: h\r\n" + (be.isEmpty ? "" : "X-Be: \(be)\r\n") + (cookie.isEmpty ? "" : "Cookie: \(cookie)\r\n") + "Connection: close\r\n\r\n"
-            })
-            usleep(300_000)
-            seen[k] = Self.messages(listeners[k].drain())
+            for (be, cookie, path) in requests {
+                try Self.send(ports[k], ["GET \(path) HTTP/1.1\r\nHost: h\r\n" + (be.isEmpty ? "" : "X-Be: \(be)\r\n") + (cookie.isEmpty ? "" : "Cookie: \(cookie)\r\n") + "Connection: close\r\n\r\n"])
+                seen[k] += Self.messages(Self.nextLines(listeners[k], 1))
+            }
         }
         #expect(seen[0].count == requests.count)
         #expect(seen[0] == seen[1], "Fulcrum:\n\(seen[0].joined(separator: "\n"))\nHAProxy:\n\(seen[1].joined(separator: "\n"))")
