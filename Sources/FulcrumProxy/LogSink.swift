@@ -43,7 +43,8 @@ final class LogSink: Sendable {
             facility = SyslogFrame.facilityCode(t.facility)
             maxLevel = t.maxLevel.map(SyslogFrame.levelCode) ?? 7
             minLevel = t.minLevel.map(SyslogFrame.levelCode) ?? 0
-            length = ring?.config.maxLength ?? t.length ?? 1024
+            // Into a ring, both the line's `len` and the ring's `maxlen` apply.
+            length = ring.map { min(t.length ?? 1024, $0.config.maxLength) } ?? t.length ?? 1024
         }
 
         /// `sample`: whether this line is one of those the target keeps.
@@ -72,6 +73,8 @@ final class LogSink: Sendable {
 
     let targets: [Target]
     let tag: String
+    /// The longest text of a line (`logLineLimit` less one), whatever the target.
+    let textLimit: Int
     /// `log-send-hostname`: the name sent in `rfc3164`/`rfc5424` headers, nil when not set.
     let hostname: String?
     let pid: Int32
@@ -121,6 +124,7 @@ final class LogSink: Sendable {
         }
         self.targets = targets
         self.tag = tag ?? global.logTag ?? "fulcrum"
+        self.textLimit = max(1, global.logLineLimit - 1)
         // `log-send-hostname` without a name sends the system's.
         self.hostname = global.logSendHostname.map { $0.isEmpty ? String(decoding: LogFormatRenderer.hostname, as: UTF8.self) : $0 }
         self.pid = getpid()
@@ -153,6 +157,7 @@ final class LogSink: Sendable {
     /// Sends `message` at `level` (0 emerg ... 7 debug) to every target that takes it.
     func log(level: Int, _ message: [UInt8]) {
         guard !targets.isEmpty else { return }
+        let message = message.count > textLimit ? Array(message.prefix(textLimit)) : message
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         for target in targets where level <= target.maxLevel && target.takesNext() {

@@ -126,6 +126,8 @@ import Testing
                 log ring@r4 len 90 local3 info
                 log ring@r5 local4 notice
                 log ring@buf0 local5
+                log ring@r6 len 80 local6
+            ring r6
             ring r1
                 description "first ring"
             ring r2
@@ -142,7 +144,7 @@ import Testing
             """ + HTTPProxyTests.httpDefaults(extra: "    log global\n    option dontlognull\n") + """
             frontend fe
                 bind 127.0.0.1:\(port)
-                log-format "%ci %{+Q}r %ST"
+                log-format "%ci %{+Q}r %ST 0123456789012345678901234567890123456789012345678901234567890123456789"
                 default_backend b
             backend b
                 server s1 127.0.0.1:\(backend)
@@ -158,7 +160,7 @@ import Testing
             }
         }
         usleep(200_000)
-        for command in ["show events", "show events r1", "show events r2", "show events r3", "show events r4", "show events r5", "show events buf0",
+        for command in ["show events", "show events r1", "show events r2", "show events r3", "show events r4", "show events r5", "show events r6", "show events buf0",
                         "show events r1 -n", "show events nope", "show events r1 -x"] {
             var answers = try sockets.map { Self.maskDates(try RuntimeAPITests.ask($0, command)) }
             // HAProxy ends an error without the empty line that ends other answers.
@@ -168,6 +170,8 @@ import Testing
         let r4 = try RuntimeAPITests.ask(sockets[0], "show events r4").split(separator: "\n")
         #expect(r4.count == 2 && r4.allSatisfy { $0.count == 40 && $0.hasPrefix("<6>") }, "maxlen 40: \(r4)")
         #expect(try RuntimeAPITests.ask(sockets[0], "show events r5") == "\n", "info lines are above the ring's notice level")
+        let r6 = try RuntimeAPITests.ask(sockets[0], "show events r6").split(separator: "\n")
+        #expect(r6.count == 2 && r6.allSatisfy { $0.count == 80 }, "cut at len: \(r6)")
     }
 
     /// One UDP target per format, with and without `log-send-hostname`, one cut at

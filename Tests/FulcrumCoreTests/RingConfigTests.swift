@@ -49,6 +49,13 @@ import HAProxyConfig
         #expect(config.rings.first?.maxLength == 16384)
     }
 
+    /// HAProxy builds every line in a buffer of the largest `len` of the file.
+    @Test func lineLimitIsTheLargestLen() {
+        #expect(compile("global\n    log 127.0.0.1 len 80 local0\n").0.global.logLineLimit == 80)
+        #expect(compile("global\n    log 127.0.0.1 len 80 local0\ndefaults\n    log 127.0.0.1 local0\n").0.global.logLineLimit == 1024)
+        #expect(compile("global\n    log 127.0.0.1 len 2000 local0\ndefaults\n    log ring@buf0 len 100 local0\n").0.global.logLineLimit == 2000)
+    }
+
     @Test func sampling() throws {
         let sample = try LogSampling(parsing: "1-2,5:10")
         #expect((0..<20).filter(sample.takes) == [0, 1, 4, 10, 11, 14])

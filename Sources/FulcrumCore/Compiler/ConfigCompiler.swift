@@ -124,6 +124,8 @@ public struct ConfigCompiler {
                 }
             }
         }
+        let targets = config.global.logTargets + (config.defaults + config.proxies).flatMap(\.logTargets)
+        config.global.logLineLimit = targets.filter { $0.destination != .global }.map { $0.length ?? 1024 }.max() ?? 1024
         return config
     }
 
