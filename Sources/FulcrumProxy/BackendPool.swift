@@ -1,6 +1,7 @@
 import FulcrumCore
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// A backend as the data plane uses it: its servers' addresses, its balancer and server
 /// slots (`maxconn`, the queue; one lock taken per request or connection, never per
@@ -8,6 +9,8 @@ import NIOCore
 final class BackendPool: Sendable {
     let name: String
     let servers: [ServerTarget]
+    /// Where the servers are reached now (the runtime API may move them).
+    let addresses: ServerAddresses
     let connectTimeout: TimeAmount
     let serverTimeout: TimeAmount?
     /// `timeout server-fin`: the server side once the connection is closed one way.
@@ -32,7 +35,12 @@ final class BackendPool: Sendable {
         /// drain sets its weight to 0; `weights` is the weight the checks and agent want.
         var maint: [Bool]
         var drain: [Bool]
+        /// `set server health stopping`: up, but like drain it takes no new traffic
+        /// except persistent one (HAProxy's NOLB).
+        var stopping: [Bool]
         var weights: [Int]
+
+        func effectiveWeight(_ server: Int) -> Int { drain[server] || stopping[server] ? 0 : weights[server] }
 
         /// The grant callbacks of queued requests that were just given slots.
         mutating func claim(_ tickets: [Int]) -> [(Int, Grant)] {
@@ -61,6 +69,10 @@ final class BackendPool: Sendable {
 
     /// `show stat` counters: the backend's and each server's.
     let counters = StatCounters()
+    /// Times the backend lost its last usable server (the BACKEND row's `chkdown`).
+    let backendDownTransitions = Atomic<Int>(0)
+    /// Check results and state-change times per server, for the statistics.
+    private let health: NIOLockedValueBox<[ServerHealthRecord]>
     let serverCounters: [StatCounters]
     let mode: ProxyMode
     let algorithm: String
@@ -95,6 +107,7 @@ final class BackendPool: Sendable {
         name = backend.name
         let active = backend.servers.filter { !$0.options.disabled }
         servers = try active.map(ServerTarget.init)
+        addresses = ServerAddresses(servers)
         let useAllBackups = backend.options.others["allbackups"] == true
         let balanceFactor = backend.pending["hash-balance-factor"]?.first.flatMap { Int($0) } ?? 0
         let balancer: AnyBalancer
@@ -109,7 +122,7 @@ final class BackendPool: Sendable {
         let slots = ServerSlots(balancer: balancer, maxconn: active.map { $0.options.maxconn }, backup: active.map { $0.options.backup },
                                 weight: active.map { $0.options.weight }, useAllBackups: useAllBackups)
         state = NIOLockedValueBox(SlotState(slots: slots,
-                                            up: active.map { _ in true }, maint: active.map { _ in false }, drain: active.map { _ in false },
+                                            up: active.map { _ in true }, maint: active.map { _ in false }, drain: active.map { _ in false }, stopping: active.map { _ in false },
                                             weights: active.map { $0.options.weight }))
         if let config = backend.cookie {
             do {
@@ -123,6 +136,8 @@ final class BackendPool: Sendable {
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
         serverCounters = active.map { _ in StatCounters() }
+        let started = ServerHealthRecord.wallSeconds()
+        health = NIOLockedValueBox(active.map { _ in ServerHealthRecord(now: started) })
         mode = backend.mode
         algorithm = backend.balance.description.split(separator: " ").first.map(String.init) ?? "roundrobin"
         observedLayer = active.map { $0.options.check ? ($0.options.observe == "layer4" ? 4 : $0.options.observe == "layer7" ? 7 : nil) : nil }
@@ -135,7 +150,14 @@ final class BackendPool: Sendable {
         serverFinTimeout = backend.timeouts.serverFin.map { .milliseconds(Int64($0.milliseconds)) }
         retries = backend.retries
         redispatch = backend.options.redispatch
-        idle = IdleServerConnections(loops: loops, servers: servers.count)
+        // HAProxy stops keeping idle connections once they hold 20 % of the
+        // descriptors (`tune.pool-low-fd-ratio`), about two per allowed connection.
+        let purge = active.lazy.compactMap { $0.options.others["pool-purge-delay"] }.first
+            .flatMap { try? DurationValue.parse($0, keyword: "pool-purge-delay") }
+        idle = IdleServerConnections(loops: loops, servers: servers.count,
+                                     purgeDelay: .milliseconds(Int64(purge?.milliseconds ?? 5000)),
+                                     maxPerServer: active.map { $0.options.others["pool-max-conn"].flatMap { Int($0) } },
+                                     maxTotal: 2 * (global.maxconn ?? 10_000) * 20 / 100)
     }
 
     /// A server slot for one request (HTTP) or connection (TCP), or a queue ticket:
@@ -162,13 +184,47 @@ final class BackendPool: Sendable {
     /// The checks marked a server UP or DOWN. Returns what the log line reports: the
     /// servers still usable, the sessions on this one, the requests still queued.
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
-        let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
+        let now = ServerHealthRecord.wallSeconds()
+        health.withLockedValue { $0[server].changed(up: up, now: now) }
+        let (counts, handovers, hadServers): (HealthTransitionMessage.Counts, [(Int, Grant)], Bool) = state.withLockedValue { state in
+            let before = state.counts(server, serverConfigs)
             state.up[server] = up
             let handovers = state.claim(state.slots.setUsable(server, up && !state.maint[server]))
-            return (state.counts(server, serverConfigs), handovers)
+            return (state.counts(server, serverConfigs), handovers, before.activeUsable + before.backupUsable > 0)
         }
+        if counts.activeUsable + counts.backupUsable == 0 && hadServers { backendDownTransitions.add(1, ordering: .relaxed) }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
+    }
+
+    /// A check ended: its result and the state machine's position, for the stats.
+    func recordCheck(_ server: Int, _ result: CheckResult, health position: Int) {
+        health.withLockedValue { records in
+            records[server].lastCheck = result
+            records[server].health = position
+            if !result.status.passed { records[server].failedChecks += 1 }
+        }
+    }
+
+    func healthRecord(_ server: Int) -> ServerHealthRecord {
+        health.withLockedValue { $0[server] }
+    }
+
+    func updateHealthRecord(_ server: Int, _ change: (inout ServerHealthRecord) -> Void) {
+        health.withLockedValue { change(&$0[server]) }
+    }
+
+    /// The runtime API's orders to a server's checker (`disable health`, `set server
+    /// agent down`...): each is carried out on the checker's loop.
+    private let checkControls = NIOLockedValueBox<[Int: @Sendable (CheckOrder) -> EventLoopFuture<Void>]>([:])
+
+    func setCheckControl(_ server: Int, _ control: @escaping @Sendable (CheckOrder) -> EventLoopFuture<Void>) {
+        checkControls.withLockedValue { $0[server] = control }
+    }
+
+    /// Hands an order to the server's checker; nil when the server has none.
+    func order(_ server: Int, _ order: CheckOrder) -> EventLoopFuture<Void>? {
+        checkControls.withLockedValue { $0[server] }.map { $0(order) }
     }
 
     /// The checker of an observed server listens here.
@@ -207,6 +263,25 @@ final class BackendPool: Sendable {
         serverCounters[server].picked.add(1, ordering: .relaxed)
     }
 
+    /// Every server's state and the queue, read under one lock, for the statistics.
+    struct StatsView {
+        var servers: [ServerStatus]
+        var peakServed: [Int]
+        var queue: Int
+        var peakQueue: Int
+    }
+
+    func statsView() -> StatsView {
+        state.withLockedValue { state in
+            StatsView(servers: serverConfigs.indices.map { k in
+                          ServerStatus(up: state.up[k], maint: state.maint[k], drain: state.drain[k],
+                                       weight: state.slots.weight[k], sessions: state.slots.served[k], stopping: state.stopping[k],
+                                       maxconn: state.slots.maxconn[k], userWeight: state.weights[k])
+                      },
+                      peakServed: state.slots.peakServed, queue: state.slots.queueLength, peakQueue: state.slots.peakQueue)
+        }
+    }
+
     /// For a log line: requests on the whole backend (`%bc`), on one server (`%sc`),
     /// and waiting in the backend queue (`%bq`).
     func logCounts(server: Int?) -> (backend: Int, server: Int, queue: Int) {
@@ -232,7 +307,7 @@ final class BackendPool: Sendable {
     func setWeight(_ server: Int, _ weight: Int) {
         let handovers: [(Int, Grant)] = state.withLockedValue { state in
             state.weights[server] = weight
-            return state.claim(state.slots.setWeight(server, state.drain[server] ? 0 : weight))
+            return state.claim(state.slots.setWeight(server, state.effectiveWeight(server)))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
     }
@@ -241,15 +316,34 @@ final class BackendPool: Sendable {
     /// rotation whatever its checks say, `drain` keeps it for persistent traffic only.
     /// Returns the counts for the log line.
     func setAdministrative(_ server: Int, maint: Bool, drain: Bool) -> HealthTransitionMessage.Counts {
+        let now = ServerHealthRecord.wallSeconds()
+        health.withLockedValue { $0[server].lastChange = now }
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
             state.maint[server] = maint
             state.drain[server] = drain
             var granted = state.slots.setUsable(server, state.up[server] && !maint)
-            granted += state.slots.setWeight(server, drain ? 0 : state.weights[server])
+            granted += state.slots.setWeight(server, state.effectiveWeight(server))
             return (state.counts(server, serverConfigs), state.claim(granted))
         }
         for (ticket, grant) in handovers { grant(ticket, server) }
         return counts
+    }
+
+    /// `set server health stopping` (true) or `up`/`down` (false): the server keeps its
+    /// place for persistent traffic only. Returns the counts for the log line.
+    func setStopping(_ server: Int, _ stopping: Bool) -> HealthTransitionMessage.Counts {
+        let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
+            state.stopping[server] = stopping
+            let granted = state.slots.setWeight(server, state.effectiveWeight(server))
+            return (state.counts(server, serverConfigs), state.claim(granted))
+        }
+        for (ticket, grant) in handovers { grant(ticket, server) }
+        return counts
+    }
+
+    /// `clear counters`: the peaks (`smax`, `qmax`) start again from now.
+    func clearPeaks() {
+        state.withLockedValue { $0.slots.clearPeaks() }
     }
 
     /// What the runtime API reports about a server.
@@ -259,6 +353,11 @@ final class BackendPool: Sendable {
         var drain: Bool
         var weight: Int
         var sessions: Int
+        var stopping = false
+        /// The `maxconn` in force (0: none).
+        var maxconn = 0
+        /// The weight the administrator and the agent want (drain and stopping aside).
+        var userWeight = 0
     }
 
     /// Free connection slots of the usable servers (`connslots`); -1 when one has no
@@ -268,8 +367,8 @@ final class BackendPool: Sendable {
         for k in serverConfigs.indices {
             let st = status(k)
             guard st.up && !st.maint else { continue }
-            guard let limit = serverConfigs[k].options.maxconn, limit > 0 else { return -1 }
-            total += max(0, limit - st.sessions)
+            guard st.maxconn > 0 else { return -1 }
+            total += max(0, st.maxconn - st.sessions)
         }
         return total
     }
@@ -282,7 +381,8 @@ final class BackendPool: Sendable {
     func status(_ server: Int) -> ServerStatus {
         state.withLockedValue { state in
             ServerStatus(up: state.up[server], maint: state.maint[server], drain: state.drain[server],
-                         weight: state.slots.weight[server], sessions: state.slots.served[server])
+                         weight: state.slots.weight[server], sessions: state.slots.served[server], stopping: state.stopping[server],
+                         maxconn: state.slots.maxconn[server], userWeight: state.weights[server])
         }
     }
 

@@ -113,6 +113,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         self.log.backendName = policy.frontendName
     }
 
+    /// What `show sess` reports as this connection's backend and server.
+    var liveTarget: (backend: String, server: String?) {
+        (requestPhase == .head && server == nil ? "<NONE>" : policy.backend.name, server == nil ? nil : policy.backend.servers[serverIndex].name)
+    }
+
     // MARK: - client channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -128,7 +133,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func started(_ context: ChannelHandlerContext) {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
-        log.processID = getpid()
+        log.processID = ProxyRuntime.processID
         log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
         lastClientActivity = headWaitStart
@@ -324,8 +329,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         // Keep reading while a response is due (a pipelined request waits in the
         // buffer, up to one head's worth): pausing and resuming the socket for every
         // request would cost two epoll_ctl calls each.
-        case .waitingResponse: return (inbound?.readableBytes ?? 0) < policy.maxHeadSize
-        case .connecting, .tunnel, .closed: return false
+        // The same while the server connection is being made.
+        case .waitingResponse, .connecting: return (inbound?.readableBytes ?? 0) < policy.maxHeadSize
+        case .tunnel, .closed: return false
         }
     }
 
@@ -392,7 +398,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let end = buffer.withUnsafeReadableBytes { HTTPHeadParser.endOfHead($0, from: from) }
         guard let end, end <= policy.maxHeadSize else {
             scannedUpTo = buffer.readableBytes
-            if buffer.readableBytes > policy.maxHeadSize { fail(400) }
+            if buffer.readableBytes > policy.maxHeadSize {
+                policy.frontendCounters.errorCapture.record(buffer, position: policy.maxHeadSize, source: log.clientAddress, bufferSize: policy.maxHeadSize)
+                fail(400)
+            }
             return false
         }
         scannedUpTo = 0
@@ -402,13 +411,17 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let head: HTTPRequestHead
         switch parsed {
         case .failure(let error):
+            if error.status == 400 {
+                policy.frontendCounters.errorCapture.record(buffer, position: error.offset, source: log.clientAddress, bufferSize: policy.maxHeadSize)
+            }
             fail(error.status)
             return false
         case .success(let h):
             head = h
         }
         var bufferedBody: [UInt8]?
-        if basePolicy.buffersRequestBody, case .contentLength(let length) = head.framing, length > 0 {
+        let statsPOST = basePolicy.hasStatsPage && buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
+        if basePolicy.buffersRequestBody || statsPOST, case .contentLength(let length) = head.framing, length > 0 {
             // `option http-buffer-request`: rules see the body, or as much of it as fits
             // in a buffer; the wait is bounded by `timeout http-request`.
             let wanted = head.length + Int(min(length, UInt64(basePolicy.maxHeadSize)))
@@ -466,6 +479,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, log, errorPages: basePolicy.errorPages)
                 if case .accepted = outcome { outcome = .proceed }
             }
+            if case .proceed = outcome, let page = basePolicy.frontendStatsPage, page.matches(s.target ?? []) {
+                serveStats(page, s, &buffer, head)
+                return false
+            }
             if case .proceed = outcome {
                 if let routes = basePolicy.routes, let chosen = routes.choose(s, log) {
                     policy = chosen
@@ -473,7 +490,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 s.backendName = policy.backendNameBytes
                 s.defaultTable = policy.backendTable
+                if let page = policy.backendStatsPage, page.matches(s.target ?? []) {
+                    serveStats(page, s, &buffer, head)
+                    return false
+                }
                 outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, log, errorPages: policy.errorPages)
+            }
+            if case .service = outcome {
+                servePrometheus(s, &buffer, head)
+                return false
             }
             sample = s
             if policy.ruleCaptures > 0 && policy.accessLog != nil {
@@ -785,6 +810,40 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         finishExchange()
     }
 
+    /// The statistics page answers; the log names its server `<STATS>`, as HAProxy's.
+    private func serveStats(_ page: StatsPage, _ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
+        sample = s
+        log.serverName = "<STATS>"
+        guard let context else { return }
+        let answer = page.answer(s, errorPages: policy.errorPages, loop: context.eventLoop)
+        respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
+    }
+
+    /// `use-service prometheus-exporter`: the metrics, limited by `?scope=` parameters
+    /// and `no-maint`, as HAProxy's exporter reads them.
+    private func servePrometheus(_ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
+        sample = s
+        log.serverName = "<PROMEX>"
+        guard let stats = policy.services.current?.stats else {
+            let page = policy.errorPages.pageParts(503)
+            respondLocally(&buffer, head, status: 503, head: page.head, body: page.body, denied: false)
+            return
+        }
+        var scopes: Set<String> = []
+        var noMaint = false
+        let target = s.request?.currentTarget ?? []
+        if let question = target.firstIndex(of: UInt8(ascii: "?")) {
+            for pair in target[(question + 1)...].split(separator: UInt8(ascii: "&")) {
+                let text = String(decoding: pair, as: UTF8.self)
+                if text.hasPrefix("scope=") { scopes.insert(String(text.dropFirst(6))) } else if text == "no-maint" { noMaint = true }
+            }
+        }
+        let body = Array(PrometheusExporter.render(stats, scopes: scopes, noMaint: noMaint).utf8)
+        let responseHead = HTTPRuleRunner.head(200, "OK", [("content-type", Array("text/plain; version=0.0.4".utf8)),
+                                                            ("cache-control", Array("no-cache".utf8))], body.count)
+        respondLocally(&buffer, head, status: 200, head: responseHead, body: body, denied: false)
+    }
+
     /// Whether a response head Fulcrum sends lets the connection stay open: it has a
     /// Content-Length and does not say `Connection: close`.
     static func keepsConnection(_ head: [UInt8]) -> Bool {
@@ -959,13 +1018,20 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         let backend = policy.backend
-        let target = backend.servers[index]
+        let target = backend.addresses.target(index)
         let address = target.address(clientLocalPort: log.frontendAddress?.port)
         let idleSet = backend.idle
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                // Set synchronously: bootstrap options cost a future chain each.
+                channel.eventLoop.makeCompletedFuture {
+                    if let options = channel.syncOptions {
+                        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                    }
+                }
+            }
             .connect(to: address)
             .hop(to: context.eventLoop)
             .assumeIsolated()
@@ -1033,8 +1099,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - response side
 
+    /// Between responses the server connection keeps reading: bytes there are an
+    /// error that ends its reuse, and pausing then resuming the socket around each
+    /// response would cost two epoll_ctl calls.
     var wantsServerData: Bool {
-        responsePhase != .none && (context?.channel.isWritable ?? false)
+        responsePhase == .none || (context?.channel.isWritable ?? false)
     }
 
     func serverRead(_ data: ByteBuffer) {
@@ -1173,17 +1242,27 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// place (`http-response deny`, `return`, `redirect`): that answer is sent instead
     /// and the server's response dropped with its connection.
     private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer? {
-        let hopByHop = buffer.withUnsafeReadableBytes { bytes in
-            head.headers.contains { field in
-                (field.name.count == 10 || field.name.count == 16) && Self.isHopByHop(UnsafeRawBufferPointer(rebasing: bytes[field.name]))
+        // Hop-by-hop headers go, except a lone `Connection: keep-alive` on a connection
+        // that stays open: it says what is true, and keeping it spares rewriting the
+        // head of every keep-alive response (servers such as nginx always send it).
+        var hopByHop = false, saysKeepAlive = false
+        buffer.withUnsafeReadableBytes { bytes in
+            for field in head.headers where (field.name.count == 10 || field.name.count == 16)
+                && Self.isHopByHop(UnsafeRawBufferPointer(rebasing: bytes[field.name])) {
+                if field.name.count == 10 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.value]), "keep-alive") {
+                    saysKeepAlive = true
+                } else {
+                    hopByHop = true
+                }
             }
         }
+        if saysKeepAlive && !clientKeepAlive { hopByHop = true }
         // What the client must be told about the connection: HTTP/1.1 persists unless
         // told otherwise, HTTP/1.0 closes unless told otherwise.
         let needsClose = !clientKeepAlive && requestVersionMinor == 1
         let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
         let cookieWork = cookieResponseWork(buffer, head)
-        guard hopByHop || head.usesBareLF || needsClose || needsKeepAlive || cookieWork || !policy.responseRules.isEmpty else {
+        guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty else {
             return buffer.readSlice(length: head.length)!
         }
         let original = buffer.readBytes(length: head.length)!

@@ -85,14 +85,26 @@ final class HTTPProxyPolicy: Sendable {
     /// True when every request head is rewritten (a rule or option adds a header), so
     /// the unchanged-bytes fast path is not even tried.
     let alwaysEditsRequest: Bool
+    /// The statistics page of the frontend (checked before routing) and of the
+    /// backend (after), and what Fulcrum's own services read.
+    let frontendStatsPage: StatsPage?
+    let backendStatsPage: StatsPage?
+    let services: LocalServices
+    /// A stats page is reachable through this policy: its admin POSTs are read whole.
+    let hasStatsPage: Bool
 
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
          userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, persistence: StickPersistence? = nil,
          directory: PoolDirectory = PoolDirectory(), frontendConnections: ConnectionCounter = ConnectionCounter(),
-         hasDefaultBackend: Bool = true) throws {
+         hasDefaultBackend: Bool = true, services: LocalServices = LocalServices()) throws {
         self.directory = directory
+        self.services = services
+        frontendStatsPage = frontend.stats.enabled
+            ? StatsPage(frontend.stats, proxy: frontend, rules: frontendRules, description: global.description, services: services) : nil
+        backendStatsPage = backendConfig.stats.enabled && backendConfig.name != frontend.name
+            ? StatsPage(backendConfig.stats, proxy: backendConfig, rules: backendRules, description: global.description, services: services) : nil
         let waits = (frontendRules.requestRules + backendRules.requestRules).contains { if case .waitForBody = $0.action { return true } else { return false } }
         buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest || waits
         self.frontendConnections = frontendConnections
@@ -166,9 +178,10 @@ final class HTTPProxyPolicy: Sendable {
         }
         self.responseRules = responseRules
         self.routes = routes
+        hasStatsPage = frontendStatsPage != nil || backendStatsPage != nil || (routes?.policies.values.contains { $0.backendStatsPage != nil } ?? false)
         evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
             || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
-            || !(accessLog?.samples.isEmpty ?? true) || persistence != nil
+            || !(accessLog?.samples.isEmpty ?? true) || persistence != nil || frontendStatsPage != nil || backendStatsPage != nil
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)

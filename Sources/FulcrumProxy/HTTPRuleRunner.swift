@@ -15,6 +15,8 @@ enum HTTPRuleRunner {
         case reject
         /// `accept`: the rest of this list is skipped (TCP content inspection ends).
         case accepted
+        /// `use-service`: a service of Fulcrum's answers (the Prometheus exporter).
+        case service(String)
     }
 
     /// `connectionLevel`: the rules run when a connection is accepted
@@ -126,6 +128,8 @@ enum HTTPRuleRunner {
                 let name = realm ?? s.defaultTable
                 let head = page.head.dropLast(2) + Array("www-authenticate: Basic realm=\"\(name)\"\r\n\r\n".utf8)
                 return .respond(status: 401, head: Array(head), body: page.body, denied: false)
+            case .useService(let name):
+                return .service(name)
             case .track(let slot, let key, let table):
                 guard s.trackers[slot] == nil, let t = s.tables[table ?? s.defaultTable], let v = key.value(in: s), let k = t.key(v) else { continue }
                 let events: [StickTable.Event] = connectionLevel ? [.trackBegin, .connection] : [.trackBegin, .httpRequest]

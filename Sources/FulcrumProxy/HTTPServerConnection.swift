@@ -18,6 +18,8 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     private var idleSince: NIODeadline = .uptimeNanoseconds(0)
     /// Requests this connection has carried (0 for a fresh one).
     private(set) var uses = 0
+    /// Its place in the idle set while parked (-1 otherwise), for an O(1) removal.
+    var idleSlot = -1
 
     init(server: Int, idleSet: IdleServerConnections) {
         self.server = server

@@ -62,6 +62,9 @@ struct HealthCheckSpec: Sendable {
                 }
             }
             if port > 0 { address.port = port }
+            pool.addresses.setChecks(index, check: plan == nil ? nil : address, followsAddress: options.checkAddress == nil,
+                                     portSet: backendPlan.port != nil || options.checkPort != nil,
+                                     agent: agent?.address, agentFollowsAddress: options.others["agent-addr"] == nil)
             let inter = amount(options.inter)
             let connect = backend.timeouts.connect.map(amount)
             let check = backend.timeouts.check.map(amount)

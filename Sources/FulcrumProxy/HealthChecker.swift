@@ -52,6 +52,9 @@ final class HealthChecker {
     private var inRotation = true
     /// `observe`: consecutive errors seen on real traffic.
     private var consecutiveErrors = 0
+    /// `disable health` / `disable agent`: not run, and their verdicts do not count.
+    private var healthDisabled = false
+    private var agentDisabled = false
 
     init(loop: EventLoop, pool: BackendPool, server: Int, plan: HealthCheckPlan?, address: SocketAddress, timing: Timing,
          agent: Agent?, initial: HealthCheckStateMachine.InitialState, log: @escaping ProxyRuntime.Log) {
@@ -65,6 +68,8 @@ final class HealthChecker {
         self.log = log
         let options = pool.serverConfigs[server].options
         self.machine = HealthCheckStateMachine(rise: options.rise, fall: options.fall, initial: plan == nil ? .fullyUp : initial)
+        let position = machine.health
+        pool.updateHealthRecord(server) { $0.health = position }
         if !machine.isUp {
             inRotation = false
             _ = pool.setOperational(server, up: false)
@@ -76,6 +81,8 @@ final class HealthChecker {
     /// The first probes come at a random point of the first interval, so that many
     /// servers are not all checked at the same instant.
     func start() {
+        let me = NIOLoopBound(self, eventLoop: loop)
+        pool.setCheckControl(server) { order in me.eventLoop.submit { me.value.obey(order) } }
         if plan != nil && pool.observedLayer[server] != nil {
             let me = NIOLoopBound(self, eventLoop: loop)
             pool.setObserver(server) { ok, what in me.eventLoop.execute { me.value.observed(ok, what) } }
@@ -132,14 +139,15 @@ final class HealthChecker {
 
     private func runCheck() {
         task = nil
-        guard let plan, !stopped else { return }
+        guard let plan, !stopped, !healthDisabled else { return }
         probeInFlight = true
-        probe(address, plan.conversation(), connectTimeout: timing.connectTimeout, readTimeout: timing.readTimeout ?? timing.inter,
+        probe(pool.addresses.check(server) ?? address, plan.conversation(), connectTimeout: timing.connectTimeout, readTimeout: timing.readTimeout ?? timing.inter,
               proxyLine: plan.sendProxy) { result in
             self.probeInFlight = false
-            guard !self.stopped else { return }
+            guard !self.stopped, !self.healthDisabled else { return }
             let before = self.machine.health
             let transition = result.status.passed ? self.machine.checkPassed() : self.machine.checkFailed()
+            self.pool.recordCheck(self.server, result, health: self.machine.health)
             if self.pool.logHealthChecks && self.machine.health != before {
                 self.event(5, HealthTransitionMessage.check(proxy: self.pool.name, server: self.config.name, backup: self.config.options.backup,
                                                             result: result, status: self.machine.statusText(drained: self.draining)))
@@ -157,10 +165,10 @@ final class HealthChecker {
 
     private func runAgent() {
         agentTask = nil
-        guard let agent, !stopped else { return }
-        probe(agent.address, AgentConversation(send: agent.send), connectTimeout: min(timing.connectTimeout, agent.inter),
+        guard let agent, !stopped, !agentDisabled else { return }
+        probe(pool.addresses.agent(server) ?? agent.address, AgentConversation(send: agent.send), connectTimeout: min(timing.connectTimeout, agent.inter),
               readTimeout: timing.readTimeout ?? agent.inter, proxyLine: false) { result in
-            guard !self.stopped else { return }
+            guard !self.stopped, !self.agentDisabled else { return }
             // An agent that cannot be reached changes nothing: reachability is the
             // health check's business.
             if result.status.passed, let line = result.info { self.apply(AgentReply.parse(Array(line.utf8))) }
@@ -276,7 +284,7 @@ final class HealthChecker {
     /// Re-derives whether the server takes traffic, and if that changed tells the
     /// backend and logs it (unless `quiet`).
     private func reconsider(result: CheckResult?, cause: String? = nil, quiet: Bool = false) {
-        let up = machine.isUp && agentSaysUp && !maintenance
+        let up = (healthDisabled || machine.isUp) && (agentDisabled || agentSaysUp) && !maintenance
         guard up != inRotation else { return }
         inRotation = up
         let proxy = pool.name, name = config.name, backup = config.options.backup
@@ -299,16 +307,53 @@ final class HealthChecker {
         // With `option log-health-checks` the check's own line already told why.
         let result = pool.logHealthChecks ? nil : result
         if up {
-            event(5, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
+            event(5, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { $0 == Self.fromCLI ? $0 : "reason: \($0)" }, counts: counts))
         } else if maintenance && cause == "maintenance" {
             event(1, "Server \(proxy)/\(name) is going DOWN for maintenance. \(counts.activeUsable) active and \(counts.backupUsable) backup servers left. \(counts.sessionsOnServer) sessions active, 0 requeued, 0 remaining in queue.")
         } else {
-            event(1, HealthTransitionMessage.down(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { "reason: \($0)" }, counts: counts))
+            event(1, HealthTransitionMessage.down(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { $0 == Self.fromCLI ? $0 : "reason: \($0)" }, counts: counts))
         }
         if !up && counts.activeUsable == 0 && counts.backupUsable == 0 {
             log(.alert, HealthTransitionMessage.noServerAvailable(kind: pool.kindLabel, proxy: proxy))
             // The syslog line has no quotes around the name, as HAProxy's.
             pool.eventLog?.log(level: 0, Array("\(pool.kindLabel) \(proxy) has no server available!".utf8))
+        }
+    }
+
+    /// How HAProxy's log lines name a change the runtime API made.
+    static let fromCLI = "changed from CLI"
+
+    /// The runtime API's orders, on this loop (see `CheckOrder`).
+    private func obey(_ order: CheckOrder) {
+        switch order {
+        case .health(let enabled):
+            guard plan != nil, healthDisabled == enabled else { return }
+            healthDisabled = !enabled
+            pool.updateHealthRecord(server) { $0.checksDisabled = !enabled }
+            if enabled { scheduleCheck(in: timing.fastinter) } else { task?.cancel(); task = nil }
+            reconsider(result: nil)
+        case .agent(let enabled):
+            guard let agent, agentDisabled == enabled else { return }
+            agentDisabled = !enabled
+            pool.updateHealthRecord(server) { $0.agentDisabled = !enabled }
+            agentTask?.cancel()
+            agentTask = enabled ? loop.assumeIsolated().scheduleTask(in: min(agent.inter, timing.fastinter)) { self.runAgent() } : nil
+            reconsider(result: nil)
+        case .forceHealth(let health):
+            _ = health == .down ? machine.markDown() : machine.markUp()
+            pool.updateHealthRecord(server) { $0.health = self.machine.health }
+            let wasStopping = pool.status(server).stopping
+            if wasStopping != (health == .stopping) {
+                let counts = pool.setStopping(server, health == .stopping)
+                if health == .stopping && inRotation {
+                    event(5, HealthTransitionMessage.stopping(proxy: pool.name, server: config.name, backup: config.options.backup,
+                                                                    cause: Self.fromCLI, counts: counts))
+                }
+            }
+            reconsider(result: nil, cause: Self.fromCLI)
+        case .forceAgent(let up):
+            agentSaysUp = up
+            reconsider(result: nil, cause: Self.fromCLI)
         }
     }
 

@@ -4,41 +4,80 @@ import NIOCore
 /// loop so that a connection is only ever used by sessions of the loop that owns it:
 /// no lock, no hop. An idle connection that the server closes, or that talks out of
 /// turn, is dropped; one idle longer than `purgeDelay` is closed.
+///
+/// The set is bounded as HAProxy bounds its idle pools: at most `pool-max-conn` per
+/// server, and no more idle connections than `tune.pool-low-fd-ratio` (20 %) of the
+/// descriptors `maxconn` allows. Without the bound, traffic that never reuses a
+/// connection (a new client connection per request: the first request of a session
+/// never takes an idle one) would pile up idle connections until their purge. Each
+/// connection knows its slot, so dropping one costs O(1) however many are idle.
 final class IdleServerConnections: Sendable {
     private let perLoop: [ObjectIdentifier: NIOLoopBoundBox<Storage>]
     let purgeDelay: TimeAmount
+    /// `pool-max-conn` per server (nil: no limit of its own).
+    let maxPerServer: [Int?]
+    /// The most idle connections one loop keeps for this backend.
+    let maxPerLoop: Int
 
     final class Storage {
         var idle: [[HTTPServerConnection]]
+        var total = 0
         init(servers: Int) { idle = Array(repeating: [], count: servers) }
     }
 
-    init(loops: [EventLoop], servers: Int, purgeDelay: TimeAmount = .seconds(5)) {
+    init(loops: [EventLoop], servers: Int, purgeDelay: TimeAmount = .seconds(5), maxPerServer: [Int?]? = nil, maxTotal: Int = 4000) {
         var map: [ObjectIdentifier: NIOLoopBoundBox<Storage>] = [:]
         for loop in loops {
             map[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(Storage(servers: servers), eventLoop: loop)
         }
         perLoop = map
         self.purgeDelay = purgeDelay
+        self.maxPerServer = maxPerServer ?? Array(repeating: nil, count: servers)
+        maxPerLoop = max(1, maxTotal / max(1, loops.count))
     }
 
     /// A live idle connection to `server`, if this loop has one.
     func take(server: Int, on loop: EventLoop) -> HTTPServerConnection? {
         guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return nil }
         while let connection = storage.idle[server].popLast() {
+            storage.total -= 1
+            connection.idleSlot = -1
             if connection.isUsable { return connection }
         }
         return nil
     }
 
+    /// False when the connection may not be kept (the caller closes it).
     func park(_ connection: HTTPServerConnection, server: Int, on loop: EventLoop) -> Bool {
-        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return false }
+        guard let storage = perLoop[ObjectIdentifier(loop)]?.value, storage.total < maxPerLoop else { return false }
+        if let limit = maxPerServer[server], limit >= 0, storage.idle[server].count >= limit { return false }
+        connection.idleSlot = storage.idle[server].count
         storage.idle[server].append(connection)
+        storage.total += 1
         return true
+    }
+
+    /// Closes the idle connections to `server` on every loop (its address changed).
+    func drop(server: Int) {
+        for box in perLoop.values {
+            box.eventLoop.execute {
+                let doomed = box.value.idle[server]
+                box.value.idle[server] = []
+                for connection in doomed { connection.close() }
+            }
+        }
     }
 
     func remove(_ connection: HTTPServerConnection, server: Int, on loop: EventLoop) {
         guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
-        storage.idle[server].removeAll { $0 === connection }
+        let slot = connection.idleSlot
+        guard slot >= 0, slot < storage.idle[server].count, storage.idle[server][slot] === connection else { return }
+        let last = storage.idle[server].removeLast()
+        if last !== connection {
+            storage.idle[server][slot] = last
+            last.idleSlot = slot
+        }
+        connection.idleSlot = -1
+        storage.total -= 1
     }
 }

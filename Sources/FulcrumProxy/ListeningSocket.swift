@@ -19,6 +19,9 @@ enum ListeningSocket {
             // As HAProxy: a new process can bind the port beside this one (reloads).
             if reusePort { try set(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT") }
             try set(fd, Int32(IPPROTO_IP), IP_FREEBIND, 1, "IP_FREEBIND")
+            // Accepted sockets inherit TCP_NODELAY from the listener: one call here
+            // instead of a setsockopt (and NIO's getsockname) per connection.
+            try set(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
             if family == AF_INET6 {
                 if options.v6only { try set(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY (v6only)") }
                 if options.v4v6 { try set(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 0, "IPV6_V6ONLY (v4v6)") }

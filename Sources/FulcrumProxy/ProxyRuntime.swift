@@ -5,6 +5,7 @@ import FulcrumCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The running data plane: one event loop per thread, every listener accepting on all
 /// of them, and each accepted connection served entirely on the loop that accepted it
@@ -17,8 +18,10 @@ public final class ProxyRuntime: Sendable {
 
     public let group: MultiThreadedEventLoopGroup
     let plans: [ListenerPlan]
-    private let listeners: ListenerSet
+    let listeners: ListenerSet
     let connections = ConnectionCounter()
+    /// The client connections open now, for `show sess` and `shutdown session`.
+    let sessions: SessionRegistry
 
     /// Client connections open right now (for a graceful stop).
     public var activeConnections: Int { connections.value }
@@ -27,8 +30,12 @@ public final class ProxyRuntime: Sendable {
     /// The stats sockets and the API they serve.
     private let statsSockets: [StatsSocketConfig]
     private let api: RuntimeAPI
+    /// What the runtime API, the stats page and the exporter report.
+    let stats: StatsRegistry
     private let statsTimeout: TimeAmount
     private let statsChannels = NIOLockedValueBox<[Channel]>([])
+    /// Works out the per-second rates of the statistics.
+    private let statsTicker = NIOLockedValueBox<RepeatedTask?>(nil)
     /// SO_REUSEPORT on listening sockets (HAProxy's default; `noreuseport` turns it off).
     private let reusePort: Bool
     /// `tcp-request connection` rules by frontend name.
@@ -105,8 +112,11 @@ public final class ProxyRuntime: Sendable {
             return compiled
         }
         var frontends: [FrontendStats] = []
-        // `maxconn` 0 means "not set" for a frontend, as in HAProxy.
-        let processLimit = configuration.global.maxconn.flatMap { $0 > 0 ? ConnectionLimit(limit: $0) : nil }
+        var logSinks: [LogSink] = []
+        let services = LocalServices()
+        // `maxconn` 0 means "not set" for a frontend, as in HAProxy. Unset limits are
+        // still there (unlimited), so the runtime API's `set maxconn` can set them.
+        let processLimit = ConnectionLimit(limit: configuration.global.maxconn.flatMap { $0 > 0 ? $0 : nil } ?? Int.max)
         do {
             for proxy in configuration.proxies where proxy.kind.hasFrontendCapability && !proxy.disabled {
                 let backend: ProxyConfig
@@ -125,11 +135,15 @@ public final class ProxyRuntime: Sendable {
                     throw ProxyStartError("\(proxy.displayName) has no default_backend")
                 }
                 let backendPool = try pool(backend)
+                let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
+                let frontendLimit = ConnectionLimit(limit: frontendMaxconn ?? Int.max)
                 let frontendCounter = ConnectionCounter()
                 let frontendStats = StatCounters()
                 frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
-                                               maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool))
+                                               maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool,
+                                               listeners: 0, control: FrontendControl(), limit: frontendLimit))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter, files: files)
+                if let accessLog { logSinks.append(accessLog.sink) }
                 if !(try rules(proxy)).connectionRules.isEmpty {
                     connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats)
                 }
@@ -147,7 +161,7 @@ public final class ProxyRuntime: Sendable {
                                             frontendRules: frontendRules, backendRules: try rules(target), routes: routes, tables: tables,
                                             userlists: configuration.userlists, patternFiles: files,
                                             persistence: try stickiness(target), directory: directory,
-                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault)
+                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault, services: services)
                     }
                     var routes: HTTPRoutes? = nil
                     if !frontendRules.backendSwitches.isEmpty {
@@ -188,9 +202,8 @@ public final class ProxyRuntime: Sendable {
                         log(.warning, "\(ignored.displayName): 'http-request'/'http-response' rules are ignored in TCP mode.")
                     }
                 }
-                let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }
                 let backlog = Int32(frontendMaxconn ?? configuration.global.maxconn ?? 1024)
-                let limits = (frontendMaxconn.map { [ConnectionLimit(limit: $0)] } ?? []) + (processLimit.map { [$0] } ?? [])
+                let limits = [frontendLimit, processLimit]
                 for bind in proxy.binds {
                     plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
                                                     defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter,
@@ -211,12 +224,39 @@ public final class ProxyRuntime: Sendable {
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
         clock_gettime(CLOCK_REALTIME, &started)
-        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, frontends: frontends, processConnections: connections, startedAt: Int(started.tv_sec),
-                              threads: max(1, threads), log: log)
+        for k in frontends.indices {
+            frontends[k].listeners = plans.filter { $0.frontend == frontends[k].name }.count
+        }
+        var registered: [StatsRegistry.Proxy] = []
+        for proxy in configuration.proxies where proxy.kind != .defaults && !proxy.disabled {
+            let frontend = frontends.first { $0.name == proxy.name }
+            let backend = proxy.kind == .frontend ? nil : pools[proxy.name]
+            guard frontend != nil || backend != nil else { continue }
+            registered.append(StatsRegistry.Proxy(name: proxy.name, id: registered.count + 1, frontend: frontend, backend: backend))
+        }
+        let sinks = logSinks + pools.values.compactMap(\.eventLog)
+        let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads),
+                                  processLimit: processLimit, node: configuration.global.nodeName ?? Self.hostname(),
+                                  droppedLogs: { sinks.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) } })
+        self.stats = stats
+        self.sessions = SessionRegistry(loops: loops)
+        let handle = RuntimeHandle()
+        self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, stats: stats, log: log, sessions: sessions, runtime: handle)
+        services.set(stats, api)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group
         self.listeners = ListenerSet()
+        handle.set(self)
+    }
+
+    /// The process id, read once (`%pid` is in every log line's context).
+    static let processID = getpid()
+
+    static func hostname() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Binds every listener; on any failure the ones already bound are closed again.
@@ -227,13 +267,22 @@ public final class ProxyRuntime: Sendable {
         try startHealthChecks()
         try startStatsSockets()
         RingForwarder.startAll(on: group)
+        statsTicker.withLockedValue { ticker in
+            guard ticker == nil else { return }
+            let stats = self.stats
+            ticker = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in stats.tick() }
+        }
         var bound: [String] = []
         // Paused sockets about to listen again: kept (as duplicates) until every
         // listener is up, so a failed resume can pause them again instead of losing
         // ports that may no longer be bindable.
         var resumed: [(plan: Int, fd: Int32)] = []
+        var failing = 0
         do {
             for (index, plan) in plans.enumerated() {
+                // A frontend the runtime API disabled or shut down stays as it is.
+                if stats.proxy(named: plan.frontend)?.frontend?.control.disabled == true { continue }
+                failing = index
                 if let kept = listeners.peekPaused(index) { resumed.append((index, dup(kept))) }
                 let (future, fd) = try bootstrap(plan, index: index)
                 let channel = try future.wait()
@@ -248,14 +297,14 @@ public final class ProxyRuntime: Sendable {
                 if let stale = listeners.takePaused(plan) { close(stale) }
                 listeners.keepPaused(plan, fd)
             }
-            throw ProxyStartError("cannot bind \(plans[bound.count].description) for frontend '\(plans[bound.count].frontend)': \(error)")
+            throw ProxyStartError("cannot bind \(plans[failing].description) for frontend '\(plans[failing].frontend)': \(error)")
         }
         return bound
     }
 
     /// The listening channel of `plan` and, for sockets Fulcrum opened or inherited,
     /// their descriptor (what a pause keeps). A paused socket listens again.
-    private func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
+    func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
             .serverChannelInitializer { channel in
@@ -266,13 +315,17 @@ public final class ProxyRuntime: Sendable {
                 }
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // HTTP sessions gate reads themselves; a TCP connection reads nothing until
-            // its server side exists.
-            .childChannelOption(.autoRead, value: plan.http != nil)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Options set here, synchronously: as bootstrap child options each
+                    // would cost a future chain per accepted connection.
+                    // HTTP sessions gate reads themselves; a TCP connection reads nothing
+                    // until its server side exists.
+                    // TCP_NODELAY comes from the listening socket.
+                    if let options = channel.syncOptions {
+                        try options.setOption(.autoRead, value: plan.http != nil)
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                    }
                     var trackers: [StickTracker?] = [nil, nil, nil]
                     if let rules = self.connectionRules[plan.frontend] {
                         guard let tracked = rules.evaluate(channel) else {
@@ -282,22 +335,30 @@ public final class ProxyRuntime: Sendable {
                         }
                         trackers = tracked
                     }
+                    /// What `show sess` reports as the connection's backend and server.
+                    let target: () -> (backend: String, server: String?)
                     if let http = plan.http {
-                        try channel.pipeline.syncOperations.addHandler(HTTPClientSession(policy: http, connectionTrackers: trackers,
-                                                                                           listenerName: plan.options.name))
+                        let session = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
+                        try channel.pipeline.syncOperations.addHandler(session)
+                        target = { session.liveTarget }
                     } else {
                         if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                             try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
-                        try channel.pipeline.syncOperations.addHandler(TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
-                                                                                           frontendName: plan.frontend, processConnections: self.connections,
-                                                                                           counters: plan.frontendCounters,
-                                                                                           routing: self.tcpRoutes[plan.frontend],
-                                                                                           persistence: self.persistence, trackers: trackers))
+                        // The handler leaves the pipeline once the relay runs; `show sess`
+                        // keeps it to ask.
+                        let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
+                                                         frontendName: plan.frontend, processConnections: self.connections,
+                                                         counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
+                                                         persistence: self.persistence, trackers: trackers)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        target = { handler.liveTarget }
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
                     plan.frontendCounters.sessions.add(1, ordering: .relaxed)
+                    plan.frontendCounters.connections.add(1, ordering: .relaxed)
+                    self.sessions.register(channel, frontend: plan.frontend, target: target)
                     channel.closeFuture.whenComplete { _ in
                         self.connections.add(-1)
                         plan.frontendConnections.add(-1)
@@ -331,6 +392,8 @@ public final class ProxyRuntime: Sendable {
             return (future, nil)
         case .inheritedFD(let inherited):
             let fd = listeners.takePaused(index) ?? inherited
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             _ = listen(fd, plan.backlog)
             return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         }
@@ -373,6 +436,9 @@ public final class ProxyRuntime: Sendable {
             let api = self.api, timeout = statsTimeout
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                // A client that sends its command and shuts down writing (`socat`, `nc -q`)
+                // still gets the answer, which may come after the end of its input.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: timeout))
@@ -437,10 +503,25 @@ public final class ProxyRuntime: Sendable {
 }
 
 /// Counts open client connections: one lock per connection opened or closed, never per byte.
+/// Connections open now, and the most there were at once (`smax`): atomics, as it
+/// changes on every accept and close.
 final class ConnectionCounter: Sendable {
-    private let box = NIOLockedValueBox(0)
-    func add(_ n: Int) { box.withLockedValue { $0 += n } }
-    var value: Int { box.withLockedValue { $0 } }
+    private let count = Atomic<Int>(0)
+    private let highest = Atomic<Int>(0)
+    func add(_ n: Int) {
+        let now = count.wrappingAdd(n, ordering: .relaxed).newValue
+        guard n > 0 else { return }
+        var seen = highest.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = highest.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+    var value: Int { count.load(ordering: .relaxed) }
+    var peak: Int { highest.load(ordering: .relaxed) }
+    /// `clear counters`: the peak starts again from now.
+    func resetPeak() { highest.store(count.load(ordering: .relaxed), ordering: .relaxed) }
 }
 
 /// The bound listening channels, shared between the thread that starts and the one that stops.
@@ -454,6 +535,14 @@ final class ListenerSet: Sendable {
     /// Paused sockets, by plan index: kept bound, not listening.
     private let paused = NIOLockedValueBox<[Int: Int32]>([:])
     func append(_ entry: Entry) { box.withLockedValue { $0.append(entry) } }
+    /// The entries of some plans (one frontend's), taken out.
+    func remove(plans: Set<Int>) -> [Entry] {
+        box.withLockedValue { all in
+            let taken = all.filter { plans.contains($0.plan) }
+            all.removeAll { plans.contains($0.plan) }
+            return taken
+        }
+    }
     func removeAll() -> [Entry] { box.withLockedValue { let all = $0; $0 = []; return all } }
     var isEmpty: Bool { box.withLockedValue { $0.isEmpty } }
     func keepPaused(_ plan: Int, _ fd: Int32) { paused.withLockedValue { $0[plan] = fd } }

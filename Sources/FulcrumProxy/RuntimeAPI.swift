@@ -20,28 +20,53 @@ struct RuntimeAPI: Sendable {
         let arguments: String
         let level: Level
         let help: String
-        let run: @Sendable (RuntimeAPI, [String]) -> String
+        /// The answer, worked out on the socket's loop, or later when the command
+        /// needs other loops (sessions, listeners, checkers).
+        let answer: @Sendable (RuntimeAPI, [String], EventLoop) -> Reply
+
+        init(words: [String], arguments: String, level: Level, help: String, run: @escaping @Sendable (RuntimeAPI, [String]) -> String) {
+            self.init(words: words, arguments: arguments, level: level, help: help) { api, args, _ in .text(run(api, args)) }
+        }
+
+        init(words: [String], arguments: String, level: Level, help: String, answer: @escaping @Sendable (RuntimeAPI, [String], EventLoop) -> Reply) {
+            self.words = words
+            self.arguments = arguments
+            self.level = level
+            self.help = help
+            self.answer = answer
+        }
+    }
+
+    enum Reply {
+        case text(String)
+        case later(EventLoopFuture<String>)
+        /// `quit`: the conversation ends.
+        case quit
     }
 
     let pools: [String: BackendPool]
     /// Map and ACL pattern files, for `show map`, `add acl`, ...
     let patterns: PatternFiles
     let tables: [String: StickTable]
-    let frontends: [FrontendStats]
-    let processConnections: ConnectionCounter
-    let startedAt: Int
-    let threads: Int
+    let stats: StatsRegistry
     let log: ProxyRuntime.Log
+    /// The client connections open now (`show sess`, `shutdown session`).
+    let sessions: SessionRegistry
+    /// The proxy's listeners (`disable frontend`...).
+    let runtime: RuntimeHandle
 
     static let table: [Command] = [
-        Command(words: ["help"], arguments: "", level: .user, help: "list the commands", run: { _, _ in helpText(.admin) }),
+        Command(words: ["help"], arguments: "", level: .user, help: "list the commands valid at this level", run: { _, _ in "" }),
         Command(words: ["prompt"], arguments: "", level: .user, help: "interactive mode: commands until 'quit'", run: { _, _ in "" }),
         Command(words: ["quit"], arguments: "", level: .user, help: "close the connection (interactive mode)", run: { _, _ in "" }),
-        Command(words: ["show", "info"], arguments: "", level: .user, help: "report information about the running process", run: { api, _ in api.info() }),
+        Command(words: ["show", "info"], arguments: "[typed|json]", level: .user, help: "report information about the running process", run: { api, args in
+            api.stats.infoText(format: args.first { $0 == "typed" || $0 == "json" })
+        }),
         Command(words: ["show", "backend"], arguments: "", level: .user, help: "list the backends", run: { api, _ in
             "# name\n" + api.pools.keys.sorted().map { $0 + "\n" }.joined()
         }),
-        Command(words: ["show", "stat"], arguments: "", level: .user, help: "report counters for each proxy and server (CSV)", run: { api, _ in api.stat() }),
+        Command(words: ["show", "stat"], arguments: "[{<iid>|<proxy>} <type> <sid>] [typed|json] [up|no-maint]", level: .user,
+                help: "report counters for each proxy and server", run: { api, args in api.stat(args) }),
         Command(words: ["show", "servers", "state"], arguments: "[<backend>]", level: .user, help: "dump the servers' state", run: { api, args in api.serversState(args.first) }),
         Command(words: ["get", "weight"], arguments: "<backend>/<server>", level: .user, help: "report a server's current and initial weight", run: { api, args in
             api.withServer(args) { pool, index in
@@ -51,16 +76,18 @@ struct RuntimeAPI: Sendable {
         Command(words: ["set", "weight"], arguments: "<backend>/<server> <weight>[%]", level: .admin, help: "change a server's weight", run: { api, args in
             api.withServer(args) { pool, index in api.setWeight(pool, index, args.dropFirst().first) }
         }),
-        Command(words: ["set", "server"], arguments: "<backend>/<server> state ready|drain|maint | weight <weight>[%]", level: .admin,
-                help: "change a server's administrative state or weight", run: { api, args in
-            api.withServer(args) { pool, index in
-                switch (args.count > 1 ? args[1] : "", args.count > 2 ? args[2] : "") {
-                case ("state", "ready"): return api.setState(pool, index, maint: false, drain: false)
-                case ("state", "drain"): return api.setState(pool, index, maint: false, drain: true)
-                case ("state", "maint"): return api.setState(pool, index, maint: true, drain: false)
-                case ("weight", let value): return api.setWeight(pool, index, value)
-                default: return "'set server <srv>' only supports 'state' (ready, drain, maint) and 'weight'.\n"
-                }
+        Command(words: ["set", "server"], arguments: "<backend>/<server> <setting> <value>...", level: .admin,
+                help: "change a server's state, weight, address, health, agent or check port", answer: { api, args, loop in
+            guard let path = args.first.flatMap(RuntimeCommandLine.serverPath) else { return .text("Require 'backend/server'.\n") }
+            guard let pool = api.pools[path.backend] else { return .text("No such backend.\n") }
+            guard let index = pool.serverConfigs.firstIndex(where: { $0.name == path.server }) else { return .text("No such server.\n") }
+            switch (args.count > 1 ? args[1] : "", args.count > 2 ? args[2] : "") {
+            case ("state", "ready"): return .text(api.setState(pool, index, maint: false, drain: false))
+            case ("state", "drain"): return .text(api.setState(pool, index, maint: false, drain: true))
+            case ("state", "maint"): return .text(api.setState(pool, index, maint: true, drain: false))
+            case ("state", _): return .text("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n")
+            case ("weight", let value): return .text(api.setWeight(pool, index, value))
+            default: return api.setServer(pool, index, Array(args.dropFirst()), on: loop)
             }
         }),
         Command(words: ["disable", "server"], arguments: "<backend>/<server>", level: .admin, help: "put a server in maintenance", run: { api, args in
@@ -100,7 +127,7 @@ struct RuntimeAPI: Sendable {
             }
             return ""
         }),
-    ] + patternCommands(maps: true) + patternCommands(maps: false)
+    ] + patternCommands(maps: true) + patternCommands(maps: false) + serverCommands + proxyCommands + sessionCommands
 
     /// `show|get|add|set|del|clear map` and their `acl` counterparts.
     static func patternCommands(maps: Bool) -> [Command] {
@@ -136,22 +163,36 @@ struct RuntimeAPI: Sendable {
     }
 
     static func helpText(_ level: Level) -> String {
-        var out = "The following commands are valid at this level:\n"
-        for command in table where command.level <= level {
+        "The following commands are valid at this level:\n" + usageLines(table.filter { $0.level <= level })
+    }
+
+    static func usageLines(_ commands: [Command]) -> String {
+        var out = ""
+        for command in commands {
             let usage = (command.words + (command.arguments.isEmpty ? [] : [command.arguments])).joined(separator: " ")
             out += "  " + usage + String(repeating: " ", count: max(0, 48 - usage.count)) + " : " + command.help + "\n"
         }
         return out
     }
 
-    /// Runs one command; nil for `quit`, which ends the conversation.
-    func run(_ words: [String], level: Level) -> String? {
+    /// HAProxy 2.6's answer to a command it does not know: the commands of this level
+    /// that begin with the same word (all of them if none does), then the ever-present ones.
+    static func unknownCommand(_ words: [String], level: Level) -> String {
+        let visible = table.filter { $0.level <= level && !["help", "prompt", "quit"].contains($0.words[0]) }
+        let close = visible.filter { $0.words.first == words.first }
+        return "Unknown command, but maybe one of the following ones is a better match:\n" + usageLines(close.isEmpty ? visible : close)
+            + usageLines(table.filter { ["help", "prompt", "quit"].contains($0.words[0]) })
+    }
+
+    /// Runs one command at the socket's level.
+    func run(_ words: [String], level: Level, on loop: EventLoop) -> Reply {
         guard let command = Self.table.filter({ Array(words.prefix($0.words.count)) == $0.words }).max(by: { $0.words.count < $1.words.count }) else {
-            return "Unknown command: '\(words.joined(separator: " "))'\n" + Self.helpText(level)
+            return .text(Self.unknownCommand(words, level: level))
         }
-        if command.words == ["quit"] { return nil }
-        guard level >= command.level else { return "Permission denied\n" }
-        return command.run(self, Array(words.dropFirst(command.words.count)))
+        if command.words == ["quit"] { return .quit }
+        if command.words == ["help"] { return .text(Self.helpText(level)) }
+        guard level >= command.level else { return .text("Permission denied\n") }
+        return command.answer(self, Array(words.dropFirst(command.words.count)), loop)
     }
 
     // MARK: - commands
@@ -249,106 +290,44 @@ struct RuntimeAPI: Sendable {
         return ""
     }
 
-    func info() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let uptime = Int(now.tv_sec) - startedAt
-        let fields: [(String, String)] = [
-            ("Name", "Fulcrum"), ("Version", FulcrumVersion.version),
-            ("Nbthread", String(threads)), ("Nbproc", "1"), ("Process_num", "1"), ("Pid", String(getpid())),
-            ("Uptime", "\(uptime / 86400)d \(uptime % 86400 / 3600)h\(uptime % 3600 / 60)m\(uptime % 60)s"), ("Uptime_sec", String(uptime)),
-            ("CurrConns", String(processConnections.value)), ("CumReq", String(HTTPClientSession.requestCounter.load(ordering: .relaxed))),
-        ]
-        return fields.map { "\($0.0): \($0.1)\n" }.joined()
-    }
-
-    /// HAProxy 2.6's `show stat` columns, in its order, so CSV readers find every
-    /// field where they expect it (those Fulcrum does not track are empty).
-    static let statHeader = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,"
-    static let statFields: [String] = Array(statHeader.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init).dropLast())
-
-    func statRow(_ values: [String: String]) -> String {
-        Self.statFields.map { values[$0] ?? "" }.joined(separator: ",") + ",\n"
-    }
-
-    func responses(_ c: StatCounters, into v: inout [String: String]) {
-        let counts = c.responseCounts
-        for (k, name) in ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].enumerated() { v[name] = String(counts[k]) }
-    }
-
-    func stat() -> String {
-        var out = Self.statHeader + "\n"
-        let pid = String(getpid())
-        var printed = Set<String>()
-        var proxyID = 0
-        func backendRows(_ pool: BackendPool, _ id: Int) {
-            var active = 0, backup = 0, weight = 0, sessions = 0
-            for (k, server) in pool.serverConfigs.enumerated() {
-                let s = pool.status(k), c = pool.serverCounters[k]
-                let usable = s.up && !s.maint
-                if usable && s.weight > 0 { if server.options.backup { backup += 1 } else { active += 1 }; weight += s.weight }
-                sessions += s.sessions
-                var v: [String: String] = ["pxname": pool.name, "svname": server.name, "qcur": "0", "qmax": "0", "scur": String(s.sessions),
-                    "smax": String(s.sessions), "slim": server.options.maxconn.map(String.init) ?? "", "stot": String(c.sessions.load(ordering: .relaxed)),
-                    "bin": String(c.bytesIn.load(ordering: .relaxed)), "bout": String(c.bytesOut.load(ordering: .relaxed)), "dresp": "0",
-                    "econ": String(c.connectErrors.load(ordering: .relaxed)), "eresp": "0", "wretr": String(c.retries.load(ordering: .relaxed)),
-                    "wredis": "0", "weight": String(s.weight), "act": server.options.backup ? "0" : "1", "bck": server.options.backup ? "1" : "0",
-                    "pid": pid, "iid": String(id), "sid": String(k + 1), "lbtot": String(c.picked.load(ordering: .relaxed)), "type": "2",
-                    "addr": "\(pool.servers[k].address.ipAddress ?? "-"):\(pool.servers[k].address.port ?? 0)", "mode": pool.mode.rawValue,
-                    "uweight": String(server.options.weight)]
-                v["status"] = s.maint ? "MAINT" : !server.options.check && !server.options.agentCheck ? "no check" : !s.up ? "DOWN" : s.weight == 0 ? "DRAIN" : "UP"
-                if server.options.check { v["check_rise"] = String(server.options.rise); v["check_fall"] = String(server.options.fall) }
-                responses(c, into: &v)
-                out += statRow(v)
+    /// `show stat [{<iid>|<proxy>} <type> <sid>] [typed|json] [up|no-maint]`.
+    func stat(_ args: [String]) -> String {
+        var words = args
+        var format: String?
+        var upOnly = false, noMaint = false
+        words.removeAll { word in
+            switch word {
+            case "typed", "json": format = word
+            case "up": upOnly = true
+            case "no-maint": noMaint = true
+            case "desc": break
+            default: return false
             }
-            let c = pool.counters
-            let queue = pool.logCounts(server: nil).queue
-            var v: [String: String] = ["pxname": pool.name, "svname": "BACKEND", "qcur": String(queue), "qmax": String(queue), "scur": String(sessions),
-                "smax": String(sessions), "stot": String(c.sessions.load(ordering: .relaxed)), "bin": String(c.bytesIn.load(ordering: .relaxed)),
-                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": "0", "dresp": "0", "econ": String(c.connectErrors.load(ordering: .relaxed)),
-                "eresp": "0", "wretr": String(c.retries.load(ordering: .relaxed)), "wredis": "0", "status": active + backup > 0 ? "UP" : "DOWN",
-                "weight": String(weight), "act": String(active), "bck": String(backup), "pid": pid, "iid": String(id), "sid": "0",
-                "lbtot": String(c.picked.load(ordering: .relaxed)), "type": "1", "mode": pool.mode.rawValue, "algo": pool.algorithm]
-            responses(c, into: &v)
-            out += statRow(v)
-            printed.insert(pool.name)
+            return true
         }
-        for frontend in frontends {
-            proxyID += 1
-            let c = frontend.counters
-            var v: [String: String] = ["pxname": frontend.name, "svname": "FRONTEND", "scur": String(frontend.connections.value),
-                "smax": String(frontend.connections.value), "slim": frontend.maxconn > 0 ? String(frontend.maxconn) : "",
-                "stot": String(c.sessions.load(ordering: .relaxed)), "bin": String(c.bytesIn.load(ordering: .relaxed)),
-                "bout": String(c.bytesOut.load(ordering: .relaxed)), "dreq": String(c.deniedRequests.load(ordering: .relaxed)), "dresp": String(c.deniedResponses.load(ordering: .relaxed)), "ereq": String(c.requestErrors.load(ordering: .relaxed)), "dcon": String(c.deniedConnections.load(ordering: .relaxed)),
-                "status": "OPEN", "pid": pid, "iid": String(proxyID), "sid": "0", "type": "0", "mode": frontend.mode.rawValue,
-                "req_tot": frontend.mode == .http ? String(c.requests.load(ordering: .relaxed)) : ""]
-            if frontend.mode == .http { responses(c, into: &v) }
-            out += statRow(v)
-            if frontend.backend.name == frontend.name, !printed.contains(frontend.name) { backendRows(frontend.backend, proxyID) }
-        }
-        for name in pools.keys.sorted() where !printed.contains(name) {
-            proxyID += 1
-            backendRows(pools[name]!, proxyID)
-        }
-        return out
-    }
-
-    /// HAProxy's `show servers state` layout: a version line, the field names, one line
-    /// per server (fields Fulcrum does not track are 0 or `-`).
-    func serversState(_ backend: String?) -> String {
-        if let backend, pools[backend] == nil { return "Can't find backend.\n" }
-        var out = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
-        for (beID, name) in pools.keys.sorted().enumerated() where backend == nil || backend == name {
-            let pool = pools[name]!
-            for (k, server) in pool.serverConfigs.enumerated() {
-                let s = pool.status(k)
-                let address = pool.servers[k].address
-                // op_state: 0 stopped, 2 running; admin_state: bit 0x01 forced maint, 0x08 forced drain.
-                let op = s.up ? 2 : 0
-                let admin = (s.maint ? 1 : 0) | (s.drain ? 8 : 0)
-                out += "\(beID + 1) \(name) \(k + 1) \(server.name) \(address.ipAddress ?? "-") \(op) \(admin) \(s.weight) \(server.options.weight) 0 0 0 0 0 0 0 0 - \(address.port ?? 0) - 0 0 - - 0\n"
+        var snapshot = stats.snapshot()
+        if !words.isEmpty {
+            guard words.count == 3, let mask = Int(words[1]), let sid = Int(words[2]) else {
+                return "Require 'show stat [{<iid>|<proxy>} <type> <sid>]'.\n"
+            }
+            if let id = Int(words[0]) {
+                snapshot = snapshot.filtered(proxyID: id, proxyName: nil, mask: mask, serverID: sid)
+            } else {
+                guard stats.proxy(named: words[0]) != nil else { return "No such proxy.\n" }
+                snapshot = snapshot.filtered(proxyID: nil, proxyName: words[0], mask: mask, serverID: sid)
             }
         }
-        return out
+        if upOnly || noMaint {
+            snapshot.rows.removeAll { row in
+                guard row.kind == .server else { return false }
+                let status = row.text("status")
+                return status == "MAINT" || (upOnly && !status.hasPrefix("UP") && status != "no check")
+            }
+        }
+        switch format {
+        case "typed": return snapshot.typed()
+        case "json": return snapshot.json()
+        default: return snapshot.csv()
+        }
     }
 }

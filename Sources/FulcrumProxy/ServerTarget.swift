@@ -5,8 +5,8 @@ import NIOCore
 /// a port (or with `+N`/`-N`) takes the port the client connected to, as HAProxy does.
 struct ServerTarget: Sendable {
     let name: String
-    let address: SocketAddress
-    let portFromClient: Bool
+    var address: SocketAddress
+    var portFromClient: Bool
     let portOffset: Int
 
     init(_ server: ServerConfig) throws {

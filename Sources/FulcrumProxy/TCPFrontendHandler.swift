@@ -48,6 +48,11 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Counts the bytes the server sends, for `%B`.
     private var serverGlue: GlueHandler?
 
+    /// What `show sess` reports as this connection's backend and server.
+    var liveTarget: (backend: String, server: String?) {
+        (log.backendName, log.serverName == "<NOSRV>" ? nil : log.serverName)
+    }
+
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
          routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = [nil, nil, nil]) {
         self.routing = routing
@@ -71,7 +76,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             log.accepted = context.eventLoop.now
             log.clientAddress = context.channel.remoteAddress
             log.frontendAddress = context.channel.localAddress
-            log.processID = getpid()
+            log.processID = ProxyRuntime.processID
             log.takeStreamNumber()
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
@@ -277,15 +282,22 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func connect(to server: Int, context: ChannelHandlerContext) {
-        let target = backend.servers[server]
+        let target = backend.addresses.target(server)
         if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         log.serverName = target.name
         let address = target.address(clientLocalPort: context.channel.localAddress?.port)
         let serverTimeout = backend.serverTimeout
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                // Set synchronously: bootstrap options cost a future chain each.
+                channel.eventLoop.makeCompletedFuture {
+                    if let options = channel.syncOptions {
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                    }
+                }
+            }
             .connect(to: address)
             .hop(to: context.eventLoop)
             .assumeIsolated()

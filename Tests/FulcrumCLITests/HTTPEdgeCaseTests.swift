@@ -32,6 +32,40 @@ import Testing
         #expect(try c.readResponse()?.text == "ok")
     }
 
+    /// A server's `Connection: keep-alive` reaches a client whose connection stays open
+    /// (the head is forwarded untouched); it is replaced where the connection closes,
+    /// and an HTTP/1.0 keep-alive client gets exactly one.
+    @Test func serverKeepAliveHeaderFollowsTheClientConnection() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+        let kept = try #require(try c.readResponse())
+        #expect(kept.headers.filter { $0.name.lowercased() == "connection" }.map(\.value) == ["keep-alive"])
+
+        c.send("GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        _ = try s.readHead()
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+        let closing = try #require(try c.readResponse())
+        #expect(closing.headers.filter { $0.name.lowercased() == "connection" }.map(\.value) == ["close"])
+        #expect(c.isClosedByPeer())
+
+        let old = try HTTPTestConnection(port: front)
+        old.send("GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        // The first request of a client connection gets a server connection of its own.
+        let s2 = try #require(backend.accept())
+        _ = try s2.readHead()
+        s2.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nok")
+        let ten = try #require(try old.readResponse())
+        #expect(ten.headers.filter { $0.name.lowercased() == "connection" }.map(\.value) == ["keep-alive"])
+        #expect(!ten.headers.contains { $0.name.lowercased() == "keep-alive" }, "other hop-by-hop headers still go")
+    }
+
     @Test func bareLineFeedsAreRewrittenAndStrayUpgradesDropped() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

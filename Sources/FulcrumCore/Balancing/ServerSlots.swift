@@ -22,6 +22,9 @@ public struct ServerSlots<B: Balancer>: Sendable {
     public private(set) var balancer: B
     /// Requests (HTTP) or connections (TCP) each server carries now.
     public private(set) var served: [Int]
+    /// The most each server carried at once (`smax`), and the longest queue (`qmax`).
+    public private(set) var peakServed: [Int]
+    public private(set) var peakQueue = 0
     /// 0: no limit.
     public private(set) var maxconn: [Int]
     let backup: [Bool]
@@ -35,6 +38,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
         self.balancer = balancer
         self.maxconn = maxconn.map { $0 ?? 0 }
         self.served = Array(repeating: 0, count: maxconn.count)
+        self.peakServed = served
         self.backup = backup ?? Array(repeating: false, count: maxconn.count)
         self.weight = weight ?? Array(repeating: 1, count: maxconn.count)
         self.useAllBackups = useAllBackups
@@ -70,6 +74,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
             return .granted(server)
         }
         queue.append((id, excluded))
+        peakQueue = max(peakQueue, queue.count)
         return .queued
     }
 
@@ -134,6 +139,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
             return .granted(server)
         }
         queue.append((id, Set(served.indices).subtracting([server])))
+        peakQueue = max(peakQueue, queue.count)
         return .queued
     }
 
@@ -145,8 +151,15 @@ public struct ServerSlots<B: Balancer>: Sendable {
         return grantWaiters(server)
     }
 
+    /// `clear counters`: the peaks start again from what is there now.
+    public mutating func clearPeaks() {
+        peakServed = served
+        peakQueue = queue.count
+    }
+
     private mutating func take(_ server: Int) {
         served[server] += 1
+        peakServed[server] = max(peakServed[server], served[server])
         balancer.connectionTaken(server)
     }
 }

@@ -44,11 +44,14 @@ public enum HTTPRuleAction: Sendable {
     case track(slot: Int, key: SampleExpression, table: String?)
     case incrementGPC(slot: Int, which: Int)
     case setGPT0(slot: Int, value: Int64)
+    /// `use-service <name>`: an applet answers instead of a server; `prometheus-exporter`
+    /// is the one Fulcrum has.
+    case useService(String)
 
     /// The actions that end rule evaluation with a response of Fulcrum's own.
     public var isFinal: Bool {
         switch self {
-        case .deny, .redirect, .respond, .auth: return true
+        case .deny, .redirect, .respond, .auth, .useService: return true
         default: return false
         }
     }
@@ -241,6 +244,13 @@ public enum HTTPRuleAction: Sendable {
             }
             try parser.end()
             return .incrementGPC(slot: slot, which: base == "sc-inc-gpc0" ? 0 : 1)
+        case "use-service":
+            let name = try parser.next("<service-name>")
+            guard name == "prometheus-exporter" else {
+                throw ConfigError("'use-service' : unknown service '\(name)'.", hint: "Fulcrum has the 'prometheus-exporter' service")
+            }
+            try parser.end()
+            return .useService(name)
         default:
             throw ConfigError("'\(rule.action)' rules are recognised but not carried out by the data plane yet.",
                               hint: "see the rule actions Fulcrum supports in docs/acl.md")

@@ -50,7 +50,9 @@ public struct ProxyRuleSet: Sendable {
     /// `monitor-uri` and the `monitor fail` conditions.
     public let monitorURI: [UInt8]?
     public let monitorFail: [ACLCondition]
-
+    /// `stats admin if ...` and the `stats http-request` rules, compiled.
+    public let statsAdmin: ACLCondition?
+    public let statsAccess: [(action: StatsPageConfig.AccessRule.Action, condition: ACLCondition?)]
 
     public struct Failure: Error, Sendable {
         public let error: ConfigError
@@ -141,6 +143,20 @@ public struct ProxyRuleSet: Sendable {
             }
         }
         monitorFail = fails
+        do throws(ConfigError) {
+            statsAdmin = try proxy.stats.adminCondition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) }
+        } catch {
+            throw Failure(error: ConfigError("'stats admin': \(error.message)", hint: error.hint), location: proxy.stats.adminLocation ?? proxy.location)
+        }
+        var access: [(action: StatsPageConfig.AccessRule.Action, condition: ACLCondition?)] = []
+        for rule in proxy.stats.accessRules {
+            do throws(ConfigError) {
+                access.append((rule.action, try rule.condition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) }))
+            } catch {
+                throw Failure(error: ConfigError("'stats http-request': \(error.message)", hint: error.hint), location: rule.location)
+            }
+        }
+        statsAccess = access
         tableName = proxy.name
         var sticks: [StickRule] = []
         for rule in proxy.stickRules {

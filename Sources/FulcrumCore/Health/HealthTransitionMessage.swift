@@ -46,6 +46,13 @@ public enum HealthTransitionMessage {
         "Health check for \(backup ? "backup " : "")server \(proxy)/\(server) \(result.status.passed ? "succeeded" : "failed"), \(result.logText), status: \(status)."
     }
 
+    /// `Server b/s is stopping, changed from CLI. 1 active and 0 backup servers online.
+    /// 0 sessions requeued, 0 total in queue.` (`set server health stopping`).
+    public static func stopping(proxy: String, server: String, backup: Bool, cause: String, counts: Counts) -> String {
+        "\(backup ? "Backup Server" : "Server") \(proxy)/\(server) is stopping, \(cause). \(counts.activeUsable) active and "
+            + "\(counts.backupUsable) backup servers online. 0 sessions requeued, \(counts.queued) total in queue."
+    }
+
     /// `backend 'b' has no server available!` (`proxy 'l'` for a listen section).
     public static func noServerAvailable(kind: String, proxy: String) -> String {
         "\(kind) '\(proxy)' has no server available!"

@@ -247,34 +247,50 @@ public enum ProxyKeywords {
             let criterion = try ctx.argument(1, "a criterion")
             p.acls.append(ACLConfig(name: name, criterion: criterion, arguments: Array(ctx.args.dropFirst(2)), location: ctx.location))
         },
-        Spec("stats enable", [d, f, b], usage: "stats enable") { p, ctx throws(ConfigError) in
+        Spec("stats enable", [d, f, b], usage: "stats enable", status: .active) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0); p.stats.enabled = true
         },
-        Spec("stats uri", [d, f, b], usage: "stats uri <prefix>") { p, ctx throws(ConfigError) in
+        Spec("stats uri", [d, f, b], usage: "stats uri <prefix>", status: .active) { p, ctx throws(ConfigError) in
             p.stats.uri = try ctx.argument(0, "<prefix>"); p.stats.enabled = true
         },
-        Spec("stats refresh", [d, f, b], usage: "stats refresh <time>") { p, ctx throws(ConfigError) in
+        Spec("stats refresh", [d, f, b], usage: "stats refresh <time>", status: .active) { p, ctx throws(ConfigError) in
             p.stats.refresh = try ctx.duration(0); p.stats.enabled = true
         },
-        Spec("stats realm", [d, f, b], usage: "stats realm <realm>") { p, ctx throws(ConfigError) in
+        Spec("stats realm", [d, f, b], usage: "stats realm <realm>", status: .active) { p, ctx throws(ConfigError) in
             p.stats.realm = try ctx.argument(0, "<realm>"); p.stats.enabled = true
         },
-        Spec("stats auth", [d, f, b], usage: "stats auth <user>:<password>") { p, ctx throws(ConfigError) in
+        Spec("stats auth", [d, f, b], usage: "stats auth <user>:<password>", status: .active) { p, ctx throws(ConfigError) in
             let v = try ctx.argument(0, "<user>:<password>")
             guard v.contains(":") else { throw ConfigError("'stats auth' expects <user>:<password> (got '\(v)').") }
             p.stats.auth.append(v); p.stats.enabled = true
         },
-        Spec("stats admin", [d, f, b], usage: "stats admin { if | unless } <condition>") { p, ctx throws(ConfigError) in
+        Spec("stats admin", [d, f, b], usage: "stats admin { if | unless } <condition>", status: .active) { p, ctx throws(ConfigError) in
             let (_, condition) = try KeywordContext.splitCondition(ctx.args[...])
             guard let condition else { throw ConfigError("'stats admin' requires either 'if' or 'unless' followed by a condition.") }
-            p.stats.adminCondition = condition.words
+            p.stats.adminCondition = condition
+            p.stats.adminLocation = ctx.location
         },
-        Spec("stats hide-version", [d, f, b], usage: "stats hide-version") { p, _ throws(ConfigError) in p.stats.hideVersion = true },
-        Spec("stats show-legends", [d, f, b], usage: "stats show-legends") { p, _ throws(ConfigError) in p.stats.showLegends = true },
-        Spec("stats show-node", [d, f, b], usage: "stats show-node [<name>]") { p, ctx throws(ConfigError) in p.stats.showNode = ctx.optionalArgument(0) ?? "" },
-        pending("stats show-desc", [d, f, b], "[<description>]", minArgs: 0),
-        pending("stats scope", [d, f, b], "<name>"),
-        pending("stats http-request", [d, f, b], "<action> [condition]"),
+        Spec("stats hide-version", [d, f, b], usage: "stats hide-version", status: .active) { p, _ throws(ConfigError) in p.stats.hideVersion = true },
+        Spec("stats show-legends", [d, f, b], usage: "stats show-legends", status: .active) { p, _ throws(ConfigError) in p.stats.showLegends = true },
+        Spec("stats show-node", [d, f, b], usage: "stats show-node [<name>]", status: .active) { p, ctx throws(ConfigError) in p.stats.showNode = ctx.optionalArgument(0) ?? "" },
+        Spec("stats show-desc", [d, f, b], usage: "stats show-desc [<description>]", status: .active) { p, ctx throws(ConfigError) in
+            p.stats.description = ctx.args.joined(separator: " ")
+        },
+        Spec("stats scope", [d, f, b], usage: "stats scope { <name> | \".\" }", status: .active) { p, ctx throws(ConfigError) in
+            p.stats.scope.append(try ctx.argument(0, "<name>")); p.stats.enabled = true
+        },
+        Spec("stats http-request", [d, f, b], usage: "stats http-request { allow | deny | auth [realm <realm>] } [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
+            let (words, condition) = try KeywordContext.splitCondition(ctx.args[...])
+            let action: StatsPageConfig.AccessRule.Action
+            switch (words.first, words.count) {
+            case ("allow", 1): action = .allow
+            case ("deny", 1): action = .deny
+            case ("auth", 1): action = .auth(realm: nil)
+            case ("auth", 3) where words[1] == "realm": action = .auth(realm: words[2])
+            default: throw ConfigError("'stats http-request' expects 'allow', 'deny' or 'auth [realm <realm>]' (got '\(words.joined(separator: " "))').")
+            }
+            p.stats.accessRules.append(StatsPageConfig.AccessRule(action: action, condition: condition, location: ctx.location))
+        },
         Spec("monitor-uri", [d, f], usage: "monitor-uri <uri>", status: .active) { p, ctx throws(ConfigError) in
             p.monitorURI = try ctx.argument(0, "<uri>")
         },

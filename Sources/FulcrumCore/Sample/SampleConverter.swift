@@ -121,7 +121,7 @@ public enum SampleConverter: Sendable {
 
     /// `%XX` decoded; `+` is a space only in a query string (after `?`) or a form
     /// (`inForm`); a malformed escape gives no value, as in HAProxy.
-    static func urlDecode(_ b: [UInt8], inForm: Bool) -> [UInt8]? {
+    public static func urlDecode(_ b: [UInt8], inForm: Bool) -> [UInt8]? {
         var out: [UInt8] = []
         var plusIsSpace = inForm
         var i = 0

@@ -240,6 +240,15 @@ public enum SampleFetch: Hashable, Sendable {
                                      password: String(decoding: decoded[(colon + 1)...], as: UTF8.self))
     }
 
+    /// The user and password of the request's Basic `Authorization` header.
+    public static func basicCredentials(_ c: SampleContext) -> (user: String, password: String)? {
+        guard let editor = c.request, let value = headerValue(editor, "authorization", -1, split: false) else { return nil }
+        let text = String(decoding: value, as: UTF8.self)
+        guard text.lowercased().hasPrefix("basic "), let decoded = base64Decode(text.dropFirst(6).trimmingPrefix(while: { $0 == " " })),
+              let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return (String(decoding: decoded[..<colon], as: UTF8.self), String(decoding: decoded[(colon + 1)...], as: UTF8.self))
+    }
+
     static func base64Decode(_ s: Substring) -> [UInt8]? {
         var out: [UInt8] = []
         var buffer: UInt32 = 0, bits = 0

@@ -1,0 +1,100 @@
+import NIOCore
+import Synchronization
+
+/// The client connections open right now, for `show sess` and `shutdown session`.
+/// Each event loop has its own table, touched only by that loop when a connection is
+/// accepted and when it closes: no lock, nothing per request or per byte. The runtime
+/// API asks every loop for its part and waits for the answers without blocking.
+final class SessionRegistry: Sendable {
+    struct Entry {
+        let channel: Channel
+        let frontend: String
+        let accepted: NIODeadline
+        /// The connection's backend and server now, read from its handler (which a
+        /// TCP connection removes from its pipeline once relaying).
+        let target: () -> (backend: String, server: String?)
+    }
+
+    final class Table {
+        var entries: [Int: Entry] = [:]
+    }
+
+    private let tables: [ObjectIdentifier: NIOLoopBoundBox<Table>]
+    let loops: [EventLoop]
+    /// Identifiers are never reused, so `shutdown session` cannot hit a newer
+    /// connection that took an old one's place.
+    private let nextID = Atomic<Int>(1)
+
+    init(loops: [EventLoop]) {
+        self.loops = loops
+        var tables: [ObjectIdentifier: NIOLoopBoundBox<Table>] = [:]
+        for loop in loops {
+            tables[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(Table(), eventLoop: loop)
+        }
+        self.tables = tables
+    }
+
+    /// Called on the connection's own loop, once it is accepted.
+    func register(_ channel: Channel, frontend: String, target: @escaping () -> (backend: String, server: String?)) {
+        guard let box = tables[ObjectIdentifier(channel.eventLoop)] else { return }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now, target: target)
+        channel.closeFuture.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
+            box.value.entries[id] = nil
+        }
+    }
+
+    /// One line per connection, in the order they were accepted, each worked out on
+    /// the connection's loop (where its handler's state may be read).
+    func lines(only wanted: Int? = nil, on loop: EventLoop) -> EventLoopFuture<[(Int, String)]> {
+        let parts = tables.values.map { box in
+            box.eventLoop.submit {
+                box.value.entries.compactMap { id, entry -> (Int, String)? in
+                    guard wanted == nil || wanted == id else { return nil }
+                    return (id, Self.line(id, entry, now: box.eventLoop.now))
+                }
+            }
+        }
+        return EventLoopFuture.whenAllSucceed(parts, on: loop).map { $0.flatMap { $0 }.sorted { $0.0 < $1.0 } }
+    }
+
+    /// Closes one connection; false if there is none with this identifier.
+    func shutdown(_ id: Int, on loop: EventLoop) -> EventLoopFuture<Bool> {
+        let attempts = tables.values.map { box in
+            box.eventLoop.submit { () -> Bool in
+                guard let entry = box.value.entries[id] else { return false }
+                entry.channel.close(promise: nil)
+                return true
+            }
+        }
+        return EventLoopFuture.whenAllSucceed(attempts, on: loop).map { $0.contains(true) }
+    }
+
+    /// `0x1f: proto=tcpv4 src=127.0.0.1:48296 fe=l be=l srv=x ts=00 age=1s`: HAProxy's
+    /// first fields, with the identifier in the place of its session pointer.
+    static func line(_ id: Int, _ entry: Entry, now: NIODeadline) -> String {
+        let channel = entry.channel
+        let proto: String
+        switch channel.remoteAddress {
+        case .v4?: proto = "tcpv4"
+        case .v6?: proto = "tcpv6"
+        case .unixDomainSocket?: proto = "unix_stream"
+        case nil: proto = "?"
+        }
+        var source = "?"
+        if let remote = channel.remoteAddress {
+            if let ip = remote.ipAddress, let port = remote.port { source = "\(ip):\(port)" } else { source = "unix" }
+        }
+        let target = entry.target()
+        let age = (now - entry.accepted).nanoseconds / 1_000_000_000
+        return "0x\(String(id, radix: 16)): proto=\(proto) src=\(source) fe=\(entry.frontend) be=\(target.backend) srv=\(target.server ?? "<none>") ts=00 age=\(Self.age(Int(age)))"
+    }
+
+    /// HAProxy's human durations: `42s`, `3m12s`, `2h05m`, `1d3h`.
+    static func age(_ seconds: Int) -> String {
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m\(StatsRegistry.two(seconds % 60))s" }
+        if seconds < 86400 { return "\(seconds / 3600)h\(StatsRegistry.two(seconds % 3600 / 60))m" }
+        return "\(seconds / 86400)d\(seconds % 86400 / 3600)h"
+    }
+}
