@@ -1,4 +1,5 @@
 import FulcrumCore
+import Synchronization
 
 /// A frontend's access log: the compiled line format (its `log-format`, or HAProxy's
 /// `option httplog`/`tcplog` formats), where lines go, and the options that decide
@@ -20,6 +21,12 @@ struct AccessLog: Sendable {
     /// The format's `%[...]` expressions that need the transaction (headers, variables,
     /// stick counters...), compiled; the connection-level ones render without it.
     let samples: [String: SampleExpression]
+    /// `%lc`: the lines this frontend has logged.
+    let lineCount: LineCount
+
+    final class LineCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     /// The access log of `proxy`, or nil when it logs nothing (no target, or neither a
     /// format nor `option httplog`/`tcplog`).
@@ -55,15 +62,18 @@ struct AccessLog: Sendable {
         }
         return AccessLog(sink: try LogSink(targets, global: global, tag: proxy.logTag), format: format,
                          dontLogNull: proxy.options.dontLogNull, separateErrors: proxy.options.logSeparateErrors,
-                         frontendConnections: counter, samples: samples)
+                         frontendConnections: counter, samples: samples, lineCount: LineCount())
     }
 
     /// `transaction`: what the format's `%[...]` fetches read; without it they print `-`.
     /// `level`: a `set-log-level` for this request, in place of info (or err).
     func write(_ context: RequestLogContext, transaction: SampleContext? = nil, level: Int? = nil) {
         let abnormal = context.terminationCause != UInt8(ascii: "-") || (context.status ?? 0) >= 500
-        let line = samples.isEmpty ? LogFormatRenderer.render(format, context)
-                                   : LogFormatRenderer.render(format, context, samples: (samples, transaction ?? SampleContext()))
+        var context = context
+        // HAProxy counts the line once it is built: the first line prints 0.
+        context.logCounter = lineCount.value.add(1, ordering: .relaxed).newValue - 1
+        let line = samples.isEmpty ? LogFormatRenderer.render(format, context, mergeSpaces: true)
+                                   : LogFormatRenderer.render(format, context, samples: (samples, transaction ?? SampleContext()), mergeSpaces: true)
         sink.log(level: level ?? (separateErrors && abnormal ? 3 : 6), line)
     }
 }

@@ -79,6 +79,8 @@ final class BackendPool: Sendable {
 
     /// The backend's log targets, for server state changes (nil: none).
     let eventLog: LogSink?
+    /// `option log-health-checks`: every check that moves a server's health is logged.
+    let logHealthChecks: Bool
 
     /// `cookie`: persistence by cookie, when configured.
     let cookie: CookiePersistence?
@@ -101,6 +103,7 @@ final class BackendPool: Sendable {
             if target.destination == .global { targets += global.logTargets } else { targets.append(target) }
         }
         eventLog = targets.isEmpty ? nil : try LogSink(targets, global: global, tag: backend.logTag)
+        logHealthChecks = backend.options.logHealthChecks
         name = backend.name
         let active = backend.servers.filter { !$0.options.disabled }
         servers = try active.map(ServerTarget.init)

@@ -134,6 +134,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
         log.processID = ProxyRuntime.processID
+        log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
         lastClientActivity = headWaitStart
         log.accepted = headWaitStart
@@ -178,6 +179,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func requestBegins(_ now: NIODeadline) {
         guard policy.accessLog != nil, !logPending else { return }
         logPending = true
+        log.takeStreamNumber()
         log.requestStarted = now
         (log.requestSeconds, log.requestMilliseconds) = Self.wallClock()
     }
@@ -187,7 +189,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         guard let accessLog = policy.accessLog, logPending, let context else { return }
         logPending = false
         if sample?.silent == true {
-            log.nextRequest()
+            nextRequestLog(context.eventLoop.now)
             return
         }
         log.ended = context.eventLoop.now
@@ -200,7 +202,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             accessLog.write(log, level: sample?.logLevel)
         }
+        nextRequestLog(log.ended ?? context.eventLoop.now)
+    }
+
+    /// As HAProxy, a later request on the connection is timed from the end of the one
+    /// before (`%t`, `%Tt`, `%Tq`), and the wait in between is its idle time (`%Ti`).
+    private func nextRequestLog(_ now: NIODeadline) {
         log.nextRequest()
+        log.accepted = now
+        (log.acceptSeconds, log.acceptMilliseconds) = Self.wallClock()
     }
 
     /// An empty connection (nothing ever sent) ends: HAProxy's `CR` line, unless
@@ -427,7 +437,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestVersionMinor = head.versionMinor
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
-        log.requestCounter = Self.requestCounter.add(1, ordering: .relaxed).newValue - 1
+        Self.requestCounter.add(1, ordering: .relaxed)
+        log.takeStreamNumber()
         policy.frontendCounters.requests.add(1, ordering: .relaxed)
         if policy.accessLog != nil, let context {
             // A pipelined request was already in the buffer: it begins now.
@@ -440,7 +451,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         stampRequestTime()
-        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log) }
+        if let format = policy.uniqueIDFormat { log.uniqueID = LogFormatRenderer.render(format, log, mergeSpaces: true) }
 
         policy = basePolicy
         sample = nil
@@ -538,6 +549,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
+        if policy.accessLog != nil { logCookies(buffer, head) }
         if let forced = forcedServer {
             // `use-server` comes before persistence and balancing.
             cookieServer = forced
@@ -582,6 +594,24 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return true
         }?.value
+    }
+
+    /// `capture cookie` and the request's cookie state for `%tsc` (HAProxy keeps no
+    /// state for a passive cookie).
+    private func logCookies(_ buffer: ByteBuffer, _ head: HTTPRequestHead) {
+        let cookie = policy.backend.cookie, capture = policy.captureCookie
+        guard cookie != nil || capture != nil else { return }
+        var present = false
+        buffer.withUnsafeReadableBytes { bytes in
+            for field in head.headers where field.name.count == 6 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "cookie") {
+                let value = Array(bytes[field.value])[...]
+                if let capture, log.requestCookie == nil { log.requestCookie = capture.captureRequest(value) }
+                if cookie?.isPresent(in: value) == true { present = true }
+            }
+        }
+        guard let cookie, cookie.mode != .passive else { return }
+        log.cookieState = UInt8(ascii: cookieServer != nil ? "V" : present ? "I" : "N")
+        log.setCookieState = UInt8(ascii: "N")
     }
 
     /// The server named by the request's persistence cookie, and whether its Cookie
@@ -893,7 +923,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Without an access log the accept date is not kept: the request's own moment
+    /// stands in for it (unique IDs, date fetches). With one, it stays HAProxy's accept date.
     private func stampRequestTime() {
+        guard policy.accessLog == nil else { return }
         guard policy.uniqueIDFormat != nil || policy.evaluatesRules || !policy.responseRules.isEmpty else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -914,6 +947,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if let persistent = cookieServer, !failedServers.contains(persistent) {
             // The cookie's server, if it can take the request (else balance as usual).
             (outcome, ticket) = policy.backend.acquire(only: persistent, grant: grant)
+            if outcome == .noServer && log.cookieState == UInt8(ascii: "V") { log.cookieState = UInt8(ascii: "D") }
         }
         if outcome == .noServer {
             (outcome, ticket) = policy.backend.acquire(excluding: failedServers, hash: requestHash, grant: grant)
@@ -1029,6 +1063,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                         self.policy.backend.serverCounters[index].retries.add(1, ordering: .relaxed)
                         self.connect(index)
                     case .redispatch:
+                        self.log.redispatched = true
                         self.releaseSlot()
                         self.dispatch()
                     case .giveUp:
@@ -1044,6 +1079,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         serverIndex = index
         log.serverName = policy.backend.servers[index].name
         log.connected = context?.eventLoop.now
+        if policy.accessLog != nil { (log.serverLocalAddress, log.serverAddress) = connection.addresses }
         responsePhase = .head
         responseStarted = false
         responseInbound = nil
@@ -1161,6 +1197,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 if !policy.responseCaptures.isEmpty && policy.accessLog != nil {
                     log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
                 }
+                if let capture = policy.captureCookie, policy.accessLog != nil {
+                    log.responseCookie = buffer.withUnsafeReadableBytes { bytes in
+                        head.headers.lazy.filter { $0.name.count == 10 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[$0.name]), "set-cookie") }
+                            .compactMap { capture.captureResponse(bytes[$0.value]) }.first
+                    }
+                }
                 sample?.status = head.status
                 guard let forwarded = responseHeadBytes(&buffer, head) else { return }
                 countOut(forwarded.readableBytes)
@@ -1232,15 +1274,20 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             switch cookie.mode {
             case .insert:
                 if !cookie.preserve {
+                    let count = editor.fields.count
                     editor.fields = editor.fields.filter { !(editor.matches($0, "set-cookie") && cookie.setsOurCookie(editor.value(of: $0))) }
+                    if editor.fields.count < count { log.setCookieState = UInt8(ascii: "D") }
                 }
                 if cookieServer != serverIndex, let inserted = cookie.insertedCookie(for: serverIndex) {
                     editor.add("Set-Cookie", inserted)
                     if cookie.nocache { editor.add("Cache-Control", Array("private".utf8)) }
+                    log.setCookieState = UInt8(ascii: "I")
                 }
             case .rewrite, .prefix:
                 let server = serverIndex
                 editor.replaceValues(of: "set-cookie") { cookie.rewriteSetCookie($0, server: server) }
+                // Only a server that sets the cookie brings a response here.
+                log.setCookieState = UInt8(ascii: "R")
             case .passive:
                 break
             }

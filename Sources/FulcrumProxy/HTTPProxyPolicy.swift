@@ -71,6 +71,8 @@ final class HTTPProxyPolicy: Sendable {
     /// Capture slots `http-request capture` fills, after the header captures.
     let ruleCaptures: Int
     let responseCaptures: [(name: [UInt8], length: Int)]
+    /// `capture cookie` (`%CC`, `%CS`).
+    let captureCookie: CaptureCookie?
     /// The frontend's access log, if it logs.
     let accessLog: AccessLog?
     /// The frontend's `show stat` counters.
@@ -129,6 +131,7 @@ final class HTTPProxyPolicy: Sendable {
         requestCaptures = frontend.captures.filter { $0.direction == .request }.map { (Array($0.name.lowercased().utf8), $0.length) }
         ruleCaptures = frontendRules.captureCount
         responseCaptures = frontend.captures.filter { $0.direction == .response }.map { (Array($0.name.lowercased().utf8), $0.length) }
+        captureCookie = frontend.captureCookie
         frontendName = frontend.name
         frontendNameBytes = Array(frontend.name.utf8)
         backendNameBytes = Array(pool.name.utf8)

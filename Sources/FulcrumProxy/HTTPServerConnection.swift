@@ -28,6 +28,8 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
 
     var isUsable: Bool { context?.channel.isActive ?? false }
     var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// Its own address and the server's, for the log line (`%bi:%bp`, `%si:%sp`).
+    var addresses: (SocketAddress?, SocketAddress?) { (context?.channel.localAddress, context?.channel.remoteAddress) }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

@@ -145,8 +145,13 @@ final class HealthChecker {
               proxyLine: plan.sendProxy) { result in
             self.probeInFlight = false
             guard !self.stopped, !self.healthDisabled else { return }
+            let before = self.machine.health
             let transition = result.status.passed ? self.machine.checkPassed() : self.machine.checkFailed()
             self.pool.recordCheck(self.server, result, health: self.machine.health)
+            if self.pool.logHealthChecks && self.machine.health != before {
+                self.event(5, HealthTransitionMessage.check(proxy: self.pool.name, server: self.config.name, backup: self.config.options.backup,
+                                                            result: result, status: self.machine.statusText(drained: self.draining)))
+            }
             if transition != nil { self.reconsider(result: result) }
             self.scheduleCheck(in: self.checkSoon ? self.timing.fastinter : self.nextInterval())
             self.checkSoon = false
@@ -299,6 +304,8 @@ final class HealthChecker {
             pool.shutdownSessions(pool.serverConfigs.indices.filter { pool.serverConfigs[$0].options.backup })
         }
         guard !quiet else { return }
+        // With `option log-health-checks` the check's own line already told why.
+        let result = pool.logHealthChecks ? nil : result
         if up {
             event(5, HealthTransitionMessage.up(proxy: proxy, server: name, backup: backup, result: result, cause: cause.map { $0 == Self.fromCLI ? $0 : "reason: \($0)" }, counts: counts))
         } else if maintenance && cause == "maintenance" {

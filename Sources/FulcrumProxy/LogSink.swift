@@ -6,7 +6,8 @@ import NIOCore
 import Synchronization
 
 /// Where a proxy's log lines go: its `log` targets (or the global ones for `log
-/// global`), each a UDP syslog address, a unix datagram socket or stdout/stderr.
+/// global`), each a UDP syslog address, a unix datagram socket, stdout/stderr or a
+/// `ring` section, each taking every line or a `sample` of them.
 /// Sending never blocks: the sockets are non-blocking and connected once at start
 /// (so a `chroot` later does not matter), and a line a target cannot take at once is
 /// dropped and counted. A unix socket that is gone (syslogd restarted, or not started
@@ -18,7 +19,13 @@ final class LogSink: Sendable {
         /// Where to connect again (unix sockets only).
         let reconnectTo: SocketAddress?
         let lastAttempt = Atomic<Int>(0)
-        let format: String
+        /// `log ring@<name>`: the ring takes the lines, in its own format and length.
+        let ring: LogRing?
+        /// `sample <ranges>:<size>`, and the lines of this level the target was offered.
+        let sampling: LogSampling?
+        let offered = Atomic<Int>(0)
+        /// nil: the default (`local`, or `rfc3164` with `log-send-hostname`).
+        let format: String?
         let facility: Int
         /// Lines less severe than this (numerically above) are not sent.
         let maxLevel: Int
@@ -26,14 +33,24 @@ final class LogSink: Sendable {
         let minLevel: Int
         let length: Int
 
-        init(fd: Int32, reconnectTo: SocketAddress?, _ t: LogTarget) {
+        init(fd: Int32, reconnectTo: SocketAddress?, ring: LogRing? = nil, _ t: LogTarget) {
             self.fd = Atomic(fd)
             self.reconnectTo = reconnectTo
-            format = t.format ?? "rfc3164"
+            self.ring = ring
+            sampling = t.sample
+            // A ring stores its lines in its own format, cut at its `maxlen`.
+            format = ring?.config.format ?? t.format
             facility = SyslogFrame.facilityCode(t.facility)
             maxLevel = t.maxLevel.map(SyslogFrame.levelCode) ?? 7
             minLevel = t.minLevel.map(SyslogFrame.levelCode) ?? 0
-            length = t.length ?? 1024
+            // Into a ring, both the line's `len` and the ring's `maxlen` apply.
+            length = ring.map { min(t.length ?? 1024, $0.config.maxLength) } ?? t.length ?? 1024
+        }
+
+        /// `sample`: whether this line is one of those the target keeps.
+        func takesNext() -> Bool {
+            guard let sampling else { return true }
+            return sampling.takes(offered.add(1, ordering: .relaxed).newValue - 1)
         }
 
         /// The connected descriptor, connecting a unix socket again if it is time to try.
@@ -56,9 +73,24 @@ final class LogSink: Sendable {
 
     let targets: [Target]
     let tag: String
-    let hostname: String
+    /// The longest text of a line (`logLineLimit` less one), whatever the target.
+    let textLimit: Int
+    /// `log-send-hostname`: the name sent in `rfc3164`/`rfc5424` headers, nil when not set.
+    let hostname: String?
     let pid: Int32
     let dropped = Atomic<Int>(0)
+
+    /// Lines no target could take at once, in the whole process (`show info`'s
+    /// DroppedLogs).
+    static let droppedLines = Atomic<Int>(0)
+
+    /// The process's dropped log lines so far, for the runtime API's `show info`.
+    static var droppedLogs: Int { droppedLines.load(ordering: .relaxed) }
+
+    private func drop() {
+        dropped.add(1, ordering: .relaxed)
+        Self.droppedLines.add(1, ordering: .relaxed)
+    }
 
     var isEmpty: Bool { targets.isEmpty }
 
@@ -69,7 +101,8 @@ final class LogSink: Sendable {
             case .global:
                 continue
             case .ring(let name):
-                throw ProxyStartError("log target 'ring@\(name)' is not implemented yet")
+                guard let ring = LogRing.named(name) else { throw ProxyStartError("log target 'ring@\(name)': no ring section named '\(name)'") }
+                targets.append(Target(fd: -1, reconnectTo: nil, ring: ring, target))
             case .stdout, .stderr:
                 // A descriptor of our own on the same file, non-blocking: a full pipe
                 // drops lines instead of stalling an event loop (the process's own fd
@@ -91,9 +124,9 @@ final class LogSink: Sendable {
         }
         self.targets = targets
         self.tag = tag ?? global.logTag ?? "fulcrum"
-        var name = [UInt8](repeating: 0, count: 256)
-        _ = name.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
-        self.hostname = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+        self.textLimit = max(1, global.logLineLimit - 1)
+        // `log-send-hostname` without a name sends the system's.
+        self.hostname = global.logSendHostname.map { $0.isEmpty ? String(decoding: LogFormatRenderer.hostname, as: UTF8.self) : $0 }
         self.pid = getpid()
     }
 
@@ -124,11 +157,18 @@ final class LogSink: Sendable {
     /// Sends `message` at `level` (0 emerg ... 7 debug) to every target that takes it.
     func log(level: Int, _ message: [UInt8]) {
         guard !targets.isEmpty else { return }
+        let message = message.count > textLimit ? Array(message.prefix(textLimit)) : message
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        for target in targets where level <= target.maxLevel {
+        for target in targets where level <= target.maxLevel && target.takesNext() {
+            if let ring = target.ring {
+                ring.append(SyslogFrame.frame(message, format: target.format, facility: target.facility, level: max(level, target.minLevel), tag: tag, pid: pid,
+                                              hostname: hostname, seconds: Int(now.tv_sec), microseconds: Int(now.tv_nsec / 1000), maxLength: target.length,
+                                              newline: false))
+                continue
+            }
             guard let fd = target.descriptor(now: Int(now.tv_sec)) else {
-                dropped.add(1, ordering: .relaxed)
+                drop()
                 continue
             }
             let line = SyslogFrame.frame(message, format: target.format, facility: target.facility, level: max(level, target.minLevel), tag: tag, pid: pid,
@@ -139,10 +179,10 @@ final class LogSink: Sendable {
             if error == ENOTSOCK {
                 // stdout/stderr: a file or a pipe, written without blocking.
                 let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if written < 0 { dropped.add(1, ordering: .relaxed) }
+                if written < 0 { drop() }
                 continue
             }
-            dropped.add(1, ordering: .relaxed)
+            drop()
             if error == ECONNREFUSED || error == ENOTCONN || error == ECONNRESET || error == EPIPE {
                 target.disconnect(fd)
             }

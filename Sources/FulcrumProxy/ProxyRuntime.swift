@@ -50,6 +50,7 @@ public final class ProxyRuntime: Sendable {
 
     public init(configuration: FulcrumConfiguration, threads: Int, log: @escaping Log = { _, _ in }) throws {
         self.log = log
+        LogRing.install(configuration.rings)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
@@ -265,6 +266,7 @@ public final class ProxyRuntime: Sendable {
         guard listeners.isEmpty else { return [] }
         try startHealthChecks()
         try startStatsSockets()
+        RingForwarder.startAll(on: group)
         statsTicker.withLockedValue { ticker in
             guard ticker == nil else { return }
             let stats = self.stats

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// What a log-format string can refer to for one request (HTTP) or connection (TCP):
 /// gathered as the session goes, read when a unique ID, a header value or a log line
@@ -15,7 +16,13 @@ struct RequestLogContext {
     /// Date the request began (its first byte), for `%tr`.
     var requestSeconds: Int = 0
     var requestMilliseconds: Int = 0
-    var requestCounter: Int = 0
+    /// `%rt`: HAProxy's stream number, taken when the connection is accepted and then
+    /// by each later request on it; -1 until taken.
+    var requestCounter: Int = -1
+    /// `%lc`: how many lines the frontend logged before this one.
+    var logCounter = 0
+    /// False for a TCP connection (`%ST` is 0 there, `%Td` counts from the connect).
+    var isHTTP = true
     var uniqueID: [UInt8] = []
     var processID: Int32 = 0
 
@@ -34,11 +41,25 @@ struct RequestLogContext {
     /// header was absent).
     var requestCaptures: [[UInt8]?] = []
     var responseCaptures: [[UInt8]?] = []
+    /// `capture cookie`: the request's cookie (`%CC`) and the server's (`%CS`).
+    var requestCookie: [UInt8]?
+    var responseCookie: [UInt8]?
+    /// `%tsc`'s last two characters, for a backend with a persistence cookie (`-`
+    /// otherwise): the request's cookie (N none, I invalid, D its server is down, V
+    /// valid), and what became of the server's (N nothing, I inserted, R rewritten, D
+    /// deleted).
+    var cookieState = UInt8(ascii: "-")
+    var setCookieState = UInt8(ascii: "-")
     var status: Int?
     /// Bytes sent to the client (`%B`) and received from it (`%U`).
     var bytesOut = 0
     var bytesIn = 0
     var retries = 0
+    /// `%rc` prints a `+` once the request went to another server (`option redispatch`).
+    var redispatched = false
+    /// The server connection's own address (`%bi:%bp`) and the server's (`%si:%sp`).
+    var serverLocalAddress: SocketAddress?
+    var serverAddress: SocketAddress?
     /// The request line (`%r`); nil for a request that could not be parsed (`<BADREQ>`).
     var requestLine: [UInt8]?
     /// `%ts`: who ended the session (C client, S server, P proxy, R resource, I
@@ -66,11 +87,24 @@ struct RequestLogContext {
     mutating func nextRequest() {
         requestStarted = nil; headReceived = nil; queueStarted = nil; queueEnded = nil
         connectStarted = nil; connected = nil; responseHeadReceived = nil; ended = nil
-        status = nil; bytesOut = 0; bytesIn = 0; retries = 0; requestLine = nil
+        status = nil; bytesOut = 0; bytesIn = 0; retries = 0; redispatched = false; requestLine = nil
+        serverLocalAddress = nil; serverAddress = nil; requestCounter = -1
         terminationCause = UInt8(ascii: "-"); terminationPhase = UInt8(ascii: "-")
         serverName = "<NOSRV>"; uniqueID = []; backendName = frontendName
-        requestCaptures = []; responseCaptures = []
+        requestCaptures = []; responseCaptures = []; requestCookie = nil; responseCookie = nil
+        cookieState = UInt8(ascii: "-"); setCookieState = UInt8(ascii: "-")
     }
+
+    /// The stream counter `%rt` reads, shared by HTTP requests and TCP connections.
+    static let streams = Atomic<Int>(0)
+
+    mutating func takeStreamNumber() {
+        if requestCounter < 0 { requestCounter = Self.streams.add(1, ordering: .relaxed).newValue - 1 }
+    }
+
+    /// `%Ti`: from the accept (or the end of the previous request) to the request's
+    /// first byte; -1 when no byte came.
+    var idleTime: Int { Self.millis(accepted, requestStarted) }
 
     /// Milliseconds between two moments, -1 when either is missing.
     static func millis(_ from: NIODeadline?, _ to: NIODeadline?) -> Int {

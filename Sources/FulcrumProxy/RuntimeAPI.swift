@@ -102,6 +102,7 @@ struct RuntimeAPI: Sendable {
                 return ""
             }
         }),
+        Command(words: ["show", "events"], arguments: "[<sink>] [-w] [-n]", level: .user, help: "show event sink state", run: { _, args in LogRing.showEvents(args) }),
         Command(words: ["show", "table"], arguments: "[<table>]", level: .operator, help: "list the stick tables, or the entries of one", run: { api, args in
             let now = SampleContext.monotonicMilliseconds()
             guard let name = args.first else {

@@ -65,6 +65,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.processConnections = processConnections
         self.log = RequestLogContext(frontendName: frontendName)
         self.log.backendName = backend.name
+        self.log.isHTTP = false
         self.policy = ConnectRetryPolicy(retries: backend.retries, redispatch: backend.redispatch)
     }
 
@@ -76,6 +77,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             log.clientAddress = context.channel.remoteAddress
             log.frontendAddress = context.channel.localAddress
             log.processID = ProxyRuntime.processID
+            log.takeStreamNumber()
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             log.acceptSeconds = Int(now.tv_sec)
@@ -209,6 +211,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let accessLog else { return }
         log.ended = now
         log.bytesOut = serverGlue?.bytesRead ?? 0
+        log.bytesIn = clientGlue?.bytesRead ?? 0
         if accessLog.dontLogNull && log.bytesOut == 0 && (clientGlue?.bytesRead ?? 0) == 0 { return }
         // The listener's own close callback (registered first) has already taken this
         // connection off the counts; HAProxy's line still counts it.
@@ -303,6 +306,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 case .success(let serverChannel):
                     self.backend.observe(server, ok: true, "")
                     self.log.connected = context.eventLoop.now
+                    if self.accessLog != nil { (self.log.serverLocalAddress, self.log.serverAddress) = (serverChannel.localAddress, serverChannel.remoteAddress) }
                     self.glue(context: context, serverChannel: serverChannel, serverTimeout: serverTimeout)
                 case .failure(let error):
                     self.backend.counters.connectErrors.add(1, ordering: .relaxed)
@@ -315,6 +319,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                     case .retrySameServer:
                         self.connect(to: server, context: context)
                     case .redispatch:
+                        self.log.redispatched = true
                         self.releaseSlot()
                         self.acquire(context: context)
                     case .giveUp:

@@ -11,7 +11,7 @@ public enum SectionKind: String, CaseIterable, Sendable {
     /// an alert naming the section line, never skipped silently.
     public var isSupported: Bool {
         switch self {
-        case .global, .defaults, .frontend, .backend, .listen, .userlist, .httpErrors: return true
+        case .global, .defaults, .frontend, .backend, .listen, .userlist, .httpErrors, .ring: return true
         default: return false
         }
     }

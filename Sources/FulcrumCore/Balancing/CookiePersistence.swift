@@ -107,6 +107,17 @@ public struct CookiePersistence: Hashable, Sendable {
         return (server, out)
     }
 
+    /// Whether a request's `Cookie` value carries the persistence cookie at all (valid
+    /// or not), for the log's cookie state.
+    public func isPresent(in value: ArraySlice<UInt8>) -> Bool {
+        let nameBytes = Array(name.utf8)
+        return value.split(separator: UInt8(ascii: ";")).contains { part in
+            let pair = trim(part)
+            guard let eq = pair.firstIndex(of: UInt8(ascii: "=")) else { return false }
+            return Array(pair[..<eq]) == nameBytes
+        }
+    }
+
     /// The `Set-Cookie` value that makes a client stick to `server` (insert mode).
     public func insertedCookie(for server: Int) -> [UInt8]? {
         guard let value = serverValues[server] else { return nil }

@@ -89,6 +89,8 @@ public struct ConfigCompiler {
                     diagnostics.alert("userlist '\(list.name)' is declared twice.", at: section.location)
                 }
                 config.userlists[list.name] = list
+            case .ring:
+                config.rings.append(compileRing(section, existing: config.rings))
             case .httpErrors:
                 var files: [Int: ErrorFileConfig] = [:]
                 for line in section.lines {
@@ -122,7 +124,39 @@ public struct ConfigCompiler {
                 }
             }
         }
+        let targets = config.global.logTargets + (config.defaults + config.proxies).flatMap(\.logTargets)
+        config.global.logLineLimit = targets.filter { $0.destination != .global }.map { $0.length ?? 1024 }.max() ?? 1024
         return config
+    }
+
+    // MARK: - rings
+
+    mutating func compileRing(_ section: ConfigSection, existing: [RingConfig]) -> RingConfig {
+        var ring = RingConfig(name: section.name ?? "", location: section.location)
+        if existing.contains(where: { $0.name == ring.name }) || ring.name == "buf0" {
+            diagnostics.alert("sink named '\(ring.name)' already exists.", at: section.location,
+                              hint: ring.name == "buf0" ? "'buf0' is the built-in ring; give this one another name" : "rename one of the ring sections")
+        }
+        for line in section.lines {
+            guard let spec = RingKeywords.table.lookup(line.words[...]) else {
+                let suggestion = Suggestion.didYouMean(line.keyword, in: Array(RingKeywords.table.firstWords))
+                diagnostics.alert("unknown statement '\(line.keyword)'\(suggestion.isEmpty ? "." : suggestion)", at: line.location)
+                continue
+            }
+            var ctx = KeywordContext(line: line, keywordWordCount: spec.wordCount, negated: false, sectionDescription: "ring", environment: environment)
+            do throws(ConfigError) {
+                try spec.apply(&ring, &ctx)
+            } catch {
+                diagnostics.append(Diagnostic(error.severity, error.message, at: line.location, hint: error.hint))
+            }
+            ctx.warnings.forEach { diagnostics.append($0) }
+        }
+        if ring.maxLength > ring.size {
+            diagnostics.warning("ring '\(ring.name)' event max length '\(ring.maxLength)' exceeds size, forced to size '\(ring.size)'.",
+                                at: ring.maxLengthLocation ?? section.location)
+            ring.maxLength = ring.size
+        }
+        return ring
     }
 
     // MARK: - global

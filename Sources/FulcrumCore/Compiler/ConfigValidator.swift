@@ -7,6 +7,7 @@ public enum ConfigValidator {
     public static func validate(_ config: inout FulcrumConfiguration, diagnostics: inout DiagnosticList, environment: CompileEnvironment,
                                 proxiesWithBindErrors: Set<SourceLocation> = []) {
         checkDuplicateNames(config, &diagnostics)
+        checkRingTargets(config, &diagnostics)
         let files = PatternFiles(readFile: environment.readFile)
         for proxy in config.proxies {
             checkRules(proxy, files, &diagnostics)
@@ -39,6 +40,18 @@ public enum ConfigValidator {
                                     at: proxy.location, hint: "rename one of them")
             }
             seen[proxy.name, default: []].append(proxy)
+        }
+    }
+
+    /// `log ring@<name>` names a `ring` section (or the built-in `buf0`). HAProxy 2.6
+    /// only finds out when it starts; the line at fault is named here.
+    static func checkRingTargets(_ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
+        let names = config.rings.map(\.name)
+        var seen: Set<SourceLocation> = []
+        for target in config.global.logTargets + (config.defaults + config.proxies).flatMap(\.logTargets) {
+            guard case .ring(let name) = target.destination, name != "buf0", !names.contains(name), seen.insert(target.location).inserted else { continue }
+            diagnostics.alert("log : no ring section named '\(name)'\(Suggestion.didYouMean(name, in: names)).", at: target.location,
+                              hint: "declare it with a 'ring \(name)' section")
         }
     }
 
@@ -138,6 +151,14 @@ public enum ConfigValidator {
             if proxy.options.httpLog {
                 diagnostics.warning("'option httplog' not usable with \(proxy.kind.rawValue) '\(proxy.name)' (needs 'mode http'). Falling back to 'option tcplog'.",
                                     at: proxy.modeLocation ?? proxy.location)
+            }
+            // HAProxy 2.6 refuses them: in TCP they would never have a value.
+            if let format = proxy.logFormat, let parsed = try? LogFormat(parsing: format.value) {
+                for case .variable(let variable, _) in parsed.nodes where variable.needsHTTP {
+                    diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': failed to parse log-format : format variable '\(variable.rawValue)' is reserved for HTTP mode.",
+                                      at: format.location, hint: "add 'mode http' to the section, or remove '%\(variable.rawValue)'")
+                    break
+                }
             }
             if let rule = proxy.httpRequestRules.first {
                 diagnostics.warning("'http-request' rules ignored for \(proxy.kind.rawValue) '\(proxy.name)' as they require HTTP mode.", at: rule.location,

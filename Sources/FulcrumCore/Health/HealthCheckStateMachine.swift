@@ -76,6 +76,13 @@ public struct HealthCheckStateMachine: Hashable, Sendable {
         return .wentUp
     }
 
+    /// `2/3 UP` or `1/2 DOWN`, as HAProxy's `option log-health-checks` lines show the
+    /// counter: the checks passed towards `rise` while DOWN, the failures left before
+    /// `fall` while UP (`DRAIN` for an UP server without weight).
+    public func statusText(drained: Bool = false) -> String {
+        isUp ? "\(health - rise + 1)/\(fall) \(drained ? "DRAIN" : "UP")" : "\(health)/\(rise) DOWN"
+    }
+
     /// Which interval applies now: `inter` while steady UP, `fastinter` while the
     /// counter is moving between the two states, `downinter` while steady DOWN.
     public enum Pace: Hashable, Sendable { case steadyUp, transitional, steadyDown }

@@ -84,12 +84,12 @@ public enum GlobalKeywords {
             g.maxconn = try ctx.integer(0, "<number>", in: 1...Int(Int32.max))
             try ctx.requireNoArguments(after: 1)
         },
-        Spec("log", .global, usage: "log <target> [len <n>] [format <fmt>] [sample <r>:<s>] <facility> [<level> [<minlevel>]] (UDP, unix datagram, stdout/stderr run; ring@ and sample are not yet)", status: .active) { g, ctx throws(ConfigError) in
+        Spec("log", .global, usage: "log <target> [len <n>] [format <fmt>] [sample <r>:<s>] <facility> [<level> [<minlevel>]] (UDP, unix datagram, stdout/stderr, ring@<ring>)", status: .active) { g, ctx throws(ConfigError) in
             if ctx.args.first == "global" { throw ConfigError("'log global' is only permitted in a proxy section.") }
             g.logTargets.append(try LogTargetParser.parse(ctx))
         },
         string("log-tag", "<string>", status: .active) { $0.logTag = $1 },
-        Spec("log-send-hostname", .global, usage: "log-send-hostname [<string>]") { g, ctx throws(ConfigError) in
+        Spec("log-send-hostname", .global, usage: "log-send-hostname [<string>]", status: .active) { g, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 1)
             g.logSendHostname = ctx.optionalArgument(0) ?? ""
         },

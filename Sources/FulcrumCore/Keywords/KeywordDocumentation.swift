@@ -21,6 +21,10 @@ public enum KeywordDocumentation {
         for (name, modern) in LegacyKeywords.untranslatable.sorted(by: { $0.key < $1.key }) {
             out += "| `\(name)` | | legacy, refused: write `\(escape(modern))` |\n"
         }
+        out += "\n## Ring sections\n\n| keyword | status |\n|---|---|\n"
+        for spec in RingKeywords.table.specs.sorted(by: { $0.name < $1.name }) {
+            out += "| `\(escape(spec.usage))` | \(spec.status.label) |\n"
+        }
         out += "\n## Server options (`server` and `default-server`)\n\n"
         out += ServerLineParser.allNames.sorted().map { "`\($0)`" }.joined(separator: ", ") + "\n"
         out += "\n## Bind options\n\n"

@@ -28,7 +28,7 @@ enum LogTargetParser {
                 }
                 log.format = f; i += 2
             case "sample":
-                log.sample = try ctx.argument(i + 1, "<ranges>:<size>"); i += 2
+                log.sample = try LogSampling(parsing: ctx.argument(i + 1, "<ranges>:<size>")); i += 2
             default:
                 let facility = ctx.args[i]
                 guard LogTarget.facilities.contains(facility) else {

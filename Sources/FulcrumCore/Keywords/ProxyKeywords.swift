@@ -155,7 +155,7 @@ public enum ProxyKeywords {
                 p.logTargets.append(try LogTargetParser.parse(ctx))
             }
         },
-        Spec("log-format", [d, f], usage: "log-format <format string> (timers, counters, status, bytes, %ts/%tsc, %r, %hr/%hs, addresses, names, dates and the unique ID render; other variables print -)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("log-format", [d, f], usage: "log-format <format string> (every variable and flag renders as in HAProxy 2.6; %sslc/%sslv print - until TLS exists)", status: .active) { p, ctx throws(ConfigError) in
             let text = try ctx.singleFormatArgument()
             _ = try LogFormat(parsing: text)
             p.logFormat = Located(text, at: ctx.location)
@@ -181,7 +181,16 @@ public enum ProxyKeywords {
         Spec("capture response header", f, usage: "capture response header <name> len <length>", status: .active) { p, ctx throws(ConfigError) in
             p.captures.append(try captureHeader(.response, ctx))
         },
-        pending("capture cookie", f, "<name> len <length>", minArgs: 3),
+        Spec("capture cookie", f, usage: "capture cookie <name> len <length>", status: .active) { p, ctx throws(ConfigError) in
+            guard ctx.args.count >= 3, ctx.args[1] == "len", let length = Int(ctx.args[2]), length >= 0 else {
+                throw ConfigError("'capture' expects 'cookie' <cookie_name> 'len' <len>.")
+            }
+            if length > CaptureCookie.maximumLength {
+                ctx.warn("truncating capture length to \(CaptureCookie.maximumLength) bytes for \(p.kind.rawValue) '\(p.name)'.")
+            }
+            // A second one replaces the first, silently, as in HAProxy.
+            p.captureCookie = CaptureCookie(name: ctx.args[0], length: min(length, CaptureCookie.maximumLength))
+        },
         rules("http-request", RuleActions.httpRequest, [d, f, b], \.httpRequestRules, runs: "allow, deny, redirect, return, add-header, set-header, del-header, replace-header, replace-value, set-path, set-uri, set-query, set-method, set-var, unset-var, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0"),
         rules("http-response", RuleActions.httpResponse, [d, f, b], \.httpResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status, set-var, unset-var, allow, deny, return, redirect"),
         rules("http-after-response", RuleActions.httpAfterResponse, [d, f, b], \.httpAfterResponseRules, runs: "add-header, set-header, del-header, replace-header, replace-value, set-status (on server responses)"),

@@ -4,7 +4,7 @@ enum ProxyOptionKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     static func flag(_ name: String, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyOptions, Bool> & Sendable) -> Spec {
-        Spec("option \(name)", caps, usage: "[no] option \(name)", status: ["tcp-check", "dontlognull", "log-separate-errors", "tcplog"].contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
+        Spec("option \(name)", caps, usage: "[no] option \(name)", status: ["tcp-check", "dontlognull", "log-separate-errors", "tcplog", "log-health-checks"].contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options[keyPath: keyPath] = !ctx.negated
             if healthCheckOptions.contains(name) { chooseHealthCheck(&p, name, negated: ctx.negated) }

@@ -20,12 +20,13 @@ public enum LogVariable: String, CaseIterable, Hashable, Sendable {
     /// `%{+X}o`: not a value, it sets flags for every variable that follows.
     case optionSetter = "o"
 
-    /// Variables that only have a value for HTTP traffic.
+    /// Variables HAProxy 2.6 refuses in a `mode tcp` proxy's format ("reserved for HTTP
+    /// mode"); the others print `-` or 0 there.
     public var needsHTTP: Bool {
         switch self {
         case .captureRequestCookie, .captureResponseCookie, .method, .path, .pathOnly, .query, .uri, .httpVersion,
-             .status, .requestTime, .requestHeadTime, .responseTime, .capturedRequestHeaders, .capturedRequestHeaderList,
-             .capturedResponseHeaders, .capturedResponseHeaderList, .requestLine, .terminationStateWithCookies:
+             .activeTime, .idleTime, .requestTime, .requestHeadTime, .responseTime, .requestLine,
+             .requestDate, .requestDateGMT, .requestDateLocal:
             return true
         default:
             return false

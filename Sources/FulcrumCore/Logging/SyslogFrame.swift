@@ -2,11 +2,19 @@
 import Glibc
 #endif
 
-/// The envelope of one log line as HAProxy sends it to a log target. `rfc3164` (the
-/// default) is `<PRI>Mmm dd hh:mm:ss tag[pid]: message`, local time, no host name;
-/// `rfc5424` adds the version, an ISO date and the host; `short` and `priority` keep
-/// only `<PRI>`; `timed` and `iso` keep a date; `raw` is the bare message. Each line
-/// ends with a newline and is cut at the target's `len`.
+/// The envelope of one log line as HAProxy 2.6 sends it to a log target (measured
+/// side by side, one line per format):
+///
+/// - `local`: `<PRI>Mmm dd hh:mm:ss tag[pid]: message`, local time, no host name;
+/// - `rfc3164`: the same with the host name after the date (`localhost` when
+///   `log-send-hostname` is not set); the default is `local`, or `rfc3164` once
+///   `log-send-hostname` is set;
+/// - `rfc5424`: `<PRI>1 ISO-date host tag pid - - message` (host `-` when not sent);
+/// - `priority`: `<PRI>`, `short`: `<level>`, `timed`: `<level>ISO-date `,
+///   `iso`: `ISO-date `, `raw`: nothing.
+///
+/// The line is cut at the target's `len` (the newline comes on top); ring events are
+/// stored without the newline.
 public enum SyslogFrame {
     public static func facilityCode(_ name: String) -> Int { LogTarget.facilities.firstIndex(of: name) ?? 16 }
     public static func levelCode(_ name: String) -> Int { LogTarget.levels.firstIndex(of: name) ?? 6 }
@@ -23,16 +31,47 @@ public enum SyslogFrame {
         out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
-    public static func frame(_ message: [UInt8], format: String, facility: Int, level: Int, tag: String, pid: Int32, hostname: String,
-                             seconds: Int, microseconds: Int, maxLength: Int) -> [UInt8] {
+    /// `format`: nil for the default. `hostname`: the `log-send-hostname` name, nil
+    /// when it is not set.
+    public static func frame(_ message: [UInt8], format: String?, facility: Int, level: Int, tag: String, pid: Int32, hostname: String?,
+                             seconds: Int, microseconds: Int, maxLength: Int, newline: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(message.count + 64)
-        if format == "rfc3164" || format == "local" || !["raw", "short", "priority", "timed", "iso", "rfc5424"].contains(format) {
-            // The common case, written without building strings.
-            let tm = LocalTimeCache.shared.time(seconds)
+        let format = format ?? (hostname == nil ? "local" : "rfc3164")
+        func priority(_ value: Int) {
             out.append(UInt8(ascii: "<"))
-            decimal(facility * 8 + level, into: &out)
+            decimal(value, into: &out)
             out.append(UInt8(ascii: ">"))
+        }
+        switch format {
+        case "raw":
+            break
+        case "priority":
+            priority(facility * 8 + level)
+        case "short":
+            priority(level)
+        case "timed":
+            priority(level)
+            iso(seconds, microseconds, into: &out)
+            out.append(UInt8(ascii: " "))
+        case "iso":
+            iso(seconds, microseconds, into: &out)
+            out.append(UInt8(ascii: " "))
+        case "rfc5424":
+            priority(facility * 8 + level)
+            out += "1 ".utf8
+            iso(seconds, microseconds, into: &out)
+            out.append(UInt8(ascii: " "))
+            out += (hostname ?? "-").utf8
+            out.append(UInt8(ascii: " "))
+            out += tag.utf8
+            out.append(UInt8(ascii: " "))
+            decimal(Int(pid), into: &out)
+            out += " - - ".utf8
+        default:
+            // `local` and `rfc3164`, the common case, written without building strings.
+            let tm = LocalTimeCache.shared.time(seconds)
+            priority(facility * 8 + level)
             out += months[Int(tm.month)].utf8
             out.append(UInt8(ascii: " "))
             if tm.day < 10 { out.append(UInt8(ascii: " ")) }
@@ -44,44 +83,38 @@ public enum SyslogFrame {
             out.append(UInt8(ascii: ":"))
             twoDigits(Int(tm.second), into: &out)
             out.append(UInt8(ascii: " "))
+            if format == "rfc3164" {
+                out += (hostname ?? "localhost").utf8
+                out.append(UInt8(ascii: " "))
+            }
             out += tag.utf8
             out.append(UInt8(ascii: "["))
             decimal(Int(pid), into: &out)
             out += "]: ".utf8
-            out += message
-            if maxLength > 0 && out.count + 1 > maxLength { out.removeLast(out.count + 1 - maxLength) }
-            out.append(UInt8(ascii: "\n"))
-            return out
-        }
-        let pri = "<\(facility * 8 + level)>"
-        let tm = LocalTimeCache.shared.time(seconds)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let clock = "\(two(tm.hour)):\(two(tm.minute)):\(two(tm.second))"
-        let day = tm.day < 10 ? " \(tm.day)" : "\(tm.day)"
-        let month = months[Int(tm.month)]
-        let offset = tm.gmtOffset
-        let sign = offset < 0 ? "-" : "+"
-        let zone = "\(sign)\(two(Int32(abs(offset) / 3600))):\(two(Int32(abs(offset) % 3600 / 60)))"
-        var micro = String(microseconds)
-        while micro.count < 6 { micro = "0" + micro }
-        let iso = "\(tm.year)-\(two(tm.month + 1))-\(two(tm.day))T\(clock).\(micro)\(zone)"
-        switch format {
-        case "raw":
-            break
-        case "short", "priority":
-            out += Array(pri.utf8)
-        case "timed":
-            out += Array("\(pri)\(month) \(day) \(clock) ".utf8)
-        case "iso":
-            out += Array("\(pri)\(iso) ".utf8)
-        case "rfc5424":
-            out += Array("\(pri)1 \(iso) \(hostname) \(tag) \(pid) - - ".utf8)
-        default:
-            out += Array("\(pri)\(month) \(day) \(clock) \(tag)[\(pid)]: ".utf8)
         }
         out += message
-        if maxLength > 0 && out.count + 1 > maxLength { out.removeLast(out.count + 1 - maxLength) }
-        out.append(UInt8(ascii: "\n"))
+        if maxLength > 0 && out.count > maxLength { out.removeLast(out.count - maxLength) }
+        if newline { out.append(UInt8(ascii: "\n")) }
         return out
+    }
+
+    /// `2026-11-25T13:05:11.205762-05:00`, local time with microseconds and the offset.
+    static func iso(_ seconds: Int, _ microseconds: Int, into out: inout [UInt8]) {
+        let tm = LocalTimeCache.shared.time(seconds)
+        decimal(Int(tm.year), into: &out)
+        for (separator, value) in [(UInt8(ascii: "-"), tm.month + 1), (UInt8(ascii: "-"), tm.day), (UInt8(ascii: "T"), tm.hour),
+                                   (UInt8(ascii: ":"), tm.minute), (UInt8(ascii: ":"), tm.second)] {
+            out.append(separator)
+            twoDigits(Int(value), into: &out)
+        }
+        out.append(UInt8(ascii: "."))
+        var digits: [UInt8] = []
+        decimal(microseconds, into: &digits)
+        out += [UInt8](repeating: UInt8(ascii: "0"), count: max(0, 6 - digits.count)) + digits
+        let offset = abs(tm.gmtOffset) / 60
+        out.append(tm.gmtOffset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+        twoDigits(offset / 60, into: &out)
+        out.append(UInt8(ascii: ":"))
+        twoDigits(offset % 60, into: &out)
     }
 }

@@ -12,6 +12,8 @@ public struct FulcrumConfiguration: Sendable {
     public var httpErrors: [String: [Int: ErrorFileConfig]] = [:]
     /// `userlist` sections by name.
     public var userlists: [String: UserlistConfig] = [:]
+    /// `ring` sections, in the order written.
+    public var rings: [RingConfig] = []
 
     public init() {}
 

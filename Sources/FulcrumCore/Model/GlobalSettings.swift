@@ -17,6 +17,10 @@ public struct GlobalSettings: Sendable {
     public var logTargets: [LogTarget] = []
     public var logTag: String? = nil
     public var logSendHostname: String? = nil
+    /// The largest `len` of all the `log` lines of the file (1024 for a line without
+    /// one): HAProxy builds each log line in a buffer of that size, so no line's text
+    /// is longer than this less one, whatever its target.
+    public var logLineLimit = 1024
     public var statsSockets: [StatsSocketConfig] = []
     public var statsTimeout: DurationValue? = nil
     public var statsMaxconn: Int? = nil

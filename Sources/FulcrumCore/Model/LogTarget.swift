@@ -12,7 +12,7 @@ public struct LogTarget: Hashable, Sendable {
     public var destination: Destination
     public var length: Int? = nil
     public var format: String? = nil
-    public var sample: String? = nil
+    public var sample: LogSampling? = nil
     public var facility: String = "local0"
     public var maxLevel: String? = nil
     public var minLevel: String? = nil

@@ -38,6 +38,7 @@ public struct ProxyConfig: Sendable {
     public var uniqueIDFormat: Located<String>? = nil
     public var uniqueIDHeader: String? = nil
     public var captures: [CaptureHeader] = []
+    public var captureCookie: CaptureCookie? = nil
     public var httpRequestRules: [HTTPRuleConfig] = []
     public var httpResponseRules: [HTTPRuleConfig] = []
     public var httpAfterResponseRules: [HTTPRuleConfig] = []
