@@ -112,7 +112,6 @@ public final class ProxyRuntime: Sendable {
             return compiled
         }
         var frontends: [FrontendStats] = []
-        var logSinks: [LogSink] = []
         let services = LocalServices()
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy. Unset limits are
         // still there (unlimited), so the runtime API's `set maxconn` can set them.
@@ -143,7 +142,6 @@ public final class ProxyRuntime: Sendable {
                                                maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool,
                                                listeners: 0, control: FrontendControl(), limit: frontendLimit))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter, files: files)
-                if let accessLog { logSinks.append(accessLog.sink) }
                 if !(try rules(proxy)).connectionRules.isEmpty {
                     connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats)
                 }
@@ -234,10 +232,9 @@ public final class ProxyRuntime: Sendable {
             guard frontend != nil || backend != nil else { continue }
             registered.append(StatsRegistry.Proxy(name: proxy.name, id: registered.count + 1, frontend: frontend, backend: backend))
         }
-        let sinks = logSinks + pools.values.compactMap(\.eventLog)
         let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads),
                                   processLimit: processLimit, node: configuration.global.nodeName ?? Self.hostname(),
-                                  droppedLogs: { sinks.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) } })
+                                  droppedLogs: { LogSink.droppedLogs })
         self.stats = stats
         self.sessions = SessionRegistry(loops: loops)
         let handle = RuntimeHandle()
