@@ -80,7 +80,7 @@ enum Loopback {
         var tv = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         if let send {
-            _ = send.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            _ = send.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             shutdown(fd, Int32(SHUT_WR))
         }
         var out = [UInt8]()

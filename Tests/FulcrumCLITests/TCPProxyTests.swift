@@ -159,7 +159,7 @@ import Testing
                     var chunk = [UInt8](repeating: 0x61, count: 1 << 20)
                     var sent = 0
                     while sent < total {
-                        let n = chunk.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress, min($0.count, total - sent), 0) }
+                        let n = chunk.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress, min($0.count, total - sent), Int32(MSG_NOSIGNAL)) }
                         if n <= 0 { break }
                         sent += n
                     }
