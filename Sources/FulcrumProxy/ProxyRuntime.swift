@@ -131,7 +131,10 @@ public final class ProxyRuntime: Sendable {
                               ?? configuration.backends.first(where: { $0.mode == proxy.mode }) {
                     backend = first
                 } else {
-                    throw ProxyStartError("\(proxy.displayName) has no default_backend")
+                    // Neither: only Fulcrum's own answers (`use-service`, `return`, the
+                    // stats page); anything else gets a 503, as HAProxy answers. The
+                    // frontend stands as its own empty backend.
+                    backend = proxy
                 }
                 let backendPool = try pool(backend)
                 let frontendMaxconn = proxy.maxconn.flatMap { $0 > 0 ? $0 : nil }

@@ -188,4 +188,61 @@ import Testing
         }
         #expect(Set(ours.keys.map { String($0.prefix { $0 != "{" }) }).count >= 60, "a wide set of metrics")
     }
+
+    /// Seed 000 as printed, plus a stats listener and a Prometheus frontend: `show stat`
+    /// on its runtime socket counts what each Swift proxy served, `disable server`,
+    /// `set server ... state maint` and `enable server` take effect on the next request,
+    /// and the stats page and /metrics answer with the seed's proxies and servers.
+    @Test func seed000RuntimeAPIStatsPageAndMetrics() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let statsPort = Loopback.freePort(), metricsPort = Loopback.freePort()
+        var socket = ""
+        let (swiftPort, _) = try HTTPProxyTests().startSeed000(running) { config in
+            if let line = config.split(separator: "\n").first(where: { $0.contains("stats socket ") }) {
+                socket = String(line.split(separator: " ", omittingEmptySubsequences: true)[2])
+            }
+            return config + """
+
+                listen stats
+                    mode http
+                    bind 127.0.0.1:\(statsPort)
+                    stats enable
+                    stats uri /stats
+                frontend prometheus
+                    mode http
+                    bind 127.0.0.1:\(metricsPort)
+                    http-request use-service prometheus-exporter if { path /metrics }
+
+                """
+        }
+        try running.waitForListener(statsPort)
+        func spread(_ n: Int) throws -> [String: Int] {
+            var seen: [String: Int] = [:]
+            for _ in 0..<n { seen[HTTPProxyTests.backendName(try HTTPTestConnection.get(swiftPort, "/echo")), default: 0] += 1 }
+            return seen
+        }
+        #expect(try spread(30) == ["swift-proxy1": 10, "swift-proxy2": 10, "swift-proxy3": 10])
+        let csv = try RuntimeAPITests.ask(socket, "show stat").split(separator: "\n").map(String.init)
+        for name in ["swift-proxy1", "swift-proxy2", "swift-proxy3"] {
+            let row = csv.first { $0.hasPrefix("swift-backend,\(name),") }?.split(separator: ",", omittingEmptySubsequences: false) ?? []
+            #expect(row.count > 7 && row[7] == "10", "stot of \(name): \(row.prefix(10))")
+        }
+        #expect(try RuntimeAPITests.ask(socket, "disable server swift-backend/swift-proxy2") == "\n")
+        #expect(try spread(6) == ["swift-proxy1": 3, "swift-proxy3": 3])
+        #expect(try RuntimeAPITests.ask(socket, "set server swift-backend/swift-proxy3 state maint") == "\n")
+        #expect(try spread(4) == ["swift-proxy1": 4])
+        #expect(try RuntimeAPITests.ask(socket, "enable server swift-backend/swift-proxy2; set server swift-backend/swift-proxy3 state ready") == "\n\n")
+        #expect(try spread(6) == ["swift-proxy1": 2, "swift-proxy2": 2, "swift-proxy3": 2])
+
+        let page = try #require(try HTTPTestConnection.get(statsPort, "/stats"))
+        #expect(page.status == 200)
+        for id in ["px-swift-public", "px-swift-backend", "px-conscience", "px-conscience-backend"] {
+            #expect(page.text.contains("id=\"\(id)\""), "the page lists \(id)")
+        }
+        let metrics = try #require(try HTTPTestConnection.get(metricsPort, "/metrics"))
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("haproxy_server_status{proxy=\"swift-backend\",server=\"swift-proxy2\",state=\"UP\"} 1"))
+        #expect(metrics.text.contains("haproxy_frontend_http_requests_total{proxy=\"swift-public\"} 46"))
+    }
 }
