@@ -261,6 +261,7 @@ final class BackendPool: Sendable {
         counters.picked.add(1, ordering: .relaxed)
         serverCounters[server].sessions.add(1, ordering: .relaxed)
         serverCounters[server].picked.add(1, ordering: .relaxed)
+        serverCounters[server].lastPick.store(StatCounters.clockSeconds.load(ordering: .relaxed), ordering: .relaxed)
     }
 
     /// Every server's state and the queue, read under one lock, for the statistics.
@@ -280,6 +281,12 @@ final class BackendPool: Sendable {
                       },
                       peakServed: state.slots.peakServed, queue: state.slots.queueLength, peakQueue: state.slots.peakQueue)
         }
+    }
+
+    /// A finished request's (or TCP connection's) times, for `qtime` ... `ttime`.
+    func recordTimes(_ server: Int, queue: Int?, connect: Int?, response: Int?, total: Int) {
+        counters.recordTimes(queue: queue, connect: connect, response: response, total: total)
+        serverCounters[server].recordTimes(queue: queue, connect: connect, response: response, total: total)
     }
 
     /// For a log line: requests on the whole backend (`%bc`), on one server (`%sc`),

@@ -1355,6 +1355,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         responseInbound = nil
         responseStarted = false
+        if let connected = log.connected {
+            let now = context.eventLoop.now
+            policy.backend.recordTimes(serverIndex, queue: RequestLogContext.millisIfBoth(log.queueStarted, log.queueEnded),
+                                       connect: RequestLogContext.millisIfBoth(log.connectStarted, connected),
+                                       response: RequestLogContext.millisIfBoth(connected, log.responseHeadReceived),
+                                       total: RequestLogContext.millis(log.requestStarted ?? log.accepted, now))
+        }
         releaseSlot()
         writeLog()
         endTracking()

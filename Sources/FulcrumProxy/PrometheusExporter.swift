@@ -58,6 +58,15 @@ enum PrometheusExporter {
         Metric(name: "client_aborts_total", type: "counter", help: "Transfers aborted by the client.", column: "cli_abrt", scopes: bs),
         Metric(name: "server_aborts_total", type: "counter", help: "Transfers aborted by the server.", column: "srv_abrt", scopes: bs),
         Metric(name: "uweight", type: "gauge", help: "The configured weight.", column: "uweight", scopes: bs),
+        Metric(name: "last_session_seconds", type: "gauge", help: "Seconds since the balancer last picked this object.", column: "lastsess", scopes: bs),
+        Metric(name: "queue_time_average_seconds", type: "gauge", help: "Average queue time over the last 1024 requests.", column: "qtime", scopes: bs, divisor: 1000),
+        Metric(name: "connect_time_average_seconds", type: "gauge", help: "Average connect time over the last 1024 requests.", column: "ctime", scopes: bs, divisor: 1000),
+        Metric(name: "response_time_average_seconds", type: "gauge", help: "Average response time over the last 1024 requests.", column: "rtime", scopes: bs, divisor: 1000),
+        Metric(name: "total_time_average_seconds", type: "gauge", help: "Average total time over the last 1024 requests.", column: "ttime", scopes: bs, divisor: 1000),
+        Metric(name: "max_queue_time_seconds", type: "gauge", help: "Longest queue time seen.", column: "qtime_max", scopes: bs, divisor: 1000),
+        Metric(name: "max_connect_time_seconds", type: "gauge", help: "Longest connect time seen.", column: "ctime_max", scopes: bs, divisor: 1000),
+        Metric(name: "max_response_time_seconds", type: "gauge", help: "Longest response time seen.", column: "rtime_max", scopes: bs, divisor: 1000),
+        Metric(name: "max_total_time_seconds", type: "gauge", help: "Longest total time seen.", column: "ttime_max", scopes: bs, divisor: 1000),
     ]
 
     /// The states `haproxy_server_status` and `haproxy_server_check_status` list.
@@ -157,6 +166,7 @@ enum PrometheusExporter {
 
     static func value(_ n: Int, _ divisor: Int) -> String {
         guard divisor > 1 else { return String(n) }
+        if n < 0 { return "-" + value(-n, divisor) }
         let whole = n / divisor, fraction = n % divisor
         let digits = String(fraction)
         return "\(whole)." + String(repeating: "0", count: 3 - digits.count) + digits

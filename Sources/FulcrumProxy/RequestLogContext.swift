@@ -107,6 +107,12 @@ struct RequestLogContext {
     var idleTime: Int { Self.millis(accepted, requestStarted) }
 
     /// Milliseconds between two moments, -1 when either is missing.
+    /// The milliseconds between two moments, nil unless both happened.
+    static func millisIfBoth(_ from: NIODeadline?, _ to: NIODeadline?) -> Int? {
+        guard let from, let to else { return nil }
+        return max(0, Int((to - from).nanoseconds / 1_000_000))
+    }
+
     static func millis(_ from: NIODeadline?, _ to: NIODeadline?) -> Int {
         guard let from, let to else { return -1 }
         return max(0, Int((to - from).nanoseconds / 1_000_000))

@@ -37,7 +37,49 @@ final class StatCounters: Sendable {
     /// The last request refused as malformed (`show errors`; frontends only).
     let errorCapture = ErrorCapture()
 
+    /// Queue, connect, response and total times (ms) of the last requests, as HAProxy's
+    /// sliding averages over up to 1,024 samples (`qtime`, `ctime`, `rtime`, `ttime`)
+    /// and their maxima. Each is a load and a store, not a locked update: two loops
+    /// finishing at the same instant may lose one sample of an average.
+    let timedSamples = Atomic<Int>(0)
+    let queueTimeSum = Atomic<Int>(0), connectTimeSum = Atomic<Int>(0), responseTimeSum = Atomic<Int>(0), totalTimeSum = Atomic<Int>(0)
+    let queueTimeMax = Atomic<Int>(0), connectTimeMax = Atomic<Int>(0), responseTimeMax = Atomic<Int>(0), totalTimeMax = Atomic<Int>(0)
+    /// When the balancer last picked this server (wall-clock seconds, 0: never).
+    let lastPick = Atomic<Int>(0)
+    static let timeWindow = 1024
+    /// Wall-clock seconds, set by the statistics' once-a-second tick: `lastPick` reads
+    /// it instead of the clock on every pick.
+    static let clockSeconds = Atomic<Int>(0)
+
     init() {}
+
+    /// One finished request's times in milliseconds (nil: that phase did not happen).
+    func recordTimes(queue: Int?, connect: Int?, response: Int?, total: Int) {
+        let n = min(timedSamples.wrappingAdd(1, ordering: .relaxed).newValue, Self.timeWindow)
+        func add(_ sum: borrowing Atomic<Int>, _ peak: borrowing Atomic<Int>, _ value: Int?) {
+            guard let value, value >= 0 else { return }
+            let old = sum.load(ordering: .relaxed)
+            sum.store(old - (old + n - 1) / n + value, ordering: .relaxed)
+            if value > peak.load(ordering: .relaxed) { peak.store(value, ordering: .relaxed) }
+        }
+        add(queueTimeSum, queueTimeMax, queue)
+        add(connectTimeSum, connectTimeMax, connect)
+        add(responseTimeSum, responseTimeMax, response)
+        add(totalTimeSum, totalTimeMax, total)
+    }
+
+    /// The sliding averages: queue, connect, response, total (ms).
+    var averageTimes: [Int] {
+        let n = min(timedSamples.load(ordering: .relaxed), Self.timeWindow)
+        guard n > 0 else { return [0, 0, 0, 0] }
+        func avg(_ sum: borrowing Atomic<Int>) -> Int { (sum.load(ordering: .relaxed) + n - 1) / n }
+        return [avg(queueTimeSum), avg(connectTimeSum), avg(responseTimeSum), avg(totalTimeSum)]
+    }
+
+    var maximumTimes: [Int] {
+        [queueTimeMax.load(ordering: .relaxed), connectTimeMax.load(ordering: .relaxed),
+         responseTimeMax.load(ordering: .relaxed), totalTimeMax.load(ordering: .relaxed)]
+    }
 
     /// Called once a second by one task: the rates over the last second.
     func tick() {
@@ -56,11 +98,13 @@ final class StatCounters: Sendable {
     func clear(all: Bool) {
         func zero(_ a: borrowing Atomic<Int>) { a.store(0, ordering: .relaxed) }
         zero(sessionRateMax); zero(requestRateMax); zero(connectionRateMax)
+        zero(queueTimeMax); zero(connectTimeMax); zero(responseTimeMax); zero(totalTimeMax)
         guard all else { return }
         zero(sessions); zero(bytesIn); zero(bytesOut); zero(requestErrors); zero(deniedRequests); zero(deniedResponses)
         zero(deniedConnections); zero(connectErrors); zero(retries); zero(picked); zero(requests); zero(connections)
         zero(status1xx); zero(status2xx); zero(status3xx); zero(status4xx); zero(status5xx); zero(statusOther)
         zero(lastTotals); zero(lastRequests); zero(lastConnections); zero(sessionRate); zero(requestRate); zero(connectionRate)
+        zero(timedSamples); zero(queueTimeSum); zero(connectTimeSum); zero(responseTimeSum); zero(totalTimeSum)
     }
 
     func countResponse(_ status: Int) {

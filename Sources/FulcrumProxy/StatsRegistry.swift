@@ -31,6 +31,7 @@ final class StatsRegistry: Sendable {
     init(proxies: [Proxy], processConnections: ConnectionCounter, startedAt: Int, threads: Int, processLimit: ConnectionLimit, node: String,
          droppedLogs: @escaping @Sendable () -> Int) {
         self.droppedLogs = droppedLogs
+        StatCounters.clockSeconds.store(ServerHealthRecord.wallSeconds(), ordering: .relaxed)
         self.proxies = proxies
         self.processConnections = processConnections
         self.startedAt = startedAt
@@ -41,6 +42,7 @@ final class StatsRegistry: Sendable {
 
     /// The rates of every counter, once a second.
     func tick() {
+        StatCounters.clockSeconds.store(ServerHealthRecord.wallSeconds(), ordering: .relaxed)
         for proxy in proxies {
             proxy.frontend?.counters.tick()
             if let pool = proxy.backend {
@@ -170,6 +172,9 @@ final class StatsRegistry: Sendable {
             }
             row["cli_abrt"] = .int(0)
             row["srv_abrt"] = .int(0)
+            Self.times(&row, c, http: http)
+            let last = c.lastPick.load(ordering: .relaxed)
+            row["lastsess"] = .int(last == 0 ? -1 : max(0, now - last))
             let address = pool.addresses.target(k).address
             row["addr"] = .text("\(address.ipAddress ?? "-"):\(address.port ?? 0)")
             if let cookie = server.options.cookie { row["cookie"] = .text(cookie) }
@@ -211,10 +216,22 @@ final class StatsRegistry: Sendable {
         row["srv_abrt"] = .int(0)
         row["mode"] = .text(pool.mode.rawValue)
         row["algo"] = .text(pool.algorithm)
+        Self.times(&row, c, http: http)
+        let last = pool.serverCounters.map { $0.lastPick.load(ordering: .relaxed) }.max() ?? 0
+        row["lastsess"] = .int(last == 0 ? -1 : max(0, now - last))
         row["uweight"] = .int(activeWeights)
         if anyChecked { row["chkdown"] = .int(pool.backendDownTransitions.load(ordering: .relaxed)) }
         rows.append(row)
         return rows
+    }
+
+    /// `qtime`, `ctime`, `rtime` (HTTP only), `ttime` and their maxima.
+    static func times(_ row: inout StatsSnapshot.Row, _ c: StatCounters, http: Bool) {
+        let average = c.averageTimes, maximum = c.maximumTimes
+        for (k, name) in ["qtime", "ctime", "rtime", "ttime"].enumerated() where http || name != "rtime" {
+            row[name] = .int(average[k])
+            row[name + "_max"] = .int(maximum[k])
+        }
     }
 
     /// HAProxy's words: `UP`, `DOWN`, `MAINT`, `DRAIN`, `no check`, and while the checks

@@ -87,6 +87,11 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The slot is held until the client connection ends, glue or not.
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in
             self.inspectTimer?.cancel()
+            if let server = self.slot, let connected = self.log.connected {
+                self.backend.recordTimes(server, queue: RequestLogContext.millisIfBoth(self.log.queueStarted, self.log.queueEnded),
+                                         connect: RequestLogContext.millisIfBoth(self.log.connectStarted, connected),
+                                         response: nil, total: RequestLogContext.millis(self.log.accepted, context.eventLoop.now))
+            }
             self.releaseSlot()
             self.countBytes()
             self.writeLog(context.eventLoop.now)

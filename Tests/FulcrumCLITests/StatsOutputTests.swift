@@ -55,6 +55,16 @@ import Testing
             }
         }
 
+        // Times and the last session: present where HAProxy has them, values of the moment.
+        for key in ["app/a", "app/b", "app/BACKEND"] {
+            for field in ["qtime", "ctime", "rtime", "ttime", "qtime_max", "ctime_max", "rtime_max", "ttime_max"] {
+                #expect(ours[key]?[field].flatMap(Int.init) != nil && theirs[key]?[field].flatMap(Int.init) != nil, "\(key) \(field)")
+            }
+            #expect((0...3).contains(Int(ours[key]?["lastsess"] ?? "") ?? -9), "\(key) lastsess \(ours[key]?["lastsess"] ?? "")")
+            #expect(Int(ours[key]?["ttime_max"] ?? "") ?? 999 < 500, "loopback requests are quick")
+        }
+        #expect(ours["app/c"]?["lastsess"] == "-1" && theirs["app/c"]?["lastsess"] == "-1", "never used")
+
         // typed: every field Fulcrum prints has HAProxy's position, name, tags and type.
         func typedShapes(_ text: String) -> Set<String> {
             Set(text.split(separator: "\n").map { line in
