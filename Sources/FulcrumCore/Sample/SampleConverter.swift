@@ -22,6 +22,16 @@ public enum SampleConverter: Sendable {
     /// integer date (seconds since the epoch) formatted as HTTP, UTC or local time.
     case httpDate(offset: Int64)
     case formatTime(String, offset: Int64, local: Bool)
+    /// `sha1`, `sha2(bits)`, `digest(alg)`: a binary digest; `hmac(alg,key)`: a MAC
+    /// keyed by base64 text (decoded at load time) or a variable holding it (decoded
+    /// on each use, as the variable may change).
+    case digest(MessageDigest)
+    case hmac(MessageDigest, key: HMACKey)
+    /// `xxh32`, `xxh64`, `xxh3` with their seed; `crc32c` with optional avalanche.
+    case xxh32(seed: UInt32), xxh64(seed: UInt64), xxh3(seed: UInt64)
+    case crc32c(avalanche: Bool)
+
+    public enum HMACKey: Sendable { case constant([UInt8]), variable(String) }
 
     public enum BitOperator: Sendable { case and, or, xor }
 
@@ -114,6 +124,21 @@ public enum SampleConverter: Sendable {
         case .formatTime(let format, let offset, let local):
             guard let t = v.integer else { return nil }
             return Self.strftime(format, t &+ offset, local: local).map { .string($0) }
+        case .digest(let md): return md.digest(v.bytes).map { .string($0) }
+        case .hmac(let md, let key):
+            let decoded: [UInt8]?
+            switch key {
+            case .constant(let k): decoded = k
+            case .variable(let name): decoded = c.variables[name].flatMap { SampleFetch.base64Decode(String(decoding: $0.bytes, as: UTF8.self)[...]) }
+            }
+            guard let decoded else { return nil }
+            return md.hmac(v.bytes, key: decoded).map { .string($0) }
+        case .xxh32(let seed): return .integer(Int64(XXHash.xxh32(v.bytes, seed: seed)))
+        case .xxh64(let seed): return .integer(Int64(bitPattern: XXHash.xxh64(v.bytes, seed: seed)))
+        case .xxh3(let seed): return .integer(Int64(bitPattern: XXHash.xxh3(v.bytes, seed: seed)))
+        case .crc32c(let avalanche):
+            let h = CRC32C.checksum(v.bytes)
+            return .integer(Int64(avalanche ? HashFunction.mix(h) : h))
         case .odd: return v.integer.map { .boolean($0 & 1 == 1) }
         case .even: return v.integer.map { .boolean($0 & 1 == 0) }
         }

@@ -77,6 +77,33 @@ enum SampleConverterParser {
         case "utime", "ltime":
             guard let format = args.first, !format.isEmpty, args.count <= 2 else { throw ConfigError("converter '\(name)' expects <format>[,<offset>].") }
             return .formatTime(format, offset: args.count > 1 ? Int64(try integer(1, "the offset")) : 0, local: name == "ltime")
+        case "sha1": try none(); return .digest(try MessageDigest("SHA1", for: name))
+        case "sha2":
+            let bits = args.isEmpty ? 256 : try integer(0, "the number of bits")
+            guard args.count <= 1, [224, 256, 384, 512].contains(bits) else {
+                throw ConfigError("converter 'sha2' : unsupported number of bits '\(args.joined(separator: ","))' (expects 224, 256, 384 or 512).")
+            }
+            return .digest(try MessageDigest("SHA\(bits)", for: name))
+        case "digest":
+            guard args.count == 1, !args[0].isEmpty else { throw ConfigError("converter 'digest' expects <algorithm>.", hint: "write 'digest(sha256)'") }
+            return .digest(try MessageDigest(args[0], for: name))
+        case "hmac":
+            guard args.count == 2, !args[0].isEmpty, !args[1].isEmpty else {
+                throw ConfigError("converter 'hmac' expects <algorithm>,<key> (the key base64-encoded, or a variable holding it).", hint: "write 'hmac(sha256,c2VjcmV0)'")
+            }
+            let md = try MessageDigest(args[0], for: name)
+            // As HAProxy, an argument that starts with a variable scope names a variable.
+            if (try? VariableName.parse(args[1])) != nil { return .hmac(md, key: .variable(args[1])) }
+            guard let key = SampleFetch.base64Decode(args[1][...]) else {
+                throw ConfigError("converter 'hmac' : the key '\(args[1])' is neither base64 text nor a variable name.")
+            }
+            return .hmac(md, key: .constant(key))
+        case "xxh32", "xxh64", "xxh3":
+            if args.count > 1 { throw ConfigError("converter '\(name)' expects [<seed>].") }
+            let seed = args.isEmpty ? 0 : Int64(try integer(0, "the seed"))
+            if name == "xxh32" { return .xxh32(seed: UInt32(truncatingIfNeeded: seed)) }
+            return name == "xxh64" ? .xxh64(seed: UInt64(bitPattern: seed)) : .xxh3(seed: UInt64(bitPattern: seed))
+        case "crc32c": return .crc32c(avalanche: args.first.map { $0 == "1" } ?? false)
         case "odd": try none(); return .odd
         case "even": try none(); return .even
         default:
@@ -106,7 +133,7 @@ enum SampleConverterParser {
     }
 
     static let unimplemented: Set<String> = [
-        "wt6", "xxh3", "xxh32", "xxh64", "sha1", "sha2", "digest", "hmac",
+        "wt6",
         "in_table", "table_http_req_rate", "table_conn_cur", "set-var", "unset-var", "debug",
         "aes_gcm_dec", "b64dec", "ub64dec", "ub64enc", "be2dec", "be2hex", "cut_crlf", "protobuf", "ungrpc",
         "secure_memcmp", "strcmp", "language", "srv_queue", "cpl", "ipmask6", "mqtt_field_value",
@@ -117,6 +144,6 @@ enum SampleConverterParser {
         "lower", "upper", "length", "hex", "base64", "json", "not", "bool", "neg", "bytes", "field", "word", "regsub", "ipmask",
         "concat", "add", "sub", "mul", "div", "mod", "map", "map_str", "map_beg", "map_sub", "map_dir", "map_dom", "map_end",
         "map_reg", "map_ip", "map_int", "url_dec", "url_enc", "ltrim", "rtrim", "sdbm", "djb2", "crc32", "and", "or", "xor",
-        "odd", "even", "http_date", "utime", "ltime",
+        "odd", "even", "http_date", "utime", "ltime", "sha1", "sha2", "digest", "hmac", "xxh32", "xxh64", "xxh3", "crc32c",
     ]
 }
