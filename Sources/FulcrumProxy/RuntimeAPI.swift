@@ -103,27 +103,52 @@ struct RuntimeAPI: Sendable {
             }
         }),
         Command(words: ["show", "events"], arguments: "[<sink>] [-w] [-n]", level: .user, help: "show event sink state", run: { _, args in LogRing.showEvents(args) }),
-        Command(words: ["show", "table"], arguments: "[<table>]", level: .operator, help: "list the stick tables, or the entries of one", run: { api, args in
+        Command(words: ["show", "table"], arguments: "[<table> [data.<type> <op> <value>]... | [key <key>]]", level: .operator,
+                help: "list the stick tables, or the entries of one (filtered by data or key)", run: { api, args in
             let now = SampleContext.monotonicMilliseconds()
             guard let name = args.first else {
                 return api.tables.keys.sorted().map { api.tables[$0]!.summary(now: now) + "\n" }.joined()
             }
-            guard let table = api.tables[name] else { return "Unknown table\n" }
-            if args.count > 1 { return "Filters ('data.<type> <op> <value>', 'key <key>') are not implemented yet.\n" }
-            return ([table.summary(now: now)] + table.dump(now: now)).map { $0 + "\n" }.joined()
-        }),
-        Command(words: ["clear", "table"], arguments: "<table> [key <key>]", level: .operator, help: "remove the entries of a stick table, or one of them", run: { api, args in
-            guard let name = args.first, let table = api.tables[name] else { return "Unknown table\n" }
-            if args.count > 1 && !(args.count == 3 && args[1] == "key") {
-                return "Expects 'clear table <table> [key <key>]' (data filters are not implemented yet).\n"
+            guard let table = api.tables[name] else { return "No such table\n" }
+            var filters: [StickTable.DataFilter] = []
+            var key: [UInt8]?
+            if args.count > 1 {
+                if args[1] == "key" {
+                    guard args.count > 2, !args[2].isEmpty else { return "Key value expected\n" }
+                    if table.config.type == .integer && table.key(parsing: args[2]) == nil { return "Invalid key\n" }
+                    // A key that cannot be one of this table's finds nothing, as in HAProxy.
+                    guard let k = table.key(parsing: args[2]) else { return "" }
+                    key = k
+                } else if args[1].hasPrefix("data.") {
+                    do throws(StickTable.FilterError) { filters = try table.dataFilters(args[1...], firstWord: 4) } catch { return error.message + "\n" }
+                } else {
+                    return "Optional argument only supports \"data.<store_data_type>\" <operator> <value> and key <key>\n"
+                }
             }
-            if args.count == 3 {
-                let text = args[2]
-                let value: SampleValue = IPNetwork.parse(text).map { .address($0) } ?? Int64(text).map { .integer($0) } ?? .string(Array(text.utf8))
-                guard let key = table.key(value) else { return "Invalid key\n" }
-                table.clear(key: key)
-            } else {
+            let entries = table.dump(now: now, filters: filters, key: key)
+            // A key lookup that finds nothing prints nothing, not even the header.
+            if key != nil && entries.isEmpty { return "" }
+            return ([table.summary(now: now)] + entries).map { $0 + "\n" }.joined()
+        }),
+        Command(words: ["clear", "table"], arguments: "<table> [data.<type> <op> <value>]... | [key <key>]", level: .operator,
+                help: "remove the idle entries of a stick table, those matching data filters, or one key", run: { api, args in
+            let usage = "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n"
+            guard let name = args.first else { return usage }
+            guard let table = api.tables[name] else { return "No such table\n" }
+            if args.count == 1 {
                 table.clear()
+            } else if args[1] == "key" {
+                guard args.count > 2, !args[2].isEmpty else { return "Key value expected\n" }
+                if table.config.type == .integer && table.key(parsing: args[2]) == nil { return "Invalid key\n" }
+                if let key = table.key(parsing: args[2]) { table.clear(key: key) }
+            } else if args[1].hasPrefix("data.") {
+                do throws(StickTable.FilterError) {
+                    table.clear(where: try table.dataFilters(args[1...], firstWord: 4), now: SampleContext.monotonicMilliseconds())
+                } catch {
+                    return error.message + "\n"
+                }
+            } else {
+                return usage
             }
             return ""
         }),

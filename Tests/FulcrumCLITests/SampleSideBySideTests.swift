@@ -45,4 +45,66 @@ import Testing
         }
         #expect(try Self.bodies([ports[0]], "GET / HTTP/1.1\r\nHost: h\r\nX-In: 123456789\r\n\r\n")[0].contains(" 17=3808858755\n"))
     }
+
+    /// `show table` with data filters and a key, `clear table` with both, and their
+    /// error messages, asked of both proxies after the same requests filled their tables.
+    @Test(.enabled(if: haproxy != nil)) func showAndClearTableWithFilters() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-tables-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, k in
+            "global\n    stats socket \(sockets[k]) level admin\n" + HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                stick-table type string len 16 size 100 expire 1m store gpc0,http_req_cnt,http_req_rate(10s)
+                http-request track-sc0 req.hdr(x-k)
+                http-request sc-inc-gpc0(0) if { req.hdr(x-inc) -m found }
+                http-request return status 200 content-type text/plain string ok
+            backend int
+                stick-table type integer size 100 store conn_cnt
+            backend ip
+                stick-table type ip size 100 store gpc0
+
+            """
+        }
+        for (key, increments) in [("a", 0), ("b", 1), ("c", 2), ("d", 0)] {
+            for port in ports {
+                _ = try Self.bodies([port], "GET / HTTP/1.1\r\nHost: h\r\nX-K: \(key)\r\nConnection: close\r\n\r\n")
+                for _ in 0..<increments {
+                    _ = try Self.bodies([port], "GET / HTTP/1.1\r\nHost: h\r\nX-K: \(key)\r\nX-Inc: 1\r\nConnection: close\r\n\r\n")
+                }
+            }
+        }
+        /// Entry addresses and remaining lifetimes differ by nature.
+        func normalized(_ text: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                guard line.hasPrefix("0x"), let colon = line.firstIndex(of: ":") else { return String(line) }
+                return "ENTRY" + line[colon...].split(separator: " ").map { $0.hasPrefix("exp=") ? "exp=T" : String($0) }.joined(separator: " ")
+            }.joined(separator: "\n")
+        }
+        let commands = [
+            "show table fe", "show table fe data.gpc0 gt 0", "show table fe data.gpc0 gt 0 data.http_req_cnt ge 3",
+            "show table fe data.http_req_rate eq 1", "show table fe data.gpc0 ne 1", "show table fe data.gpc0 le 1 data.gpc0 lt 1",
+            "show table fe key b", "show table fe key zz", "show table fe key", "show table fe key b extra",
+            "show table fe data.conn_cnt gt 0", "show table fe data.gpc0 xx 0", "show table fe data.gpc0 gt", "show table fe data.gpc0 gt abc",
+            "show table fe data.gpc0 gt 1x", "show table fe data.gpc0 gt -1", "show table fe data.nosuch gt 1", "show table fe foo",
+            "show table fe data.gpc0 gt 0 data.http_req_cnt", "show table fe key b data.gpc0 gt 0",
+            "show table fe data.gpc0 gt 0 data.gpc0 gt 0 data.gpc0 gt 0 data.gpc0 gt 0 data.gpc0 gt 0",
+            "show table ip key 1.2.3.4", "show table ip key notanip", "show table int key 12", "show table int key 12x", "show table int key abc",
+            "show table int key -1", "show table nosuch", "show table nosuch key a",
+            "clear table", "clear table nosuch", "clear table fe foo", "clear table fe key", "clear table int key abc",
+            "clear table fe data.gpc0 xx 1", "clear table fe data.nosuch eq 1", "clear table fe data.conn_cnt eq 1",
+            "clear table fe data.gpc0 ge 2", "show table fe",
+            "clear table fe data.gpc0 eq 0 data.http_req_cnt eq 1", "show table fe",
+            "clear table fe key zz", "clear table fe key b", "show table fe",
+        ]
+        for command in commands {
+            let answers = try sockets.map { normalized(try RuntimeAPITests.ask($0, command)) }
+            #expect(answers[0] == answers[1], "\(command): Fulcrum \(answers[0]), HAProxy \(answers[1])")
+        }
+        // The clears above left nothing: c (gpc0 ge 2), a and d (gpc0 eq 0, one request), b (its key).
+        #expect(try RuntimeAPITests.ask(sockets[0], "show table fe") == "# table: fe, type: string, size:100, used:0\n\n")
+    }
 }

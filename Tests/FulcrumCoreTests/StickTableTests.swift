@@ -45,6 +45,45 @@ import HAProxyConfig
         #expect(table.dump(now: 600).first?.hasPrefix("0x1: key=10.0.0.1 use=0 exp=9900 gpc0=1 conn_cnt=1 conn_cur=0 http_req_rate(10000)=2") == true)
     }
 
+    /// `show table`/`clear table` filters: every one must hold; errors in HAProxy's words.
+    @Test func dataFiltersAndKeys() throws {
+        let config = try StickTableConfig.parse(["type", "integer", "size", "10", "store", "gpc0,http_req_rate(10s),server_id"], at: SourceLocation(file: "t", line: 1))
+        let table = StickTable(name: "t", config: config)
+        for (n, hits) in [(1, 0), (2, 1), (3, 2)] {
+            let key = try #require(table.key(parsing: String(n)))
+            table.apply([.httpRequest] + Array(repeating: .incrementGPC(0), count: hits), to: key, now: 0)
+        }
+        table.store(server: 2, for: try #require(table.key(parsing: "3")), now: 0)
+        func keys(_ words: String) throws(StickTable.FilterError) -> [String] {
+            let filters = try table.dataFilters(words.split(separator: " ").map(String.init)[...], firstWord: 4)
+            return table.dump(now: 10, filters: filters).map { String($0.split(separator: " ")[1]) }
+        }
+        #expect(try keys("data.gpc0 gt 0") == ["key=2", "key=3"])
+        #expect(try keys("data.gpc0 ge 1 data.gpc0 lt 2") == ["key=2"])
+        #expect(try keys("data.http_req_rate eq 1") == ["key=1", "key=2", "key=3"])
+        #expect(try keys("data.server_id eq 2") == ["key=3"])
+        #expect(table.dump(now: 10).last?.contains(" server_id=2 gpc0=2 ") == true, "the stored server once, in HAProxy's place")
+        #expect(table.dump(now: 10, key: table.key(parsing: "2")).count == 1)
+        #expect(table.key(parsing: "x1") == nil && table.key(parsing: "-1") == nil && table.key(parsing: "7x") == table.key(parsing: "7"))
+        let errors = [
+            ("data.conn_cnt gt 0", "Filter entry #1: Data type not stored in this table"),
+            ("data.gpc0 gt 0 data.bogus eq 1", "Filter entry #2: Unknown data type"),
+            ("data.gpc0 is 0", "Filter entry #1: Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\""),
+            ("data.gpc0 eq 0x1", "Filter entry #1: Require a valid integer value to compare against"),
+            ("data.gpc0 eq 1 data.gpc0 eq 1 data.gpc0 eq 1 data.gpc0 eq 1 data.gpc0", "Detected extra data in filter, 16th word of input, after '1'"),
+        ]
+        for (words, message) in errors {
+            do throws(StickTable.FilterError) {
+                _ = try keys(words)
+                Issue.record("\(words): accepted")
+            } catch {
+                #expect(error.message == message)
+            }
+        }
+        table.clear(where: try table.dataFilters(["data.gpc0", "le", "1"], firstWord: 4), now: 10)
+        #expect(table.dump(now: 10).count == 1)
+    }
+
     @Test func expiredEntriesStartAfresh() throws {
         let config = try StickTableConfig.parse(["type", "integer", "size", "10", "expire", "2s", "store", "gpc0"], at: SourceLocation(file: "t", line: 1))
         let table = StickTable(name: "t", config: config)

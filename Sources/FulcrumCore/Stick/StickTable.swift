@@ -182,17 +182,39 @@ public final class StickTable: Sendable {
         }
     }
 
-    /// `show table NAME` lines, in HAProxy's layout.
-    public func dump(now: Int64) -> [String] {
-        let entries = state.withLock { s in s.entries.filter { isLive($0.value, now) }.sorted { $0.value.id < $1.value.id } }
+    /// Removes the idle entries whose data pass every filter (`clear table ... data.*`).
+    public func clear(where filters: [DataFilter], now: Int64) {
+        state.withLock { s in s.entries = s.entries.filter { $0.value.use > 0 || !passes($0.value, filters, now) } }
+    }
+
+    private func passes(_ e: Entry, _ filters: [DataFilter], _ now: Int64) -> Bool {
+        filters.allSatisfy { $0.comparison.holds(datum(e, $0.store, now), $0.value) }
+    }
+
+    /// Stored datum `k` of an entry now: a rate read at `now`, the recorded server.
+    private func datum(_ e: Entry, _ k: Int, _ now: Int64) -> Int64 {
+        let store = config.stores[k]
+        if let p = store.period { return e.rates[k].read(now: now, period: p) }
+        if store == .serverID { return Int64(e.serverID ?? 0) }
+        return e.values[k]
+    }
+
+    /// `show table NAME` lines, in HAProxy's layout: the entries whose data pass every
+    /// filter, or only the entry of `key`.
+    public func dump(now: Int64, filters: [DataFilter] = [], key: [UInt8]? = nil) -> [String] {
+        let entries = state.withLock { s in
+            let candidates: [(key: [UInt8], value: Entry)] = key.map { k in s.entries[k].map { [(k, $0)] } ?? [] } ?? s.entries.map { ($0.key, $0.value) }
+            return candidates.filter { isLive($0.value, now) && passes($0.value, filters, now) }.sorted { $0.value.id < $1.value.id }
+        }
+        let storesServer = config.stores.contains(.serverID)
         return entries.map { key, e in
             var line = "0x\(String(e.id, radix: 16)): key=\(describe(key)) use=\(e.use) exp=\(config.expire.map { max(0, Int64($0) - (now - e.touched)) } ?? 0)"
-            if let server = e.serverID { line += " server_id=\(server)" }
+            if let server = e.serverID, !storesServer { line += " server_id=\(server)" }
             for (k, store) in config.stores.enumerated().sorted(by: { Self.order($0.element) < Self.order($1.element) }).map({ ($0.offset, $0.element) }) {
                 if let p = store.period {
-                    line += " \(store.name)(\(p))=\(e.rates[k].read(now: now, period: p))"
+                    line += " \(store.name)(\(p))=\(datum(e, k, now))"
                 } else {
-                    line += " \(store.name)=\(e.values[k])"
+                    line += " \(store.name)=\(datum(e, k, now))"
                 }
             }
             return line
@@ -209,8 +231,7 @@ public final class StickTable: Sendable {
 
     /// The header line `show table` prints for the table.
     public func summary(now: Int64) -> String {
-        let type = config.type == .string || config.type == .binary ? "\(config.type.rawValue), len:\(config.keyLength)" : config.type.rawValue
-        return "# table: \(name), type: \(type), size:\(config.size), used:\(count(now: now))"
+        "# table: \(name), type: \(config.type.rawValue), size:\(config.size), used:\(count(now: now))"
     }
 
     /// A key in the notation `show table` prints and `clear table ... key` takes.
