@@ -107,4 +107,90 @@ import Testing
         // The clears above left nothing: c (gpc0 ge 2), a and d (gpc0 eq 0, one request), b (its key).
         #expect(try RuntimeAPITests.ask(sockets[0], "show table fe") == "# table: fe, type: string, size:100, used:0\n\n")
     }
+
+    /// TCP mode: `req.payload_lv` with the block just after its length, at an absolute
+    /// offset and at relative ones, a block that arrives in two segments, too short and
+    /// empty blocks; `req.ssl_ver` with HAProxy's MAJOR.MINOR patterns, ranges and operators.
+    @Test(.enabled(if: haproxy != nil)) func payloadLengthValueAndTLSVersionPatterns() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try TCPProxyTests().startBackends(running, names: ["www", "api", "lan", "other"])
+        let fetches = ["req.payload_lv(0,2)", "payload_lv(1,1,8)", "req.payload_lv(0,1,+2)", "req.payload_lv(4,1,-4)"]
+        func config(_ ports: [Int]) -> String {
+            var text = "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n"
+            for (fetch, port) in zip(fetches, ports) {
+                text += """
+                frontend fe\(port)
+                    bind 127.0.0.1:\(port)
+                    tcp-request inspect-delay 3s
+                    tcp-request content accept if { \(fetch) -m found }
+                    use_backend %[\(fetch)] if { \(fetch) -m found }
+                    default_backend www
+
+                """
+            }
+            text += """
+            frontend tls
+                bind 127.0.0.1:\(ports[4])
+                tcp-request inspect-delay 3s
+                tcp-request content accept if { req.ssl_hello_type 1 }
+                use_backend lan if { req.ssl_ver 3.1 }
+                use_backend api if { req.ssl_ver 3.2:3.4 }
+                use_backend other if { req.ssl_ver gt 3.4 } || { req.ssl_ver lt 3 }
+                default_backend www
+
+            """
+            for (name, port) in zip(["www", "api", "lan", "other"], backends) {
+                text += "backend \(name)\n    server s 127.0.0.1:\(port)\n"
+            }
+            return text
+        }
+        let ports = [(0..<5).map { _ in Loopback.freePort() }, (0..<5).map { _ in Loopback.freePort() }]
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[0])).path])
+        try running.start(Self.haproxy!.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config(ports[1])).path])
+        for port in ports.joined() { try running.waitForListener(port) }
+
+        func bytes(_ parts: [Any]) -> [UInt8] {
+            parts.flatMap { ($0 as? String).map { Array($0.utf8) } ?? ($0 as? [UInt8]) ?? [] }
+        }
+        let cases: [(Int, String, [UInt8])] = [
+            (0, "after the length", bytes([[0, 3] as [UInt8], "apiXYZ"])),
+            (0, "another block", bytes([[0, 3] as [UInt8], "lan"])),
+            (0, "too short", bytes([[0, 9] as [UInt8], "api"])),
+            (0, "empty block", bytes([[0, 0] as [UInt8], "api"])),
+            (0, "length beyond a buffer", bytes([[0xFF, 0xFF] as [UInt8], "api"])),
+            // HAProxy 2.6 halves an unsigned offset2: 8 starts at byte 4.
+            (1, "absolute offset", bytes(["x", [3] as [UInt8], "xxapi"])),
+            (1, "absolute offset, not halved", bytes(["x", [3] as [UInt8], "xxxxxxapi"])),
+            (2, "relative offset", bytes([[3] as [UInt8], "..api"])),
+            (3, "negative relative offset", bytes(["Xlan", [3] as [UInt8]])),
+        ]
+        for (k, label, payload) in cases {
+            let seen = try (0..<2).map { try TCPRoutingTests.greeter(ports[$0][k], payload) }
+            #expect(seen[0] == seen[1], "\(label): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+        #expect(try TCPRoutingTests.greeter(ports[0][0], bytes([[0, 3] as [UInt8], "api"])) == "api")
+        // The block arrives in two segments: both wait for it.
+        for side in 0..<2 {
+            let c = try HTTPTestConnection(port: ports[side][0], timeout: 5)
+            c.send([0, 3, UInt8(ascii: "l")])
+            usleep(200_000)
+            c.send(Array("an".utf8))
+            let greeting = String(decoding: try c.readBytes(4), as: UTF8.self)
+            #expect(greeting == "lan\n", "split block on side \(side): \(greeting)")
+        }
+        // The version offered in the hello counts, not the record's.
+        let hello = try TCPRoutingTests.clientHello("www.example.com")
+        for (record, offered, label) in [(UInt8(1), UInt8(1), "TLS 1.0"), (1, 3, "TLS 1.2 in a 3.1 record"), (3, 4, "3.4"), (1, 7, "3.7")] {
+            var h = hello
+            h[2] = record
+            h[10] = offered
+            let seen = try (0..<2).map { try TCPRoutingTests.greeter(ports[$0][4], h) }
+            #expect(seen[0] == seen[1], "\(label): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+        var h = hello
+        h[10] = 1
+        #expect(try TCPRoutingTests.greeter(ports[0][4], h) == "lan")
+        #expect(try TCPRoutingTests.greeter(ports[0][1], bytes(["x", [3] as [UInt8], "xxapi"])) == "api")
+    }
 }

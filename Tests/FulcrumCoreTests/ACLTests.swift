@@ -237,9 +237,38 @@ import FulcrumHTTP1
         let h = Self.hello("api.example.com")
         #expect(TLSClientHello.serverName(h) == Array("api.example.com".utf8))
         #expect(TLSClientHello.handshakeType(h) == 1)
-        #expect(TLSClientHello.recordVersion(h) == 3 << 16 | 1, "major × 65536 + minor, as HAProxy's req.ssl_ver")
+        #expect(TLSClientHello.helloVersion(h) == 3 << 16 | 3, "the hello's version (not the record's 3.1), major × 65536 + minor, as HAProxy's req.ssl_ver")
+        #expect(TLSClientHello.helloVersion(Array(h.dropLast())) == nil, "waited for until the record is whole")
+        // An SSLv2 client hello: 3 cipher specs, no session id, a 16-byte challenge.
+        let v2: [UInt8] = [0x80, 9 + 9 + 16, 1, 3, 1, 0, 9, 0, 0, 0, 16] + [UInt8](repeating: 0, count: 9 + 16)
+        #expect(TLSClientHello.helloVersion(v2) == 3 << 16 | 1)
+        #expect(TLSClientHello.helloVersion(Array(v2.dropLast())) == nil)
         #expect(TLSClientHello.handshakeType(Array(h.dropLast())) == nil, "a hello cut short is waited for")
         #expect(TLSClientHello.serverName(Array("GET / HTTP/1.1\r\n\r\n".utf8)) == nil)
+    }
+
+    /// `req.ssl_ver` patterns are MAJOR.MINOR versions, in ranges and after operators
+    /// too; `-m int` takes the integer form; `req.payload_lv` reads a length-prefixed block.
+    @Test func versionPatternsAndLengthPrefixedBlocks() throws {
+        let files = PatternFiles(readFile: { _ in nil })
+        let s = SampleContext()
+        s.payload = Self.hello("api.example.com")
+        for (words, expected) in [(["3.3"], true), (["3.1"], false), (["3.2:3.4"], true), (["ge", "3.4"], false), (["gt", "3.2"], true), (["-m", "int", "196611"], true)] {
+            #expect(try ACL(criterion: "req.ssl_ver", arguments: words, files: files).matches(s) == expected, "\(words)")
+        }
+        #expect(throws: ConfigError.self) { try ACL(criterion: "req.ssl_ver", arguments: ["3.x"], files: files) }
+        s.payload = [9, 0, 3] + Array("abcdef".utf8)
+        func block(_ expression: String) throws -> String? {
+            try SampleExpression(parsing: expression, files: files).value(in: s).map { String(decoding: $0.bytes, as: UTF8.self) }
+        }
+        #expect(try block("req.payload_lv(1,2)") == "abc")
+        #expect(try block("req.payload_lv(1,2,+1)") == "bcd")
+        #expect(try block("req.payload_lv(1,2,-1)") == "\u{3}ab")
+        #expect(try block("req.payload_lv(1,2,10)") == "cde", "an unsigned offset2 is halved, as HAProxy 2.6 reads it")
+        #expect(try block("req.payload_lv(0,1)") == nil, "9 bytes announced, 8 there: not yet")
+        for bad in ["req.payload_lv(0,0)", "req.payload_lv(-1,1)", "req.payload_lv(0,1,-2)", "req.payload_lv(0,1,x)", "req.payload_lv(0)"] {
+            #expect(throws: ConfigError.self, "\(bad)") { try SampleExpression(parsing: bad, files: files) }
+        }
     }
 
     @Test func truncatedOrCorruptHellosNeverCrash() {

@@ -13,6 +13,7 @@ public final class ACL: Sendable {
         expression = try SampleExpression(parsing: criterion, files: files)
         var method = expression.defaultMatch
         var ignoreCase = false
+        var explicitMethod = false
         var patternFiles: [String] = []
         var k = 0
         flags: while k < arguments.count, arguments[k].hasPrefix("-"), arguments[k].count > 1 {
@@ -29,6 +30,7 @@ public final class ACL: Sendable {
                                           hint: "one of " + MatchMethod.allCases.map(\.rawValue).joined(separator: ", "))
                     }
                     method = m
+                    explicitMethod = true
                 }
                 k += 1
             default:
@@ -39,6 +41,10 @@ public final class ACL: Sendable {
             k += 1
         }
         var words = Array(arguments[k...])
+        // `req.ssl_ver 3.1`: HAProxy reads this ACL's patterns as MAJOR.MINOR versions.
+        if expression.fetch == .tlsVersion, expression.converters.isEmpty, !explicitMethod {
+            words = try words.map { (w: String) throws(ConfigError) -> String in Self.operatorNames.contains(w) ? w : try Self.dottedVersions(w) }
+        }
         if method == .int || method == .len {
             words = try Self.operators(words)
         }
@@ -73,6 +79,24 @@ public final class ACL: Sendable {
             return expression.values(in: c) { v in patterns.contains { $0.match(v) != nil } }
         }
     }
+
+    /// `3.1` as the integer `req.ssl_ver` gives (major × 65536 + minor); also each end
+    /// of a range (`3.1:3.3`, `:3.2`).
+    static func dottedVersions(_ word: String) throws(ConfigError) -> String {
+        var out: [String] = []
+        for part in word.split(separator: ":", omittingEmptySubsequences: false) {
+            if part.isEmpty { out.append(""); continue }
+            let numbers = part.split(separator: ".", omittingEmptySubsequences: false)
+            guard numbers.count <= 2, let major = Int64(numbers[0]), major >= 0, major < 1 << 16,
+                  let minor = numbers.count == 2 ? Int64(numbers[1]) : 0, minor >= 0, minor < 1 << 16 else {
+                throw ConfigError("'\(word)' is not a version in the form MAJOR.MINOR (as '3.1').")
+            }
+            out.append(String(major << 16 | minor))
+        }
+        return out.joined(separator: ":")
+    }
+
+    static let operatorNames: Set<String> = ["eq", "ge", "gt", "le", "lt"]
 
     /// `eq N`, `ge N`, `gt N`, `le N`, `lt N` as ranges.
     static func operators(_ words: [String]) throws(ConfigError) -> [String] {

@@ -35,6 +35,10 @@ public enum SampleFetch: Hashable, Sendable {
     /// The first bytes of a TCP-mode connection: a slice, the TLS SNI, hello type,
     /// record version.
     case payload(offset: Int, length: Int)
+    /// `req.payload_lv(off1,len[,off2])`: a block whose big-endian length is the `len`
+    /// bytes at `off1`, starting at `dataOffset` (absolute), or just after the length
+    /// moved by `dataOffset` (relative).
+    case payloadLengthValue(lengthOffset: Int, lengthSize: Int, dataOffset: Int?, relative: Bool)
     case tlsServerName, tlsHelloType, tlsVersion
     /// `http_auth(L)`: the Basic credentials are valid in userlist L;
     /// `http_auth_group(L)`: the groups of the user they name.
@@ -208,9 +212,18 @@ public enum SampleFetch: Hashable, Sendable {
             let end = length == 0 ? p.count : offset &+ length
             guard end <= p.count else { return nil }
             return .string(Array(p[offset..<end]))
+        case .payloadLengthValue(let lengthOffset, let lengthSize, let dataOffset, let relative):
+            guard let p = c.payload, lengthOffset + lengthSize <= p.count else { return nil }
+            // The length as HAProxy reads it: an unsigned 32-bit number, wider ones wrap.
+            let size = Int(p[lengthOffset..<(lengthOffset + lengthSize)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            var start = lengthOffset + lengthSize
+            if let dataOffset { start = relative ? start + dataOffset : dataOffset }
+            // A block that cannot fit in a buffer never will: no value, whatever arrives.
+            guard size > 0, start + size <= Self.bufferSize, start + size <= p.count else { return nil }
+            return .string(Array(p[start..<(start + size)]))
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
         case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
-        case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
+        case .tlsVersion: return c.payload.flatMap(TLSClientHello.helloVersion).map { .integer(Int64($0)) }
         case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
         case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
         case .proxyCount(let kind, let name):
@@ -221,6 +234,9 @@ public enum SampleFetch: Hashable, Sendable {
         case .noValue: return nil
         }
     }
+
+    /// HAProxy's default buffer size (`tune.bufsize`), the most a payload fetch reads.
+    static let bufferSize = 16384
 
     /// The userlist user whose valid Basic credentials the request carries.
     static func basicUser(_ c: SampleContext, _ list: String) -> UserlistConfig.User? {

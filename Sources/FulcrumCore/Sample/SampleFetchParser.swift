@@ -127,6 +127,32 @@ enum SampleFetchParser {
                 throw ConfigError("fetch method '\(written)' expects <offset>,<length> (non-negative integers; length 0: to the end).")
             }
             return (.payload(offset: offset, length: length), .bin)
+        case "req.payload_lv", "payload_lv":
+            guard args.count == 2 || args.count == 3 else {
+                throw ConfigError("fetch method '\(written)' expects <offset1>,<length>[,<offset2>].")
+            }
+            guard let lengthOffset = Int(args[0]), lengthOffset >= 0, lengthOffset < 1 << 30 else {
+                throw ConfigError("fetch method '\(written)' : payload offset1 must be a non-negative integer (got '\(args[0])').")
+            }
+            guard let lengthSize = Int(args[1]), lengthSize > 0, lengthSize <= 1 << 30 else {
+                throw ConfigError("fetch method '\(written)' : payload length must be > 0 (got '\(args[1])').")
+            }
+            guard args.count == 3 else { return (.payloadLengthValue(lengthOffset: lengthOffset, lengthSize: lengthSize, dataOffset: nil, relative: false), .bin) }
+            var relative = args[2].hasPrefix("+") || args[2].hasPrefix("-")
+            guard var offset = Int(args[2]), abs(offset) < 1 << 30 else {
+                throw ConfigError("fetch method '\(written)' : payload offset2 is not a number (got '\(args[2])').")
+            }
+            if !relative {
+                // HAProxy 2.6 reads an unsigned offset2 halved, and an odd one as relative
+                // (offset2 4 starts at byte 2, 5 two bytes after the length): configurations
+                // tuned against it keep working.
+                relative = offset & 1 == 1
+                offset >>= 1
+            }
+            if relative && lengthOffset + lengthSize + offset < 0 {
+                throw ConfigError("fetch method '\(written)' : payload offset2 too negative (the block would start before the buffer).")
+            }
+            return (.payloadLengthValue(lengthOffset: lengthOffset, lengthSize: lengthSize, dataOffset: offset, relative: relative), .bin)
         case "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "ssl_c_used", "ssl_fc_alpn":
             return (.noValue, .str)
         default:
@@ -189,7 +215,6 @@ enum SampleFetchParser {
     /// HAProxy fetches Fulcrum recognises but does not evaluate yet: refused at start
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
-        "payload_lv", "req.payload_lv",
         "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_id", "fe_id", "be_id", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]

@@ -10,10 +10,39 @@ public enum TLSClientHello {
         return Int(b[5])
     }
 
-    /// The record's version as HAProxy's `req.ssl_ver` gives it: major × 65536 + minor.
-    public static func recordVersion(_ b: [UInt8]) -> Int? {
-        guard isCompleteRecord(b) else { return nil }
-        return Int(b[1]) << 16 | Int(b[2])
+    /// `req.ssl_ver`: the version the client offers in its hello (major × 65536 +
+    /// minor), which is what HAProxy answers, not the record layer's version (TLS 1.2
+    /// and 1.3 clients put 3.1 there). An SSLv3-style record (content types 20 to 23)
+    /// of at least version 3.0 and 6 to 10240 bytes long, or an SSLv2 client hello;
+    /// nil until the whole record has arrived.
+    public static func helloVersion(_ b: [UInt8]) -> Int? {
+        guard let first = b.first else { return nil }
+        if first & 0x80 == 0, (20...23).contains(first) {
+            guard b.count >= 11, Int(b[1]) << 16 | Int(b[2]) >= 0x30000 else { return nil }
+            let length = Int(b[3]) << 8 | Int(b[4])
+            guard (6...(8192 + 2048)).contains(length), b.count - 5 >= length else { return nil }
+            return Int(b[9]) << 16 | Int(b[10])
+        }
+        return sslv2HelloVersion(b)
+    }
+
+    /// An SSLv2 CLIENT-HELLO: a 2-byte (high bit set) or 3-byte (with padding) record
+    /// header, message type 1, version, then the lengths of the cipher specs (a multiple
+    /// of 3), session id (0 or 16) and challenge (16 to 32), which must add up.
+    static func sslv2HelloVersion(_ b: [UInt8]) -> Int? {
+        let short = b[0] & 0x80 != 0
+        let header = short ? 2 : 3
+        guard b.count >= header + 9, b[header] == 1 else { return nil }
+        let recordLength = Int(b[0] & (short ? 0x7F : 0x3F)) << 8 | Int(b[1])
+        let padding = short ? 0 : Int(b[2])
+        let p = header + 1
+        let ciphers = Int(b[p + 2]) << 8 | Int(b[p + 3])
+        let session = Int(b[p + 4]) << 8 | Int(b[p + 5])
+        let challenge = Int(b[p + 6]) << 8 | Int(b[p + 7])
+        guard ciphers % 3 == 0, session == 0 || session == 16, (16...32).contains(challenge),
+              recordLength == 9 + ciphers + session + challenge,
+              b.count - (p + 8) >= ciphers + session + challenge + padding else { return nil }
+        return Int(b[p]) << 16 | Int(b[p + 1])
     }
 
     /// A handshake record whose announced length has arrived in full.
