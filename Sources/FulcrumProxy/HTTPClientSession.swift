@@ -501,14 +501,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 return false
             }
             sample = s
-            if policy.ruleCaptures > 0 && policy.accessLog != nil {
+            if (!policy.ruleCaptures.isEmpty || !s.captures.isEmpty) && policy.accessLog != nil {
                 // Every slot is printed, empty when its sample had no value.
                 let headerCaptures = policy.requestCaptures.count
-                if log.requestCaptures.count < headerCaptures + policy.ruleCaptures {
-                    log.requestCaptures += [[UInt8]?](repeating: nil, count: headerCaptures + policy.ruleCaptures - log.requestCaptures.count)
+                if log.requestCaptures.count < headerCaptures + policy.ruleCaptures.count {
+                    log.requestCaptures += [[UInt8]?](repeating: nil, count: headerCaptures + policy.ruleCaptures.count - log.requestCaptures.count)
                 }
-                for (slot, value) in s.captures where headerCaptures + slot < log.requestCaptures.count {
-                    log.requestCaptures[headerCaptures + slot] = value
+                for (slot, value) in s.captures where slot >= 0 && slot < log.requestCaptures.count {
+                    let length = slot < headerCaptures ? policy.requestCaptures[slot].length : policy.ruleCaptures[slot - headerCaptures]
+                    log.requestCaptures[slot] = Array(value.prefix(length))
                 }
             }
             if case .reject = outcome {
@@ -1301,6 +1302,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
             let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, s, log, errorPages: policy.errorPages)
             editor = s.response ?? editor
+            for (slot, value) in s.responseCaptures where slot >= 0 && slot < policy.responseCaptures.count && policy.accessLog != nil {
+                if log.responseCaptures.count < policy.responseCaptures.count {
+                    log.responseCaptures += [[UInt8]?](repeating: nil, count: policy.responseCaptures.count - log.responseCaptures.count)
+                }
+                log.responseCaptures[slot] = Array(value.prefix(policy.responseCaptures[slot].length))
+            }
             if sample != nil { sample = s }
             if case .respond(let status, let answerHead, let answerBody, let denied, _) = outcome {
                 answerInPlaceOfServer(status: status, head: answerHead, body: answerBody, denied: denied)

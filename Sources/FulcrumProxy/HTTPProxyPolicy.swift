@@ -68,8 +68,9 @@ final class HTTPProxyPolicy: Sendable {
     let errorPages: HTTPErrorPages
     /// `capture request header` and `capture response header`, lower-cased names.
     let requestCaptures: [(name: [UInt8], length: Int)]
-    /// Capture slots `http-request capture` fills, after the header captures.
-    let ruleCaptures: Int
+    /// The lengths of the capture slots `http-request capture ... len` rules make,
+    /// after the header and declared ones.
+    let ruleCaptures: [Int]
     let responseCaptures: [(name: [UInt8], length: Int)]
     /// `capture cookie` (`%CC`, `%CS`).
     let captureCookie: CaptureCookie?
@@ -129,7 +130,7 @@ final class HTTPProxyPolicy: Sendable {
         self.frontendCounters = counters
         self.processConnections = processConnections
         requestCaptures = frontend.captures.filter { $0.direction == .request }.map { (Array($0.name.lowercased().utf8), $0.length) }
-        ruleCaptures = frontendRules.captureCount
+        ruleCaptures = frontendRules.captureLengths
         responseCaptures = frontend.captures.filter { $0.direction == .response }.map { (Array($0.name.lowercased().utf8), $0.length) }
         captureCookie = frontend.captureCookie
         frontendName = frontend.name
@@ -171,7 +172,7 @@ final class HTTPProxyPolicy: Sendable {
         if separate { responseRules += frontendRules.afterResponseRules }
         for rule in responseRules {
             switch rule.action {
-            case .auth, .track, .capture, .editPatterns, .accept, .reject, .setPath, .setURI, .setQuery, .setMethod:
+            case .auth, .track, .editPatterns, .accept, .reject, .setPath, .setURI, .setQuery, .setMethod:
                 throw ProxyStartError("\(frontend.displayName), \(rule.location): this action is not carried out in response rules")
             default: continue
             }

@@ -121,7 +121,10 @@ enum HTTPRuleRunner {
                 s.silent = level == "silent"
                 s.logLevel = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"].firstIndex(of: level)
             case .capture(let expression, let length, let slot):
-                if let v = expression.value(in: s) { s.captures[slot] = Array(v.bytes.prefix(length)) }
+                // An `id` slot's length is the frontend's, applied when the log takes it.
+                guard let v = expression.value(in: s) else { continue }
+                let value = length < 0 ? v.bytes : Array(v.bytes.prefix(length))
+                if response { s.responseCaptures[slot] = value } else { s.captures[slot] = value }
             case .auth(let realm):
                 let page = errorPages.pageParts(401)
                 // Without a realm, the name of the proxy whose rule asks (as HAProxy).

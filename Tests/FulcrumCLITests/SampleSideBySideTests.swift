@@ -193,4 +193,66 @@ import Testing
         #expect(try TCPRoutingTests.greeter(ports[0][4], h) == "lan")
         #expect(try TCPRoutingTests.greeter(ports[0][1], bytes(["x", [3] as [UInt8], "xxapi"])) == "api")
     }
+
+    /// `declare capture request|response` slots among `capture ... header` ones, filled
+    /// by `http-request capture ... id` (in the frontend and in the backend, over a
+    /// header's slot too) and `http-response capture ... id`, each cut at its slot's
+    /// length: the `%hr`/`%hs` of HAProxy 2.6's lines for the same requests.
+    @Test(.enabled(if: haproxy != nil)) func captureSlotsDeclaredAndFilledById() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["www"])
+        let listeners = [try AccessLogTests.SyslogListener(), try AccessLogTests.SyslogListener()]
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, k in
+            "global\n  log 127.0.0.1:\(listeners[k].port) local0\n" + HTTPProxyTests.httpDefaults(extra: "    log global\n") + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                capture request header Host len 20
+                declare capture request len 6
+                http-request capture req.hdr(user-agent) len 10
+                declare capture response len 4
+                capture response header X-Backend len 8
+                http-request capture req.hdr(x-a) id 1
+                http-request capture path id 0 if { req.hdr(x-path) -m found }
+                http-response capture res.hdr(content-type) id 0
+                log-format "%hr %hs %{+Q}r"
+                default_backend b
+            backend b
+                http-request capture req.hdr(x-b) id 2
+                http-request set-var(txn.status) req.hdr(x-status)
+                http-response capture status id 1 if { var(txn.status) -m found }
+                server w 127.0.0.1:\(backends[0])
+
+            """
+        }
+        var lines: [[String]] = []
+        for k in 0..<2 {
+            _ = listeners[k].drain()
+            for extra in ["User-Agent: agent-long-name\r\nX-A: abcdefghij\r\n", "X-B: from-backend-rule\r\nX-Path: 1\r\nX-Status: 1\r\n", ""] {
+                let c = try HTTPTestConnection(port: ports[k])
+                c.send("GET /some/long/path/here/and/more HTTP/1.1\r\nHost: www.example.com\r\n\(extra)Connection: close\r\n\r\n")
+                _ = try c.readResponse()
+            }
+            usleep(300_000)
+            lines.append(listeners[k].drain().compactMap { $0.split(separator: ":", maxSplits: 3).last.map { String($0.dropFirst()).trimmingCharacters(in: .newlines) } })
+        }
+        #expect(lines[0].count == 3 && lines[0] == lines[1], "Fulcrum \(lines[0]), HAProxy \(lines[1])")
+        #expect(lines[0].first?.hasPrefix("{www.example.com|abcdef|agent-long} {appl|www}") == true, "\(lines[0])")
+    }
+
+    /// Capture slots that do not exist, and `len` in a response rule, are refused with
+    /// the rule's line, as HAProxy refuses them.
+    @Test func badCaptureSlotsAreRefused() throws {
+        let base = HTTPProxyTests.httpDefaults() + "frontend fe\n    bind 127.0.0.1:1\n    declare capture request len 8\n    declare capture response len 8\n"
+        for (rules, message) in [
+            ("    http-request capture hdr(x) id 1\n", "unable to find capture id '1' referenced by http-request capture rule"),
+            ("    http-response capture res.hdr(x) id 1\n", "unable to find capture id '1' referenced by http-response capture rule"),
+            ("    http-response capture res.hdr(x) len 4\n", "expects 'id', found 'len'"),
+            ("    declare capture request len 0\n", "length must be > 0"),
+            ("    declare capture request 8\n", "requires a capture length ('len')"),
+        ] {
+            let run = try FulcrumProcess.run(["-c", "-f", try FulcrumProcess.temporaryFile(base + rules + "    default_backend b\nbackend b\n    server s 127.0.0.1:1\n").path])
+            #expect(run.status != 0 && run.stderr.contains(message), "\(rules): \(run.stderr)")
+        }
+    }
 }

@@ -28,7 +28,9 @@ public enum HTTPRuleAction: Sendable {
     /// without a word.
     case accept, reject
     /// `capture <expr> len <n>`: the value, cut at `n` bytes, goes to the log's `%hr`
-    /// in capture slot `slot` (counted after `capture request header` lines).
+    /// in capture slot `slot` (a new one, numbered after the `capture request header`
+    /// and `declare capture request` slots). `capture <expr> id <n>` (length -1) fills
+    /// the frontend's existing slot `n` (`%hs` for `http-response`), cut at its length.
     case capture(SampleExpression, length: Int, slot: Int)
     /// `add-acl(file) key`, `del-acl(file) key`, `set-map(file) key value`,
     /// `del-map(file) key`: change a loaded pattern or map file, as the runtime API does.
@@ -203,12 +205,18 @@ public enum HTTPRuleAction: Sendable {
             try parser.end()
             return .setLogLevel(level)
         case "capture":
-            let expression = try SampleExpression(parsing: try parser.next("<sample> len <length>"), files: files)
-            guard parser.optional() == "len", let text = parser.optional(), let length = Int(text), length > 0 else {
-                throw ConfigError("'capture' expects <sample> len <length> ('id <n>' slots are not implemented yet).")
+            let expression = try SampleExpression(parsing: try parser.next("<sample> len <length> | id <n>"), files: files)
+            let word = parser.optional()
+            if response && word != "id" {
+                throw ConfigError("'capture' expects 'id', found '\(word ?? "")'.", hint: "a response capture fills a slot declared with 'declare capture response len <n>'")
+            }
+            guard let word, word == "len" || word == "id", let text = parser.optional(), let n = Int(text) else {
+                throw ConfigError("'capture' expects <sample> len <length> or <sample> id <slot>.")
             }
             try parser.end()
-            return .capture(expression, length: length, slot: -1)
+            if word == "id" { return .capture(expression, length: -1, slot: n) }
+            guard n > 0 else { throw ConfigError("'capture' : len expects a positive length (got '\(text)').") }
+            return .capture(expression, length: n, slot: -1)
         case "auth":
             var realm: String?
             if let word = parser.optional() {

@@ -45,8 +45,9 @@ public struct ProxyRuleSet: Sendable {
     }
 
     public let stickRules: [StickRule]
-    /// Capture slots the proxy's `http-request capture` rules use.
-    public let captureCount: Int
+    /// The lengths of the capture slots the proxy's `http-request capture ... len`
+    /// rules make, after its declared ones.
+    public let captureLengths: [Int]
     /// `monitor-uri` and the `monitor fail` conditions.
     public let monitorURI: [UInt8]?
     public let monitorFail: [ACLCondition]
@@ -97,15 +98,29 @@ public struct ProxyRuleSet: Sendable {
             }
         }
         var request = try compile(proxy.httpRequestRules, "http-request") + compile(proxy.redirectRules, "redirect")
-        var captures = 0
+        // `capture ... len` rules make slots after the declared ones; `id` rules name one.
+        let declared = proxy.captures.filter { $0.direction == .request }.count
+        var lengths: [Int] = []
         for k in request.indices {
-            guard case .capture(let expression, let length, _) = request[k].action else { continue }
-            request[k] = request[k].with(action: .capture(expression, length: length, slot: captures))
-            captures += 1
+            guard case .capture(let expression, let length, -1) = request[k].action else { continue }
+            request[k] = request[k].with(action: .capture(expression, length: length, slot: declared + lengths.count))
+            lengths.append(length)
         }
-        captureCount = captures
+        captureLengths = lengths
         requestRules = request
         responseRules = try compile(proxy.httpResponseRules, "http-response")
+        // A backend's `id` rules name its frontends' slots, unknown here (as HAProxy).
+        if proxy.kind.hasFrontendCapability {
+            let responseSlots = proxy.captures.filter { $0.direction == .response }.count
+            for (rules, slots, keyword) in [(requestRules, declared + lengths.count, "http-request"), (responseRules, responseSlots, "http-response")] {
+                for rule in rules {
+                    guard case .capture(_, -1, let id) = rule.action, id >= slots else { continue }
+                    throw Failure(error: ConfigError("proxy '\(proxy.name)': unable to find capture id '\(id)' referenced by \(keyword) capture rule.",
+                                                     hint: "declare it first: 'declare capture \(keyword == "http-request" ? "request" : "response") len <length>'"),
+                                  location: rule.location)
+                }
+            }
+        }
         afterResponseRules = try compile(proxy.httpAfterResponseRules, "http-after-response")
         var switches: [BackendSwitch] = []
         for rule in proxy.useBackendRules {

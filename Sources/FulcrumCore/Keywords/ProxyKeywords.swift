@@ -181,6 +181,20 @@ public enum ProxyKeywords {
         Spec("capture response header", f, usage: "capture response header <name> len <length>", status: .active) { p, ctx throws(ConfigError) in
             p.captures.append(try captureHeader(.response, ctx))
         },
+        Spec("declare capture", f, usage: "declare capture request|response len <length>", status: .active) { p, ctx throws(ConfigError) in
+            guard let direction = CaptureHeader.Direction(rawValue: try ctx.argument(0, "request|response")) else {
+                throw ConfigError("'declare capture' expects 'request' or 'response' (got '\(ctx.args[0])').")
+            }
+            guard ctx.optionalArgument(1) == "len", let lenText = ctx.optionalArgument(2) else {
+                throw ConfigError("'declare capture' requires a capture length ('len').", hint: "write 'declare capture \(direction.rawValue) len 32'")
+            }
+            guard let length = Int(lenText), length > 0, length <= 65535 else {
+                throw ConfigError("'declare capture' : length must be > 0 (got '\(lenText)').")
+            }
+            try ctx.requireNoArguments(after: 3)
+            // A slot with no header: only `capture ... id` rules fill it.
+            p.captures.append(CaptureHeader(direction: direction, name: "", length: length))
+        },
         Spec("capture cookie", f, usage: "capture cookie <name> len <length>", status: .active) { p, ctx throws(ConfigError) in
             guard ctx.args.count >= 3, ctx.args[1] == "len", let length = Int(ctx.args[2]), length >= 0 else {
                 throw ConfigError("'capture' expects 'cookie' <cookie_name> 'len' <len>.")
@@ -388,7 +402,6 @@ public enum ProxyKeywords {
         pending("compression offload", [d, f, b], "", minArgs: 0),
         pending("email-alert mailers", [d, f, b], "<mailersect>"), pending("email-alert from", [d, f, b], "<emailaddr>"),
         pending("email-alert to", [d, f, b], "<emailaddr>"), pending("email-alert level", [d, f, b], "<level>"),
-        pending("declare capture", [f], "request|response len <length>", minArgs: 3),
         pending("server-template", b, "<prefix> <num | range> <fqdn>[:<port>] [params*]", minArgs: 3),
         pending("load-server-state-from-file", [d, b], "global|local|none"),
         pending("max-keep-alive-queue", [d, b], "<value>"),

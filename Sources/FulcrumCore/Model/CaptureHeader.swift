@@ -1,4 +1,6 @@
-/// `capture request header NAME len N` / `capture response header NAME len N`.
+/// `capture request header NAME len N` / `capture response header NAME len N`, and
+/// `declare capture request|response len N` (no name: a slot only rules fill). Their
+/// order is the slots' order in `%hr`/`%hs`.
 public struct CaptureHeader: Hashable, Sendable {
     public enum Direction: String, Hashable, Sendable { case request, response }
     public var direction: Direction

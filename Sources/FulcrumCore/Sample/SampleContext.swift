@@ -66,8 +66,10 @@ public final class SampleContext {
     public var trackers: [StickTracker?] = [nil, nil, nil]
     /// Milliseconds of a monotonic clock, for stick table rates and expiry.
     public var milliseconds: () -> Int64 = { 0 }
-    /// What `http-request capture` rules captured, by slot (after the header captures).
+    /// What `http-request capture` rules captured, by request capture slot, and what
+    /// `http-response capture ... id` rules captured, by response slot.
     public var captures: [Int: [UInt8]] = [:]
+    public var responseCaptures: [Int: [UInt8]] = [:]
     /// Pattern and map files, for `add-acl`, `set-map`, ... actions.
     public var patternFiles: PatternFiles?
     /// `set-log-level silent`: the transaction is not logged; another level replaces
