@@ -431,6 +431,17 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 return false
             }
             bufferedBody = buffer.getBytes(at: buffer.readerIndex + head.length, length: min(buffer.readableBytes, wanted) - head.length)
+        } else if basePolicy.buffersRequestBody || statsPOST, head.framing == .chunked {
+            // The same for a chunked body: until its last chunk, a buffer's worth of it
+            // or the client's end; rules see the data de-chunked, the server the bytes
+            // as they came.
+            let held = min(buffer.readableBytes, head.length + basePolicy.maxHeadSize)
+            let body = buffer.withUnsafeReadableBytes { ChunkedBodyFraming.dechunk(UnsafeRawBufferPointer(rebasing: $0[head.length..<held])) }
+            if !body.finished && !body.malformed && held < head.length + basePolicy.maxHeadSize && !clientInputClosed {
+                scannedUpTo = max(0, end - 4)
+                return false
+            }
+            bufferedBody = body.data
         }
         requestIsHEAD = head.isHEAD
         requestUpgrade = head.upgrade

@@ -255,4 +255,52 @@ import Testing
             #expect(run.status != 0 && run.stderr.contains(message), "\(rules): \(run.stderr)")
         }
     }
+
+    /// `option http-buffer-request` with chunked bodies: rules see the data de-chunked
+    /// (extensions and trailers left out, a body sent in pieces waited for), and the
+    /// server still receives the whole body.
+    @Test(.enabled(if: haproxy != nil)) func chunkedRequestBodiesForRules() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["www", "rpc"])
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, _ in
+            HTTPProxyTests.httpDefaults() + """
+            frontend fe
+                bind 127.0.0.1:\(port)
+                option http-buffer-request
+                http-request return status 200 content-type text/plain lf-string "len=%[req.body_len] body=%[req.body] p=%[req.body_param(a)]" if { path /show }
+                use_backend rpc if { req.body -m sub admin }
+                default_backend www
+            backend www
+                server w 127.0.0.1:\(backends[0])
+            backend rpc
+                server r 127.0.0.1:\(backends[1])
+
+            """
+        }
+        let cases: [(String, [String])] = [
+            ("/show", ["5\r\nhello\r\n6;ext=1\r\n wo", "rld\r\n0\r\n\r\n"]),
+            ("/show", ["4\r\na=1&\r\n3\r\nb=2\r\n0\r\nX-Trailer: t\r\n\r\n"]),
+            ("/show", ["0\r\n\r\n"]),
+            ("/upload", ["7\r\nx admin\r\n", "0\r\n\r\n"]),
+            ("/upload", ["5\r\nplain\r\n0\r\n\r\n"]),
+            ("/upload", Array(repeating: "3e8\r\n" + String(repeating: "z", count: 1000) + "\r\n", count: 40) + ["5\r\nadmin\r\n0\r\n\r\n"]),
+        ]
+        for (path, pieces) in cases {
+            let seen = try ports.map { port -> String in
+                let c = try HTTPTestConnection(port: port)
+                c.send("POST \(path) HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+                for piece in pieces {
+                    usleep(50_000)
+                    c.send(piece)
+                }
+                guard let r = try c.readResponse() else { return "(no response)" }
+                return "\(r.status) \(r.header("X-Backend") ?? "-") \(r.text)"
+            }
+            #expect(seen[0] == seen[1], "\(path) \(pieces.count) pieces: Fulcrum \(seen[0]), HAProxy \(seen[1])")
+        }
+        let c = try HTTPTestConnection(port: ports[0])
+        c.send("POST /show HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        #expect(try c.readResponse()?.text == "len=5 body=hello p=")
+    }
 }

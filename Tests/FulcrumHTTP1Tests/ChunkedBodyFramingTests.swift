@@ -63,6 +63,21 @@ import Testing
             }
         }
     }
+
+    /// What `req.body` sees of a chunked body: the data of every chunk there, a cut one
+    /// included, without sizes, extensions or trailers.
+    @Test func dechunksWhatHasArrived() {
+        func dechunk(_ text: String) -> (String, Bool, Bool) {
+            let r = Array(text.utf8).withUnsafeBytes { ChunkedBodyFraming.dechunk($0) }
+            return (String(decoding: r.data, as: UTF8.self), r.finished, r.malformed)
+        }
+        #expect(dechunk(self.body + "GET /next") == ("helloabcdefghijklmnopqrstuvwxyz", true, false))
+        #expect(dechunk("5\r\nhello\r\n1A\r\nabc") == ("helloabc", false, false))
+        #expect(dechunk("5\r\nhel") == ("hel", false, false))
+        #expect(dechunk("") == ("", false, false))
+        #expect(dechunk("5\r\nhelloXX") == ("hello", false, true))
+        #expect(dechunk("zz\r\n") == ("", false, true))
+    }
 }
 
 /// Random and mutated input never traps the parsers.
