@@ -94,6 +94,8 @@ final class BackendPool: Sendable {
     let kindLabel: String
     /// The servers' configuration (check settings, backup flag), by index.
     let serverConfigs: [ServerConfig]
+    /// HAProxy's server ids (`sid`, `srv_id`).
+    let serverIDs: [Int]
     /// Server connections kept for reuse in HTTP mode, per event loop.
     let idle: IdleServerConnections
 
@@ -135,6 +137,7 @@ final class BackendPool: Sendable {
         }
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
+        serverIDs = ProxyIdentifiers.servers(active)
         serverCounters = active.map { _ in StatCounters() }
         let started = ServerHealthRecord.wallSeconds()
         health = NIOLockedValueBox(active.map { _ in ServerHealthRecord(now: started) })

@@ -756,26 +756,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// `be_conn`, `queue`, `connslots`, `fe_conn`, `srv_conn`, `srv_is_up` for a named
     /// backend (or `backend/server`), or the current one.
-    static func proxyCount(_ kind: ProxyCount, _ name: String?, _ policy: HTTPProxyPolicy) -> Int? {
-        if kind == .frontendConnections { return policy.frontendConnections.value }
-        var poolName = name
-        var serverName: String?
-        if let name, let slash = name.firstIndex(of: "/") {
-            poolName = String(name[..<slash])
-            serverName = String(name[name.index(after: slash)...])
-        }
-        guard let pool = poolName.map({ policy.directory[$0] }) ?? policy.backend else { return nil }
-        switch kind {
-        case .backendConnections: return pool.logCounts(server: nil).backend
-        case .backendQueue: return pool.logCounts(server: nil).queue
-        case .connectionSlots: return pool.freeSlots
-        case .serverConnections, .serverIsUp:
-            guard let serverName, let index = pool.serverConfigs.firstIndex(where: { $0.name == serverName }) else { return nil }
-            let status = pool.status(index)
-            return kind == .serverIsUp ? (status.up && !status.maint ? 1 : 0) : status.sessions
-        case .frontendConnections: return nil
-        }
-    }
 
     /// Answers a request with a response of Fulcrum's own (`deny`, `redirect`,
     /// `return`). The connection stays open for the next request when the request has

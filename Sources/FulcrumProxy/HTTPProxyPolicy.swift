@@ -206,7 +206,8 @@ extension HTTPProxyPolicy: ProxyState {
     }
 
     func count(_ kind: ProxyCount, _ name: String?) -> Int? {
-        HTTPClientSession.proxyCount(kind, name, self)
+        ProxyStateView.count(kind, name, frontend: frontendName, connections: frontendConnections, counters: frontendCounters,
+                             backend: backend, directory: directory)
     }
 }
 

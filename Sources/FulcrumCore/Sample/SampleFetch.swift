@@ -213,7 +213,12 @@ public enum SampleFetch: Hashable, Sendable {
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
         case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
         case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
-        case .proxyCount(let kind, let name):
+        case .proxyCount(let kind, var name):
+            if kind == .serverID {
+                // The server the transaction went to: known once one was chosen.
+                guard !c.serverName.isEmpty, !c.serverName.starts(with: Array("<".utf8)) else { return nil }
+                name = String(decoding: c.backendName, as: UTF8.self) + "/" + String(decoding: c.serverName, as: UTF8.self)
+            }
             guard let n = c.proxies?.count(kind, name) else { return nil }
             return kind == .serverIsUp ? .boolean(n != 0) : .integer(Int64(n))
         case .firstRequest: return .boolean(c.firstRequest)

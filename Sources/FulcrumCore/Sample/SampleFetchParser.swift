@@ -117,6 +117,13 @@ enum SampleFetchParser {
                 throw ConfigError("fetch method '\(written)' expects <backend>/<server>.")
             }
             return (.proxyCount(kinds[name]!, args.first), name == "srv_is_up" ? .bool : .int)
+        case "fe_id", "be_id", "srv_id":
+            try none()
+            let kinds: [String: ProxyCount] = ["fe_id": .frontendID, "be_id": .backendID, "srv_id": .serverID]
+            return (.proxyCount(kinds[name]!, nil), .int)
+        case "fe_sess_rate", "be_sess_rate":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments.") }
+            return (.proxyCount(name == "fe_sess_rate" ? .frontendSessionRate : .backendSessionRate, args.first), .int)
         case "http_first_req": try none(); return (.firstRequest, .bool)
         case "ssl_fc": try none(); return (.tlsFrontend, .bool)
         case "req.ssl_sni", "req_ssl_sni": try none(); return (.tlsServerName, .str)
@@ -191,10 +198,11 @@ enum SampleFetchParser {
     static let unimplemented: Set<String> = [
         "payload_lv", "req.payload_lv",
         "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
-        "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_id", "fe_id", "be_id", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
+        "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]
 
     static let known: [String] = [
+        "fe_id", "be_id", "srv_id", "fe_sess_rate", "be_sess_rate",
         "src", "src_port", "dst", "dst_port", "so_name", "fe_name", "be_name", "srv_name", "nbsrv", "method", "path", "pathq",
         "url", "query", "base", "req.ver", "url_param", "urlp", "hdr", "req.hdr", "req.fhdr", "res.hdr", "res.fhdr", "shdr",
         "hdr_cnt", "req.hdr_cnt", "hdr_val", "hdr_ip", "cook", "req.cook", "res.cook", "cook_cnt", "cook_val", "status",

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// Proxy and server ids (`fe_id`, `be_id`, `srv_id`, with explicit `id`s and the id a
+/// stats socket takes) and session rates, next to HAProxy 2.6; and the proxy-state
+/// fetches in TCP mode.
+@Suite(.serialized) struct ProxyStateFetchTests {
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func idsAndRatesAsHAProxy() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["a", "b"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-ids-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, which in
+            "global\n  stats socket \(dir.path)/\(which).sock\n" + HTTPProxyTests.httpDefaults() + """
+                frontend web
+                  bind 127.0.0.1:\(port)
+                  http-request return status 200 content-type text/plain lf-string "fe=%[fe_id] rate=%[fe_sess_rate] other=%[be_sess_rate(spare)]\\n" if { path /fe }
+                  use_backend spare if { path_beg /spare }
+                  default_backend app
+                backend spare
+                  id 7
+                  http-request return status 200 content-type text/plain lf-string "be=%[be_id] fe=%[fe_id]\\n"
+                backend app
+                  http-response set-header X-Server-ID %[srv_id]
+                  http-response set-header X-Backend-ID %[be_id]
+                  server a 127.0.0.1:\(backends[0])
+                  server b 127.0.0.1:\(backends[1]) id 12
+
+                """
+        }
+        for (k, port) in ports.enumerated() {
+            var seen: [String] = []
+            for _ in 0..<4 {
+                let r = try #require(try HTTPTestConnection.get(port, "/"))
+                seen.append("\(HTTPProxyTests.backendName(r)) srv=\(r.header("X-Server-ID") ?? "-") be=\(r.header("X-Backend-ID") ?? "-")")
+            }
+            #expect(Set(seen) == ["a srv=1 be=4", "b srv=12 be=4"], "\(k == 0 ? "Fulcrum" : "HAProxy"): \(seen)")
+            #expect(try HTTPTestConnection.get(port, "/spare")?.text == "be=7 fe=2\n", "\(k == 0 ? "Fulcrum" : "HAProxy")")
+        }
+        // Rates: sessions over the last second, the same for both after the same traffic.
+        usleep(1_100_000)
+        for port in ports { for _ in 0..<5 { _ = try HTTPTestConnection.get(port, "/") } }
+        let fulcrum = try #require(try HTTPTestConnection.get(ports[0], "/fe")).text
+        let haproxy = try #require(try HTTPTestConnection.get(ports[1], "/fe")).text
+        #expect(fulcrum.hasPrefix("fe=2 rate="), "\(fulcrum)")
+        #expect(haproxy.hasPrefix("fe=2 rate="), "\(haproxy)")
+        // HAProxy's rate is a sliding count over the last second; Fulcrum's is the last
+        // whole second, read once a second: both see the burst, not necessarily equally.
+        let rate = Int(fulcrum.split(separator: " ")[1].dropFirst(5)) ?? -1
+        #expect((0...12).contains(rate), "\(fulcrum)")
+    }
+
+    /// TCP mode: `nbsrv`, `be_conn`, `srv_is_up`, `fe_id` in `tcp-request content` rules.
+    @Test func proxyStateFetchesInTCPMode() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let tcpScript = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/tcp_backend.py").path
+        let backendPort = Loopback.freePort(), front = Loopback.freePort(), dead = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", tcpScript, "one", String(backendPort)])
+        try running.waitForListener(backendPort)
+        _ = try HTTPProxyTests().startFulcrum(running, """
+            defaults
+                mode tcp
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend in
+                bind 127.0.0.1:\(front)
+                tcp-request content reject if { nbsrv(pool) lt 1 }
+                tcp-request content reject unless { fe_id 1 }
+                tcp-request content reject unless { srv_is_up(pool/one) }
+                tcp-request content reject if { srv_is_up(pool/gone) }
+                default_backend pool
+            backend pool
+                server one 127.0.0.1:\(backendPort) check inter 200
+                server gone 127.0.0.1:\(dead) check inter 200
+
+            """, waitFor: front)
+        usleep(900_000)
+        #expect(try Loopback.exchange(port: front, send: "ping") == "one\npingBYE\n", "every condition holds: the connection is relayed")
+    }
+}
