@@ -524,7 +524,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
-        requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
+        requestHash = policy.backend.key.isNone ? nil : balanceHash(buffer, head, body: bufferedBody)
         (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
         if let forced = forcedServer {
             // `use-server` comes before persistence and balancing.
@@ -587,20 +587,28 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The hash of what `balance source|uri|url_param|hdr` looks at in this request.
-    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> UInt32? {
+    /// The hash of what `balance source|uri|url_param|hdr|hash` looks at in this
+    /// request (`body`: its first bytes, when buffered).
+    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead, body: [UInt8]?) -> UInt32? {
         let backend = policy.backend
         switch backend.key {
-        case .none:
+        case .none, .rdpCookie:
             return nil
+        case .expression(let expression):
+            let s = sample ?? sampleContext(buffer, head)
+            if s.requestBody == nil { s.requestBody = body }
+            return expression.value(in: s).map { backend.hash(BalanceKey.binary($0, of: expression)) }
         case .source:
-            return log.clientAddress?.ipAddress.map { backend.hash(Array($0.utf8)) }
+            return log.clientAddress?.ipBytes.map { backend.sourceHash($0) }
         case .uri(let length, let depth, let whole, let pathOnly):
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
             return backend.hash(BalanceKey.uriKey(target, length: length, depth: depth, whole: whole, pathOnly: pathOnly))
-        case .urlParameter(let name):
+        case .urlParameter(let name, let checkPost):
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
-            return BalanceKey.queryParameter(target, name).map { backend.hash($0) }
+            if let value = BalanceKey.queryParameter(target, name) { return backend.hash(value) }
+            // check_post: a POST's form body, when the query string has no such parameter.
+            guard checkPost, let body, buffer.withUnsafeReadableBytes({ Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }) else { return nil }
+            return BalanceKey.formParameter(body, name).map { backend.hash($0) }
         case .header(let name, let domainOnly):
             let value: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
                 Self.firstValue(of: Array(name.lowercased().utf8), head.headers, bytes).map { Array(bytes[$0]) }

@@ -79,10 +79,10 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
             p.useBackendRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>] (all run except rdp-cookie and hash <expr>, refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>]", status: .active) { p, ctx throws(ConfigError) in
             p.balance = try BalanceParser.parse(ctx)
         },
-        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>] (wt6 is refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>]", status: .active) { p, ctx throws(ConfigError) in
             var h = HashType()
             let m = try ctx.argument(0, "<method>")
             guard let method = HashType.Method(rawValue: m) else {
@@ -94,6 +94,9 @@ public enum ProxyKeywords {
                     throw ConfigError("'hash-type': unknown hash function '\(fn)' (expects sdbm, djb2, wt6, crc32 or none).")
                 }
                 h.function = fn
+            } else if method == .consistent {
+                // Consistent hashing without a function: sdbm with avalanche, as HAProxy.
+                h.avalanche = true
             }
             if let modifier = ctx.optionalArgument(2) {
                 guard modifier == "avalanche" else { throw ConfigError("'hash-type': unknown modifier '\(modifier)' (only 'avalanche').") }
@@ -315,7 +318,18 @@ public enum ProxyKeywords {
         pending("source", [d, b], "<address>[:<port>] [usesrc ...]"),
         pending("dispatch", b, "<address>:<port>"),
         pending("rate-limit sessions", [d, f], "<rate>"),
-        pending("persist rdp-cookie", [d, b], "[(<name>)]", minArgs: 0),
+        Spec("persist", [d, b], usage: "persist rdp-cookie[(<name>)] (TCP mode)", status: .active) { p, ctx throws(ConfigError) in
+            let what = try ctx.argument(0, "rdp-cookie")
+            try ctx.requireNoArguments(after: 1)
+            if what == "rdp-cookie" {
+                p.persistRDPCookie = "msts"
+            } else if what.hasPrefix("rdp-cookie("), what.hasSuffix(")") {
+                let name = String(what.dropFirst(11).dropLast())
+                p.persistRDPCookie = name.isEmpty ? "msts" : name
+            } else {
+                throw ConfigError("'persist' only supports 'rdp-cookie' (got '\(what)').")
+            }
+        },
         pending("force-persist", [f, b], "{ if | unless } <condition>"),
         pending("ignore-persist", [f, b], "{ if | unless } <condition>"),
         Spec("use-server", b, usage: "use-server <server> [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
@@ -391,7 +405,10 @@ public enum ProxyKeywords {
         pending("clitcpka-cnt", [d, f], "<count>"), pending("clitcpka-idle", [d, f], "<timeout>"), pending("clitcpka-intvl", [d, f], "<timeout>"),
         pending("srvtcpka-cnt", [d, b], "<count>"), pending("srvtcpka-idle", [d, b], "<timeout>"), pending("srvtcpka-intvl", [d, b], "<timeout>"),
         pending("log-format-sd", [d, f], "<string>"), pending("error-log-format", [d, f], "<string>"),
-        pending("dynamic-cookie-key", [d, b], "<string>"), pending("hash-balance-factor", [d, b], "<factor>", status: .active),
+        Spec("dynamic-cookie-key", [d, b], usage: "dynamic-cookie-key <string>", status: .active) { p, ctx throws(ConfigError) in
+            p.dynamicCookieKey = try ctx.argument(0, "<string>")
+            try ctx.requireNoArguments(after: 1)
+        }, pending("hash-balance-factor", [d, b], "<factor>", status: .active),
         pending("max-session-srv-conns", [d, f], "<nb>"), pending("email-alert myhostname", [d, f, b], "<hostname>"),
         pending("transparent", [d, b], "", minArgs: 0),
         Spec("stick-table", [f, b], usage: "stick-table type {ip|ipv6|integer|string [len N]|binary [len N]} size <size> [expire <time>] [nopurge] [store <data>,...]", status: .active) { p, ctx throws(ConfigError) in
