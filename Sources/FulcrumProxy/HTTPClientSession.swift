@@ -52,6 +52,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Cookie header must be rewritten (indirect, prefix).
     private var cookieServer: Int?
     private var cookieEdit = false
+    /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
+    private var cookieFound: CookiePersistence.Lookup?
     private var requestVersionMinor = 1
     private var requestsServed = 0
     private var clientInputClosed = false
@@ -525,10 +527,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
         requestHash = policy.backend.key.isNone ? nil : balanceHash(buffer, head, body: bufferedBody)
-        (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
+        (cookieServer, cookieEdit, cookieFound) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false, nil)
         if let forced = forcedServer {
             // `use-server` comes before persistence and balancing.
             cookieServer = forced
+            cookieFound = nil
             forcedServer = nil
         }
 
@@ -574,17 +577,30 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The server named by the request's persistence cookie, and whether its Cookie
     /// header changes on the way (`indirect`, `prefix`).
-    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool) {
-        buffer.withUnsafeReadableBytes { bytes in
-            var server: Int? = nil
+    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool, CookiePersistence.Lookup?) {
+        let now = Self.wallSeconds()
+        return buffer.withUnsafeReadableBytes { bytes in
+            var found: CookiePersistence.Lookup? = nil
             var edit = false
             for field in head.headers where field.name.count == 6 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "cookie") {
-                let (named, forward) = cookie.inspect(Array(bytes[field.value])[...])
-                if let named { server = named }
-                if forward != nil { edit = true }
+                let lookup = cookie.lookup(Array(bytes[field.value])[...], now: now)
+                if lookup.server != nil { found = lookup }
+                if lookup.forward != nil { edit = true }
             }
-            return (server, edit)
+            return (found?.server, edit, found)
         }
+    }
+
+    /// Insert mode: the `Set-Cookie` value for this response, when the request's cookie
+    /// named another server (or none), or its dates are due for a refresh.
+    private func cookieToInsert(_ cookie: CookiePersistence) -> [UInt8]? {
+        guard cookie.mode == .insert else { return nil }
+        let now = Self.wallSeconds()
+        if cookieServer == serverIndex {
+            guard let found = cookieFound, cookie.needsRefresh(found, now: now) else { return nil }
+            return cookie.insertedCookie(for: serverIndex, now: now, firstDate: found.firstDate)
+        }
+        return cookie.insertedCookie(for: serverIndex, now: now)
     }
 
     /// The hash of what `balance source|uri|url_param|hdr|hash` looks at in this
@@ -1209,7 +1225,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 if !cookie.preserve {
                     editor.fields = editor.fields.filter { !(editor.matches($0, "set-cookie") && cookie.setsOurCookie(editor.value(of: $0))) }
                 }
-                if cookieServer != serverIndex, let inserted = cookie.insertedCookie(for: serverIndex) {
+                if let inserted = cookieToInsert(cookie) {
                     editor.add("Set-Cookie", inserted)
                     if cookie.nocache { editor.add("Cache-Control", Array("private".utf8)) }
                 }
@@ -1249,7 +1265,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// server's own one to remove or rewrite.
     private func cookieResponseWork(_ buffer: ByteBuffer, _ head: HTTPResponseHead) -> Bool {
         guard let cookie = policy.backend.cookie, cookie.mode != .passive else { return false }
-        if cookie.mode == .insert && cookieServer != serverIndex && cookie.serverValues[serverIndex] != nil { return true }
+        if cookieToInsert(cookie) != nil { return true }
         if cookie.mode == .insert && cookie.preserve { return false }
         return buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in

@@ -405,10 +405,7 @@ public enum ProxyKeywords {
         pending("clitcpka-cnt", [d, f], "<count>"), pending("clitcpka-idle", [d, f], "<timeout>"), pending("clitcpka-intvl", [d, f], "<timeout>"),
         pending("srvtcpka-cnt", [d, b], "<count>"), pending("srvtcpka-idle", [d, b], "<timeout>"), pending("srvtcpka-intvl", [d, b], "<timeout>"),
         pending("log-format-sd", [d, f], "<string>"), pending("error-log-format", [d, f], "<string>"),
-        Spec("dynamic-cookie-key", [d, b], usage: "dynamic-cookie-key <string>", status: .active) { p, ctx throws(ConfigError) in
-            p.dynamicCookieKey = try ctx.argument(0, "<string>")
-            try ctx.requireNoArguments(after: 1)
-        }, pending("hash-balance-factor", [d, b], "<factor>", status: .active),
+        pending("dynamic-cookie-key", [d, b], "<string>"), pending("hash-balance-factor", [d, b], "<factor>", status: .active),
         pending("max-session-srv-conns", [d, f], "<nb>"), pending("email-alert myhostname", [d, f, b], "<hostname>"),
         pending("transparent", [d, b], "", minArgs: 0),
         Spec("stick-table", [f, b], usage: "stick-table type {ip|ipv6|integer|string [len N]|binary [len N]} size <size> [expire <time>] [nopurge] [store <data>,...]", status: .active) { p, ctx throws(ConfigError) in

@@ -55,8 +55,6 @@ public struct ProxyConfig: Sendable {
     /// `persist rdp-cookie[(name)]`: the RDP cookie (by default `msts`) whose routing
     /// token names the server.
     public var persistRDPCookie: String? = nil
-    /// `dynamic-cookie-key`: the secret of `cookie ... dynamic` values.
-    public var dynamicCookieKey: String? = nil
     public var httpReuse: String = "safe"
     public var description: String? = nil
     public var disabled = false
