@@ -41,6 +41,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestBody = HTTPBodyTracker(.none)
     private var requestHead: ByteBuffer?
     private var requestIsHEAD = false
+    private var requestIsPOST = false
     private var requestUpgrade = false
     private var requestKeepAlive = true
     /// The request may be sent again on a fresh connection if a reused one turns out
@@ -413,6 +414,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             bufferedBody = buffer.getBytes(at: buffer.readerIndex + head.length, length: min(buffer.readableBytes, wanted) - head.length)
         }
         requestIsHEAD = head.isHEAD
+        requestIsPOST = buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
         requestUpgrade = head.upgrade
         requestVersionMinor = head.versionMinor
         requestBody = HTTPBodyTracker(head.framing)
@@ -594,7 +596,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Insert mode: the `Set-Cookie` value for this response, when the request's cookie
     /// named another server (or none), or its dates are due for a refresh.
     private func cookieToInsert(_ cookie: CookiePersistence) -> [UInt8]? {
-        guard cookie.mode == .insert else { return nil }
+        guard cookie.mode == .insert, !cookie.postOnly || requestIsPOST else { return nil }
         let now = Self.wallSeconds()
         if cookieServer == serverIndex {
             guard let found = cookieFound, cookie.needsRefresh(found, now: now) else { return nil }

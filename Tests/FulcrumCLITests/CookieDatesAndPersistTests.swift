@@ -26,7 +26,7 @@ import Testing
         let running = RunningProcesses()
         defer { running.stopAll() }
         let backends = try HTTPProxyTests().startBackends(running, ["a", "b"])
-        let other = [Loopback.freePort(), Loopback.freePort()]
+        let other = [Loopback.freePort(), Loopback.freePort()], posted = [Loopback.freePort(), Loopback.freePort()]
         let servers = "  option httpchk GET /health\n"
             + "  server a 127.0.0.1:\(backends[0]) cookie s1 check inter 100ms fall 1 rise 1\n"
             + "  server b 127.0.0.1:\(backends[1]) cookie s2 check inter 100ms fall 1 rise 1\n"
@@ -34,9 +34,11 @@ import Testing
             HTTPProxyTests.httpDefaults(extra: "    retries 1\n    option redispatch\n")
                 + "listen persist\n  bind 127.0.0.1:\(port)\n  option persist\n  cookie SRV insert indirect maxidle 30m maxlife 1h\n" + servers
                 + "listen plain\n  bind 127.0.0.1:\(other[k])\n  cookie SRV insert indirect\n" + servers
+                + "listen posted\n  bind 127.0.0.1:\(posted[k])\n  cookie SRV insert postonly\n" + servers
         }
         try running.waitForListener(other[0])
         try running.waitForListener(other[1])
+        try running.waitForListener(posted[1])
         usleep(300_000)
         let now = Int(Date().timeIntervalSince1970)
 
@@ -74,6 +76,13 @@ import Testing
         // No dates: accepted, and given dates (the first date is now).
         for seen in try both({ ports[$0] }, "SRV=s1") {
             #expect(seen.server == "a" && seen.setCookie?.hasPrefix("SRV=s1|") == true, "\(seen)")
+        }
+        // postonly: only a response to a POST sets the cookie.
+        for port in posted {
+            #expect(try HTTPTestConnection.get(port, "/echo")?.header("Set-Cookie") == nil, "GET, port \(port)")
+            let c = try HTTPTestConnection(port: port)
+            c.send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            #expect(try c.readResponse()?.header("Set-Cookie")?.hasPrefix("SRV=s") == true, "POST, port \(port)")
         }
         // Server a fails its checks but still answers: option persist keeps sending the
         // client there; without it the client moves to b.

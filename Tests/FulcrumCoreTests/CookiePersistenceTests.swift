@@ -35,6 +35,7 @@ import Testing
         #expect(rewrite.rewriteSetCookie(b("OTHER=1"), server: 0) == nil)
         let passive = try persistence([])
         #expect(passive.mode == .passive && passive.inspect(b("SRV=s2")).server == 1)
+        #expect(try persistence(["insert", "postonly"]).postOnly && !(try persistence(["insert"]).postOnly))
         #expect(throws: CookiePersistence.Unsupported.self) { try persistence(["insert", "dynamic"]) }
         #expect(throws: CookiePersistence.Unsupported.self) { try persistence(["insert", "maxidle"]) }
     }

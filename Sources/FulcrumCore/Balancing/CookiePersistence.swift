@@ -26,6 +26,9 @@ public struct CookiePersistence: Hashable, Sendable {
     public let preserve: Bool
     public let httpOnly: Bool
     public let secure: Bool
+    /// `postonly`: a cookie is inserted only in responses to POST requests (which no
+    /// cache keeps), so a cached page never hands one client's cookie to others.
+    public let postOnly: Bool
     public let domains: [String]
     /// The cookie value of each server, by index (nil: the server has none).
     public let serverValues: [String?]
@@ -41,7 +44,7 @@ public struct CookiePersistence: Hashable, Sendable {
         name = config.name
         self.serverValues = serverValues
         var mode = Mode.passive
-        var indirect = false, nocache = false, preserve = false, httpOnly = false, secure = false
+        var indirect = false, nocache = false, preserve = false, httpOnly = false, secure = false, postOnly = false
         var domains: [String] = []
         var maxIdle: Int64?, maxLife: Int64?
         var i = 0
@@ -56,7 +59,7 @@ public struct CookiePersistence: Hashable, Sendable {
             case "preserve": preserve = true
             case "httponly": httpOnly = true
             case "secure": secure = true
-            case "postonly": break
+            case "postonly": postOnly = true
             case "domain":
                 if i + 1 < o.count { domains.append(o[i + 1]) }
                 i += 1
@@ -79,6 +82,7 @@ public struct CookiePersistence: Hashable, Sendable {
         self.preserve = preserve
         self.httpOnly = httpOnly
         self.secure = secure
+        self.postOnly = postOnly
         self.domains = domains
         self.maxIdle = maxIdle
         self.maxLife = maxLife

@@ -293,7 +293,7 @@ public enum ProxyKeywords {
             guard let condition, rest.isEmpty else { throw ConfigError("'monitor fail' requires either 'if' or 'unless' followed by a condition.") }
             p.monitorFail.append(HTTPRuleConfig(action: "monitor-fail", arguments: [], condition: condition, location: ctx.location))
         },
-        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>] (maxidle, maxlife, dynamic and attr are refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>] (dynamic and attr are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")
             p.cookie = CookieConfig(name: name, options: Array(ctx.args.dropFirst()))
         },
