@@ -41,6 +41,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestBody = HTTPBodyTracker(.none)
     private var requestHead: ByteBuffer?
     private var requestIsHEAD = false
+    private var requestIsPOST = false
     private var requestUpgrade = false
     private var requestKeepAlive = true
     /// The request may be sent again on a fresh connection if a reused one turns out
@@ -52,6 +53,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Cookie header must be rewritten (indirect, prefix).
     private var cookieServer: Int?
     private var cookieEdit = false
+    /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
+    private var cookieFound: CookiePersistence.Lookup?
     private var requestVersionMinor = 1
     private var requestsServed = 0
     private var clientInputClosed = false
@@ -433,6 +436,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             bufferedBody = buffer.getBytes(at: buffer.readerIndex + head.length, length: min(buffer.readableBytes, wanted) - head.length)
         }
         requestIsHEAD = head.isHEAD
+        requestIsPOST = buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
         requestUpgrade = head.upgrade
         requestVersionMinor = head.versionMinor
         requestBody = HTTPBodyTracker(head.framing)
@@ -547,12 +551,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
-        requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
-        (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
+        requestHash = policy.backend.key.isNone ? nil : balanceHash(buffer, head, body: bufferedBody)
+        (cookieServer, cookieEdit, cookieFound) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false, nil)
         if policy.accessLog != nil { logCookies(buffer, head) }
         if let forced = forcedServer {
             // `use-server` comes before persistence and balancing.
             cookieServer = forced
+            cookieFound = nil
             forcedServer = nil
         }
 
@@ -616,33 +621,54 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The server named by the request's persistence cookie, and whether its Cookie
     /// header changes on the way (`indirect`, `prefix`).
-    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool) {
-        buffer.withUnsafeReadableBytes { bytes in
-            var server: Int? = nil
+    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool, CookiePersistence.Lookup?) {
+        let now = Self.wallSeconds()
+        return buffer.withUnsafeReadableBytes { bytes in
+            var found: CookiePersistence.Lookup? = nil
             var edit = false
             for field in head.headers where field.name.count == 6 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "cookie") {
-                let (named, forward) = cookie.inspect(Array(bytes[field.value])[...])
-                if let named { server = named }
-                if forward != nil { edit = true }
+                let lookup = cookie.lookup(Array(bytes[field.value])[...], now: now)
+                if lookup.server != nil { found = lookup }
+                if lookup.forward != nil { edit = true }
             }
-            return (server, edit)
+            return (found?.server, edit, found)
         }
     }
 
-    /// The hash of what `balance source|uri|url_param|hdr` looks at in this request.
-    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> UInt32? {
+    /// Insert mode: the `Set-Cookie` value for this response, when the request's cookie
+    /// named another server (or none), or its dates are due for a refresh.
+    private func cookieToInsert(_ cookie: CookiePersistence) -> [UInt8]? {
+        guard cookie.mode == .insert, !cookie.postOnly || requestIsPOST else { return nil }
+        let now = Self.wallSeconds()
+        if cookieServer == serverIndex {
+            guard let found = cookieFound, cookie.needsRefresh(found, now: now) else { return nil }
+            return cookie.insertedCookie(for: serverIndex, now: now, firstDate: found.firstDate)
+        }
+        return cookie.insertedCookie(for: serverIndex, now: now)
+    }
+
+    /// The hash of what `balance source|uri|url_param|hdr|hash` looks at in this
+    /// request (`body`: its first bytes, when buffered).
+    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead, body: [UInt8]?) -> UInt32? {
         let backend = policy.backend
         switch backend.key {
-        case .none:
+        case .none, .rdpCookie:
             return nil
+        case .expression(let expression):
+            let s = sample ?? sampleContext(buffer, head)
+            if s.requestBody == nil { s.requestBody = body }
+            return expression.value(in: s).map { backend.hash(BalanceKey.binary($0, of: expression)) }
         case .source:
-            return log.clientAddress?.ipAddress.map { backend.hash(Array($0.utf8)) }
+            return log.clientAddress?.ipBytes.map { backend.sourceHash($0) }
         case .uri(let length, let depth, let whole, let pathOnly):
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
             return backend.hash(BalanceKey.uriKey(target, length: length, depth: depth, whole: whole, pathOnly: pathOnly))
-        case .urlParameter(let name):
+        case .urlParameter(let name, let checkPost):
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
-            return BalanceKey.queryParameter(target, name).map { backend.hash($0) }
+            if let value = BalanceKey.queryParameter(target, name) { return backend.hash(value) }
+            // check_post: a POST's form body, when the query string has no such parameter.
+            guard checkPost, let body, buffer.withUnsafeReadableBytes({ Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }) else { return nil }
+            return BalanceKey.formParameter(body, name).map { backend.hash($0) }
         case .header(let name, let domainOnly):
             let value: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
                 Self.firstValue(of: Array(name.lowercased().utf8), head.headers, bytes).map { Array(bytes[$0]) }
@@ -1258,7 +1284,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     editor.fields = editor.fields.filter { !(editor.matches($0, "set-cookie") && cookie.setsOurCookie(editor.value(of: $0))) }
                     if editor.fields.count < count { log.setCookieState = UInt8(ascii: "D") }
                 }
-                if cookieServer != serverIndex, let inserted = cookie.insertedCookie(for: serverIndex) {
+                if let inserted = cookieToInsert(cookie) {
                     editor.add("Set-Cookie", inserted)
                     if cookie.nocache { editor.add("Cache-Control", Array("private".utf8)) }
                     log.setCookieState = UInt8(ascii: "I")
@@ -1301,7 +1327,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// server's own one to remove or rewrite.
     private func cookieResponseWork(_ buffer: ByteBuffer, _ head: HTTPResponseHead) -> Bool {
         guard let cookie = policy.backend.cookie, cookie.mode != .passive else { return false }
-        if cookie.mode == .insert && cookieServer != serverIndex && cookie.serverValues[serverIndex] != nil { return true }
+        if cookieToInsert(cookie) != nil { return true }
         if cookie.mode == .insert && cookie.preserve { return false }
         return buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in

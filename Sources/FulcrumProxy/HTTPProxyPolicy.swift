@@ -106,7 +106,9 @@ final class HTTPProxyPolicy: Sendable {
         backendStatsPage = backendConfig.stats.enabled && backendConfig.name != frontend.name
             ? StatsPage(backendConfig.stats, proxy: backendConfig, rules: backendRules, description: global.description, services: services) : nil
         let waits = (frontendRules.requestRules + backendRules.requestRules).contains { if case .waitForBody = $0.action { return true } else { return false } }
-        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest || waits
+        // `balance url_param ... check_post` reads a POST body: it is waited for too.
+        let balancerReadsBody = pool.key.readsBody || (routes?.policies.values.contains { $0.backend.key.readsBody } ?? false)
+        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest || waits || balancerReadsBody
         self.frontendConnections = frontendConnections
         self.persistence = persistence
         self.patternFiles = patternFiles

@@ -55,16 +55,16 @@ public final class ProxyRuntime: Sendable {
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
         var pools: [String: BackendPool] = [:]
+        let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
         func pool(_ backend: ProxyConfig) throws -> BackendPool {
             if let existing = pools[backend.name] { return existing }
-            let created = try BackendPool(backend, loops: loops, global: configuration.global)
+            let created = try BackendPool(backend, loops: loops, global: configuration.global, files: files)
             pools[backend.name] = created
             checks += try HealthCheckSpec.specs(for: backend, pool: created, global: configuration.global) { log(.warning, $0) }
             return created
         }
         var plans: [ListenerPlan] = []
         var checks: [HealthCheckSpec] = []
-        let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
         var tables: [String: StickTable] = [:]
         for proxy in configuration.proxies where proxy.kind != .defaults {
             if let config = proxy.stickTable { tables[proxy.name] = StickTable(name: proxy.name, config: config) }

@@ -36,6 +36,9 @@ public enum SampleFetch: Hashable, Sendable {
     /// record version.
     case payload(offset: Int, length: Int)
     case tlsServerName, tlsHelloType, tlsVersion
+    /// The cookie of an RDP connection request (`req.rdp_cookie`), and whether there is
+    /// one (`req.rdp_cookie_cnt`); nil: whatever cookie comes first.
+    case rdpCookie(String?), rdpCookieCount(String?)
     /// `http_auth(L)`: the Basic credentials are valid in userlist L;
     /// `http_auth_group(L)`: the groups of the user they name.
     case httpAuth(String), httpAuthGroup(String)
@@ -211,6 +214,12 @@ public enum SampleFetch: Hashable, Sendable {
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
         case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
+        case .rdpCookie(let name):
+            guard let p = c.payload, case .value(let v) = RDPConnectionRequest.cookie(p, name: name) else { return nil }
+            return .string(Array(v))
+        case .rdpCookieCount(let name):
+            guard let p = c.payload, case .value = RDPConnectionRequest.cookie(p, name: name) else { return .integer(0) }
+            return .integer(1)
         case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
         case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
         case .proxyCount(let kind, var name):

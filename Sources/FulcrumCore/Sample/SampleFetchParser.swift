@@ -134,6 +134,12 @@ enum SampleFetchParser {
                 throw ConfigError("fetch method '\(written)' expects <offset>,<length> (non-negative integers; length 0: to the end).")
             }
             return (.payload(offset: offset, length: length), .bin)
+        case "req.rdp_cookie", "rdp_cookie":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments (expects [<name>]).") }
+            return (.rdpCookie(args.first.flatMap { $0.isEmpty ? nil : $0 }), .str)
+        case "req.rdp_cookie_cnt", "rdp_cookie_cnt":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments (expects [<name>]).") }
+            return (.rdpCookieCount(args.first.flatMap { $0.isEmpty ? nil : $0 }), .int)
         case "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "ssl_c_used", "ssl_fc_alpn":
             return (.noValue, .str)
         default:
@@ -197,7 +203,7 @@ enum SampleFetchParser {
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
         "payload_lv", "req.payload_lv",
-        "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
+        "res.payload", "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]
 
@@ -207,7 +213,7 @@ enum SampleFetchParser {
         "url", "query", "base", "req.ver", "url_param", "urlp", "hdr", "req.hdr", "req.fhdr", "res.hdr", "res.fhdr", "shdr",
         "hdr_cnt", "req.hdr_cnt", "hdr_val", "hdr_ip", "cook", "req.cook", "res.cook", "cook_cnt", "cook_val", "status",
         "req.body", "req.len", "env", "rand", "date", "var", "str", "int", "bool", "always_true", "always_false", "unique-id",
-        "ssl_fc", "ssl_fc_sni", "path_beg", "path_end", "path_sub", "path_reg", "path_dir", "path_dom", "path_len",
+        "ssl_fc", "ssl_fc_sni", "req.rdp_cookie", "req.rdp_cookie_cnt", "path_beg", "path_end", "path_sub", "path_reg", "path_dir", "path_dom", "path_len",
         "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "url_beg", "url_sub", "url_reg", "base_beg",
     ]
 }
