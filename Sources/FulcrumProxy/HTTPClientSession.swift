@@ -1268,7 +1268,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let needsClose = !clientKeepAlive && requestVersionMinor == 1
         let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
         let cookieWork = cookieResponseWork(buffer, head)
-        guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty else {
+        let storesResponse = policy.persistence?.storesResponses ?? false
+        guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty
+                || storesResponse else {
             return buffer.readSlice(length: head.length)!
         }
         let original = buffer.readBytes(length: head.length)!
@@ -1317,6 +1319,16 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 // client would read until the connection closes.
                 editor.set("content-length", [UInt8(ascii: "0")])
             }
+        }
+        if storesResponse, let persistence = policy.persistence {
+            // `stick store-response`: keys read from the response as the server sent it.
+            // As in HAProxy they come before the `http-response` rules' edits.
+            let s = sample ?? SampleContext()
+            let (edited, status) = (s.response, s.status)
+            s.response = HTTPHeadEditor(bytes: original, startLine: 0..<statusLineEnd, target: nil, headers: head.headers)
+            s.status = head.status
+            persistence.recordResponse(s, server: serverIndex)
+            (s.response, s.status) = (edited, status)
         }
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())

@@ -27,7 +27,7 @@ public enum ProxyKeywords {
         }
     }
 
-    /// `stick on|match|store-request <pattern> [table <t>] [if|unless <cond>]`.
+    /// `stick on|match|store-request|store-response <pattern> [table <t>] [if|unless <cond>]`.
     static func stick(_ kind: String) -> Spec {
         Spec("stick \(kind)", [d, b], usage: "stick \(kind) <pattern> [table <table>] [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
             let (words, condition) = try KeywordContext.splitCondition(ctx.args[...])
@@ -420,8 +420,7 @@ public enum ProxyKeywords {
         Spec("stick-table", [f, b], usage: "stick-table type {ip|ipv6|integer|string [len N]|binary [len N]} size <size> [expire <time>] [nopurge] [store <data>,...]", status: .active) { p, ctx throws(ConfigError) in
             p.stickTable = try StickTableConfig.parse(Array(ctx.args), at: ctx.location)
         },
-        stick("on"), stick("match"), stick("store-request"),
-        notYet("stick store-response", [d, b]),
+        stick("on"), stick("match"), stick("store-request"), stick("store-response"),
         notYet("filter", [f, b], "<name> [param*]"),
         notYet("filter-sequence", [f, b]),
         notYet("server-state-file-name", [d, b]),
