@@ -786,8 +786,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers a request with a response of Fulcrum's own (`deny`, `redirect`,
     /// `return`). The connection stays open for the next request when the request has
     /// no body to skip and asked to stay open, as HAProxy keeps it.
-    private func respondLocally(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8], denied: Bool) {
+    private func respondLocally(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head original: [UInt8], body: [UInt8], denied: Bool) {
         guard let context else { return }
+        let (responseHead, status) = afterResponse(original, status: status)
         buffer.moveReaderIndex(forwardBy: head.length)
         inbound = buffer.readableBytes > 0 ? buffer : nil
         if denied { log.terminate("P", "R") } else { log.terminate("L", "R") }
@@ -1544,8 +1545,38 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         responseStarted = true
-        context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
+        if policy.afterResponseRules.isEmpty {
+            context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
+        } else {
+            let page = policy.errorPages.pageParts(status)
+            var out = context.channel.allocator.buffer(capacity: page.head.count + page.body.count + 64)
+            out.writeBytes(afterResponse(page.head, status: status).head)
+            out.writeBytes(page.body)
+            context.write(wrapOutboundOut(out), promise: nil)
+        }
         closeClientAfterFlush()
+    }
+
+    /// `http-after-response` rules on an answer of Fulcrum's own: its head as they left
+    /// it, and its status (`set-status` may change it). Their `deny`/`return` are ignored
+    /// here: the answer is already decided.
+    private func afterResponse(_ head: [UInt8], status: Int) -> (head: [UInt8], status: Int) {
+        guard !policy.afterResponseRules.isEmpty else { return (head, status) }
+        let parsed = head.withUnsafeBytes { bytes in
+            Result { () throws(HTTPParseError) in try HTTPHeadParser.parseResponse(bytes, requestWasHEAD: requestIsHEAD) }
+        }
+        guard case .success(let response) = parsed else { return (head, status) }
+        let statusLineEnd = head.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && head[$0 - 1] == 13 ? $0 - 1 : $0 } ?? 0
+        let s = sample ?? SampleContext()
+        let (previous, previousStatus) = (s.response, s.status)
+        s.response = HTTPHeadEditor(bytes: head, startLine: 0..<statusLineEnd, target: nil, headers: response.headers)
+        s.status = status
+        _ = HTTPRuleRunner.run(policy.afterResponseRules, response: true, s, log, errorPages: policy.errorPages)
+        let edited = s.response?.serialized() ?? head
+        let newStatus = s.status ?? status
+        (s.response, s.status) = (previous, previousStatus)
+        if newStatus != status { log.status = newStatus }
+        return (edited, newStatus)
     }
 
     /// Ends the client connection once what is queued for it is written. A client that

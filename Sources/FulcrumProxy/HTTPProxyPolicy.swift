@@ -33,6 +33,9 @@ final class HTTPProxyPolicy: Sendable {
     /// The backend's `http-response` rules, then the frontend's, then the
     /// `http-after-response` ones.
     let responseRules: [CompiledHTTPRule]
+    /// The `http-after-response` rules alone: they also edit Fulcrum's own answers
+    /// (deny, redirect, return, error pages), as HAProxy's do.
+    let afterResponseRules: [CompiledHTTPRule]
     /// `use_backend` rules and the policy of each backend they may choose; nil on the
     /// policies they point to (the choice is made once per request).
     let routes: HTTPRoutes?
@@ -169,8 +172,8 @@ final class HTTPProxyPolicy: Sendable {
         backendRequestRules = separate ? backendRules.requestRules : []
         var responseRules = backendRules.responseRules
         if separate { responseRules += frontendRules.responseRules }
-        responseRules += backendRules.afterResponseRules
-        if separate { responseRules += frontendRules.afterResponseRules }
+        afterResponseRules = backendRules.afterResponseRules + (separate ? frontendRules.afterResponseRules : [])
+        responseRules += afterResponseRules
         for rule in responseRules {
             switch rule.action {
             case .auth, .track, .capture, .editPatterns, .accept, .reject, .setPath, .setURI, .setQuery, .setMethod:

@@ -81,3 +81,46 @@ import Testing
         #expect(try Loopback.exchange(port: front, send: "ping") == "one\npingBYE\n", "every condition holds: the connection is relayed")
     }
 }
+
+/// `http-after-response` rules on every answer, Fulcrum's own included (deny, redirect,
+/// return, error pages), next to HAProxy 2.6.
+@Suite(.serialized) struct AfterResponseTests {
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func afterResponseRulesEditOwnAnswersToo() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["a"])
+        let dead = Loopback.freePort()
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, _ in
+            HTTPProxyTests.httpDefaults() + """
+                frontend web
+                  bind 127.0.0.1:\(port)
+                  http-request deny if { path /deny }
+                  http-request redirect location /elsewhere if { path /redirect }
+                  http-request return status 200 content-type text/plain string "here\\n" if { path /return }
+                  use_backend gone if { path /gone }
+                  http-after-response set-header X-After yes
+                  http-after-response set-status 418 if { status 403 }
+                  default_backend app
+                backend app
+                  server a 127.0.0.1:\(backends[0])
+                backend gone
+                  server g 127.0.0.1:\(dead)
+
+                """
+        }
+        var outcomes: [[String]] = []
+        for port in ports {
+            var seen: [String] = []
+            for path in ["/", "/deny", "/redirect", "/return", "/gone"] {
+                let c = try HTTPTestConnection(port: port)
+                c.send("GET \(path) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                let r = try #require(try c.readResponse())
+                seen.append("\(path) \(r.status) after=\(r.header("x-after") ?? "-")")
+            }
+            outcomes.append(seen)
+        }
+        #expect(outcomes[0] == outcomes[1], "Fulcrum \(outcomes[0]) vs HAProxy \(outcomes[1])")
+        #expect(outcomes[0].allSatisfy { $0.hasSuffix("after=yes") })
+        #expect(outcomes[0].contains("/deny 418 after=yes"))
+    }
+}
