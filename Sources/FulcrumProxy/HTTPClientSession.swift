@@ -73,6 +73,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var responsePhase = ResponsePhase.none
     private var responseInbound: ByteBuffer?
     private var responseScannedUpTo = 0
+    /// An unchanged response head still at the front of `responseInbound`, written
+    /// together with the body bytes that follow it.
+    private var heldHeadLength = 0
     private var responseBody = HTTPBodyTracker(.none)
     private var responseStarted = false
     private var serverKeepAlive = false
@@ -1212,21 +1215,34 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 sample?.status = head.status
                 guard let forwarded = responseHeadBytes(&buffer, head) else { return }
-                countOut(forwarded.readableBytes)
                 log.status = head.status
                 log.responseHeadReceived = context.eventLoop.now
                 policy.frontendCounters.countResponse(head.status)
                 policy.backend.counters.countResponse(head.status)
                 policy.backend.serverCounters[serverIndex].countResponse(head.status)
-                context.write(wrapOutboundOut(forwarded), promise: nil)
                 responseBody = HTTPBodyTracker(head.framing)
+                switch forwarded {
+                case .edited(let edited):
+                    countOut(edited.readableBytes)
+                    context.write(wrapOutboundOut(edited), promise: nil)
+                case .unchanged:
+                    countOut(head.length)
+                    if responseBody.isFinished || buffer.readableBytes == head.length {
+                        context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                    } else {
+                        // The body's first bytes are in the same buffer: one write for both.
+                        heldHeadLength = head.length
+                    }
+                }
                 responsePhase = .body
                 responseInbound = buffer
                 if responseBody.isFinished { responseComplete() }
             case .body:
                 guard var buffer = responseInbound, buffer.readableBytes > 0 else { return }
+                let held = heldHeadLength
+                heldHeadLength = 0
                 let result = buffer.withUnsafeReadableBytes { bytes in
-                    Result { () throws(HTTPParseError) in try self.responseBody.consume(bytes) }
+                    Result { () throws(HTTPParseError) in try self.responseBody.consume(UnsafeRawBufferPointer(rebasing: bytes[held...])) }
                 }
                 guard case .success(let progress) = result else {
                     // Broken framing mid-body: the client cannot be told; cut both sides.
@@ -1234,9 +1250,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     closeAll()
                     return
                 }
-                if progress.consumed > 0 {
+                if progress.consumed > 0 || held > 0 {
                     countOut(progress.consumed)
-                    context.write(wrapOutboundOut(buffer.readSlice(length: progress.consumed)!), promise: nil)
+                    context.write(wrapOutboundOut(buffer.readSlice(length: held + progress.consumed)!), promise: nil)
                 }
                 responseInbound = buffer
                 guard progress.finished else { return }
@@ -1248,7 +1264,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The head to forward, or nil when a response rule answered in the server's
     /// place (`http-response deny`, `return`, `redirect`): that answer is sent instead
     /// and the server's response dropped with its connection.
-    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer? {
+    /// The head to send: `.unchanged` leaves it in `buffer` (it goes out with the body
+    /// bytes that follow it, in one write), `.edited` is a new head (the original is
+    /// consumed); nil when a rule answered in the server's place.
+    private enum ForwardedHead { case unchanged, edited(ByteBuffer) }
+
+    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ForwardedHead? {
         // Hop-by-hop headers go, except a lone `Connection: keep-alive` on a connection
         // that stays open: it says what is true, and keeping it spares rewriting the
         // head of every keep-alive response (servers such as nginx always send it).
@@ -1272,7 +1293,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let storesResponse = policy.persistence?.storesResponses ?? false
         guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty
                 || storesResponse else {
-            return buffer.readSlice(length: head.length)!
+            return .unchanged
         }
         let original = buffer.readBytes(length: head.length)!
         let statusLineEnd = original.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && original[$0 - 1] == 13 ? $0 - 1 : $0 } ?? 0
@@ -1333,7 +1354,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())
-        return out
+        return .edited(out)
     }
 
     /// Whether the persistence cookie changes this response: a cookie to insert, or the
