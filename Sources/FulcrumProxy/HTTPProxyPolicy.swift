@@ -101,7 +101,8 @@ final class HTTPProxyPolicy: Sendable {
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
          userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, persistence: StickPersistence? = nil,
          directory: PoolDirectory = PoolDirectory(), frontendConnections: ConnectionCounter = ConnectionCounter(),
-         hasDefaultBackend: Bool = true, services: LocalServices = LocalServices()) throws {
+         hasDefaultBackend: Bool = true, services: LocalServices = LocalServices(),
+         httpErrors: [String: [Int: ErrorFileConfig]] = [:]) throws {
         self.directory = directory
         self.services = services
         frontendStatsPage = frontend.stats.enabled
@@ -198,7 +199,7 @@ final class HTTPProxyPolicy: Sendable {
             uniqueIDFormat = nil
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
-        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles])
+        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles], sections: httpErrors)
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
     }

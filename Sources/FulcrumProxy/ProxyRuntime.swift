@@ -168,7 +168,8 @@ public final class ProxyRuntime: Sendable {
                                             frontendRules: frontendRules, backendRules: try rules(target), routes: routes, tables: tables,
                                             userlists: configuration.userlists, patternFiles: files,
                                             persistence: try stickiness(target), directory: directory,
-                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault, services: services)
+                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault, services: services,
+                                            httpErrors: configuration.httpErrors)
                     }
                     var routes: HTTPRoutes? = nil
                     if !frontendRules.backendSwitches.isEmpty {

@@ -124,3 +124,59 @@ import Testing
         #expect(outcomes[0].contains("/deny 418 after=yes"))
     }
 }
+
+/// `return` with a whole message: `default-errorfiles`, `errorfile <file>`, `errorfiles
+/// <section>`, next to HAProxy 2.6; an unknown section is a configuration error.
+@Suite(.serialized) struct ReturnErrorFileTests {
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func returnSendsErrorFilesAsHAProxy() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-return-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func page(_ name: String, _ status: String, _ body: String) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            try "HTTP/1.1 \(status)\r\ncontent-type: text/plain\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)".write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let own503 = try page("503.http", "503 Service Unavailable", "proxy page\n")
+        let file403 = try page("403.http", "403 Forbidden", "from a file\n")
+        let section404 = try page("404.http", "404 Not Found", "from a section\n")
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, _ in
+            HTTPProxyTests.httpDefaults() + """
+                http-errors site
+                  errorfile 404 \(section404)
+                frontend web
+                  bind 127.0.0.1:\(port)
+                  errorfile 503 \(own503)
+                  http-request return status 503 default-errorfiles if { path /own }
+                  http-request return status 403 errorfile \(file403) if { path /file }
+                  http-request return status 404 errorfiles site hdr x-ignored yes if { path /section }
+                  http-request return status 202 if { path /dummy }
+
+                """
+        }
+        var answers: [[String]] = []
+        for port in ports {
+            var seen: [String] = []
+            for path in ["/own", "/file", "/section", "/dummy"] {
+                let c = try HTTPTestConnection(port: port)
+                c.send("GET \(path) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                let r = try #require(try c.readResponse())
+                seen.append("\(path) \(r.status) \(r.text.debugDescription) ignored=\(r.header("x-ignored") ?? "-")")
+            }
+            answers.append(seen)
+        }
+        #expect(answers[0] == answers[1], "Fulcrum \(answers[0]) vs HAProxy \(answers[1])")
+        #expect(answers[0].first == "/own 503 \"proxy page\\n\" ignored=-")
+
+        let bad = try FulcrumProcess.run(["-c", "-f", try FulcrumProcess.temporaryFile(HTTPProxyTests.httpDefaults() + """
+            http-errors site
+              errorfile 404 \(section404)
+            frontend web
+              bind 127.0.0.1:1
+              http-request return status 404 errorfiles sitee
+
+            """).path])
+        #expect(bad.status == 1 && bad.stderr.contains("unknown http-errors section 'sitee'") && bad.stderr.contains("did you mean 'site'"), "\(bad.stderr)")
+    }
+}
