@@ -85,6 +85,12 @@ final class BackendPool: Sendable {
     /// `cookie`: persistence by cookie, when configured.
     let cookie: CookiePersistence?
 
+    /// `option persist`: a cookie naming a server the checks marked down still sends
+    /// the request there (until a connection fails and `option redispatch` moves it).
+    let persistToDownServers: Bool
+    /// `persist rdp-cookie`: the cookie whose routing token names a server (TCP mode).
+    let rdpPersistCookie: String?
+
     /// What the hashing algorithms hash (`.none` for the others), and how.
     let key: BalanceKey
     let hashFunction: HashFunction
@@ -94,10 +100,12 @@ final class BackendPool: Sendable {
     let kindLabel: String
     /// The servers' configuration (check settings, backup flag), by index.
     let serverConfigs: [ServerConfig]
+    /// HAProxy's server ids (`sid`, `srv_id`).
+    let serverIDs: [Int]
     /// Server connections kept for reuse in HTTP mode, per event loop.
     let idle: IdleServerConnections
 
-    init(_ backend: ProxyConfig, loops: [EventLoop], global: GlobalSettings = GlobalSettings()) throws {
+    init(_ backend: ProxyConfig, loops: [EventLoop], global: GlobalSettings = GlobalSettings(), files: PatternFiles? = nil) throws {
         var targets: [LogTarget] = []
         for target in backend.logTargets {
             if target.destination == .global { targets += global.logTargets } else { targets.append(target) }
@@ -112,8 +120,11 @@ final class BackendPool: Sendable {
         let balanceFactor = backend.pending["hash-balance-factor"]?.first.flatMap { Int($0) } ?? 0
         let balancer: AnyBalancer
         do {
+            // Ring positions follow the declaration order, disabled servers included.
+            let ids = backend.servers.indices.filter { !backend.servers[$0].options.disabled }.map { $0 + 1 }
             (balancer, key) = try AnyBalancer.make(backend.balance, hashType: backend.hashType, weights: active.map { $0.options.weight },
-                                                   backup: active.map { $0.options.backup }, useAllBackups: useAllBackups, balanceFactor: balanceFactor)
+                                                   backup: active.map { $0.options.backup }, useAllBackups: useAllBackups, balanceFactor: balanceFactor,
+                                                   ids: ids, files: files ?? PatternFiles(readFile: CompileEnvironment.system.readFile))
         } catch {
             throw ProxyStartError("backend '\(backend.name)': \(error)")
         }
@@ -133,8 +144,11 @@ final class BackendPool: Sendable {
         } else {
             cookie = nil
         }
+        persistToDownServers = backend.options.others["persist"] == true
+        rdpPersistCookie = backend.mode == .tcp ? backend.persistRDPCookie : nil
         kindLabel = backend.kind == .listen ? "proxy" : "backend"
         serverConfigs = active
+        serverIDs = ProxyIdentifiers.servers(active)
         serverCounters = active.map { _ in StatCounters() }
         let started = ServerHealthRecord.wallSeconds()
         health = NIOLockedValueBox(active.map { _ in ServerHealthRecord(now: started) })
@@ -302,6 +316,37 @@ final class BackendPool: Sendable {
         hashFunction.hash(key, avalanche: avalanche)
     }
 
+    /// `balance source`: the client address, as HAProxy hashes it.
+    func sourceHash(_ address: [UInt8]) -> UInt32 {
+        let h = BalanceKey.sourceHash(address)
+        return avalanche ? HashFunction.mix(h) : h
+    }
+
+    /// The hash a TCP-mode connection is balanced on: its client address (`source`),
+    /// its RDP cookie (`rdp-cookie`) or an expression's value (`hash`); nil for the
+    /// HTTP keys and when the value is missing (round robin then, as in HAProxy).
+    func connectionHash(_ s: SampleContext) -> UInt32? {
+        switch key {
+        case .source:
+            return s.client.map(sourceHash)
+        case .rdpCookie(let name):
+            guard let payload = s.payload, case .value(let value) = RDPConnectionRequest.cookie(payload, name: name), !value.isEmpty else { return nil }
+            return hash(value)
+        case .expression(let expression):
+            return expression.value(in: s).map { hash(BalanceKey.binary($0, of: expression)) }
+        case .none, .uri, .urlParameter, .header:
+            return nil
+        }
+    }
+
+    /// `persist rdp-cookie`: the server the connection request's routing token names
+    /// (by address and port), if any.
+    func rdpPersistentServer(_ payload: [UInt8]) -> Int? {
+        guard let name = rdpPersistCookie, case .value(let value) = RDPConnectionRequest.cookie(payload, name: name),
+              let (address, port) = RDPConnectionRequest.routingToken(value) else { return nil }
+        return servers.firstIndex { $0.address.ipBytes == address && $0.address.port == port }
+    }
+
     /// A server's `maxconn` changed (an agent said so).
     func setMaxconn(_ server: Int, _ limit: Int) {
         let handovers: [(Int, Grant)] = state.withLockedValue { state in
@@ -393,12 +438,13 @@ final class BackendPool: Sendable {
         }
     }
 
-    /// A slot on `server` only (persistence), or a queue ticket.
+    /// A slot on `server` only (persistence), or a queue ticket. With `option persist`
+    /// a server the checks marked down is used too (not one in maintenance).
     func acquire(only server: Int, grant: @escaping Grant) -> (outcome: ServerSlots<AnyBalancer>.Outcome, ticket: Int) {
         state.withLockedValue { state in
             let ticket = state.nextTicket
             state.nextTicket += 1
-            let outcome = state.slots.acquire(ticket, only: server)
+            let outcome = state.slots.acquire(ticket, only: server, evenIfDown: persistToDownServers && !state.maint[server])
             if outcome == .queued { state.waiting[ticket] = grant }
             return (outcome, ticket)
         }

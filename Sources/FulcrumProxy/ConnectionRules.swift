@@ -13,8 +13,11 @@ final class ConnectionRules: Sendable {
     let frontendName: String
     /// Connections refused (`dcon`).
     let counters: StatCounters
+    /// What proxy-state fetches read (`be_conn`, `nbsrv`, `fe_id`...).
+    let state: ProxyStateView?
 
-    init(rules: [CompiledHTTPRule], tables: [String: StickTable], frontendName: String, counters: StatCounters) {
+    init(rules: [CompiledHTTPRule], tables: [String: StickTable], frontendName: String, counters: StatCounters, state: ProxyStateView? = nil) {
+        self.state = state
         self.rules = rules
         self.tables = tables
         self.frontendName = frontendName
@@ -24,6 +27,7 @@ final class ConnectionRules: Sendable {
     /// The entries the connection tracks, or nil when a rule rejects it.
     func evaluate(_ channel: Channel) -> [StickTracker?]? {
         let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
+        s.proxies = state
         let log = RequestLogContext(frontendName: frontendName)
         if case .reject = HTTPRuleRunner.run(rules, response: false, s, log, errorPages: HTTPErrorPages([]), connectionLevel: true) {
             for tracker in s.trackers.compactMap({ $0 }) { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }

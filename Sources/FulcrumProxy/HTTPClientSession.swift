@@ -41,6 +41,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestBody = HTTPBodyTracker(.none)
     private var requestHead: ByteBuffer?
     private var requestIsHEAD = false
+    private var requestIsPOST = false
     private var requestUpgrade = false
     private var requestKeepAlive = true
     /// The request may be sent again on a fresh connection if a reused one turns out
@@ -52,6 +53,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Cookie header must be rewritten (indirect, prefix).
     private var cookieServer: Int?
     private var cookieEdit = false
+    /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
+    private var cookieFound: CookiePersistence.Lookup?
     private var requestVersionMinor = 1
     private var requestsServed = 0
     private var clientInputClosed = false
@@ -70,6 +73,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var responsePhase = ResponsePhase.none
     private var responseInbound: ByteBuffer?
     private var responseScannedUpTo = 0
+    /// An unchanged response head still at the front of `responseInbound`, written
+    /// together with the body bytes that follow it.
+    private var heldHeadLength = 0
     private var responseBody = HTTPBodyTracker(.none)
     private var responseStarted = false
     private var serverKeepAlive = false
@@ -444,6 +450,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             bufferedBody = body.data
         }
         requestIsHEAD = head.isHEAD
+        requestIsPOST = buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
         requestUpgrade = head.upgrade
         requestVersionMinor = head.versionMinor
         requestBody = HTTPBodyTracker(head.framing)
@@ -559,12 +566,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         }
         requestKeepAlive = head.keepAlive && policy.connectionMode != .close
-        requestHash = policy.backend.key == .none ? nil : balanceHash(buffer, head)
-        (cookieServer, cookieEdit) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false)
+        requestHash = policy.backend.key.isNone ? nil : balanceHash(buffer, head, body: bufferedBody)
+        (cookieServer, cookieEdit, cookieFound) = policy.backend.cookie.map { persistence(buffer, head, $0) } ?? (nil, false, nil)
         if policy.accessLog != nil { logCookies(buffer, head) }
         if let forced = forcedServer {
             // `use-server` comes before persistence and balancing.
             cookieServer = forced
+            cookieFound = nil
             forcedServer = nil
         }
 
@@ -628,33 +636,54 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The server named by the request's persistence cookie, and whether its Cookie
     /// header changes on the way (`indirect`, `prefix`).
-    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool) {
-        buffer.withUnsafeReadableBytes { bytes in
-            var server: Int? = nil
+    private func persistence(_ buffer: ByteBuffer, _ head: HTTPRequestHead, _ cookie: CookiePersistence) -> (Int?, Bool, CookiePersistence.Lookup?) {
+        let now = Self.wallSeconds()
+        return buffer.withUnsafeReadableBytes { bytes in
+            var found: CookiePersistence.Lookup? = nil
             var edit = false
             for field in head.headers where field.name.count == 6 && Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "cookie") {
-                let (named, forward) = cookie.inspect(Array(bytes[field.value])[...])
-                if let named { server = named }
-                if forward != nil { edit = true }
+                let lookup = cookie.lookup(Array(bytes[field.value])[...], now: now)
+                if lookup.server != nil { found = lookup }
+                if lookup.forward != nil { edit = true }
             }
-            return (server, edit)
+            return (found?.server, edit, found)
         }
     }
 
-    /// The hash of what `balance source|uri|url_param|hdr` looks at in this request.
-    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead) -> UInt32? {
+    /// Insert mode: the `Set-Cookie` value for this response, when the request's cookie
+    /// named another server (or none), or its dates are due for a refresh.
+    private func cookieToInsert(_ cookie: CookiePersistence) -> [UInt8]? {
+        guard cookie.mode == .insert, !cookie.postOnly || requestIsPOST else { return nil }
+        let now = Self.wallSeconds()
+        if cookieServer == serverIndex {
+            guard let found = cookieFound, cookie.needsRefresh(found, now: now) else { return nil }
+            return cookie.insertedCookie(for: serverIndex, now: now, firstDate: found.firstDate)
+        }
+        return cookie.insertedCookie(for: serverIndex, now: now)
+    }
+
+    /// The hash of what `balance source|uri|url_param|hdr|hash` looks at in this
+    /// request (`body`: its first bytes, when buffered).
+    private func balanceHash(_ buffer: ByteBuffer, _ head: HTTPRequestHead, body: [UInt8]?) -> UInt32? {
         let backend = policy.backend
         switch backend.key {
-        case .none:
+        case .none, .rdpCookie:
             return nil
+        case .expression(let expression):
+            let s = sample ?? sampleContext(buffer, head)
+            if s.requestBody == nil { s.requestBody = body }
+            return expression.value(in: s).map { backend.hash(BalanceKey.binary($0, of: expression)) }
         case .source:
-            return log.clientAddress?.ipAddress.map { backend.hash(Array($0.utf8)) }
+            return log.clientAddress?.ipBytes.map { backend.sourceHash($0) }
         case .uri(let length, let depth, let whole, let pathOnly):
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
             return backend.hash(BalanceKey.uriKey(target, length: length, depth: depth, whole: whole, pathOnly: pathOnly))
-        case .urlParameter(let name):
+        case .urlParameter(let name, let checkPost):
             let target = buffer.withUnsafeReadableBytes { Array($0[head.target]) }
-            return BalanceKey.queryParameter(target, name).map { backend.hash($0) }
+            if let value = BalanceKey.queryParameter(target, name) { return backend.hash(value) }
+            // check_post: a POST's form body, when the query string has no such parameter.
+            guard checkPost, let body, buffer.withUnsafeReadableBytes({ Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }) else { return nil }
+            return BalanceKey.formParameter(body, name).map { backend.hash($0) }
         case .header(let name, let domainOnly):
             let value: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
                 Self.firstValue(of: Array(name.lowercased().utf8), head.headers, bytes).map { Array(bytes[$0]) }
@@ -768,32 +797,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// `be_conn`, `queue`, `connslots`, `fe_conn`, `srv_conn`, `srv_is_up` for a named
     /// backend (or `backend/server`), or the current one.
-    static func proxyCount(_ kind: ProxyCount, _ name: String?, _ policy: HTTPProxyPolicy) -> Int? {
-        if kind == .frontendConnections { return policy.frontendConnections.value }
-        var poolName = name
-        var serverName: String?
-        if let name, let slash = name.firstIndex(of: "/") {
-            poolName = String(name[..<slash])
-            serverName = String(name[name.index(after: slash)...])
-        }
-        guard let pool = poolName.map({ policy.directory[$0] }) ?? policy.backend else { return nil }
-        switch kind {
-        case .backendConnections: return pool.logCounts(server: nil).backend
-        case .backendQueue: return pool.logCounts(server: nil).queue
-        case .connectionSlots: return pool.freeSlots
-        case .serverConnections, .serverIsUp:
-            guard let serverName, let index = pool.serverConfigs.firstIndex(where: { $0.name == serverName }) else { return nil }
-            let status = pool.status(index)
-            return kind == .serverIsUp ? (status.up && !status.maint ? 1 : 0) : status.sessions
-        case .frontendConnections: return nil
-        }
-    }
 
     /// Answers a request with a response of Fulcrum's own (`deny`, `redirect`,
     /// `return`). The connection stays open for the next request when the request has
     /// no body to skip and asked to stay open, as HAProxy keeps it.
-    private func respondLocally(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8], denied: Bool) {
+    private func respondLocally(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head original: [UInt8], body: [UInt8], denied: Bool) {
         guard let context else { return }
+        let (responseHead, status) = afterResponse(original, status: status)
         buffer.moveReaderIndex(forwardBy: head.length)
         inbound = buffer.readableBytes > 0 ? buffer : nil
         if denied { log.terminate("P", "R") } else { log.terminate("L", "R") }
@@ -1217,21 +1227,34 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 sample?.status = head.status
                 guard let forwarded = responseHeadBytes(&buffer, head) else { return }
-                countOut(forwarded.readableBytes)
                 log.status = head.status
                 log.responseHeadReceived = context.eventLoop.now
                 policy.frontendCounters.countResponse(head.status)
                 policy.backend.counters.countResponse(head.status)
                 policy.backend.serverCounters[serverIndex].countResponse(head.status)
-                context.write(wrapOutboundOut(forwarded), promise: nil)
                 responseBody = HTTPBodyTracker(head.framing)
+                switch forwarded {
+                case .edited(let edited):
+                    countOut(edited.readableBytes)
+                    context.write(wrapOutboundOut(edited), promise: nil)
+                case .unchanged:
+                    countOut(head.length)
+                    if responseBody.isFinished || buffer.readableBytes == head.length {
+                        context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                    } else {
+                        // The body's first bytes are in the same buffer: one write for both.
+                        heldHeadLength = head.length
+                    }
+                }
                 responsePhase = .body
                 responseInbound = buffer
                 if responseBody.isFinished { responseComplete() }
             case .body:
                 guard var buffer = responseInbound, buffer.readableBytes > 0 else { return }
+                let held = heldHeadLength
+                heldHeadLength = 0
                 let result = buffer.withUnsafeReadableBytes { bytes in
-                    Result { () throws(HTTPParseError) in try self.responseBody.consume(bytes) }
+                    Result { () throws(HTTPParseError) in try self.responseBody.consume(UnsafeRawBufferPointer(rebasing: bytes[held...])) }
                 }
                 guard case .success(let progress) = result else {
                     // Broken framing mid-body: the client cannot be told; cut both sides.
@@ -1239,9 +1262,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     closeAll()
                     return
                 }
-                if progress.consumed > 0 {
+                if progress.consumed > 0 || held > 0 {
                     countOut(progress.consumed)
-                    context.write(wrapOutboundOut(buffer.readSlice(length: progress.consumed)!), promise: nil)
+                    context.write(wrapOutboundOut(buffer.readSlice(length: held + progress.consumed)!), promise: nil)
                 }
                 responseInbound = buffer
                 guard progress.finished else { return }
@@ -1253,7 +1276,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The head to forward, or nil when a response rule answered in the server's
     /// place (`http-response deny`, `return`, `redirect`): that answer is sent instead
     /// and the server's response dropped with its connection.
-    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ByteBuffer? {
+    /// The head to send: `.unchanged` leaves it in `buffer` (it goes out with the body
+    /// bytes that follow it, in one write), `.edited` is a new head (the original is
+    /// consumed); nil when a rule answered in the server's place.
+    private enum ForwardedHead { case unchanged, edited(ByteBuffer) }
+
+    private func responseHeadBytes(_ buffer: inout ByteBuffer, _ head: HTTPResponseHead) -> ForwardedHead? {
         // Hop-by-hop headers go, except a lone `Connection: keep-alive` on a connection
         // that stays open: it says what is true, and keeping it spares rewriting the
         // head of every keep-alive response (servers such as nginx always send it).
@@ -1274,8 +1302,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let needsClose = !clientKeepAlive && requestVersionMinor == 1
         let needsKeepAlive = clientKeepAlive && requestVersionMinor == 0
         let cookieWork = cookieResponseWork(buffer, head)
-        guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty else {
-            return buffer.readSlice(length: head.length)!
+        let storesResponse = policy.persistence?.storesResponses ?? false
+        guard hopByHop || head.usesBareLF || needsClose || (needsKeepAlive && !saysKeepAlive) || cookieWork || !policy.responseRules.isEmpty
+                || storesResponse else {
+            return .unchanged
         }
         let original = buffer.readBytes(length: head.length)!
         let statusLineEnd = original.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && original[$0 - 1] == 13 ? $0 - 1 : $0 } ?? 0
@@ -1290,7 +1320,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     editor.fields = editor.fields.filter { !(editor.matches($0, "set-cookie") && cookie.setsOurCookie(editor.value(of: $0))) }
                     if editor.fields.count < count { log.setCookieState = UInt8(ascii: "D") }
                 }
-                if cookieServer != serverIndex, let inserted = cookie.insertedCookie(for: serverIndex) {
+                if let inserted = cookieToInsert(cookie) {
                     editor.add("Set-Cookie", inserted)
                     if cookie.nocache { editor.add("Cache-Control", Array("private".utf8)) }
                     log.setCookieState = UInt8(ascii: "I")
@@ -1330,16 +1360,26 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 editor.set("content-length", [UInt8(ascii: "0")])
             }
         }
+        if storesResponse, let persistence = policy.persistence {
+            // `stick store-response`: keys read from the response as the server sent it.
+            // As in HAProxy they come before the `http-response` rules' edits.
+            let s = sample ?? SampleContext()
+            let (edited, status) = (s.response, s.status)
+            s.response = HTTPHeadEditor(bytes: original, startLine: 0..<statusLineEnd, target: nil, headers: head.headers)
+            s.status = head.status
+            persistence.recordResponse(s, server: serverIndex)
+            (s.response, s.status) = (edited, status)
+        }
         var out = context!.channel.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())
-        return out
+        return .edited(out)
     }
 
     /// Whether the persistence cookie changes this response: a cookie to insert, or the
     /// server's own one to remove or rewrite.
     private func cookieResponseWork(_ buffer: ByteBuffer, _ head: HTTPResponseHead) -> Bool {
         guard let cookie = policy.backend.cookie, cookie.mode != .passive else { return false }
-        if cookie.mode == .insert && cookieServer != serverIndex && cookie.serverValues[serverIndex] != nil { return true }
+        if cookieToInsert(cookie) != nil { return true }
         if cookie.mode == .insert && cookie.preserve { return false }
         return buffer.withUnsafeReadableBytes { bytes in
             head.headers.contains { field in
@@ -1544,8 +1584,38 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         responseStarted = true
-        context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
+        if policy.afterResponseRules.isEmpty {
+            context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
+        } else {
+            let page = policy.errorPages.pageParts(status)
+            var out = context.channel.allocator.buffer(capacity: page.head.count + page.body.count + 64)
+            out.writeBytes(afterResponse(page.head, status: status).head)
+            out.writeBytes(page.body)
+            context.write(wrapOutboundOut(out), promise: nil)
+        }
         closeClientAfterFlush()
+    }
+
+    /// `http-after-response` rules on an answer of Fulcrum's own: its head as they left
+    /// it, and its status (`set-status` may change it). Their `deny`/`return` are ignored
+    /// here: the answer is already decided.
+    private func afterResponse(_ head: [UInt8], status: Int) -> (head: [UInt8], status: Int) {
+        guard !policy.afterResponseRules.isEmpty else { return (head, status) }
+        let parsed = head.withUnsafeBytes { bytes in
+            Result { () throws(HTTPParseError) in try HTTPHeadParser.parseResponse(bytes, requestWasHEAD: requestIsHEAD) }
+        }
+        guard case .success(let response) = parsed else { return (head, status) }
+        let statusLineEnd = head.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && head[$0 - 1] == 13 ? $0 - 1 : $0 } ?? 0
+        let s = sample ?? SampleContext()
+        let (previous, previousStatus) = (s.response, s.status)
+        s.response = HTTPHeadEditor(bytes: head, startLine: 0..<statusLineEnd, target: nil, headers: response.headers)
+        s.status = status
+        _ = HTTPRuleRunner.run(policy.afterResponseRules, response: true, s, log, errorPages: policy.errorPages)
+        let edited = s.response?.serialized() ?? head
+        let newStatus = s.status ?? status
+        (s.response, s.status) = (previous, previousStatus)
+        if newStatus != status { log.status = newStatus }
+        return (edited, newStatus)
     }
 
     /// Ends the client connection once what is queued for it is written. A client that

@@ -6,6 +6,8 @@ import NIOCore
 /// built-in page. Built once at start-up; sending one is a buffer copy-on-write.
 struct HTTPErrorPages: Sendable {
     private var pages: [Int: ByteBuffer] = [:]
+    /// The `http-errors` sections by name, for `return ... errorfiles <name>`.
+    private var sections: [String: [Int: [UInt8]]] = [:]
 
     static let reasons: [Int: String] = [
         200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -36,11 +38,23 @@ struct HTTPErrorPages: Sendable {
     ]
 
     /// `errorFiles` in order of precedence: later dictionaries override earlier ones.
-    init(_ errorFiles: [[Int: ErrorFileConfig]]) {
+    init(_ errorFiles: [[Int: ErrorFileConfig]], sections: [String: [Int: ErrorFileConfig]] = [:]) {
         for files in errorFiles {
             for (status, file) in files {
                 pages[status] = ByteBuffer(bytes: file.contents)
             }
+        }
+        self.sections = sections.mapValues { $0.mapValues(\.contents) }
+    }
+
+    /// A `return` rule's whole message, as head and body.
+    func pageParts(_ status: Int, from source: ErrorPageSource) -> (head: [UInt8], body: [UInt8]) {
+        switch source {
+        case .proxy: return pageParts(status)
+        case .file(let bytes): return Self.split(bytes)
+        case .section(let name):
+            guard let bytes = sections[name]?[status] else { return pageParts(status) }
+            return Self.split(bytes)
         }
     }
 
@@ -62,7 +76,11 @@ struct HTTPErrorPages: Sendable {
     /// The page for `status` as its head (final empty line included) and its body,
     /// for answers that add headers or decide about the connection themselves.
     func pageParts(_ status: Int) -> (head: [UInt8], body: [UInt8]) {
-        let page = page(status, keepAlive: true)
+        Self.split(page(status, keepAlive: true))
+    }
+
+    /// A whole message into its head (final empty line included) and body.
+    static func split(_ page: [UInt8]) -> (head: [UInt8], body: [UInt8]) {
         var k = 0
         while k + 3 < page.count {
             if page[k] == 13 && page[k + 1] == 10 && page[k + 2] == 13 && page[k + 3] == 10 {

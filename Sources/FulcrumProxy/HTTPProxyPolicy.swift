@@ -33,6 +33,9 @@ final class HTTPProxyPolicy: Sendable {
     /// The backend's `http-response` rules, then the frontend's, then the
     /// `http-after-response` ones.
     let responseRules: [CompiledHTTPRule]
+    /// The `http-after-response` rules alone: they also edit Fulcrum's own answers
+    /// (deny, redirect, return, error pages), as HAProxy's do.
+    let afterResponseRules: [CompiledHTTPRule]
     /// `use_backend` rules and the policy of each backend they may choose; nil on the
     /// policies they point to (the choice is made once per request).
     let routes: HTTPRoutes?
@@ -99,7 +102,8 @@ final class HTTPProxyPolicy: Sendable {
          frontendRules: ProxyRuleSet, backendRules: ProxyRuleSet, routes: HTTPRoutes?, tables: [String: StickTable] = [:],
          userlists: [String: UserlistConfig] = [:], patternFiles: PatternFiles? = nil, persistence: StickPersistence? = nil,
          directory: PoolDirectory = PoolDirectory(), frontendConnections: ConnectionCounter = ConnectionCounter(),
-         hasDefaultBackend: Bool = true, services: LocalServices = LocalServices()) throws {
+         hasDefaultBackend: Bool = true, services: LocalServices = LocalServices(),
+         httpErrors: [String: [Int: ErrorFileConfig]] = [:]) throws {
         self.directory = directory
         self.services = services
         frontendStatsPage = frontend.stats.enabled
@@ -107,7 +111,9 @@ final class HTTPProxyPolicy: Sendable {
         backendStatsPage = backendConfig.stats.enabled && backendConfig.name != frontend.name
             ? StatsPage(backendConfig.stats, proxy: backendConfig, rules: backendRules, description: global.description, services: services) : nil
         let waits = (frontendRules.requestRules + backendRules.requestRules).contains { if case .waitForBody = $0.action { return true } else { return false } }
-        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest || waits
+        // `balance url_param ... check_post` reads a POST body: it is waited for too.
+        let balancerReadsBody = pool.key.readsBody || (routes?.policies.values.contains { $0.backend.key.readsBody } ?? false)
+        buffersRequestBody = frontend.options.httpBufferRequest || backendConfig.options.httpBufferRequest || waits || balancerReadsBody
         self.frontendConnections = frontendConnections
         self.persistence = persistence
         self.patternFiles = patternFiles
@@ -168,8 +174,8 @@ final class HTTPProxyPolicy: Sendable {
         backendRequestRules = separate ? backendRules.requestRules : []
         var responseRules = backendRules.responseRules
         if separate { responseRules += frontendRules.responseRules }
-        responseRules += backendRules.afterResponseRules
-        if separate { responseRules += frontendRules.afterResponseRules }
+        afterResponseRules = backendRules.afterResponseRules + (separate ? frontendRules.afterResponseRules : [])
+        responseRules += afterResponseRules
         for rule in responseRules {
             switch rule.action {
             case .auth, .track, .editPatterns, .accept, .reject, .setPath, .setURI, .setQuery, .setMethod:
@@ -194,7 +200,7 @@ final class HTTPProxyPolicy: Sendable {
             uniqueIDFormat = nil
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
-        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles])
+        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles], sections: httpErrors)
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
     }
@@ -207,7 +213,8 @@ extension HTTPProxyPolicy: ProxyState {
     }
 
     func count(_ kind: ProxyCount, _ name: String?) -> Int? {
-        HTTPClientSession.proxyCount(kind, name, self)
+        ProxyStateView.count(kind, name, frontend: frontendName, connections: frontendConnections, counters: frontendCounters,
+                             backend: backend, directory: directory)
     }
 }
 

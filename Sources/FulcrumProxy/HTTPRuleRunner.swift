@@ -131,6 +131,9 @@ enum HTTPRuleRunner {
                 let name = realm ?? s.defaultTable
                 let head = page.head.dropLast(2) + Array("www-authenticate: Basic realm=\"\(name)\"\r\n\r\n".utf8)
                 return .respond(status: 401, head: Array(head), body: page.body, denied: false)
+            case .respondPage(let status, let source):
+                let page = errorPages.pageParts(status, from: source)
+                return .respond(status: status, head: page.head, body: page.body, denied: false)
             case .useService(let name):
                 return .service(name)
             case .track(let slot, let key, let table):

@@ -15,7 +15,9 @@ import NIOCore
 /// use at once (the most over the last two purge periods), as HAProxy estimates the
 /// connections it needs: idle clients holding no request need no server connection.
 final class IdleServerConnections: Sendable {
-    private let perLoop: [ObjectIdentifier: NIOLoopBoundBox<Storage>]
+    /// One storage per loop, found by a scan of a few pointers (cheaper than hashing
+    /// on every request for the handful of loops a process has).
+    private let perLoop: [(loop: ObjectIdentifier, box: NIOLoopBoundBox<Storage>)]
     let purgeDelay: TimeAmount
     /// `pool-max-conn` per server (nil: no limit of its own).
     let maxPerServer: [Int?]
@@ -45,23 +47,27 @@ final class IdleServerConnections: Sendable {
         }
     }
 
+    private func storage(_ loop: EventLoop) -> Storage? {
+        let id = ObjectIdentifier(loop)
+        for entry in perLoop where entry.loop == id { return entry.box.value }
+        return nil
+    }
+
     func began(server: Int, on loop: EventLoop) {
-        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
+        guard let storage = storage(loop) else { return }
         storage.busy[server] += 1
         storage.peak[server] = max(storage.peak[server], storage.busy[server])
     }
 
     func ended(server: Int, on loop: EventLoop) {
-        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
+        guard let storage = storage(loop) else { return }
         storage.busy[server] = max(0, storage.busy[server] - 1)
     }
 
     init(loops: [EventLoop], servers: Int, purgeDelay: TimeAmount = .seconds(5), maxPerServer: [Int?]? = nil, maxTotal: Int = 4000) {
-        var map: [ObjectIdentifier: NIOLoopBoundBox<Storage>] = [:]
-        for loop in loops {
-            map[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(Storage(servers: servers), eventLoop: loop)
+        perLoop = loops.map { loop in
+            (ObjectIdentifier(loop), NIOLoopBoundBox.makeBoxSendingValue(Storage(servers: servers), eventLoop: loop))
         }
-        perLoop = map
         self.purgeDelay = purgeDelay
         self.maxPerServer = maxPerServer ?? Array(repeating: nil, count: servers)
         maxPerLoop = max(1, maxTotal / max(1, loops.count))
@@ -69,7 +75,7 @@ final class IdleServerConnections: Sendable {
 
     /// A live idle connection to `server`, if this loop has one.
     func take(server: Int, on loop: EventLoop) -> HTTPServerConnection? {
-        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return nil }
+        guard let storage = storage(loop) else { return nil }
         while let connection = storage.idle[server].popLast() {
             storage.total -= 1
             connection.idleSlot = -1
@@ -80,7 +86,7 @@ final class IdleServerConnections: Sendable {
 
     /// False when the connection may not be kept (the caller closes it).
     func park(_ connection: HTTPServerConnection, server: Int, on loop: EventLoop) -> Bool {
-        guard let storage = perLoop[ObjectIdentifier(loop)]?.value, storage.total < maxPerLoop else { return false }
+        guard let storage = storage(loop), storage.total < maxPerLoop else { return false }
         if let limit = maxPerServer[server], limit >= 0, storage.idle[server].count >= limit { return false }
         storage.rotate(now: loop.now, period: purgeDelay)
         // The connection being parked was in use a moment ago: count it.
@@ -94,17 +100,21 @@ final class IdleServerConnections: Sendable {
 
     /// Closes the idle connections to `server` on every loop (its address changed).
     func drop(server: Int) {
-        for box in perLoop.values {
+        for (_, box) in perLoop {
             box.eventLoop.execute {
                 let doomed = box.value.idle[server]
                 box.value.idle[server] = []
-                for connection in doomed { connection.close() }
+                box.value.total -= doomed.count
+                for connection in doomed {
+                    connection.idleSlot = -1
+                    connection.close()
+                }
             }
         }
     }
 
     func remove(_ connection: HTTPServerConnection, server: Int, on loop: EventLoop) {
-        guard let storage = perLoop[ObjectIdentifier(loop)]?.value else { return }
+        guard let storage = storage(loop) else { return }
         let slot = connection.idleSlot
         guard slot >= 0, slot < storage.idle[server].count, storage.idle[server][slot] === connection else { return }
         let last = storage.idle[server].removeLast()

@@ -1,12 +1,35 @@
 import NIOConcurrencyHelpers
 
-/// Every backend of the running configuration by name, for the fetches that read
-/// another backend's counts (`be_conn(name)`, `srv_is_up(b/s)`). Filled once the
-/// runtime has built them all; read under a lock, only by those fetches.
+/// Every backend and frontend of the running configuration by name, and the proxies'
+/// ids, for the fetches that read another proxy's state (`be_conn(name)`,
+/// `srv_is_up(b/s)`, `fe_sess_rate(name)`, `be_id`...). Filled once the runtime has
+/// built them all; read under a lock, only by those fetches.
 final class PoolDirectory: Sendable {
-    private let pools = NIOLockedValueBox<[String: BackendPool]>([:])
+    struct Frontend: Sendable {
+        let connections: ConnectionCounter
+        let counters: StatCounters
+    }
 
-    func set(_ all: [String: BackendPool]) { pools.withLockedValue { $0 = all } }
+    private struct Contents {
+        var pools: [String: BackendPool] = [:]
+        var frontends: [String: Frontend] = [:]
+        var ids: [String: Int] = [:]
+    }
 
-    subscript(name: String) -> BackendPool? { pools.withLockedValue { $0[name] } }
+    private let contents = NIOLockedValueBox(Contents())
+
+    func set(_ all: [String: BackendPool]) { contents.withLockedValue { $0.pools = all } }
+
+    func set(frontends: [String: Frontend], ids: [String: Int]) {
+        contents.withLockedValue {
+            $0.frontends = frontends
+            $0.ids = ids
+        }
+    }
+
+    subscript(name: String) -> BackendPool? { contents.withLockedValue { $0.pools[name] } }
+
+    func frontend(_ name: String) -> Frontend? { contents.withLockedValue { $0.frontends[name] } }
+
+    func id(_ name: String) -> Int? { contents.withLockedValue { $0.ids[name] } }
 }

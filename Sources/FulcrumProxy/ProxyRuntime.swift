@@ -55,16 +55,16 @@ public final class ProxyRuntime: Sendable {
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
         var pools: [String: BackendPool] = [:]
+        let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
         func pool(_ backend: ProxyConfig) throws -> BackendPool {
             if let existing = pools[backend.name] { return existing }
-            let created = try BackendPool(backend, loops: loops, global: configuration.global)
+            let created = try BackendPool(backend, loops: loops, global: configuration.global, files: files)
             pools[backend.name] = created
             checks += try HealthCheckSpec.specs(for: backend, pool: created, global: configuration.global) { log(.warning, $0) }
             return created
         }
         var plans: [ListenerPlan] = []
         var checks: [HealthCheckSpec] = []
-        let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
         var tables: [String: StickTable] = [:]
         for proxy in configuration.proxies where proxy.kind != .defaults {
             if let config = proxy.stickTable { tables[proxy.name] = StickTable(name: proxy.name, config: config) }
@@ -112,6 +112,8 @@ public final class ProxyRuntime: Sendable {
             return compiled
         }
         var frontends: [FrontendStats] = []
+        var frontendDirectory: [String: PoolDirectory.Frontend] = [:]
+        let identifiers = ProxyIdentifiers(configuration)
         let services = LocalServices()
         // `maxconn` 0 means "not set" for a frontend, as in HAProxy. Unset limits are
         // still there (unlimited), so the runtime API's `set maxconn` can set them.
@@ -141,12 +143,16 @@ public final class ProxyRuntime: Sendable {
                 let frontendLimit = ConnectionLimit(limit: frontendMaxconn ?? Int.max)
                 let frontendCounter = ConnectionCounter()
                 let frontendStats = StatCounters()
+                frontendDirectory[proxy.name] = PoolDirectory.Frontend(connections: frontendCounter, counters: frontendStats)
+                let stateView = ProxyStateView(frontendName: proxy.name, connections: frontendCounter, counters: frontendStats,
+                                               backend: backendPool, directory: directory)
                 frontends.append(FrontendStats(name: proxy.name, mode: proxy.mode, connections: frontendCounter, counters: frontendStats,
                                                maxconn: proxy.maxconn ?? configuration.global.maxconn ?? 0, backend: backendPool,
                                                listeners: 0, control: FrontendControl(), limit: frontendLimit))
                 let accessLog = try AccessLog.make(for: proxy, global: configuration.global, counter: frontendCounter, files: files)
                 if !(try rules(proxy)).connectionRules.isEmpty {
-                    connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats)
+                    connectionRules[proxy.name] = ConnectionRules(rules: try rules(proxy).connectionRules, tables: tables, frontendName: proxy.name, counters: frontendStats,
+                                                                  state: stateView)
                 }
                 var http: HTTPProxyPolicy? = nil
                 if proxy.mode == .http {
@@ -162,7 +168,8 @@ public final class ProxyRuntime: Sendable {
                                             frontendRules: frontendRules, backendRules: try rules(target), routes: routes, tables: tables,
                                             userlists: configuration.userlists, patternFiles: files,
                                             persistence: try stickiness(target), directory: directory,
-                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault, services: services)
+                                            frontendConnections: frontendCounter, hasDefaultBackend: hasDefault, services: services,
+                                            httpErrors: configuration.httpErrors)
                     }
                     var routes: HTTPRoutes? = nil
                     if !frontendRules.backendSwitches.isEmpty {
@@ -190,7 +197,7 @@ public final class ProxyRuntime: Sendable {
                         .map { TimeAmount.milliseconds(Int64($0.milliseconds)) }
                     tcpRoutes[proxy.name] = TCPRouting(contentRules: frontendRules.contentRules, switches: frontendRules.backendSwitches, pools: pools,
                                                        inspectDelay: delay, tables: tables, frontendName: proxy.name, counters: frontendStats,
-                                                       hasDefaultBackend: hasDefault)
+                                                       hasDefaultBackend: hasDefault, state: stateView)
                 }
                 if proxy.mode == .tcp {
                     _ = try stickiness(backend)
@@ -216,6 +223,7 @@ public final class ProxyRuntime: Sendable {
             throw error
         }
         directory.set(pools)
+        directory.set(frontends: frontendDirectory, ids: identifiers.proxies)
         self.plans = plans
         self.checks = checks
         self.connectionRules = connectionRules
@@ -233,7 +241,8 @@ public final class ProxyRuntime: Sendable {
             let frontend = frontends.first { $0.name == proxy.name }
             let backend = proxy.kind == .frontend ? nil : pools[proxy.name]
             guard frontend != nil || backend != nil else { continue }
-            registered.append(StatsRegistry.Proxy(name: proxy.name, id: registered.count + 1, frontend: frontend, backend: backend))
+            registered.append(StatsRegistry.Proxy(name: proxy.name, id: identifiers.proxies[proxy.name] ?? registered.count + 1,
+                                                  frontend: frontend, backend: backend))
         }
         let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads),
                                   processLimit: processLimit, node: configuration.global.nodeName ?? Self.hostname(),

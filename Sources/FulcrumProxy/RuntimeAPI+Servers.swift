@@ -148,7 +148,7 @@ extension RuntimeAPI {
                 let checkPort = e.check != nil && e.checkPortSet ? e.check?.port ?? 0 : 0
                 let checkAddress = e.checkFollowsAddress ? "-" : e.check?.ipAddress ?? "-"
                 let agentAddress = e.agentFollowsAddress ? "-" : e.agent?.ipAddress ?? "-"
-                out += "\(proxy.id) \(proxy.name) \(k + 1) \(server.name) \(address.ipAddress ?? "-") \(op) \(admin) \(s.userWeight) "
+                out += "\(proxy.id) \(proxy.name) \(pool.serverIDs[k]) \(server.name) \(address.ipAddress ?? "-") \(op) \(admin) \(s.userWeight) "
                     + "\(server.options.weight) \(now - h.lastChange) \(status) \(result) \(health) \(checkState) \(agentState) 0 0 - "
                     + "\(e.target.portFromClient ? 0 : address.port ?? 0) - 0 \(checkPort) \(checkAddress) \(agentAddress) \(e.agent?.port ?? 0)\n"
             }

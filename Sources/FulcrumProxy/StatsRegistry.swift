@@ -129,7 +129,7 @@ final class StatsRegistry: Sendable {
             }
             sessions += s.sessions
             peak = max(peak, view.peakServed[k])
-            var row = StatsSnapshot.Row(kind: .server, proxyID: proxy.id, serverID: k + 1, proxy: proxy.name, server: server.name)
+            var row = StatsSnapshot.Row(kind: .server, proxyID: proxy.id, serverID: pool.serverIDs[k], proxy: proxy.name, server: server.name)
             row["pxname"] = .text(proxy.name)
             row["svname"] = .text(server.name)
             row["qcur"] = .int(0)
@@ -155,7 +155,7 @@ final class StatsRegistry: Sendable {
             }
             row["lastchg"] = .int(now - h.lastChange)
             row["iid"] = .int(proxy.id)
-            row["sid"] = .int(k + 1)
+            row["sid"] = .int(pool.serverIDs[k])
             row["lbtot"] = .int(c.picked.load(ordering: .relaxed))
             row["type"] = .int(2)
             if checked, let check = h.lastCheck {

@@ -1,8 +1,10 @@
 import FulcrumCore
 
-/// A backend's `stick match|on|store-request` rules: before balancing, the first
-/// matching rule whose key has a recorded server sends the request there; once a server
-/// is chosen, the storing rules record it under their keys.
+/// A backend's `stick match|on|store-request|store-response` rules: before balancing,
+/// the first matching rule whose key has a recorded server sends the request there;
+/// once a server is chosen, the storing rules record it under their keys, and once it
+/// answered, the `store-response` rules under keys read from its response (a session
+/// cookie the server set, say).
 final class StickPersistence: Sendable {
     let rules: [ProxyRuleSet.StickRule]
     let tables: [String: StickTable]
@@ -27,6 +29,19 @@ final class StickPersistence: Sendable {
             if rule.stores { stores.append((table, key)) }
         }
         return (server, stores)
+    }
+
+    /// Whether some rule reads the response (the response head is then looked at).
+    var storesResponses: Bool { rules.contains { $0.response } }
+
+    /// The `store-response` rules, on the response of `server`.
+    func recordResponse(_ s: SampleContext, server: Int) {
+        let now = SampleContext.monotonicMilliseconds()
+        for rule in rules where rule.response {
+            if let condition = rule.condition, !condition.holds(s) { continue }
+            guard let table = tables[rule.table], let value = rule.key.value(in: s), let key = table.key(value) else { continue }
+            table.store(server: server + 1, for: key, now: now)
+        }
     }
 
     static func record(_ server: Int, _ stores: [(StickTable, [UInt8])]) {

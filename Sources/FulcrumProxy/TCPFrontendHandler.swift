@@ -131,7 +131,6 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             inspecting = false
             inspectTimer?.cancel()
             inspectTimer = nil
-            inspected = []
             if let chosen, chosen !== backend {
                 backend = chosen
                 log.backendName = chosen.name
@@ -149,14 +148,29 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         let grant: BackendPool.Grant = { ticket, server in
             handler.eventLoop.execute { handler.value.granted(ticket, server, context: boundContext.value) }
         }
-        // In TCP mode only the source address can be hashed; the HTTP keys fall back
-        // to round robin, as in HAProxy.
-        let hash = backend.key == .source ? context.channel.remoteAddress?.ipAddress.map { backend.hash(Array($0.utf8)) } : nil
+        // The held first bytes feed `rdp-cookie` and `hash`; the HTTP keys fall back to
+        // round robin in TCP mode, as in HAProxy.
+        var hash: UInt32? = nil
+        if !backend.key.isNone {
+            let s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
+                                                frontend: log.frontendName, tables: routing?.tables ?? [:])
+            s.payload = inspected
+            s.requestLength = inspected.count
+            s.backendName = Array(backend.name.utf8)
+            hash = backend.connectionHash(s)
+        }
         var (outcome, ticket) = (ServerSlots<AnyBalancer>.Outcome.noServer, 0)
-        if let stick = persistence[backend.name], failed.isEmpty {
+        if failed.isEmpty, let server = backend.rdpPersistentServer(inspected) {
+            // `persist rdp-cookie`: the server the routing token names, while usable.
+            (outcome, ticket) = backend.acquire(only: server, grant: grant)
+        }
+        if outcome == .noServer, let stick = persistence[backend.name], failed.isEmpty {
             let s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
                                                 frontend: log.frontendName, tables: stick.tables)
             s.backendName = Array(backend.name.utf8)
+            // `stick on req.rdp_cookie(mstshash)` and the like read the held bytes.
+            s.payload = inspected
+            s.requestLength = inspected.count
             let (server, stores) = stick.lookup(s, servers: backend.servers.count)
             stickStores = stores
             if let server { (outcome, ticket) = backend.acquire(only: server, grant: grant) }
@@ -350,6 +364,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             try serverChannel.pipeline.syncOperations.addHandler(serverGlue)
             try context.pipeline.syncOperations.addHandler(clientGlue)
+            inspected = []
             for data in early { context.fireChannelRead(data) }
             if !early.isEmpty { context.fireChannelReadComplete() }
             early = []

@@ -14,6 +14,8 @@ final class TCPRouting: Sendable {
     let tables: [String: StickTable]
     let frontendName: String
     let counters: StatCounters
+    /// What proxy-state fetches read (`be_conn`, `nbsrv`, `fe_id`...).
+    let state: ProxyStateView?
     /// False when only `use_backend` rules name backends: an unrouted connection is closed.
     let hasDefaultBackend: Bool
     /// Whether a `use_backend` rule reads the TLS hello, so a split one is waited for.
@@ -23,8 +25,9 @@ final class TCPRouting: Sendable {
 
     init(contentRules: [CompiledHTTPRule], switches: [ProxyRuleSet.BackendSwitch], pools: [String: BackendPool],
          inspectDelay: TimeAmount?, tables: [String: StickTable], frontendName: String, counters: StatCounters,
-         hasDefaultBackend: Bool) {
+         hasDefaultBackend: Bool, state: ProxyStateView? = nil) {
         self.hasDefaultBackend = hasDefaultBackend
+        self.state = state
         needsHello = switches.contains { $0.readsTLSHello }
         self.contentRules = contentRules
         self.switches = switches
@@ -49,6 +52,7 @@ final class TCPRouting: Sendable {
     func decide(_ channel: Channel, payload: [UInt8], final: Bool, trackers: inout [StickTracker?]) -> Decision {
         let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
         s.payload = payload
+        s.proxies = state
         s.requestLength = payload.count
         s.trackers = trackers
         let log = RequestLogContext(frontendName: frontendName)

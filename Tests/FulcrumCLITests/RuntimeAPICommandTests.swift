@@ -281,7 +281,7 @@ import Testing
         #expect(try bad.readResponse()?.status == 400)
         let errors = try Self.ask(sockets.operator_, "show errors")
         #expect(errors.contains("] : 1\n \n["), "\(errors)")
-        #expect(errors.contains("] frontend l (#1): invalid request\n  backend <NONE> (#-1), server <NONE> (#-1), event #"), "\(errors)")
+        #expect(errors.contains("] frontend l (#2): invalid request\n  backend <NONE> (#-1), server <NONE> (#-1), event #"), "\(errors)")
         #expect(errors.contains("len 44, wraps at ") && errors.contains("error at position 29\n"), "\(errors)")
         #expect(errors.hasSuffix("  00000  GET /x HTTP/1.1\\r\\n\n  00017  Host: a\\r\\n\n  00026  Bad Header: \\x01x\\r\\n\n  00042  \\r\\n\n\n"), "\(errors)")
         #expect(try Self.ask(admin, "show errors l request").contains("invalid request"))

@@ -36,7 +36,7 @@ import Testing
 
         #expect(try Self.ask(admin, "disable server l/a") == "\n")
         #expect(try spread(4) == ["b": 4], "a is in maintenance: the next requests avoid it")
-        #expect(try Self.ask(admin, "show servers state l").contains("\n1 l 1 a 127.0.0.1 0 1 1 1 "), "in maintenance: stopped (0), forced maint (1), as HAProxy 2.6")
+        #expect(try Self.ask(admin, "show servers state l").contains("\n2 l 1 a 127.0.0.1 0 1 1 1 "), "in maintenance: stopped (0), forced maint (1), as HAProxy 2.6 (id 2: the stats socket holds 1)")
         #expect(try Self.ask(admin, "enable server l/a; set weight l/a 3") == "\n\n")
         #expect(try spread(8) == ["a": 6, "b": 2], "back, with weight 3")
         #expect(try Self.ask(admin, "set server l/b state drain") == "\n")

@@ -89,6 +89,43 @@ import Testing
         }
     }
 
+    /// `stick store-response res.cook(SID)` with `stick match req.cook(SID)`: the
+    /// session cookie a server sets keeps its client there, through Fulcrum as through
+    /// HAProxy 2.6.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func storeResponseKeepsTheSessionCookiesServer() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["h1", "h2"])
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, _ in
+            HTTPProxyTests.httpDefaults() + """
+                listen http
+                  bind 127.0.0.1:\(port)
+                  balance roundrobin
+                  stick-table type string len 32 size 1k expire 30m
+                  stick match req.cook(SID)
+                  stick store-response res.cook(SID)
+                  server h1 127.0.0.1:\(backends[0])
+                  server h2 127.0.0.1:\(backends[1])
+
+                """
+        }
+        for (k, port) in ports.enumerated() {
+            let who = k == 0 ? "Fulcrum" : "HAProxy"
+            func get(_ path: String, cookie: String? = nil) throws -> String {
+                try ACLIntegrationTests.see(port, "GET \(path) HTTP/1.1\r\nHost: h\r\n" + (cookie.map { "Cookie: SID=\($0)\r\n" } ?? "") + "Connection: close\r\n\r\n").backend
+            }
+            let first = try get("/set-cookie?name=SID&value=abc")
+            let second = try get("/set-cookie?name=SID&value=xyz")
+            #expect(first != second, "\(who): round robin between the two logins")
+            for _ in 0..<3 {
+                #expect(try get("/echo", cookie: "abc") == first, "\(who): abc stays on \(first)")
+                #expect(try get("/echo", cookie: "xyz") == second, "\(who): xyz stays on \(second)")
+            }
+            let anonymous = Set(try (0..<4).map { _ in try get("/echo") })
+            #expect(anonymous.count == 2, "\(who): without the cookie, round robin")
+        }
+    }
+
     /// `stick on src` in TCP mode and `stick match`/`store-request` on a header in HTTP
     /// mode: clients stay on the server they got first; `show table` shows the server.
     @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func stickinessThroughStickTables() throws {

@@ -79,7 +79,45 @@ import Testing
         #expect(HashFunction.crc32.hash(Array("123456789".utf8), avalanche: false) == 0xCBF4_3926, "the CRC-32 check value")
         #expect(HashFunction.djb2.hash(Array("a".utf8), avalanche: false) == 5381 &* 33 &+ 97)
         #expect(HashFunction.sdbm.hash(Array("a".utf8), avalanche: false) == 97)
-        #expect(HashFunction.none.hash([1, 2, 3, 4, 5], avalanche: false) == 0x0102_0304)
+        #expect(HashFunction.none.hash(Array("1234abc".utf8), avalanche: false) == 1234, "none: the key's leading number")
+        #expect(HashFunction.none.hash(Array("x".utf8), avalanche: false) == 0)
+    }
+
+    /// Values HAProxy 2.6's converters print (`str(K),sdbm`, `sdbm(1)`, `djb2`,
+    /// `djb2(1)`, `wt6`, `wt6(1)`, `crc32`), so both hash every key alike.
+    @Test func hashesAreHAProxysBitForBit() {
+        let vectors: [(String, [UInt32])] = [
+            ("a", [97, 1_830_748_055, 177_670, 3_548_763_807, 1_900_802_597, 1_986_649_387, 3_904_355_907]),
+            ("abc", [807_794_786, 659_243_622, 193_485_963, 2_235_766_107, 2_483_038_440, 266_135_527, 891_568_578]),
+            ("hello world", [430_867_652, 261_123_301, 894_552_257, 2_328_455_893, 1_866_899_626, 2_174_767_729, 222_957_957]),
+            ("127.0.0.1", [1_894_847_165, 88_673_145, 1_532_542_490, 959_482_364, 72_828_719, 3_180_592_676, 3_619_153_832]),
+            ("12345", [803_477_555, 2_486_420_844, 194_116_516, 3_643_452_069, 542_456_068, 1_149_784_632, 3_421_846_044]),
+        ]
+        for (key, expected) in vectors {
+            let k = Array(key.utf8)
+            let got: [UInt32] = [HashFunction.sdbm.hash(k, avalanche: false), HashFunction.sdbm.hash(k, avalanche: true),
+                                 HashFunction.djb2.hash(k, avalanche: false), HashFunction.djb2.hash(k, avalanche: true),
+                                 HashFunction.wt6.hash(k, avalanche: false), HashFunction.wt6.hash(k, avalanche: true),
+                                 HashFunction.crc32.hash(k, avalanche: false)]
+            #expect(got == expected, "\(key)")
+        }
+        // `str(K),hex` of an integer sample is 8 big-endian bytes: `sdbm` of 7919 as HAProxy prints it.
+        #expect(HashFunction.sdbm.hash(BalanceKey.binary(.integer(7919)), avalanche: false) == 1_968_209)
+        #expect(BalanceKey.sourceHash([127, 0, 0, 1]) == 0x7F00_0001, "source: the address itself, no hash function")
+    }
+
+    @Test func mapBasedTableInterleavesReducedWeights() {
+        #expect(HashBalancer.interleavedTable([1, 1, 1]) == [0, 1, 2])
+        #expect(HashBalancer.interleavedTable([2, 1]) == [0, 0, 1])
+        #expect(HashBalancer.interleavedTable([20, 10]) == [0, 0, 1], "weights reduced by their common divisor")
+        // The layout HAProxy 2.6 builds (checked side by side with 60 keys).
+        #expect(HashBalancer.interleavedTable([2, 3, 1]) == [0, 1, 0, 1, 1, 2])
+        #expect(HashBalancer.interleavedTable([0, 0]) == [])
+        var b = HashBalancer(method: .mapBased, weights: [2, 3, 1], backup: [false, false, false])
+        #expect((0..<6).map { b.pick(excluding: [], hash: UInt32($0)) } == [0, 1, 0, 1, 1, 2])
+        #expect((0..<3).map { b.pick(excluding: [1], hash: UInt32($0)) } == [0, 0, 2], "without server 1: weights 2, 1")
+        b.setUsable(1, false)
+        #expect(b.pick(excluding: [], hash: 2) == 2)
     }
 
     @Test func requestKeys() {
@@ -93,6 +131,8 @@ import Testing
         #expect(BalanceKey.queryParameter(target, "y") == [])
         #expect(BalanceKey.queryParameter(target, "z") == nil)
         #expect(BalanceKey.domainOnly(Array("www.example.com:8080".utf8)) == Array("example".utf8))
+        #expect(BalanceKey.formParameter(Array("a=1&user=42&b=2".utf8), "user") == Array("42".utf8))
+        #expect(BalanceKey.formParameter(Array("a=1".utf8), "user") == nil)
     }
 
     @Test func everyAlgorithmIsBuiltOrRefusedWithAReason() throws {
@@ -102,13 +142,16 @@ import Testing
                                             .header(name: "Host", arguments: ["use_domain_only"])] {
             _ = try AnyBalancer.make(algorithm, hashType: HashType(), weights: weights, backup: backup, useAllBackups: false, balanceFactor: 0)
         }
-        #expect(throws: AnyBalancer.Unsupported.self) {
-            _ = try AnyBalancer.make(.rdpCookie(name: "mstshash"), hashType: HashType(), weights: weights, backup: backup, useAllBackups: false, balanceFactor: 0)
-        }
         var wt6 = HashType()
         wt6.function = "wt6"
+        for algorithm: BalanceAlgorithm in [.rdpCookie(name: "mstshash"), .hash(expression: "req.hdr(host),lower"), .source] {
+            _ = try AnyBalancer.make(algorithm, hashType: wt6, weights: weights, backup: backup, useAllBackups: false, balanceFactor: 0)
+        }
         #expect(throws: AnyBalancer.Unsupported.self) {
-            _ = try AnyBalancer.make(.source, hashType: wt6, weights: weights, backup: backup, useAllBackups: false, balanceFactor: 0)
+            _ = try AnyBalancer.make(.hash(expression: "nosuchfetch"), hashType: HashType(), weights: weights, backup: backup, useAllBackups: false, balanceFactor: 0)
+        }
+        #expect(throws: AnyBalancer.Unsupported.self) {
+            _ = try AnyBalancer.make(.urlParameter(name: "u", arguments: ["bogus"]), hashType: HashType(), weights: weights, backup: backup, useAllBackups: false, balanceFactor: 0)
         }
     }
 }

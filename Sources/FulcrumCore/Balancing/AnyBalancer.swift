@@ -14,15 +14,18 @@ public enum AnyBalancer: Balancer {
     }
 
     /// The balancer and the request key for `balance`/`hash-type`, or why not yet.
+    /// `ids` places servers on the consistent-hashing ring (1-based positions by
+    /// default); `files` serves the map converters of a `balance hash` expression.
     public static func make(_ algorithm: BalanceAlgorithm, hashType: HashType, weights: [Int], backup: [Bool], useAllBackups: Bool,
-                            balanceFactor: Int) throws(Unsupported) -> (AnyBalancer, BalanceKey) {
+                            balanceFactor: Int, ids: [Int]? = nil,
+                            files: PatternFiles = PatternFiles(readFile: { _ in nil })) throws(Unsupported) -> (AnyBalancer, BalanceKey) {
         let servers = zip(weights, backup).map { ($0, $1) }
         func hashed(_ key: BalanceKey) throws(Unsupported) -> (AnyBalancer, BalanceKey) {
             guard HashFunction(rawValue: hashType.function) != nil else {
-                throw Unsupported(description: "'hash-type ... \(hashType.function)' is not implemented yet (sdbm, djb2, crc32 and none are)")
+                throw Unsupported(description: "'hash-type ... \(hashType.function)' is not a hash function (sdbm, djb2, wt6, crc32 and none are)")
             }
             let method: HashBalancer.Method = hashType.method == .consistent ? .consistent : .mapBased
-            return (.hashed(HashBalancer(method: method, weights: weights, backup: backup, balanceFactor: balanceFactor)), key)
+            return (.hashed(HashBalancer(method: method, weights: weights, backup: backup, balanceFactor: balanceFactor, ids: ids)), key)
         }
         switch algorithm {
         case .roundRobin: return (.roundRobin(RoundRobinBalancer(servers: servers, useAllBackups: useAllBackups)), .none)
@@ -45,17 +48,23 @@ public enum AnyBalancer: Balancer {
             }
             return try hashed(.uri(length: length, depth: depth, whole: whole, pathOnly: pathOnly))
         case .urlParameter(let name, let arguments):
-            // check_post would need the body buffered: only the query string is used.
+            // A number after check_post was a maximum wait; HAProxy ignores it now.
             if let other = arguments.first(where: { $0 != "check_post" && Int($0) == nil }) {
-                throw Unsupported(description: "'balance url_param \(name) \(other)' is not implemented yet")
+                throw Unsupported(description: "'balance url_param \(name) \(other)' is not implemented yet (check_post is)")
             }
-            return try hashed(.urlParameter(name))
+            return try hashed(.urlParameter(name, checkPost: arguments.contains("check_post")))
         case .header(let name, let arguments):
             return try hashed(.header(name, domainOnly: arguments.contains("use_domain_only")))
-        case .rdpCookie:
-            throw Unsupported(description: "'balance rdp-cookie' is not implemented yet")
-        case .hash(let expression):
-            throw Unsupported(description: "'balance hash \(expression)' needs sample expressions, which are not implemented yet")
+        case .rdpCookie(let name):
+            return try hashed(.rdpCookie(name))
+        case .hash(let text):
+            let expression: SampleExpression
+            do {
+                expression = try SampleExpression(parsing: text, files: files)
+            } catch {
+                throw Unsupported(description: "'balance hash \(text)': \(error.message)")
+            }
+            return try hashed(.expression(expression))
         }
     }
 

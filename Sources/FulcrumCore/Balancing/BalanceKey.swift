@@ -1,12 +1,70 @@
 /// What a hashing algorithm hashes, taken from the configuration once: the client
 /// address, the URI (shortened as `len`, `depth`, `whole`, `path-only` say), a query
-/// parameter, or a header (optionally only the domain of a host name).
-public enum BalanceKey: Hashable, Sendable {
+/// parameter (with `check_post`, also a form body's), a header (optionally only the
+/// domain of a host name), an RDP connection request's cookie, or a sample expression.
+public enum BalanceKey: Sendable {
     case none
     case source
     case uri(length: Int?, depth: Int?, whole: Bool, pathOnly: Bool)
-    case urlParameter(String)
+    case urlParameter(String, checkPost: Bool)
     case header(String, domainOnly: Bool)
+    case rdpCookie(String)
+    case expression(SampleExpression)
+
+    public var isNone: Bool {
+        if case .none = self { return true }
+        return false
+    }
+
+    /// `url_param ... check_post` (or an expression reading the body): request bodies
+    /// are waited for, as with `option http-buffer-request`.
+    public var readsBody: Bool {
+        switch self {
+        case .urlParameter(_, let checkPost): return checkPost
+        case .expression(let e): return [.requestBody, .requestBodyLength].contains(e.fetch) || { if case .requestBodyParameter = e.fetch { return true } else { return false } }()
+        default: return false
+        }
+    }
+
+    /// The bytes `balance hash` hashes for the value of `expression`. Fetches typed as
+    /// integers (`hdr_val`, `cook_val`, ...) hand their text over; it is read as the
+    /// integer HAProxy's fetch would have produced.
+    public static func binary(_ value: SampleValue, of expression: SampleExpression) -> [UInt8] {
+        if expression.converters.isEmpty, expression.defaultMatch == .int, case .string = value, let n = value.integer {
+            return binary(.integer(n))
+        }
+        return binary(value)
+    }
+
+    /// The bytes `balance hash` hashes for a sample: a string as it is, an address as
+    /// its 4 or 16 network-order bytes, an integer or boolean as 8 big-endian bytes,
+    /// as HAProxy converts samples to binary.
+    public static func binary(_ value: SampleValue) -> [UInt8] {
+        switch value {
+        case .string(let b): return b
+        case .address(let a): return a
+        case .integer(let n): return withUnsafeBytes(of: n.bigEndian) { Array($0) }
+        case .boolean(let b): return withUnsafeBytes(of: Int64(b ? 1 : 0).bigEndian) { Array($0) }
+        }
+    }
+
+    /// `balance source`: the address's 32-bit network-order words XORed together (the
+    /// address itself for IPv4); the hash function is not used, as in HAProxy.
+    public static func sourceHash(_ address: [UInt8]) -> UInt32 {
+        var h: UInt32 = 0
+        var i = 0
+        while i + 4 <= address.count {
+            h ^= UInt32(address[i]) << 24 | UInt32(address[i + 1]) << 16 | UInt32(address[i + 2]) << 8 | UInt32(address[i + 3])
+            i += 4
+        }
+        return h
+    }
+
+    /// The value of `name` in an `application/x-www-form-urlencoded` body (the
+    /// parameters are `&`-separated like a query string's).
+    public static func formParameter(_ body: [UInt8], _ name: String) -> [UInt8]? {
+        queryParameter([UInt8(ascii: "?")] + body, name)
+    }
 
     /// The part of a request target `uri` hashes.
     public static func uriKey(_ target: [UInt8], length: Int?, depth: Int?, whole: Bool, pathOnly: Bool) -> [UInt8] {

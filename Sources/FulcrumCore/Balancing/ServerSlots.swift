@@ -131,9 +131,10 @@ public struct ServerSlots<B: Balancer>: Sendable {
 
     /// A request held to one server (a persistence cookie): it goes there while the
     /// server is usable, even drained (weight 0), as HAProxy lets persistent traffic
-    /// reach a draining server; it waits for it when it is full.
-    public mutating func acquire(_ id: Int, only server: Int) -> Outcome {
-        guard usable[server] else { return .noServer }
+    /// reach a draining server; it waits for it when it is full. `evenIfDown`
+    /// (`option persist`) sends it to a server the checks marked down as well.
+    public mutating func acquire(_ id: Int, only server: Int, evenIfDown: Bool = false) -> Outcome {
+        guard usable[server] || evenIfDown else { return .noServer }
         if !isFull(server) {
             take(server)
             return .granted(server)

@@ -12,6 +12,7 @@ public enum ConfigValidator {
         for proxy in config.proxies {
             checkRules(proxy, files, &diagnostics)
             checkUserlists(proxy, config, &diagnostics)
+            checkReturnSections(proxy, config, &diagnostics)
             checkReferences(proxy, config, &diagnostics, bindFailed: proxiesWithBindErrors.contains(proxy.location))
             checkServers(proxy, &diagnostics, environment)
             checkTimeouts(proxy, &diagnostics)
@@ -63,6 +64,18 @@ public enum ConfigValidator {
             _ = try ProxyRuleSet(proxy, files: files)
         } catch {
             diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': \(error.error.message)", at: error.location, hint: error.error.hint)
+        }
+    }
+
+    /// `return ... errorfiles <name>` names a declared `http-errors` section.
+    static func checkReturnSections(_ proxy: ProxyConfig, _ config: FulcrumConfiguration, _ diagnostics: inout DiagnosticList) {
+        for rule in proxy.httpRequestRules + proxy.httpResponseRules + proxy.httpAfterResponseRules where rule.action == "return" {
+            guard let k = rule.arguments.firstIndex(of: "errorfiles"), k + 1 < rule.arguments.count else { continue }
+            let name = rule.arguments[k + 1]
+            if config.httpErrors[name] == nil {
+                diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': 'return': unknown http-errors section '\(name)'\(Suggestion.didYouMean(name, in: Array(config.httpErrors.keys))).",
+                                  at: rule.location, hint: "declare it with an 'http-errors \(name)' section")
+            }
         }
     }
 

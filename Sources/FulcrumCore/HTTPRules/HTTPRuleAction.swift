@@ -24,6 +24,10 @@ public enum HTTPRuleAction: Sendable {
     case deny(status: Int, contentType: String?, body: [UInt8]?, tarpit: Bool)
     case redirect(HTTPRedirect)
     case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)], bodyFormat: LogFormat? = nil)
+    /// `return` with a whole HTTP message: the proxy's error page for the status
+    /// (`default-errorfiles`), a file (`errorfile`), or an `http-errors` section's page
+    /// (`errorfiles`), sent as it is.
+    case respondPage(status: Int, source: ErrorPageSource)
     /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
     /// without a word.
     case accept, reject
@@ -53,7 +57,7 @@ public enum HTTPRuleAction: Sendable {
     /// The actions that end rule evaluation with a response of Fulcrum's own.
     public var isFinal: Bool {
         switch self {
-        case .deny, .redirect, .respond, .auth, .useService: return true
+        case .deny, .redirect, .respond, .respondPage, .auth, .useService: return true
         default: return false
         }
     }
@@ -150,6 +154,7 @@ public enum HTTPRuleAction: Sendable {
             var body: [UInt8] = []
             var headers: [(String, LogFormat)] = []
             var bodyFormat: LogFormat?
+            var page: ErrorPageSource?
             while let word = parser.optional() {
                 switch word {
                 case "status":
@@ -164,10 +169,24 @@ public enum HTTPRuleAction: Sendable {
                     guard let bytes = files.readFile(path) else { throw ConfigError("'return': error opening file '\(path)'.") }
                     if word == "file" { body = bytes } else { bodyFormat = try LogFormat(parsing: String(decoding: bytes, as: UTF8.self)) }
                 case "hdr": headers.append((try parser.next("<name> <fmt> after 'hdr'"), try parser.format("<name> <fmt> after 'hdr'")))
-                case "default-errorfiles": break
+                case "default-errorfiles": page = .proxy
+                case "errorfile":
+                    let path = try parser.next("a file after 'errorfile'")
+                    guard let bytes = files.readFile(path) else { throw ConfigError("'return': error opening file '\(path)'.") }
+                    page = .file(bytes)
+                case "errorfiles": page = .section(try parser.next("an http-errors section after 'errorfiles'"))
                 default:
-                    throw ConfigError("'return': '\(word)' is not implemented yet.", hint: "status, content-type, string, lf-string, file, lf-file, hdr and default-errorfiles are")
+                    throw ConfigError("'return': unexpected argument '\(word)'.",
+                                      hint: "status, content-type, default-errorfiles, errorfile, errorfiles, file, lf-file, string, lf-string and hdr are")
                 }
+            }
+            if let page {
+                // A whole message: only the status counts (content-type and hdr are ignored, as HAProxy does).
+                guard ErrorPageSource.statuses.contains(status) else {
+                    throw ConfigError("'return': status \(status) cannot come from an error file.",
+                                      hint: "use one of \(ErrorPageSource.statuses.sorted().map(String.init).joined(separator: ", "))")
+                }
+                return .respondPage(status: status, source: page)
             }
             if (!body.isEmpty || bodyFormat != nil) && contentType == nil {
                 throw ConfigError("'return': a 'content-type' is required with a body.")
@@ -290,4 +309,14 @@ struct RuleArguments {
     func end() throws(ConfigError) {
         if let extra = args.first { throw ConfigError("'\(action)': unexpected argument '\(extra)'.") }
     }
+}
+
+/// Where a `return` rule's whole HTTP message comes from.
+public enum ErrorPageSource: Sendable {
+    case proxy
+    case file([UInt8])
+    case section(String)
+
+    /// The statuses HAProxy allows an error file for.
+    public static let statuses: Set<Int> = [200, 400, 403, 404, 405, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504]
 }

@@ -38,6 +38,8 @@ public struct ProxyRuleSet: Sendable {
     public struct StickRule: Sendable {
         public let matches: Bool
         public let stores: Bool
+        /// `store-response`: the key is read from the response, once a server answered.
+        public let response: Bool
         public let key: SampleExpression
         public let table: String
         public let condition: ACLCondition?
@@ -176,7 +178,8 @@ public struct ProxyRuleSet: Sendable {
         var sticks: [StickRule] = []
         for rule in proxy.stickRules {
             do throws(ConfigError) {
-                sticks.append(StickRule(matches: rule.kind != "store-request", stores: rule.kind != "match",
+                sticks.append(StickRule(matches: rule.kind == "on" || rule.kind == "match", stores: rule.kind == "on" || rule.kind == "store-request",
+                                        response: rule.kind == "store-response",
                                         key: try SampleExpression(parsing: rule.pattern, files: files), table: rule.table ?? proxy.name,
                                         condition: try rule.condition.map { c throws(ConfigError) in try ACLCondition(c, acls: acls, files: files) },
                                         location: rule.location))

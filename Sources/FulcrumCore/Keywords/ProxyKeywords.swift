@@ -27,7 +27,7 @@ public enum ProxyKeywords {
         }
     }
 
-    /// `stick on|match|store-request <pattern> [table <t>] [if|unless <cond>]`.
+    /// `stick on|match|store-request|store-response <pattern> [table <t>] [if|unless <cond>]`.
     static func stick(_ kind: String) -> Spec {
         Spec("stick \(kind)", [d, b], usage: "stick \(kind) <pattern> [table <table>] [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
             let (words, condition) = try KeywordContext.splitCondition(ctx.args[...])
@@ -79,10 +79,10 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use_backend' cannot handle unexpected argument '\(extra)'.", hint: "write 'use_backend NAME if CONDITION'") }
             p.useBackendRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>] (all run except rdp-cookie and hash <expr>, refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("balance", [d, b], usage: "balance <algorithm> [<arguments>]", status: .active) { p, ctx throws(ConfigError) in
             p.balance = try BalanceParser.parse(ctx)
         },
-        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>] (wt6 is refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("hash-type", [d, b], usage: "hash-type <method> [<function>] [<modifier>]", status: .active) { p, ctx throws(ConfigError) in
             var h = HashType()
             let m = try ctx.argument(0, "<method>")
             guard let method = HashType.Method(rawValue: m) else {
@@ -94,6 +94,9 @@ public enum ProxyKeywords {
                     throw ConfigError("'hash-type': unknown hash function '\(fn)' (expects sdbm, djb2, wt6, crc32 or none).")
                 }
                 h.function = fn
+            } else if method == .consistent {
+                // Consistent hashing without a function: sdbm with avalanche, as HAProxy.
+                h.avalanche = true
             }
             if let modifier = ctx.optionalArgument(2) {
                 guard modifier == "avalanche" else { throw ConfigError("'hash-type': unknown modifier '\(modifier)' (only 'avalanche').") }
@@ -313,7 +316,7 @@ public enum ProxyKeywords {
             guard let condition, rest.isEmpty else { throw ConfigError("'monitor fail' requires either 'if' or 'unless' followed by a condition.") }
             p.monitorFail.append(HTTPRuleConfig(action: "monitor-fail", arguments: [], condition: condition, location: ctx.location))
         },
-        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>] (maxidle, maxlife, dynamic and attr are refused at start)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("cookie", [d, b], usage: "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain <d>] [maxidle <t>] [maxlife <t>] [dynamic] [attr <v>] (dynamic and attr are refused at start)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")
             p.cookie = CookieConfig(name: name, options: Array(ctx.args.dropFirst()))
         },
@@ -338,7 +341,18 @@ public enum ProxyKeywords {
         pending("source", [d, b], "<address>[:<port>] [usesrc ...]"),
         pending("dispatch", b, "<address>:<port>"),
         pending("rate-limit sessions", [d, f], "<rate>"),
-        pending("persist rdp-cookie", [d, b], "[(<name>)]", minArgs: 0),
+        Spec("persist", [d, b], usage: "persist rdp-cookie[(<name>)] (TCP mode)", status: .active) { p, ctx throws(ConfigError) in
+            let what = try ctx.argument(0, "rdp-cookie")
+            try ctx.requireNoArguments(after: 1)
+            if what == "rdp-cookie" {
+                p.persistRDPCookie = "msts"
+            } else if what.hasPrefix("rdp-cookie("), what.hasSuffix(")") {
+                let name = String(what.dropFirst(11).dropLast())
+                p.persistRDPCookie = name.isEmpty ? "msts" : name
+            } else {
+                throw ConfigError("'persist' only supports 'rdp-cookie' (got '\(what)').")
+            }
+        },
         pending("force-persist", [f, b], "{ if | unless } <condition>"),
         pending("ignore-persist", [f, b], "{ if | unless } <condition>"),
         Spec("use-server", b, usage: "use-server <server> [ { if | unless } <condition> ]", status: .active) { p, ctx throws(ConfigError) in
@@ -419,8 +433,7 @@ public enum ProxyKeywords {
         Spec("stick-table", [f, b], usage: "stick-table type {ip|ipv6|integer|string [len N]|binary [len N]} size <size> [expire <time>] [nopurge] [store <data>,...]", status: .active) { p, ctx throws(ConfigError) in
             p.stickTable = try StickTableConfig.parse(Array(ctx.args), at: ctx.location)
         },
-        stick("on"), stick("match"), stick("store-request"),
-        notYet("stick store-response", [d, b]),
+        stick("on"), stick("match"), stick("store-request"), stick("store-response"),
         notYet("filter", [f, b], "<name> [param*]"),
         notYet("filter-sequence", [f, b]),
         notYet("server-state-file-name", [d, b]),

@@ -53,6 +53,9 @@ public struct ProxyConfig: Sendable {
     public var stats = StatsPageConfig()
     public var monitorURI: String? = nil
     public var cookie: CookieConfig? = nil
+    /// `persist rdp-cookie[(name)]`: the RDP cookie (by default `msts`) whose routing
+    /// token names the server.
+    public var persistRDPCookie: String? = nil
     public var httpReuse: String = "safe"
     public var description: String? = nil
     public var disabled = false

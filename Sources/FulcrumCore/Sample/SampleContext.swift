@@ -129,4 +129,6 @@ public protocol ProxyState: AnyObject, Sendable {
 /// The live counts sample fetches read from the running proxies.
 public enum ProxyCount: Sendable {
     case backendConnections, backendQueue, connectionSlots, frontendConnections, serverConnections, serverIsUp
+    /// `fe_id`, `be_id`, `srv_id`; `fe_sess_rate`, `be_sess_rate` (sessions over the last second).
+    case frontendID, backendID, serverID, frontendSessionRate, backendSessionRate
 }

@@ -63,7 +63,7 @@ enum SampleConverterParser {
         case "ltrim", "rtrim":
             guard args.count == 1 else { throw ConfigError("converter '\(name)' expects the characters to remove.") }
             return name == "ltrim" ? .ltrim(Set(args[0].utf8)) : .rtrim(Set(args[0].utf8))
-        case "sdbm", "djb2", "crc32":
+        case "sdbm", "djb2", "wt6", "crc32":
             let avalanche = args.first.map { $0 == "1" } ?? false
             return .hash(HashFunction(rawValue: name)!, avalanche: avalanche)
         case "and", "or", "xor":
@@ -133,7 +133,6 @@ enum SampleConverterParser {
     }
 
     static let unimplemented: Set<String> = [
-        "wt6",
         "in_table", "table_http_req_rate", "table_conn_cur", "set-var", "unset-var", "debug",
         "aes_gcm_dec", "b64dec", "ub64dec", "ub64enc", "be2dec", "be2hex", "cut_crlf", "protobuf", "ungrpc",
         "secure_memcmp", "strcmp", "language", "srv_queue", "cpl", "ipmask6", "mqtt_field_value",
@@ -143,7 +142,7 @@ enum SampleConverterParser {
     static let known: [String] = [
         "lower", "upper", "length", "hex", "base64", "json", "not", "bool", "neg", "bytes", "field", "word", "regsub", "ipmask",
         "concat", "add", "sub", "mul", "div", "mod", "map", "map_str", "map_beg", "map_sub", "map_dir", "map_dom", "map_end",
-        "map_reg", "map_ip", "map_int", "url_dec", "url_enc", "ltrim", "rtrim", "sdbm", "djb2", "crc32", "and", "or", "xor",
+        "map_reg", "map_ip", "map_int", "url_dec", "url_enc", "ltrim", "rtrim", "sdbm", "djb2", "wt6", "crc32", "and", "or", "xor",
         "odd", "even", "http_date", "utime", "ltime", "sha1", "sha2", "digest", "hmac", "xxh32", "xxh64", "xxh3", "crc32c",
     ]
 }

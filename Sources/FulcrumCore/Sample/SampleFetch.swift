@@ -40,6 +40,9 @@ public enum SampleFetch: Hashable, Sendable {
     /// moved by `dataOffset` (relative).
     case payloadLengthValue(lengthOffset: Int, lengthSize: Int, dataOffset: Int?, relative: Bool)
     case tlsServerName, tlsHelloType, tlsVersion
+    /// The cookie of an RDP connection request (`req.rdp_cookie`), and whether there is
+    /// one (`req.rdp_cookie_cnt`); nil: whatever cookie comes first.
+    case rdpCookie(String?), rdpCookieCount(String?)
     /// `http_auth(L)`: the Basic credentials are valid in userlist L;
     /// `http_auth_group(L)`: the groups of the user they name.
     case httpAuth(String), httpAuthGroup(String)
@@ -224,9 +227,20 @@ public enum SampleFetch: Hashable, Sendable {
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
         case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.helloVersion).map { .integer(Int64($0)) }
+        case .rdpCookie(let name):
+            guard let p = c.payload, case .value(let v) = RDPConnectionRequest.cookie(p, name: name) else { return nil }
+            return .string(Array(v))
+        case .rdpCookieCount(let name):
+            guard let p = c.payload, case .value = RDPConnectionRequest.cookie(p, name: name) else { return .integer(0) }
+            return .integer(1)
         case .httpAuth(let list): return .boolean(Self.basicUser(c, list) != nil)
         case .httpAuthGroup(let list): return Self.basicUser(c, list)?.groups.first.map { .string(Array($0.utf8)) }
-        case .proxyCount(let kind, let name):
+        case .proxyCount(let kind, var name):
+            if kind == .serverID {
+                // The server the transaction went to: known once one was chosen.
+                guard !c.serverName.isEmpty, !c.serverName.starts(with: Array("<".utf8)) else { return nil }
+                name = String(decoding: c.backendName, as: UTF8.self) + "/" + String(decoding: c.serverName, as: UTF8.self)
+            }
             guard let n = c.proxies?.count(kind, name) else { return nil }
             return kind == .serverIsUp ? .boolean(n != 0) : .integer(Int64(n))
         case .firstRequest: return .boolean(c.firstRequest)

@@ -117,6 +117,13 @@ enum SampleFetchParser {
                 throw ConfigError("fetch method '\(written)' expects <backend>/<server>.")
             }
             return (.proxyCount(kinds[name]!, args.first), name == "srv_is_up" ? .bool : .int)
+        case "fe_id", "be_id", "srv_id":
+            try none()
+            let kinds: [String: ProxyCount] = ["fe_id": .frontendID, "be_id": .backendID, "srv_id": .serverID]
+            return (.proxyCount(kinds[name]!, nil), .int)
+        case "fe_sess_rate", "be_sess_rate":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments.") }
+            return (.proxyCount(name == "fe_sess_rate" ? .frontendSessionRate : .backendSessionRate, args.first), .int)
         case "http_first_req": try none(); return (.firstRequest, .bool)
         case "ssl_fc": try none(); return (.tlsFrontend, .bool)
         case "req.ssl_sni", "req_ssl_sni": try none(); return (.tlsServerName, .str)
@@ -153,6 +160,12 @@ enum SampleFetchParser {
                 throw ConfigError("fetch method '\(written)' : payload offset2 too negative (the block would start before the buffer).")
             }
             return (.payloadLengthValue(lengthOffset: lengthOffset, lengthSize: lengthSize, dataOffset: offset, relative: relative), .bin)
+        case "req.rdp_cookie", "rdp_cookie":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments (expects [<name>]).") }
+            return (.rdpCookie(args.first.flatMap { $0.isEmpty ? nil : $0 }), .str)
+        case "req.rdp_cookie_cnt", "rdp_cookie_cnt":
+            if args.count > 1 { throw ConfigError("fetch method '\(written)' : too many arguments (expects [<name>]).") }
+            return (.rdpCookieCount(args.first.flatMap { $0.isEmpty ? nil : $0 }), .int)
         case "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "ssl_c_used", "ssl_fc_alpn":
             return (.noValue, .str)
         default:
@@ -215,16 +228,17 @@ enum SampleFetchParser {
     /// HAProxy fetches Fulcrum recognises but does not evaluate yet: refused at start
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
-        "res.payload", "req.rdp_cookie", "rdp_cookie", "capture.req.hdr", "capture.res.hdr",
-        "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "be_sess_rate", "fe_sess_rate", "srv_id", "fe_id", "be_id", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
+        "res.payload", "capture.req.hdr", "capture.res.hdr",
+        "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]
 
     static let known: [String] = [
+        "fe_id", "be_id", "srv_id", "fe_sess_rate", "be_sess_rate",
         "src", "src_port", "dst", "dst_port", "so_name", "fe_name", "be_name", "srv_name", "nbsrv", "method", "path", "pathq",
         "url", "query", "base", "req.ver", "url_param", "urlp", "hdr", "req.hdr", "req.fhdr", "res.hdr", "res.fhdr", "shdr",
         "hdr_cnt", "req.hdr_cnt", "hdr_val", "hdr_ip", "cook", "req.cook", "res.cook", "cook_cnt", "cook_val", "status",
         "req.body", "req.len", "env", "rand", "date", "var", "str", "int", "bool", "always_true", "always_false", "unique-id",
-        "ssl_fc", "ssl_fc_sni", "path_beg", "path_end", "path_sub", "path_reg", "path_dir", "path_dom", "path_len",
+        "ssl_fc", "ssl_fc_sni", "req.rdp_cookie", "req.rdp_cookie_cnt", "path_beg", "path_end", "path_sub", "path_reg", "path_dir", "path_dom", "path_len",
         "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "url_beg", "url_sub", "url_reg", "base_beg",
     ]
 }
