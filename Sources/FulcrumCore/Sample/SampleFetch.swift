@@ -35,6 +35,10 @@ public enum SampleFetch: Hashable, Sendable {
     /// The first bytes of a TCP-mode connection: a slice, the TLS SNI, hello type,
     /// record version.
     case payload(offset: Int, length: Int)
+    /// `res.payload(off,len)` and `res.len`: the server's first bytes, for
+    /// `tcp-response content` rules.
+    case responsePayload(offset: Int, length: Int)
+    case responseLength
     case tlsServerName, tlsHelloType, tlsVersion
     /// The cookie of an RDP connection request (`req.rdp_cookie`), and whether there is
     /// one (`req.rdp_cookie_cnt`); nil: whatever cookie comes first.
@@ -211,6 +215,13 @@ public enum SampleFetch: Hashable, Sendable {
             let end = length == 0 ? p.count : offset &+ length
             guard end <= p.count else { return nil }
             return .string(Array(p[offset..<end]))
+        case .responsePayload(let offset, let length):
+            guard let p = c.responsePayload, offset <= p.count else { return nil }
+            let end = length == 0 ? p.count : offset &+ length
+            guard end <= p.count else { return nil }
+            return .string(Array(p[offset..<end]))
+        case .responseLength:
+            return c.responsePayload.map { .integer(Int64($0.count)) }
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
         case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.recordVersion).map { .integer(Int64($0)) }
