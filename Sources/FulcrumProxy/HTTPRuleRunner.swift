@@ -15,6 +15,8 @@ enum HTTPRuleRunner {
         case reject
         /// `accept`: the rest of this list is skipped (TCP content inspection ends).
         case accepted
+        /// `tcp-response content close`.
+        case closeServer
         /// `use-service`: a service of Fulcrum's answers (the Prometheus exporter).
         case service(String)
     }
@@ -103,6 +105,8 @@ enum HTTPRuleRunner {
                 return .accepted
             case .reject:
                 return .reject
+            case .closeServer:
+                return .closeServer
             case .editPatterns(let file, let map, let delete, let key, let value):
                 guard let lists = s.patternFiles?.lists(named: file, maps: map), !lists.isEmpty else { continue }
                 let k = String(decoding: render(key), as: UTF8.self)

@@ -44,6 +44,8 @@ public final class ProxyRuntime: Sendable {
     private let tcpRoutes: [String: TCPRouting]
     /// `stick` rules by backend name.
     private let persistence: [String: StickPersistence]
+    /// `tcp-response content` rules by backend name (TCP mode).
+    private let responseInspections: [String: ResponseInspection]
     let stickTables: [String: StickTable]
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
@@ -229,6 +231,18 @@ public final class ProxyRuntime: Sendable {
         self.connectionRules = connectionRules
         self.tcpRoutes = tcpRoutes
         self.persistence = persistence
+        var inspections: [String: ResponseInspection] = [:]
+        for (key, set) in ruleSets where !set.responseContentRules.isEmpty {
+            let name = String(key.split(separator: " ", maxSplits: 1).last ?? "")
+            guard let proxy = configuration.proxies.first(where: { $0.name == name && $0.kind != .frontend && $0.kind != .defaults }) else { continue }
+            guard proxy.mode == .tcp else {
+                try? group.syncShutdownGracefully()
+                throw ProxyStartError("\(proxy.displayName): 'tcp-response content' rules are carried out in TCP mode only (this backend is in HTTP mode)")
+            }
+            inspections[name] = ResponseInspection(rules: set.responseContentRules,
+                                                   delay: proxy.tcpResponseInspectDelay.map { .milliseconds(Int64($0.milliseconds)) }, tables: tables)
+        }
+        self.responseInspections = inspections
         self.stickTables = tables
         self.statsSockets = configuration.global.statsSockets
         var started = timespec()
@@ -359,7 +373,8 @@ public final class ProxyRuntime: Sendable {
                         let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
                                                          frontendName: plan.frontend, processConnections: self.connections,
                                                          counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
-                                                         persistence: self.persistence, trackers: trackers)
+                                                         persistence: self.persistence, trackers: trackers,
+                                                         responseInspections: self.responseInspections)
                         try channel.pipeline.syncOperations.addHandler(handler)
                         target = { handler.liveTarget }
                     }

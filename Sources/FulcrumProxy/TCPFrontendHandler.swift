@@ -28,6 +28,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var trackers: [StickTracker?]
     /// `stick` rules by backend name, and the keys to record the chosen server under.
     private let persistence: [String: StickPersistence]
+    /// `tcp-response content` rules by backend name.
+    private let responseInspections: [String: ResponseInspection]
     private var stickStores: [(StickTable, [UInt8])] = []
     private var failed: Set<Int> = []
     /// What arrived while the server side was being connected (the kernel may report
@@ -54,7 +56,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
-         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = [nil, nil, nil]) {
+         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = [nil, nil, nil],
+         responseInspections: [String: ResponseInspection] = [:]) {
+        self.responseInspections = responseInspections
         self.routing = routing
         self.connectionTrackers = trackers
         self.trackers = trackers
@@ -361,6 +365,12 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         do {
             if serverTimeout != nil || backend.serverFinTimeout != nil {
                 try serverChannel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: serverTimeout, halfClosed: backend.serverFinTimeout))
+            }
+            if let inspection = responseInspections[backend.name] {
+                let s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
+                                                    frontend: log.frontendName, tables: inspection.tables)
+                try serverChannel.pipeline.syncOperations.addHandler(ResponseInspector(inspection: inspection, sample: s, client: context.channel,
+                                                                                       backend: backend))
             }
             try serverChannel.pipeline.syncOperations.addHandler(serverGlue)
             try context.pipeline.syncOperations.addHandler(clientGlue)

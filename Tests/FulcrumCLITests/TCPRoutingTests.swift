@@ -89,6 +89,64 @@ import Testing
         }
     }
 
+    /// `tcp-response content` on the server's greeting, next to HAProxy 2.6: a banner
+    /// that a rule rejects cuts both connections before a byte reaches the client; one
+    /// that passes reaches it whole; `close` ends the server side after what it sent.
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func responseContentRulesJudgeTheServersFirstBytes() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try TCPProxyTests().startBackends(running, names: ["bad", "good"])
+        let extra = [[Loopback.freePort(), Loopback.freePort()], [Loopback.freePort(), Loopback.freePort()]]
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, which in
+            """
+            defaults
+                mode tcp
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            listen rejecting
+                bind 127.0.0.1:\(port)
+                tcp-response inspect-delay 2s
+                tcp-response content reject if { res.payload(0,3) -m str bad }
+                tcp-response content accept if { res.len gt 0 }
+                server s 127.0.0.1:\(backends[0])
+            listen passing
+                bind 127.0.0.1:\(extra[which][0])
+                tcp-response inspect-delay 2s
+                tcp-response content reject if { res.payload(0,3) -m str bad }
+                tcp-response content accept if { res.len gt 0 }
+                server s 127.0.0.1:\(backends[1])
+            listen closing
+                bind 127.0.0.1:\(extra[which][1])
+                tcp-response content close if { res.len gt 0 }
+                server s 127.0.0.1:\(backends[1])
+
+            """
+        }
+        for which in 0...1 {
+            try running.waitForListener(extra[which][0])
+            try running.waitForListener(extra[which][1])
+        }
+        var seen: [[String]] = []
+        for which in 0...1 {
+            let rejected = (try? Loopback.exchange(port: ports[which], send: "ping")) ?? "<error>"
+            let passed = try Loopback.exchange(port: extra[which][0], send: "ping")
+            let closed = (try? Loopback.exchange(port: extra[which][1], send: nil, readGreetingOnly: true)) ?? "<error>"
+            seen.append([rejected, passed, closed])
+        }
+        #expect(seen[0] == seen[1], "Fulcrum \(seen[0]) vs HAProxy \(seen[1])")
+        #expect(seen[0][0] == "" && seen[0][1] == "good\npingBYE\n" && seen[0][2].hasPrefix("good"), "\(seen[0])")
+
+        // In an HTTP backend they are refused, never silently ignored.
+        let http = try FulcrumProcess.run(["-c", "-f", try FulcrumProcess.temporaryFile(HTTPProxyTests.httpDefaults() + """
+            backend web
+                tcp-response content reject if { res.len gt 0 }
+                server s 127.0.0.1:1
+
+            """).path])
+        #expect(http.status == 1 && http.stderr.contains("TCP mode only"), "\(http.stderr)")
+    }
+
     /// `stick store-response res.cook(SID)` with `stick match req.cook(SID)`: the
     /// session cookie a server sets keeps its client there, through Fulcrum as through
     /// HAProxy 2.6.

@@ -60,6 +60,10 @@ public enum ConfigValidator {
     /// says why.
     static func checkRules(_ proxy: ProxyConfig, _ files: PatternFiles, _ diagnostics: inout DiagnosticList) {
         guard proxy.kind != .defaults else { return }
+        if proxy.mode == .http, proxy.kind != .frontend, let first = proxy.tcpResponseRules.first {
+            diagnostics.alert("\(proxy.kind.rawValue) '\(proxy.name)': 'tcp-response content' rules are carried out in TCP mode only by Fulcrum.",
+                              at: first.location, hint: "use 'http-response' rules in an HTTP backend")
+        }
         do throws(ProxyRuleSet.Failure) {
             _ = try ProxyRuleSet(proxy, files: files)
         } catch {

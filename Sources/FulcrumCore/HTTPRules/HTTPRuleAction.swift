@@ -31,6 +31,9 @@ public enum HTTPRuleAction: Sendable {
     /// `tcp-request ... accept`: stops this rule list. `reject`: closes the connection
     /// without a word.
     case accept, reject
+    /// `tcp-response content close`: the server connection is closed (what it sent so
+    /// far still reaches the client).
+    case closeServer
     /// `capture <expr> len <n>`: the value, cut at `n` bytes, goes to the log's `%hr`
     /// in capture slot `slot` (a new one, numbered after the `capture request header`
     /// and `declare capture request` slots). `capture <expr> id <n>` (length -1) fills
@@ -247,6 +250,9 @@ public enum HTTPRuleAction: Sendable {
         case "reject":
             try parser.end()
             return .reject
+        case "close":
+            try parser.end()
+            return .closeServer
         case "track-sc0", "track-sc1", "track-sc2":
             let slot = Int(String(rule.action.last!))!
             let key = try SampleExpression(parsing: try parser.next("a key expression"), files: files)

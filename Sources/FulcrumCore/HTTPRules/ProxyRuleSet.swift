@@ -27,6 +27,8 @@ public struct ProxyRuleSet: Sendable {
     /// accepted; `tcp-request content` rules, run on each request head in HTTP mode.
     public let connectionRules: [CompiledHTTPRule]
     public let contentRules: [CompiledHTTPRule]
+    /// `tcp-response content` rules, run on the server's first bytes (TCP mode).
+    public let responseContentRules: [CompiledHTTPRule]
     /// The stick table rules without `table` use: this proxy's.
     public let tableName: String
     /// The stick tables the rules name, with the line naming each, for checking
@@ -93,6 +95,13 @@ public struct ProxyRuleSet: Sendable {
         }
         connectionRules = try compile(connection, "tcp-request connection")
         contentRules = try compile(content, "tcp-request content")
+        responseContentRules = try compile(proxy.tcpResponseRules, "tcp-response content")
+        for rule in responseContentRules {
+            switch rule.action {
+            case .accept, .reject, .closeServer, .incrementGPC, .setGPT0, .setVariable, .unsetVariable: continue
+            default: throw Failure(error: ConfigError("'tcp-response content': this action is not carried out by the data plane yet.", hint: "accept, reject, close, sc-inc-gpc0/1, sc-set-gpt0, set-var and unset-var are"), location: rule.location)
+            }
+        }
         for rule in connectionRules + contentRules {
             switch rule.action {
             case .accept, .reject, .track, .incrementGPC, .setGPT0, .setVariable, .unsetVariable: continue

@@ -228,10 +228,10 @@ public enum ProxyKeywords {
             let (words, condition) = try KeywordContext.splitCondition(ctx.args[2...])
             p.tcpRequestRules.append(HTTPRuleConfig(action: "\(kind) \(action)", arguments: words, condition: condition, location: ctx.location))
         },
-        Spec("tcp-response", [d, b], usage: "tcp-response content <action> [ { if | unless } <condition> ] | tcp-response inspect-delay <time>") { p, ctx throws(ConfigError) in
+        Spec("tcp-response", [d, b], usage: "tcp-response content <action> [ { if | unless } <condition> ] | tcp-response inspect-delay <time>", status: .active) { p, ctx throws(ConfigError) in
             let kind = try ctx.argument(0, "content or inspect-delay")
             if kind == "inspect-delay" {
-                _ = try DurationValue.parse(ctx.argument(1, "<time>"), keyword: "tcp-response inspect-delay")
+                p.tcpResponseInspectDelay = try DurationValue.parse(ctx.argument(1, "<time>"), keyword: "tcp-response inspect-delay")
                 return
             }
             guard kind == "content" else { throw ConfigError("'tcp-response' expects 'content' or 'inspect-delay' (got '\(kind)').") }

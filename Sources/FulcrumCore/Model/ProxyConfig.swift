@@ -44,6 +44,8 @@ public struct ProxyConfig: Sendable {
     public var httpAfterResponseRules: [HTTPRuleConfig] = []
     public var tcpRequestRules: [HTTPRuleConfig] = []
     public var tcpResponseRules: [HTTPRuleConfig] = []
+    /// `tcp-response inspect-delay`: how long the server's first bytes may be held.
+    public var tcpResponseInspectDelay: DurationValue? = nil
     public var tcpCheckRules: [CheckRuleConfig] = []
     public var httpCheckRules: [CheckRuleConfig] = []
     public var acls: [ACLConfig] = []

@@ -53,6 +53,8 @@ public final class SampleContext {
     public var requestBody: [UInt8]?
     /// The first bytes a TCP-mode connection sent, for `req.payload`, `req.ssl_sni`.
     public var payload: [UInt8]?
+    /// The server's first bytes, for `tcp-response content` rules.
+    public var responsePayload: [UInt8]?
     /// Bytes of the request received so far (`req.len`).
     public var requestLength = 0
     public var response: HTTPHeadEditor?

@@ -39,6 +39,10 @@ public enum SampleFetch: Hashable, Sendable {
     /// bytes at `off1`, starting at `dataOffset` (absolute), or just after the length
     /// moved by `dataOffset` (relative).
     case payloadLengthValue(lengthOffset: Int, lengthSize: Int, dataOffset: Int?, relative: Bool)
+    /// `res.payload(off,len)` and `res.len`: the server's first bytes, for
+    /// `tcp-response content` rules.
+    case responsePayload(offset: Int, length: Int)
+    case responseLength
     case tlsServerName, tlsHelloType, tlsVersion
     /// The cookie of an RDP connection request (`req.rdp_cookie`), and whether there is
     /// one (`req.rdp_cookie_cnt`); nil: whatever cookie comes first.
@@ -224,6 +228,13 @@ public enum SampleFetch: Hashable, Sendable {
             // A block that cannot fit in a buffer never will: no value, whatever arrives.
             guard size > 0, start + size <= Self.bufferSize, start + size <= p.count else { return nil }
             return .string(Array(p[start..<(start + size)]))
+        case .responsePayload(let offset, let length):
+            guard let p = c.responsePayload, offset <= p.count else { return nil }
+            let end = length == 0 ? p.count : offset &+ length
+            guard end <= p.count else { return nil }
+            return .string(Array(p[offset..<end]))
+        case .responseLength:
+            return c.responsePayload.map { .integer(Int64($0.count)) }
         case .tlsServerName: return c.payload.flatMap(TLSClientHello.serverName).map { .string($0) }
         case .tlsHelloType: return c.payload.flatMap(TLSClientHello.handshakeType).map { .integer(Int64($0)) }
         case .tlsVersion: return c.payload.flatMap(TLSClientHello.helloVersion).map { .integer(Int64($0)) }

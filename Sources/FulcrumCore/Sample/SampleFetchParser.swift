@@ -129,6 +129,14 @@ enum SampleFetchParser {
         case "req.ssl_sni", "req_ssl_sni": try none(); return (.tlsServerName, .str)
         case "req.ssl_hello_type", "req_ssl_hello_type": try none(); return (.tlsHelloType, .int)
         case "req.ssl_ver", "req_ssl_ver": try none(); return (.tlsVersion, .int)
+        case "res.payload":
+            guard args.count == 2, let offset = Int(args[0]), let length = Int(args[1]), (0..<(1 << 30)).contains(offset), (0..<(1 << 30)).contains(length) else {
+                throw ConfigError("fetch method '\(written)' expects <offset>,<length> (non-negative integers; length 0: to the end).")
+            }
+            return (.responsePayload(offset: offset, length: length), .bin)
+        case "res.len":
+            try none()
+            return (.responseLength, .int)
         case "req.payload", "payload":
             guard args.count == 2, let offset = Int(args[0]), let length = Int(args[1]), (0..<(1 << 30)).contains(offset), (0..<(1 << 30)).contains(length) else {
                 throw ConfigError("fetch method '\(written)' expects <offset>,<length> (non-negative integers; length 0: to the end).")
@@ -228,12 +236,12 @@ enum SampleFetchParser {
     /// HAProxy fetches Fulcrum recognises but does not evaluate yet: refused at start
     /// with a clear message rather than reported as unknown.
     static let unimplemented: Set<String> = [
-        "res.payload", "capture.req.hdr", "capture.res.hdr",
+        "capture.req.hdr", "capture.res.hdr",
         "ssl_c_s_dn", "ssl_c_verify", "res.body", "avg_queue", "req.cook_names", "url_ip", "url_port", "res.ver", "lat_ns_avg", "cpu_calls",
     ]
 
     static let known: [String] = [
-        "fe_id", "be_id", "srv_id", "fe_sess_rate", "be_sess_rate",
+        "fe_id", "be_id", "srv_id", "fe_sess_rate", "be_sess_rate", "res.payload", "res.len",
         "src", "src_port", "dst", "dst_port", "so_name", "fe_name", "be_name", "srv_name", "nbsrv", "method", "path", "pathq",
         "url", "query", "base", "req.ver", "url_param", "urlp", "hdr", "req.hdr", "req.fhdr", "res.hdr", "res.fhdr", "shdr",
         "hdr_cnt", "req.hdr_cnt", "hdr_val", "hdr_ip", "cook", "req.cook", "res.cook", "cook_cnt", "cook_val", "status",
