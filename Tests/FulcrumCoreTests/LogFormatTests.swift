@@ -47,7 +47,8 @@ import HAProxyConfig
         #expect(throws: ConfigError.self) { try compile("set-header", ["X", "v", "extra"]) }
         #expect(throws: ConfigError.self) { try compile("replace-header", ["X", "(", "y"]) }
         #expect(throws: ConfigError.self) { try compile("deny", ["deny_status", "999"]) }
-        #expect(throws: ConfigError.self) { try compile("capture", ["req.hdr(host)", "id", "0"]) }
+        #expect(throws: ConfigError.self) { try compile("capture", ["req.hdr(host)"]) }
+        #expect(throws: ConfigError.self) { try compile("capture", ["req.hdr(host)", "len", "x"]) }
         guard case .waitForBody = try compile("wait-for-body", ["time", "1s", "at-least", "1k"]) else { Issue.record("wait-for-body"); return }
         #expect(throws: ConfigError.self) { try compile("wait-for-body", ["1s"]) }
     }
