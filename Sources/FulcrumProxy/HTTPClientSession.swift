@@ -76,6 +76,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// An unchanged response head still at the front of `responseInbound`, written
     /// together with the body bytes that follow it.
     private var heldHeadLength = 0
+    /// The last transaction's byte counts, kept when its log line is reset, for the
+    /// tracked stick-table entries.
+    private var loggedBytes: (Int, Int)?
     private var responseBody = HTTPBodyTracker(.none)
     private var responseStarted = false
     private var serverKeepAlive = false
@@ -214,6 +217,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// As HAProxy, a later request on the connection is timed from the end of the one
     /// before (`%t`, `%Tt`, `%Tq`), and the wait in between is its idle time (`%Ti`).
     private func nextRequestLog(_ now: NIODeadline) {
+        loggedBytes = (log.bytesIn, log.bytesOut)
         log.nextRequest()
         log.accepted = now
         (log.acceptSeconds, log.acceptMilliseconds) = Self.wallClock()
@@ -751,13 +755,16 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The transaction is over for the stick tables: a 4xx counts as an HTTP error on
     /// every tracked entry, and what the request itself tracked is let go.
     private func endTracking() {
+        let (bytesIn, bytesOut) = loggedBytes ?? (log.bytesIn, log.bytesOut)
+        loggedBytes = nil
         guard let s = sample else { return }
         sample = nil
         let now = s.milliseconds()
         // A 4xx, or a request Fulcrum refused itself (deny, tarpit), is an HTTP error.
         let error = ((log.status ?? 0) >= 400 && (log.status ?? 0) < 500) || log.terminationCause == UInt8(ascii: "P")
         for tracker in s.trackers.compactMap({ $0 }) {
-            var events: [StickTable.Event] = []
+            // The transaction's bytes: client to server (`bytes_in_*`) and back (`bytes_out_*`).
+            var events: [StickTable.Event] = [.bytesIn(bytesIn), .bytesOut(bytesOut)]
             if error { events.append(.httpError) }
             if !tracker.connectionLevel { events.append(.trackEnd) }
             if !events.isEmpty { tracker.table.apply(events, to: tracker.key, now: now) }

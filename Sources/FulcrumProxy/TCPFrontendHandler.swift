@@ -98,6 +98,13 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             self.releaseSlot()
             self.countBytes()
+            // Every tracked entry counts the connection's bytes (`bytes_in_*`: client to server).
+            let toServer = self.clientGlue?.bytesRead ?? 0, toClient = self.serverGlue?.bytesRead ?? 0
+            if toServer + toClient > 0 {
+                for tracker in self.trackers.compactMap({ $0 }) {
+                    tracker.table.apply([.bytesIn(toServer), .bytesOut(toClient)], to: tracker.key, now: SampleContext.monotonicMilliseconds())
+                }
+            }
             self.writeLog(context.eventLoop.now)
             // Content rules' entries only: the connection rules release their own.
             for (slot, tracker) in self.trackers.enumerated() where self.connectionTrackers[slot] == nil {

@@ -180,3 +180,54 @@ import Testing
         #expect(bad.status == 1 && bad.stderr.contains("unknown http-errors section 'sitee'") && bad.stderr.contains("did you mean 'site'"), "\(bad.stderr)")
     }
 }
+
+/// `bytes_in_cnt`/`bytes_out_cnt` of tracked entries count what their requests moved:
+/// the request bytes sent on to the server and the response bytes the client got.
+/// HAProxy counts its internal (HTX) sizes, which differ from the wire by a few bytes a
+/// request, so only the request count is compared with it exactly.
+@Suite(.serialized) struct TrackedBytesTests {
+    @Test(.enabled(if: ACLIntegrationTests.haproxy != nil)) func trackedEntriesCountBytes() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backends = try HTTPProxyTests().startBackends(running, ["a"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-bytes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let sockets = [dir.appendingPathComponent("f.sock").path, dir.appendingPathComponent("h.sock").path]
+        let ports = try ACLIntegrationTests.startSideBySide(running) { port, which in
+            "global\n  stats socket \(sockets[which]) level admin\n" + HTTPProxyTests.httpDefaults() + """
+                frontend web
+                  bind 127.0.0.1:\(port)
+                  stick-table type ip size 1k expire 1m store http_req_cnt,bytes_in_cnt,bytes_out_cnt
+                  http-request track-sc0 src
+                  default_backend app
+                backend app
+                  server a 127.0.0.1:\(backends[0])
+
+                """
+        }
+        var entries: [[String: Int]] = []
+        var received = 0
+        for (k, port) in ports.enumerated() {
+            for path in ["/13", "/a-longer-path", "/x"] {
+                let c = try HTTPTestConnection(port: port)
+                c.send("GET \(path) HTTP/1.1\r\nHost: h\r\n\r\n")
+                let r = try #require(try c.readResponse())
+                if k == 0 { received += r.raw.count }
+            }
+            usleep(100_000)
+            let shown = try RuntimeAPITests.ask(sockets[k], "show table web")
+            let line = shown.split(separator: "\n").first { $0.contains("key=127.0.0.1") } ?? ""
+            var fields: [String: Int] = [:]
+            for word in line.split(separator: " ") {
+                let pair = word.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, let n = Int(pair[1]) { fields[String(pair[0])] = n }
+            }
+            entries.append(fields)
+        }
+        #expect(entries[0]["http_req_cnt"] == 3 && entries[1]["http_req_cnt"] == 3)
+        let sent = ["/13", "/a-longer-path", "/x"].reduce(0) { $0 + "GET \($1) HTTP/1.1\r\nHost: h\r\n\r\n".utf8.count }
+        #expect(entries[0]["bytes_in_cnt"] == sent, "\(entries[0])")
+        #expect(entries[0]["bytes_out_cnt"] == received, "\(entries[0]), client received \(received)")
+        #expect((entries[1]["bytes_in_cnt"] ?? 0) > 0 && (entries[1]["bytes_out_cnt"] ?? 0) > 0, "HAProxy counts too: \(entries[1])")
+    }
+}
