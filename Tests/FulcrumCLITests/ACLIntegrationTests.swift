@@ -411,6 +411,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 5\r\ncontent-type: text/plain\r\n\r\nsorry".write(to: dir.appendingPathComponent("503.http"), atomically: true, encoding: .utf8)
         try "HTTP/1.1 403 Forbidden\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n\r\nnope".write(to: dir.appendingPathComponent("403.http"), atomically: true, encoding: .utf8)
+        try "not here\n".write(to: dir.appendingPathComponent("404.txt"), atomically: true, encoding: .utf8)
         let dead = Loopback.freePort()
         func config(_ port: Int) -> String {
             "http-errors site\n    errorfile 503 \(dir.path)/503.http\n    errorfile 403 \(dir.path)/403.http\n" + HTTPProxyTests.httpDefaults() + """
@@ -418,7 +419,10 @@ import Testing
                 bind 127.0.0.1:\(port)
                 errorfiles site 503
                 http-error status 429 content-type text/plain string "slow down" hdr Retry-After 10
+                http-error status 403 errorfiles site
+                http-error status 404 content-type text/plain file \(dir.path)/404.txt
                 http-request deny deny_status 429 if { path /slow }
+                http-request deny deny_status 404 if { path /gone }
                 http-request deny if { path /forbid }
                 default_backend b
             backend b
@@ -427,7 +431,7 @@ import Testing
             """
         }
         let ports = try Self.startSideBySide(running) { port, _ in config(port) }
-        for (path, status, body) in [("/slow", 429, "slow down"), ("/forbid", 403, nil), ("/x", 503, "sorry")] {
+        for (path, status, body) in [("/slow", 429, "slow down"), ("/forbid", 403, "nope"), ("/gone", 404, "not here\n"), ("/x", 503, "sorry")] {
             let seen = try ports.map { port -> (Int, String?, String?) in
                 let c = try HTTPTestConnection(port: port)
                 c.send("GET \(path) HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")

@@ -120,7 +120,7 @@ public struct ConfigCompiler {
                     continue
                 }
                 for (code, file) in files where imported.codes.isEmpty || imported.codes.contains(code) {
-                    if config.proxies[k].errorFiles[code] == nil { config.proxies[k].errorFiles[code] = file }
+                    if imported.overrides || config.proxies[k].errorFiles[code] == nil { config.proxies[k].errorFiles[code] = file }
                 }
             }
         }

@@ -361,7 +361,7 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use-server' cannot handle unexpected argument '\(extra)'.") }
             p.useServerRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        Spec("http-error", [d, f, b], usage: "http-error status <code> [content-type <type>] [ default-errorfiles | errorfile <file> | string <str> ] [ hdr <name> <value> ]* (file, lf-file, lf-string and errorfiles are refused)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("http-error", [d, f, b], usage: "http-error status <code> [content-type <type>] [ default-errorfiles | errorfile <file> | errorfiles <name> | file <file> | string <str> ] [ hdr <name> <value> ]* (lf-file and lf-string are refused)", status: .active) { p, ctx throws(ConfigError) in
             guard ctx.args.first == "status", ctx.args.count >= 2, let code = Int(ctx.args[1]), ErrorFileConfig.supportedStatuses.contains(code) else {
                 throw ConfigError("'http-error' expects 'status <code>' with one of the codes Fulcrum answers itself.",
                                   hint: "supported codes: " + ErrorFileConfig.supportedStatuses.map(String.init).joined(separator: ", "))
@@ -387,15 +387,27 @@ public enum ProxyKeywords {
                 case "default-errorfiles":
                     p.errorFiles[code] = nil
                     return
+                case "errorfiles":
+                    p.errorFiles[code] = nil
+                    p.errorFilesImports.append(ErrorFilesImport(section: try next(), codes: [code], location: ctx.location, overrides: true))
+                    return
+                case "file":
+                    let path = try next()
+                    guard let bytes = ctx.environment.readFile(path) else { throw ConfigError("'http-error': error opening file '\(path)'.") }
+                    body = bytes
                 case "hdr":
                     let name = try next()
                     headers.append((name, try next()))
+                case "lf-string", "lf-file":
+                    throw ConfigError("'http-error': '\(ctx.args[k])' is not implemented yet (error pages are built once at start).",
+                                      hint: "content-type, string, file, errorfile, errorfiles, default-errorfiles and hdr are")
                 default:
-                    throw ConfigError("'http-error': '\(ctx.args[k])' is not implemented yet.", hint: "content-type, string, errorfile, default-errorfiles and hdr are")
+                    throw ConfigError("'http-error': unexpected argument '\(ctx.args[k])'.",
+                                      hint: "content-type, string, file, errorfile, errorfiles, default-errorfiles and hdr are")
                 }
                 k += 1
             }
-            if body != nil && contentType == nil { throw ConfigError("'http-error': a 'content-type' is required with a body.") }
+            if let body, !body.isEmpty, contentType == nil { throw ConfigError("'http-error': a 'content-type' is required with a body.") }
             p.errorFiles[code] = ErrorFileConfig(status: code, path: "", contents: ErrorFileConfig.response(code, contentType: contentType, body: body ?? [], headers: headers),
                                                  location: ctx.location)
         },

@@ -42,4 +42,7 @@ public struct ErrorFilesImport: Hashable, Sendable {
     public var section: String
     public var codes: [Int]
     public var location: SourceLocation
+    /// `http-error status N errorfiles NAME`: replaces the proxy's own page for N
+    /// (an `errorfiles` line only fills codes the proxy has no page for).
+    public var overrides = false
 }
