@@ -67,9 +67,23 @@ public struct ACLCondition: Sendable {
 
     /// True when the rule applies.
     public func holds(_ c: SampleContext) -> Bool {
-        let any = alternatives.contains { terms in
-            terms.allSatisfy { term in term.acls.contains { $0.matches(c) } != term.negated }
+        // Plain loops rather than nested closures: this runs for every rule of every
+        // request, and closures capturing the context cost retains and releases.
+        for terms in alternatives {
+            var all = true
+            for term in terms {
+                var matched = false
+                for acl in term.acls where acl.matches(c) {
+                    matched = true
+                    break
+                }
+                if matched == term.negated {
+                    all = false
+                    break
+                }
+            }
+            if all { return !unless }
         }
-        return any != unless
+        return unless
     }
 }
