@@ -199,7 +199,7 @@ final class BackendPool: Sendable {
     /// servers still usable, the sessions on this one, the requests still queued.
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
         let now = ServerHealthRecord.wallSeconds()
-        health.withLockedValue { $0[server].changed(up: up, now: now) }
+        if status(server).up != up { health.withLockedValue { $0[server].changed(up: up, now: now) } }
         let (counts, handovers, hadServers): (HealthTransitionMessage.Counts, [(Int, Grant)], Bool) = state.withLockedValue { state in
             let before = state.counts(server, serverConfigs)
             state.up[server] = up
@@ -275,7 +275,11 @@ final class BackendPool: Sendable {
         counters.picked.add(1, ordering: .relaxed)
         serverCounters[server].sessions.add(1, ordering: .relaxed)
         serverCounters[server].picked.add(1, ordering: .relaxed)
-        serverCounters[server].lastPick.store(StatCounters.clockSeconds.load(ordering: .relaxed), ordering: .relaxed)
+        // One write a second per server, not one per request.
+        let second = StatCounters.clockSeconds.load(ordering: .relaxed)
+        if serverCounters[server].lastPick.load(ordering: .relaxed) != second {
+            serverCounters[server].lastPick.store(second, ordering: .relaxed)
+        }
     }
 
     /// Every server's state and the queue, read under one lock, for the statistics.
@@ -344,7 +348,11 @@ final class BackendPool: Sendable {
     func rdpPersistentServer(_ payload: [UInt8]) -> Int? {
         guard let name = rdpPersistCookie, case .value(let value) = RDPConnectionRequest.cookie(payload, name: name),
               let (address, port) = RDPConnectionRequest.routingToken(value) else { return nil }
-        return servers.firstIndex { $0.address.ipBytes == address && $0.address.port == port }
+        // The servers' current addresses: `set server addr` moves them.
+        return servers.indices.first { k in
+            let current = addresses.target(k).address
+            return current.ipBytes == address && current.port == port
+        }
     }
 
     /// A server's `maxconn` changed (an agent said so).
@@ -369,7 +377,8 @@ final class BackendPool: Sendable {
     /// Returns the counts for the log line.
     func setAdministrative(_ server: Int, maint: Bool, drain: Bool) -> HealthTransitionMessage.Counts {
         let now = ServerHealthRecord.wallSeconds()
-        health.withLockedValue { $0[server].lastChange = now }
+        let before = status(server)
+        if before.maint != maint || before.drain != drain { health.withLockedValue { $0[server].lastChange = now } }
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in
             state.maint[server] = maint
             state.drain[server] = drain

@@ -73,9 +73,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var responsePhase = ResponsePhase.none
     private var responseInbound: ByteBuffer?
     private var responseScannedUpTo = 0
-    /// An unchanged response head still at the front of `responseInbound`, written
-    /// together with the body bytes that follow it.
-    private var heldHeadLength = 0
     /// The last transaction's byte counts, kept when its log line is reset, for the
     /// tracked stick-table entries.
     private var loggedBytes: (Int, Int)?
@@ -430,8 +427,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             head = h
         }
         var bufferedBody: [UInt8]?
-        let statsPOST = basePolicy.hasStatsPage && buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
-        if basePolicy.buffersRequestBody || statsPOST, case .contentLength(let length) = head.framing, length > 0 {
+        let isPOST = buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
+        // Only a POST to a stats page's URI waits for its body (the admin form).
+        let statsPOST = isPOST && !basePolicy.statsURIs.isEmpty
+            && buffer.withUnsafeReadableBytes { bytes in basePolicy.statsURIs.contains { bytes[head.target].starts(with: $0) } }
+        // A client waiting for `100 Continue` would never send the body: the rules then
+        // run without it rather than stall (HAProxy answers the 100 itself).
+        let waitsForBody = (basePolicy.buffersRequestBody || statsPOST) && !head.expectContinue
+        if waitsForBody, case .contentLength(let length) = head.framing, length > 0 {
             // `option http-buffer-request`: rules see the body, or as much of it as fits
             // in a buffer; the wait is bounded by `timeout http-request`.
             let wanted = head.length + Int(min(length, UInt64(basePolicy.maxHeadSize)))
@@ -441,7 +444,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 return false
             }
             bufferedBody = buffer.getBytes(at: buffer.readerIndex + head.length, length: min(buffer.readableBytes, wanted) - head.length)
-        } else if basePolicy.buffersRequestBody || statsPOST, head.framing == .chunked {
+        } else if waitsForBody, head.framing == .chunked {
             // The same for a chunked body: until its last chunk, a buffer's worth of it
             // or the client's end; rules see the data de-chunked, the server the bytes
             // as they came.
@@ -454,7 +457,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             bufferedBody = body.data
         }
         requestIsHEAD = head.isHEAD
-        requestIsPOST = buffer.withUnsafeReadableBytes { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[head.method]), "post") }
+        requestIsPOST = isPOST
         requestUpgrade = head.upgrade
         requestVersionMinor = head.versionMinor
         requestBody = HTTPBodyTracker(head.framing)
@@ -757,6 +760,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func endTracking() {
         let (bytesIn, bytesOut) = loggedBytes ?? (log.bytesIn, log.bytesOut)
         loggedBytes = nil
+        // Without an access log nothing resets the log's counts between transactions.
+        if policy.accessLog == nil { (log.bytesIn, log.bytesOut) = (0, 0) }
         guard let s = sample else { return }
         sample = nil
         let now = s.milliseconds()
@@ -1169,6 +1174,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func processResponseInput() {
+        // An unchanged response head still at the front of `responseInbound`, written
+        // together with the body bytes that follow it (set and used in one pass).
+        var heldHeadLength = 0
         while let context {
             switch responsePhase {
             case .none:

@@ -94,8 +94,9 @@ final class HTTPProxyPolicy: Sendable {
     let frontendStatsPage: StatsPage?
     let backendStatsPage: StatsPage?
     let services: LocalServices
-    /// A stats page is reachable through this policy: its admin POSTs are read whole.
-    let hasStatsPage: Bool
+    /// The URIs of the stats pages reachable through this policy: their admin POSTs
+    /// are read whole.
+    let statsURIs: [[UInt8]]
 
     init(frontend: ProxyConfig, backend backendConfig: ProxyConfig, pool: BackendPool, global: GlobalSettings,
          accessLog: AccessLog?, processConnections: ConnectionCounter, counters: StatCounters,
@@ -185,10 +186,10 @@ final class HTTPProxyPolicy: Sendable {
         }
         self.responseRules = responseRules
         self.routes = routes
-        hasStatsPage = frontendStatsPage != nil || backendStatsPage != nil || (routes?.policies.values.contains { $0.backendStatsPage != nil } ?? false)
+        statsURIs = ([frontendStatsPage, backendStatsPage] + (routes?.policies.values.map(\.backendStatsPage) ?? [])).compactMap { $0?.uri }
         evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
             || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
-            || !(accessLog?.samples.isEmpty ?? true) || persistence != nil || frontendStatsPage != nil || backendStatsPage != nil
+            || !(accessLog?.samples.isEmpty ?? true) || persistence != nil || !statsURIs.isEmpty
         if let text = frontend.uniqueIDFormat?.value {
             do throws(ConfigError) {
                 uniqueIDFormat = try LogFormat(parsing: text)

@@ -277,9 +277,7 @@ public final class ProxyRuntime: Sendable {
     static let processID = getpid()
 
     static func hostname() -> String {
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, name.count - 1)
-        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        String(decoding: LogFormatRenderer.hostname, as: UTF8.self)
     }
 
     /// Binds every listener; on any failure the ones already bound are closed again.

@@ -84,7 +84,6 @@ final class ResponseInspector: ChannelInboundHandler, RemovableChannelHandler {
 
     private func decide(_ context: ChannelHandlerContext, final: Bool) {
         sample.responsePayload = bytes
-        sample.requestLength = bytes.count
         let outcome = HTTPRuleRunner.run(inspection.rules, response: true, sample, RequestLogContext(frontendName: ""),
                                          errorPages: HTTPErrorPages([]), connectionLevel: true)
         switch outcome {

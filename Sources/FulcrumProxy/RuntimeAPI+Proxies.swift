@@ -1,4 +1,5 @@
 import FulcrumCore
+import Synchronization
 import NIOCore
 
 /// Frontends, process limits and counters from the runtime API: `disable|enable|shutdown
@@ -93,6 +94,7 @@ extension RuntimeAPI {
             if let pool = proxy.backend {
                 pool.counters.clear(all: all)
                 pool.clearPeaks()
+                if all { pool.backendDownTransitions.store(0, ordering: .relaxed) }
                 for (k, counters) in pool.serverCounters.enumerated() {
                     counters.clear(all: all)
                     if all {

@@ -53,8 +53,12 @@ final class StatCounters: Sendable {
 
     init() {}
 
-    /// One finished request's times in milliseconds (nil: that phase did not happen).
+    /// One finished request's times in milliseconds. As HAProxy, every sample has a
+    /// queue and a connect time (0 when not queued, or on a reused connection); nil
+    /// `response` is a TCP connection, which has none.
     func recordTimes(queue: Int?, connect: Int?, response: Int?, total: Int) {
+        let queue = queue ?? 0, connect = connect ?? 0
+        guard total >= 0 else { return }
         let n = min(timedSamples.wrappingAdd(1, ordering: .relaxed).newValue, Self.timeWindow)
         func add(_ sum: borrowing Atomic<Int>, _ peak: borrowing Atomic<Int>, _ value: Int?) {
             guard let value, value >= 0 else { return }
@@ -101,7 +105,7 @@ final class StatCounters: Sendable {
         zero(queueTimeMax); zero(connectTimeMax); zero(responseTimeMax); zero(totalTimeMax)
         guard all else { return }
         zero(sessions); zero(bytesIn); zero(bytesOut); zero(requestErrors); zero(deniedRequests); zero(deniedResponses)
-        zero(deniedConnections); zero(connectErrors); zero(retries); zero(picked); zero(requests); zero(connections)
+        zero(deniedConnections); zero(connectErrors); zero(retries); zero(picked); zero(requests); zero(connections); zero(lastPick)
         zero(status1xx); zero(status2xx); zero(status3xx); zero(status4xx); zero(status5xx); zero(statusOther)
         zero(lastTotals); zero(lastRequests); zero(lastConnections); zero(sessionRate); zero(requestRate); zero(connectionRate)
         zero(timedSamples); zero(queueTimeSum); zero(connectTimeSum); zero(responseTimeSum); zero(totalTimeSum)

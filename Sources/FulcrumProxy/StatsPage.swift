@@ -53,10 +53,13 @@ final class StatsPage: Sendable {
         let target = s.request?.currentTarget ?? []
         let options = String(decoding: target.dropFirst(uri.count), as: UTF8.self)
         let method = String(decoding: s.methodBytes ?? [], as: UTF8.self)
+        // `stats http-request` rules first; `stats auth` is checked after them, as
+        // HAProxy adds it as a last rule: an `allow` that matched skips it.
         var mustAuthenticate: String? = nil
+        var allowed = false
         for rule in access where rule.condition?.holds(s) ?? true {
             switch rule.action {
-            case .allow: break
+            case .allow: allowed = true
             case .deny:
                 let page = errorPages.pageParts(403)
                 return Answer(status: 403, head: page.head, body: page.body)
@@ -64,7 +67,7 @@ final class StatsPage: Sendable {
             }
             break
         }
-        if mustAuthenticate != nil || !credentials.isEmpty {
+        if !allowed && (mustAuthenticate != nil || !credentials.isEmpty) {
             let given = SampleFetch.basicCredentials(s).map { "\($0.user):\($0.password)" }
             if mustAuthenticate != nil || !credentials.contains(given ?? "\u{0}") {
                 if given.map(credentials.contains) != true {

@@ -34,7 +34,7 @@ struct StatsPageHTML {
         out += ".outcome{padding:4px;margin:4px 0;border:1px solid #888;background:#ffffc0}\n"
         out += "</style></head><body>\n"
         out += "<h1>Fulcrum" + (page.hideVersion ? "" : " version \(Self.escape(FulcrumVersion.version))") + "</h1>\n"
-        out += "<h2>Statistics Report for pid \(getpidValue())" + (page.node.map { " on \(Self.escape($0))" } ?? "") + "</h2>\n"
+        out += "<h2>Statistics Report for pid \(ProxyRuntime.processID)" + (page.node.map { " on \(Self.escape($0))" } ?? "") + "</h2>\n"
         if let description = page.description, !description.isEmpty { out += "<p class=\"desc\">\(Self.escape(description))</p>\n" }
         if let outcome { out += "<div class=\"outcome\" id=\"outcome\">\(Self.escape(Self.outcomeText(outcome)))</div>\n" }
         out += summary()
@@ -48,9 +48,6 @@ struct StatsPageHTML {
         return out
     }
 
-    func getpidValue() -> Int {
-        stats.info().first { $0.field.name == "Pid" }?.value.int ?? 0
-    }
 
     func summary() -> String {
         let info = Dictionary(stats.info().map { ($0.field.name, $0.value.csv) }, uniquingKeysWith: { a, _ in a })

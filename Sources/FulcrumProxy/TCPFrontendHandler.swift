@@ -76,8 +76,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         clientChannel = context.channel
         context.fireChannelActive()
+        // The times feed `show stat`'s averages as well as the log line.
+        log.accepted = context.eventLoop.now
+        log.queueStarted = log.accepted
         if accessLog != nil {
-            log.accepted = context.eventLoop.now
             log.clientAddress = context.channel.remoteAddress
             log.frontendAddress = context.channel.localAddress
             log.processID = ProxyRuntime.processID
@@ -86,7 +88,6 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             clock_gettime(CLOCK_REALTIME, &now)
             log.acceptSeconds = Int(now.tv_sec)
             log.acceptMilliseconds = Int(now.tv_nsec / 1_000_000)
-            log.queueStarted = log.accepted
         }
         // The slot is held until the client connection ends, glue or not.
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in

@@ -26,10 +26,14 @@ import Testing
 
                 """
         }
-        usleep(900_000)
-        for port in ports { for _ in 0..<8 { _ = try HTTPTestConnection.get(port, "/") } }
-
         func ask(_ which: Int, _ command: String) throws -> String { try RuntimeAPITests.ask(sockets[which], command) }
+        // Both have settled: the dead backup is DOWN after its `fall` checks.
+        for _ in 0..<50 {
+            let settled = try (0...1).allSatisfy { try ask($0, "show stat app 4 3").contains(",DOWN,") }
+            if settled { break }
+            usleep(100_000)
+        }
+        for port in ports { for _ in 0..<8 { _ = try HTTPTestConnection.get(port, "/") } }
 
         // CSV: the same header; the same values where both count the same thing.
         let csv = try (0...1).map { try ask($0, "show stat").split(separator: "\n").map(String.init) }

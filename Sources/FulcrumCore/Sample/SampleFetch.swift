@@ -272,13 +272,8 @@ public enum SampleFetch: Hashable, Sendable {
     }
 
     static func checkBasicCredentials(_ c: SampleContext, _ list: String) -> UserlistConfig.User? {
-        guard let userlist = c.userlists[list], let editor = c.request,
-              let value = headerValue(editor, "authorization", -1, split: false) else { return nil }
-        let text = String(decoding: value, as: UTF8.self)
-        guard text.lowercased().hasPrefix("basic "), let decoded = base64Decode(text.dropFirst(6).trimmingPrefix(while: { $0 == " " })),
-              let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        return userlist.authenticate(user: String(decoding: decoded[..<colon], as: UTF8.self),
-                                     password: String(decoding: decoded[(colon + 1)...], as: UTF8.self))
+        guard let userlist = c.userlists[list], let (user, password) = basicCredentials(c) else { return nil }
+        return userlist.authenticate(user: user, password: password)
     }
 
     /// The user and password of the request's Basic `Authorization` header.
