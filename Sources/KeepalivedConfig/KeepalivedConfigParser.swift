@@ -150,6 +150,7 @@ public enum KeepalivedConfigParser {
         E(name: "enable_script_security", usage: "") { g, s, v in g.enableScriptSecurity = v.flag(s) },
         E(name: "script_user", usage: "USER [GROUP]") { g, s, v in
             g.scriptUser = v.runAs(s, from: 1)
+            g.scriptUserLocation = s.location
         },
         E(name: "vrrp_version", usage: "2|3") { g, s, v in if let n = v.int(s, 2...3) { g.vrrpVersion = n } },
         E(name: "vrrp_garp_master_delay", usage: "SECONDS") { g, s, v in if let n = v.int(s, 0...86400) { g.garpMasterDelay = n } },
@@ -188,6 +189,7 @@ public enum KeepalivedConfigParser {
         E(name: "fall", usage: "COUNT") { d, s, v in if let n = v.int(s, 1...1_000_000) { d.fall = n } },
         E(name: "user", usage: "USER [GROUP]") { d, s, v in
             d.user = v.runAs(s, from: 1)
+            d.userLocation = s.location
         },
         E(name: "init_fail", usage: "") { d, _, _ in d.initFail = true },
     ])

@@ -21,6 +21,7 @@ public struct GlobalDefinitions: Hashable, Sendable {
     public var enableScriptSecurity = false
     /// `script_user USER [GROUP]`: whom scripts run as unless they name their own user.
     public var scriptUser: ScriptRunAs?
+    public var scriptUserLocation: SourceLocation?
     public var vrrpVersion = 2
     public var garpMasterDelay = 5
     public var garpMasterRepeat = 5
@@ -82,6 +83,8 @@ public struct TrackScriptDefinition: Hashable, Sendable {
     public var rise = 1
     public var fall = 1
     public var user: ScriptRunAs?
+    /// Where `user` was given (the config test points there, as keepalived's does).
+    public var userLocation: SourceLocation?
     /// `init_fail`: start in the failed state instead of keepalived's default (good
     /// until the first result).
     public var initFail = false

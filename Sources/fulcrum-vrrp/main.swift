@@ -54,7 +54,12 @@ if diagnostics.hasErrors {
     printError("fulcrum-vrrp: \(options.configFiles[0]): configuration has errors, not starting")
     exit(1)
 }
-if options.configTest { exit(0) }
+if options.configTest {
+    // Scripts whose user or group does not exist would be disabled at start.
+    let scriptFindings = ScriptUserCheck.findings(configuration)
+    for finding in scriptFindings { printError(finding.description) }
+    exit(scriptFindings.isEmpty ? 0 : 1)
+}
 if configuration.instances.isEmpty {
     printError("fulcrum-vrrp: no vrrp_instance in \(options.configFiles[0]); nothing to do")
     exit(1)

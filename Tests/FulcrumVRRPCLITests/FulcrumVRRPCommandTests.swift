@@ -35,6 +35,22 @@ import Foundation
         #expect(start.stderr.contains("configuration has errors, not starting"))
     }
 
+    /// A track script whose user does not exist: the config test says so at the
+    /// `user` line (keepalived's does too) and fails; a known user passes.
+    @Test func configTestChecksScriptUsers() throws {
+        func config(_ user: String) -> String {
+            "vrrp_script chk {\n  script \"/bin/true\"\n  user \(user)\n}\nvrrp_instance VI {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n"
+                + "  virtual_ipaddress {\n    10.0.0.1\n  }\n  track_script {\n    chk\n  }\n}\n"
+        }
+        let dir = try temporary(["bad.conf": config("no-such-user-here"), "good.conf": config("root")])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = VRRPLab.run([VRRPLab.binary, "-t", "-f", dir.appendingPathComponent("bad.conf").path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad.conf:3: error: vrrp_script chk: Unable to set uid for script: user 'no-such-user-here' not found"), "\(bad.stderr)")
+        let good = VRRPLab.run([VRRPLab.binary, "-t", "-f", dir.appendingPathComponent("good.conf").path])
+        #expect(good.status == 0, "\(good.stderr)")
+    }
+
     /// Seed 002's configuration with the priorities it warns about (102/132/162, weight 10).
     @Test func clusterCheckWarnsAboutTheSeed002Gap() throws {
         func node(_ p: Int) -> String {
