@@ -150,7 +150,7 @@ final class BackendPool: Sendable {
         serverConfigs = active
         serverIDs = ProxyIdentifiers.servers(active)
         serverCounters = active.map { _ in StatCounters() }
-        let started = ServerHealthRecord.wallSeconds()
+        let started = WallClock.seconds()
         health = NIOLockedValueBox(active.map { _ in ServerHealthRecord(now: started) })
         mode = backend.mode
         algorithm = backend.balance.description.split(separator: " ").first.map(String.init) ?? "roundrobin"
@@ -198,7 +198,7 @@ final class BackendPool: Sendable {
     /// The checks marked a server UP or DOWN. Returns what the log line reports: the
     /// servers still usable, the sessions on this one, the requests still queued.
     func setOperational(_ server: Int, up: Bool) -> HealthTransitionMessage.Counts {
-        let now = ServerHealthRecord.wallSeconds()
+        let now = WallClock.seconds()
         if status(server).up != up { health.withLockedValue { $0[server].changed(up: up, now: now) } }
         let (counts, handovers, hadServers): (HealthTransitionMessage.Counts, [(Int, Grant)], Bool) = state.withLockedValue { state in
             let before = state.counts(server, serverConfigs)
@@ -376,7 +376,7 @@ final class BackendPool: Sendable {
     /// rotation whatever its checks say, `drain` keeps it for persistent traffic only.
     /// Returns the counts for the log line.
     func setAdministrative(_ server: Int, maint: Bool, drain: Bool) -> HealthTransitionMessage.Counts {
-        let now = ServerHealthRecord.wallSeconds()
+        let now = WallClock.seconds()
         let before = status(server)
         if before.maint != maint || before.drain != drain { health.withLockedValue { $0[server].lastChange = now } }
         let (counts, handovers): (HealthTransitionMessage.Counts, [(Int, Grant)]) = state.withLockedValue { state in

@@ -29,7 +29,7 @@ final class ErrorCapture: Sendable {
     var last: Event? { slot.withLockedValue { $0 } }
 
     func record(_ buffer: ByteBuffer, position: Int, source: SocketAddress?, bufferSize: Int) {
-        let (seconds, milliseconds) = HTTPClientSession.wallClock()
+        let (seconds, milliseconds) = WallClock.now()
         let event = Self.events.wrappingAdd(1, ordering: .relaxed).oldValue
         let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(buffer.readableBytes, bufferSize)) ?? []
         slot.withLockedValue {

@@ -145,17 +145,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         lastClientActivity = headWaitStart
         log.accepted = headWaitStart
         if policy.accessLog != nil {
-            let (seconds, milliseconds) = Self.wallClock()
+            let (seconds, milliseconds) = WallClock.now()
             log.acceptSeconds = seconds
             log.acceptMilliseconds = milliseconds
         }
         armTimer()
-    }
-
-    static func wallClock() -> (Int, Int) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return (Int(now.tv_sec), Int(now.tv_nsec / 1_000_000))
     }
 
     // MARK: - counters (`show stat`)
@@ -187,7 +181,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         logPending = true
         log.takeStreamNumber()
         log.requestStarted = now
-        (log.requestSeconds, log.requestMilliseconds) = Self.wallClock()
+        (log.requestSeconds, log.requestMilliseconds) = WallClock.now()
     }
 
     /// Writes the request's line (once), then readies the context for the next one.
@@ -217,7 +211,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         loggedBytes = (log.bytesIn, log.bytesOut)
         log.nextRequest()
         log.accepted = now
-        (log.acceptSeconds, log.acceptMilliseconds) = Self.wallClock()
+        (log.acceptSeconds, log.acceptMilliseconds) = WallClock.now()
     }
 
     /// An empty connection (nothing ever sent) ends: HAProxy's `CR` line, unless
@@ -962,10 +956,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func stampRequestTime() {
         guard policy.accessLog == nil else { return }
         guard policy.uniqueIDFormat != nil || policy.evaluatesRules || !policy.responseRules.isEmpty else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        log.acceptSeconds = Int(now.tv_sec)
-        log.acceptMilliseconds = Int(now.tv_nsec / 1_000_000)
+        (log.acceptSeconds, log.acceptMilliseconds) = WallClock.now()
     }
 
     // MARK: - choosing and reaching a server

@@ -245,8 +245,7 @@ public final class ProxyRuntime: Sendable {
         self.responseInspections = inspections
         self.stickTables = tables
         self.statsSockets = configuration.global.statsSockets
-        var started = timespec()
-        clock_gettime(CLOCK_REALTIME, &started)
+        let started = WallClock.seconds()
         for k in frontends.indices {
             frontends[k].listeners = plans.filter { $0.frontend == frontends[k].name }.count
         }
@@ -258,7 +257,7 @@ public final class ProxyRuntime: Sendable {
             registered.append(StatsRegistry.Proxy(name: proxy.name, id: identifiers.proxies[proxy.name] ?? registered.count + 1,
                                                   frontend: frontend, backend: backend))
         }
-        let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: Int(started.tv_sec), threads: max(1, threads),
+        let stats = StatsRegistry(proxies: registered, processConnections: connections, startedAt: started, threads: max(1, threads),
                                   processLimit: processLimit, node: configuration.global.nodeName ?? Self.hostname(),
                                   droppedLogs: { LogSink.droppedLogs })
         self.stats = stats
@@ -379,7 +378,6 @@ public final class ProxyRuntime: Sendable {
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
                     plan.frontendCounters.sessions.add(1, ordering: .relaxed)
-                    plan.frontendCounters.connections.add(1, ordering: .relaxed)
                     self.sessions.register(channel, frontend: plan.frontend, target: target)
                     channel.closeFuture.whenComplete { _ in
                         self.connections.add(-1)

@@ -130,7 +130,7 @@ extension RuntimeAPI {
     func serversState(_ backend: String?) -> String {
         if let backend, pools[backend] == nil { return "Can't find backend.\n" }
         var out = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
-        let now = ServerHealthRecord.wallSeconds()
+        let now = WallClock.seconds()
         for proxy in stats.proxies {
             guard let pool = proxy.backend, backend == nil || backend == proxy.name else { continue }
             for (k, server) in pool.serverConfigs.enumerated() {

@@ -70,7 +70,7 @@ extension RuntimeAPI {
                 selected = [proxy]
             }
         }
-        let (seconds, milliseconds) = HTTPClientSession.wallClock()
+        let (seconds, milliseconds) = WallClock.now()
         var out = "Total events captured on [\(Self.date(seconds, milliseconds))] : \(ErrorCapture.events.load(ordering: .relaxed))\n"
         guard wantRequests else { return out }
         for proxy in selected {

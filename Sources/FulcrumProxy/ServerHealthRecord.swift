@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FulcrumCore
 
 /// What the statistics report about one server's state and checks: written when a
@@ -36,11 +33,5 @@ struct ServerHealthRecord: Sendable {
             downSince = now
             downTransitions += 1
         }
-    }
-
-    static func wallSeconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int(now.tv_sec)
     }
 }

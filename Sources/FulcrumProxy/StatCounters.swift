@@ -25,14 +25,11 @@ final class StatCounters: Sendable {
     let status1xx = Atomic<Int>(0), status2xx = Atomic<Int>(0), status3xx = Atomic<Int>(0)
     let status4xx = Atomic<Int>(0), status5xx = Atomic<Int>(0), statusOther = Atomic<Int>(0)
 
-    /// Per-second rates (`rate`, `req_rate`, `conn_rate`) and their peaks: worked out
+    /// Per-second rates (`rate`, also a frontend's `conn_rate`; `req_rate`) and their peaks: worked out
     /// by a once-a-second tick from the totals, so counting stays one relaxed add.
     let sessionRate = Atomic<Int>(0), sessionRateMax = Atomic<Int>(0)
     let requestRate = Atomic<Int>(0), requestRateMax = Atomic<Int>(0)
-    let connectionRate = Atomic<Int>(0), connectionRateMax = Atomic<Int>(0)
-    /// Connections accepted (`conn_tot`; `stot` counts sessions, the same in Fulcrum).
-    let connections = Atomic<Int>(0)
-    private let lastTotals = Atomic<Int>(0), lastRequests = Atomic<Int>(0), lastConnections = Atomic<Int>(0)
+    private let lastTotals = Atomic<Int>(0), lastRequests = Atomic<Int>(0)
 
     /// The last request refused as malformed (`show errors`; frontends only).
     let errorCapture = ErrorCapture()
@@ -95,19 +92,18 @@ final class StatCounters: Sendable {
         }
         update(sessions, lastTotals, sessionRate, sessionRateMax)
         update(requests, lastRequests, requestRate, requestRateMax)
-        update(connections, lastConnections, connectionRate, connectionRateMax)
     }
 
     /// `clear counters`: the maxima only; `clear counters all`: every counter.
     func clear(all: Bool) {
         func zero(_ a: borrowing Atomic<Int>) { a.store(0, ordering: .relaxed) }
-        zero(sessionRateMax); zero(requestRateMax); zero(connectionRateMax)
+        zero(sessionRateMax); zero(requestRateMax)
         zero(queueTimeMax); zero(connectTimeMax); zero(responseTimeMax); zero(totalTimeMax)
         guard all else { return }
         zero(sessions); zero(bytesIn); zero(bytesOut); zero(requestErrors); zero(deniedRequests); zero(deniedResponses)
-        zero(deniedConnections); zero(connectErrors); zero(retries); zero(picked); zero(requests); zero(connections); zero(lastPick)
+        zero(deniedConnections); zero(connectErrors); zero(retries); zero(picked); zero(requests); zero(lastPick)
         zero(status1xx); zero(status2xx); zero(status3xx); zero(status4xx); zero(status5xx); zero(statusOther)
-        zero(lastTotals); zero(lastRequests); zero(lastConnections); zero(sessionRate); zero(requestRate); zero(connectionRate)
+        zero(lastTotals); zero(lastRequests); zero(sessionRate); zero(requestRate)
         zero(timedSamples); zero(queueTimeSum); zero(connectTimeSum); zero(responseTimeSum); zero(totalTimeSum)
     }
 

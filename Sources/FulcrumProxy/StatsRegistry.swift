@@ -31,7 +31,7 @@ final class StatsRegistry: Sendable {
     init(proxies: [Proxy], processConnections: ConnectionCounter, startedAt: Int, threads: Int, processLimit: ConnectionLimit, node: String,
          droppedLogs: @escaping @Sendable () -> Int) {
         self.droppedLogs = droppedLogs
-        StatCounters.clockSeconds.store(ServerHealthRecord.wallSeconds(), ordering: .relaxed)
+        StatCounters.clockSeconds.store(WallClock.seconds(), ordering: .relaxed)
         self.proxies = proxies
         self.processConnections = processConnections
         self.startedAt = startedAt
@@ -42,7 +42,7 @@ final class StatsRegistry: Sendable {
 
     /// The rates of every counter, once a second.
     func tick() {
-        StatCounters.clockSeconds.store(ServerHealthRecord.wallSeconds(), ordering: .relaxed)
+        StatCounters.clockSeconds.store(WallClock.seconds(), ordering: .relaxed)
         for proxy in proxies {
             proxy.frontend?.counters.tick()
             if let pool = proxy.backend {
@@ -57,7 +57,7 @@ final class StatsRegistry: Sendable {
     // MARK: - rows
 
     func snapshot() -> StatsSnapshot {
-        let now = ServerHealthRecord.wallSeconds()
+        let now = WallClock.seconds()
         var rows: [StatsSnapshot.Row] = []
         for proxy in proxies {
             if let frontend = proxy.frontend { rows.append(frontendRow(proxy, frontend)) }
@@ -104,9 +104,10 @@ final class StatsRegistry: Sendable {
             for name in ["comp_in", "comp_out", "comp_byp", "comp_rsp", "intercepted", "cache_lookups", "cache_hits", "wrew"] { row[name] = .int(0) }
         }
         row["mode"] = .text(f.mode.rawValue)
-        row["conn_rate"] = .int(c.connectionRate.load(ordering: .relaxed))
-        row["conn_rate_max"] = .int(c.connectionRateMax.load(ordering: .relaxed))
-        row["conn_tot"] = .int(c.connections.load(ordering: .relaxed))
+        // A frontend's sessions are its accepted connections: one counter serves both.
+        row["conn_rate"] = .int(c.sessionRate.load(ordering: .relaxed))
+        row["conn_rate_max"] = .int(c.sessionRateMax.load(ordering: .relaxed))
+        row["conn_tot"] = .int(c.sessions.load(ordering: .relaxed))
         row["dcon"] = .int(c.deniedConnections.load(ordering: .relaxed))
         row["dses"] = .int(0)
         row["eint"] = .int(0)
@@ -253,13 +254,13 @@ final class StatsRegistry: Sendable {
 
     /// `show info`'s lines, positions kept as HAProxy numbers them.
     func info() -> [(position: Int, field: StatField, value: StatsSnapshot.Value)] {
-        let now = ServerHealthRecord.wallSeconds()
+        let now = WallClock.seconds()
         let uptime = now - startedAt
         var totalOut = 0, cumulativeConnections = 0
         for proxy in proxies {
             if let f = proxy.frontend {
                 totalOut += f.counters.bytesOut.load(ordering: .relaxed)
-                cumulativeConnections += f.counters.connections.load(ordering: .relaxed)
+                cumulativeConnections += f.counters.sessions.load(ordering: .relaxed)
             }
         }
         var limit = rlimit()

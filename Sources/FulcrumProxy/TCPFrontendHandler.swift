@@ -84,10 +84,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             log.frontendAddress = context.channel.localAddress
             log.processID = ProxyRuntime.processID
             log.takeStreamNumber()
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            log.acceptSeconds = Int(now.tv_sec)
-            log.acceptMilliseconds = Int(now.tv_nsec / 1_000_000)
+            (log.acceptSeconds, log.acceptMilliseconds) = WallClock.now()
         }
         // The slot is held until the client connection ends, glue or not.
         context.channel.closeFuture.assumeIsolated().whenComplete { _ in
