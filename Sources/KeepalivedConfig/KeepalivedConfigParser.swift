@@ -44,7 +44,7 @@ public enum KeepalivedConfigParser {
                 guard let name = values.argument(s) else { continue }
                 var def = TrackProcessDefinition(name: name, location: s.location)
                 trackProcessTable.apply(values.block(s), to: &def, reader: &values)
-                if def.process.isEmpty { values.error("vrrp_track_process \(name) has no 'process'", s) }
+                validate(&def, statement: s, values: &values)
                 config.trackProcesses[name] = def
             case "vrrp_instance":
                 instanceStatements.append(s)
@@ -109,6 +109,24 @@ public enum KeepalivedConfigParser {
         }
         for r in i.trackProcesses where config.trackProcesses[r.name] == nil {
             values.diagnostics.append(.init(.error, "track_process \(r.name) in vrrp_instance \(i.name) names no vrrp_track_process", at: r.location))
+        }
+    }
+
+    /// keepalived's rules between the `vrrp_track_process` keywords, in any order.
+    static func validate(_ def: inout TrackProcessDefinition, statement s: ConfigStatement, values: inout ValueReader) {
+        if def.process.isEmpty { values.error("vrrp_track_process \(def.name) has no 'process'", s); return }
+        if def.parameters != nil && def.parameterMatch == nil { def.parameterMatch = .exact }
+        if let max = def.quorumMax {
+            // quorum_max 0: up while no such process runs.
+            if max == 0 && def.quorum <= 1 {
+                def.quorum = 0
+            } else if max < def.quorum {
+                values.error("vrrp_track_process \(def.name): quorum_max \(max) is less than quorum \(def.quorum)", s)
+            }
+        }
+        // The kernel's name for a process is its executable's file name cut to 15 bytes.
+        if !def.fullCommand && (def.process.utf8.count > 15 || def.process.contains("/")) {
+            values.warning("vrrp_track_process \(def.name): '\(def.process)' is matched against process names, which have no directory and at most 15 characters, so it never matches; add 'full_command' to match the command line", s)
         }
     }
 
@@ -201,15 +219,34 @@ public enum KeepalivedConfigParser {
     ])
 
     static let trackProcessTable = KeywordTable<TrackProcessDefinition>(block: "vrrp_track_process", [
-        E(name: "process", usage: "NAME") { d, s, v in if let p = v.argument(s) { d.process = p } },
-        E(name: "param_match", usage: "initial|partial") { _, s, v in
-            v.warning("'param_match' is ignored: processes are matched by name", s)
+        E(name: "process", usage: "NAME [PARAM...]") { d, s, v in
+            guard let p = v.argument(s) else { return }
+            d.process = p
+            if s.words.count > 2 {
+                d.parameters = Array(s.words[2...])
+                d.fullCommand = true
+            }
+        },
+        E(name: "param_match", usage: "[initial|partial]") { d, s, v in
+            switch s.words.count > 1 ? s.words[1] : nil {
+            case nil: d.parameterMatch = .exact
+            case "initial": d.parameterMatch = .initial
+            case "partial": d.parameterMatch = .partial
+            case let other?:
+                v.error("'param_match' takes nothing, 'initial' or 'partial', not '\(other)'", s)
+                return
+            }
+            d.fullCommand = true
         },
         E(name: "quorum", usage: "COUNT") { d, s, v in if let n = v.int(s, 1...65535) { d.quorum = n } },
-        E(name: "quorum_max", usage: "COUNT") { d, s, v in d.quorumMax = v.int(s, 1...65535) },
+        E(name: "quorum_max", usage: "COUNT") { d, s, v in d.quorumMax = v.int(s, 0...65535) },
         E(name: "weight", usage: "-254..254 [reverse]") { d, s, v in if let w = v.weight(s, from: 0) { d.weight = w } },
-        E(name: "delay", usage: "SECONDS") { d, s, v in if let x = v.seconds(s, 0...86400) { d.delaySeconds = x } },
-        noEffect("terminate_delay"), noEffect("fork_delay"), noEffect("full_command"),
+        E(name: "delay", usage: "SECONDS") { d, s, v in
+            if let x = v.seconds(s, 0...3600) { d.terminateDelaySeconds = x; d.forkDelaySeconds = x }
+        },
+        E(name: "terminate_delay", usage: "SECONDS") { d, s, v in if let x = v.seconds(s, 0...3600) { d.terminateDelaySeconds = x } },
+        E(name: "fork_delay", usage: "SECONDS") { d, s, v in if let x = v.seconds(s, 0...3600) { d.forkDelaySeconds = x } },
+        E(name: "full_command", usage: "") { d, _, _ in d.fullCommand = true },
     ])
 
     static func references() -> @Sendable (inout [TrackReference], ConfigStatement, inout ValueReader) -> Void {

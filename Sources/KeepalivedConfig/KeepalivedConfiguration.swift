@@ -112,21 +112,73 @@ public struct TrackFileDefinition: Hashable, Sendable {
     }
 }
 
-/// `vrrp_track_process NAME { process NAME; ... }`: up while enough processes of
-/// that name run.
+/// `vrrp_track_process NAME { process NAME [PARAM...]; ... }`: up while the number of
+/// live processes that match is within `quorum`...`quorum_max`.
 public struct TrackProcessDefinition: Hashable, Sendable {
+    /// `param_match`: how a process's arguments are compared with the configured ones.
+    public enum ParameterMatch: String, Hashable, Sendable {
+        /// The same arguments, no more.
+        case exact
+        /// The configured arguments first; the last may be the start of a longer one.
+        case initial
+        /// The configured arguments first, then any others.
+        case partial
+    }
+
     public var name: String
+    /// The kernel's process name (`comm`), or with `fullCommand` the first word of the
+    /// command line (`argv[0]`, usually a path).
     public var process: String = ""
+    /// The words after the name on the `process` line.
     public var parameters: [String]?
+    /// nil: the arguments are not looked at.
+    public var parameterMatch: ParameterMatch?
+    /// Match /proc/PID/cmdline instead of the process name (implied by parameters or
+    /// `param_match`).
+    public var fullCommand = false
     public var quorum = 1
+    /// nil: no maximum. 0 (which makes `quorum` 0): up only while no such process runs.
     public var quorumMax: Int?
     public var weight = TrackWeight(0)
-    public var delaySeconds: Double = 0
+    /// After the quorum is lost because a process exited, wait this long before
+    /// counting it down (a restart within the delay is not seen).
+    public var terminateDelaySeconds: Double = 0
+    /// After the quorum changes because a tracked process forked, wait this long before
+    /// counting it (the child may exec something else).
+    public var forkDelaySeconds: Double = 0
     public var location: SourceLocation
 
     public init(name: String, location: SourceLocation) {
         self.name = name
         self.location = location
+    }
+
+    /// Whether `count` matching processes make the item up.
+    public func hasQuorum(_ count: Int) -> Bool {
+        count >= quorum && count <= (quorumMax ?? Int.max)
+    }
+
+    /// Whether a process matches: by its name, or with `fullCommand` by its command
+    /// line's words (`arguments`, nil when not read). keepalived's rules: exact bytes,
+    /// never a pattern.
+    public func matches(comm: String?, arguments: [String]?) -> Bool {
+        func same(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool { a.utf8.elementsEqual(b.utf8) }
+        guard fullCommand else { return comm.map { same($0, process) } ?? false }
+        guard let arguments, let first = arguments.first, same(first, process) else { return false }
+        guard let parameterMatch else { return true }
+        let given = arguments.dropFirst()
+        let wanted = parameters ?? []
+        guard given.count >= wanted.count else { return false }
+        switch parameterMatch {
+        case .exact:
+            return given.elementsEqual(wanted, by: same)
+        case .partial:
+            return given.prefix(wanted.count).elementsEqual(wanted, by: same)
+        case .initial:
+            guard let last = wanted.last else { return true }
+            return given.prefix(wanted.count - 1).elementsEqual(wanted.dropLast(), by: same)
+                && given[given.startIndex + wanted.count - 1].utf8.starts(with: last.utf8)
+        }
     }
 }
 
