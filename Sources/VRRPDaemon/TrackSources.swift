@@ -18,24 +18,75 @@ enum TrackSources {
         return Int(digits) ?? 0
     }
 
-    /// How many live processes run with each name (the kernel's `comm`, as keepalived
-    /// matches by default). A killed process stays in /proc as a zombie until its parent
-    /// reaps it; it is not counted.
-    static func processCounts(names: Set<String>) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        guard let dir = opendir("/proc") else { return counts }
+    /// Every live process, for `track_process`'s scans: its name (`comm`, as keepalived
+    /// matches by default) and, with `arguments`, its command line's words. A killed
+    /// process stays in /proc as a zombie until its parent reaps it; it is left out.
+    static func processes(arguments: Bool) -> [ProcessTracker.Process] {
+        var out: [ProcessTracker.Process] = []
+        guard let dir = opendir("/proc") else { return out }
         defer { closedir(dir) }
+        var buffer = [UInt8](repeating: 0, count: arguments ? commandLineLimit : statLimit)
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let first = name.first, first.isNumber else { continue }
-            guard let f = fopen("/proc/\(name)/stat", "r") else { continue }
-            var buffer = [CChar](repeating: 0, count: 256)
-            let got = fgets(&buffer, Int32(buffer.count), f) != nil
-            fclose(f)
-            guard got, let (comm, state) = parseStat(String(cChars: buffer)) else { continue }
-            if names.contains(comm) && state != "Z" && state != "X" { counts[comm, default: 0] += 1 }
+            // Only the numeric entries are processes.
+            let pid = withUnsafeBytes(of: entry.pointee.d_name) { raw -> pid_t in
+                var n: pid_t = 0
+                for c in raw {
+                    if c == 0 { break }
+                    guard c >= 48 && c <= 57 && n < 100_000_000 else { return 0 }
+                    n = n * 10 + pid_t(c - 48)
+                }
+                return n
+            }
+            guard pid > 0, let p = process(pid, arguments: arguments, buffer: &buffer) else { continue }
+            out.append(p)
         }
-        return counts
+        return out
+    }
+
+    static let statLimit = 512
+    /// Enough for any `process` line: a longer command line differs from it anyway.
+    static let commandLineLimit = 65536
+
+    /// One process as /proc shows it now; nil when it is gone or a zombie.
+    static func process(_ pid: pid_t, arguments: Bool) -> ProcessTracker.Process? {
+        var buffer = [UInt8](repeating: 0, count: arguments ? commandLineLimit : statLimit)
+        return process(pid, arguments: arguments, buffer: &buffer)
+    }
+
+    static func process(_ pid: pid_t, arguments: Bool, buffer: inout [UInt8]) -> ProcessTracker.Process? {
+        guard let stat = read("/proc/\(pid)/stat", into: &buffer),
+              let (comm, state) = parseStat(String(decoding: stat, as: UTF8.self)),
+              state != "Z" && state != "X" else { return nil }
+        var p = ProcessTracker.Process(pid: pid, comm: comm)
+        if arguments {
+            guard let line = read("/proc/\(pid)/cmdline", into: &buffer) else { return nil }
+            p.arguments = splitCommandLine(line)
+        }
+        return p
+    }
+
+    /// /proc/PID/cmdline: the words, each ended by a NUL.
+    static func splitCommandLine<C: BidirectionalCollection<UInt8>>(_ bytes: C) -> [String] {
+        guard !bytes.isEmpty else { return [] }
+        var words = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if bytes.last == 0 { words.removeLast() }
+        return words
+    }
+
+    /// A whole small file, up to the buffer's size; nil when it cannot be read.
+    static func read(_ path: String, into buffer: inout [UInt8]) -> ArraySlice<UInt8>? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var total = 0
+        while total < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            total += n
+        }
+        return buffer[0..<total]
     }
 
     /// `pid (comm) S ...`: the name between the first "(" and the last ")" (names may

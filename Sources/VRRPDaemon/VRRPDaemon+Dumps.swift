@@ -29,6 +29,25 @@ extension VRRPDaemon {
                 out += "   Tracked script = \(name) \(s.up ? "GOOD" : "BAD") runs \(s.runs) timeouts \(s.timeouts)\n"
             }
             for r in i.config.trackInterfaces { out += "   Tracked interface = \(r.name) \(linkUp[r.name] == true ? "UP" : "DOWN")\n" }
+            for r in i.config.trackProcesses { out += "   Tracked process = \(r.name) \(processes.up(r.name) ? "UP" : "DOWN")\n" }
+        }
+        if !processes.isEmpty {
+            out += "------< VRRP Track processes >------\n"
+            out += " Process tracking = \(processTrackingMode ?? "")\n"
+            for (name, item) in processes.items.sorted(by: { $0.key < $1.key }) {
+                let d = item.definition
+                out += " VRRP Track process = \(name)\n"
+                out += "   Process = \(([d.process] + (d.parameters ?? [])).joined(separator: " "))\n"
+                out += "   Min processes = \(d.quorum)\n"
+                out += "   Max processes = \(d.quorumMax.map(String.init) ?? "unlimited")\n"
+                out += "   Current processes = \(item.count)\n"
+                out += "   Have quorum = \(item.up ? "true" : "false")\n"
+                out += "   Weight = \(d.weight.value)\(d.weight.reverse ? " reverse" : "")\n"
+                out += "   Terminate delay = \(d.terminateDelaySeconds)s\n"
+                out += "   Fork delay = \(d.forkDelaySeconds)s\n"
+                out += "   Full command = \(d.fullCommand ? "true" : "false")\n"
+                out += "   Param match = \(d.parameterMatch?.rawValue ?? "none")\n"
+            }
         }
         return out
     }

@@ -83,7 +83,9 @@ extension VRRPDaemon {
             if let pid = runner.runningPID { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
         }
         scripts = runners
+        let sameProcesses = Self.sameProcessTracking(configuration.trackProcesses, new.trackProcesses)
         configuration = new
+        if !sameProcesses { startProcessTracking(now: now) }
         instances = next
         for i in next {
             for name in [i.config.interface] + i.config.trackInterfaces.map(\.name) where linkUp[name] == nil {

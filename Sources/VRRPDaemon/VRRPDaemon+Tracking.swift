@@ -24,9 +24,7 @@ extension VRRPDaemon {
         }
         for r in i.config.trackProcesses {
             guard let def = configuration.trackProcesses[r.name] else { continue }
-            let count = processCounts[r.name] ?? 0
-            let up = count >= def.quorum && count <= (def.quorumMax ?? Int.max)
-            items.append(.status(up: up, weight: r.weight ?? def.weight))
+            items.append(.status(up: processes.up(r.name), weight: r.weight ?? def.weight))
         }
         var result = TrackedPriority.evaluate(base: i.config.priority, items: items)
         // No interface (yet): FAULT, even with dont_track_primary.

@@ -6,10 +6,11 @@ import Musl
 import KeepalivedConfig
 import VRRP
 
-/// The running daemon: one poll loop over the VRRP sockets, the link-event socket and
-/// the signal pipe, with the earliest deadline (instance timers, scripts, once-a-second
-/// file and process checks) as its timeout. Everything happens on this one thread, so
-/// the state machines see inputs one at a time and in order.
+/// The running daemon: one poll loop over the VRRP sockets, the link-event socket, the
+/// process-event socket and the signal pipe, with the earliest deadline (instance
+/// timers, scripts, track_process delays, file checks) as its timeout. Everything
+/// happens on this one thread, so the state machines see inputs one at a time and in
+/// order.
 public final class VRRPDaemon {
     public struct Options: Sendable {
         public var dataFile = "/tmp/keepalived.data"
@@ -30,7 +31,10 @@ public final class VRRPDaemon {
     var linkUp: [String: Bool] = [:]
     var interfaceNames: [Int32: String] = [:]
     var fileValues: [String: Int] = [:]
-    var processCounts: [String: Int] = [:]
+    var processes = ProcessTracker(definitions: [:])
+    /// nil: nothing to track, or the kernel's events cannot be had (then /proc is scanned).
+    var processEvents: ProcessEventSocket?
+    var processTrackingMode: String?
     var notifyPIDs: Set<pid_t> = []
     var nextHousekeeping = VRRPInstant(nanoseconds: 0)
     var stopping = false
@@ -68,6 +72,7 @@ public final class VRRPDaemon {
                 if let index = i.interfaceIndex(for: vip) { try? netlink.change(add: false, address: vip, interfaceIndex: index) }
             }
         }
+        startProcessTracking(now: now)
         housekeeping(now: now)
         let initial = evaluateAll()
         for i in instances {
@@ -86,13 +91,17 @@ public final class VRRPDaemon {
             if stopping { break }
             let timeout = pollTimeout(now: MonotonicClock.now())
             var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: netlink.eventFD, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: netlink.eventFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: processEvents?.fd ?? -1, events: Int16(POLLIN), revents: 0)]
+            let first = fds.count
             fds += instances.map { pollfd(fd: $0.socket?.receiveFD ?? -1, events: Int16(POLLIN), revents: 0) }
             let rc = poll(&fds, nfds_t(fds.count), timeout)
             if rc < 0 && errno != EINTR { log.error("poll: \(SystemError("poll"))"); return 1 }
+            // Process events first: a dead service's FAULT goes out before anything else.
+            if fds[2].revents != 0 { handleProcessEvents() }
             if fds[0].revents != 0 { handleSignals() }
             if fds[1].revents != 0 { handleLinkEvents() }
-            for (k, i) in instances.enumerated() where fds[2 + k].revents != 0 { receive(on: i) }
+            for (k, i) in instances.enumerated() where fds[first + k].revents != 0 { receive(on: i) }
         }
         shutdown()
         return 0
@@ -105,6 +114,7 @@ public final class VRRPDaemon {
             if let at = i.announcementRounds.first, at < next { next = at }
         }
         for s in scripts.values where s.nextDeadline < next { next = s.nextDeadline }
+        if let at = processes.nextDeadline, at < next { next = at }
         let ns = next - now
         if ns <= 0 { return 0 }
         return Int32(min(1000, (ns + 999_999) / 1_000_000))
@@ -130,6 +140,7 @@ public final class VRRPDaemon {
                 log.error("VRRP_Script(\(name)) cannot run: \(failure)")
             }
         }
+        if processes.fireDue(now: now) { reevaluateAll(now: now) }
         if now >= nextHousekeeping {
             housekeeping(now: now)
             reevaluateAll(now: now)
@@ -165,11 +176,13 @@ public final class VRRPDaemon {
         return attached
     }
 
-    /// Track files and processes are read four times a second.
+    /// Track files, and processes when their events cannot be had, are read four times
+    /// a second.
     func housekeeping(now: VRRPInstant) {
         // A dead service should move the VIP well within Master_Down_Interval: scan
         // a quarter of a second apart while anything is tracked this way.
-        let tracked = !configuration.trackProcesses.isEmpty || !configuration.trackFiles.isEmpty
+        let polledProcesses = !processes.isEmpty && processEvents == nil
+        let tracked = polledProcesses || !configuration.trackFiles.isEmpty
         nextHousekeeping = now + (tracked ? 250_000_000 : 1_000_000_000)
         // An interface that exists but had no address yet at its link event (every
         // caller evaluates the tracking afterwards).
@@ -177,9 +190,6 @@ public final class VRRPDaemon {
         for (name, def) in configuration.trackFiles {
             fileValues[name] = TrackSources.readNumber(def.path) ?? def.initValue ?? 0
         }
-        if !configuration.trackProcesses.isEmpty {
-            let counts = TrackSources.processCounts(names: Set(configuration.trackProcesses.values.map(\.process)))
-            for (name, def) in configuration.trackProcesses { processCounts[name] = counts[def.process] ?? 0 }
-        }
+        if polledProcesses { _ = rescanProcesses(now: now) }
     }
 }

@@ -342,7 +342,8 @@ extension VRRPLabTests {
             try "0\n".write(toFile: file, atomically: true, encoding: .utf8)
             _ = try VRRPLab.waitOwner(host: "h1", since: t)
 
-            // The service dies: FAULT, priority 0, h2 within Skew_Time of the next scan.
+            // The service dies: FAULT as the kernel reports the exit, priority 0, h2 after
+            // its Skew_Time.
             Thread.sleep(forTimeInterval: 1)
             t = VRRPLab.now()
             VRRPLab.run(["/bin/bash", "-c", "kill -9 $(cat \(dir.path)/svc.pid)"])

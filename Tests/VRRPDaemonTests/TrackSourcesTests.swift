@@ -19,11 +19,20 @@ import Foundation
         #expect(TrackSources.parseStat("garbage") == nil)
     }
 
-    @Test func processesCountedByName() {
-        // The test runner itself is running.
-        let me = ProcessInfo.processInfo.processName
-        let counts = TrackSources.processCounts(names: [String(me.prefix(15)), "no-such-process-x"])
-        #expect(counts["no-such-process-x"] == nil)
-        #expect(counts.values.reduce(0, +) >= 1)
+    @Test func processesFromProc() throws {
+        // The test runner itself is running, under its name cut to 15 bytes.
+        let me = try #require(TrackSources.processes(arguments: true).first { $0.pid == getpid() })
+        #expect(me.comm == String(decoding: ProcessInfo.processInfo.processName.utf8.prefix(15), as: UTF8.self))
+        #expect(me.arguments == CommandLine.arguments)
+        #expect(TrackSources.process(getpid(), arguments: false)?.arguments == nil)
+        #expect(TrackSources.process(getpid(), arguments: false)?.comm == me.comm)
+        #expect(TrackSources.processes(arguments: false).count > 1)
+    }
+
+    @Test func commandLineWords() {
+        #expect(TrackSources.splitCommandLine(Array("/bin/sh\0-c\0\0x y\0".utf8)) == ["/bin/sh", "-c", "", "x y"])
+        // A process that rewrote its title without the final NUL.
+        #expect(TrackSources.splitCommandLine(Array("nginx: master".utf8)) == ["nginx: master"])
+        #expect(TrackSources.splitCommandLine([UInt8]()) == [])
     }
 }
