@@ -106,6 +106,11 @@ import FulcrumHTTP1
         #expect(try !holds("is_static", unless: true))
         #expect(try holds("{ path_end .png } is_get"))
         #expect(try holds("! { path_end .jpg }"))
+        // `!` glued to a brace, doubled, or alone at the end of a word list.
+        #expect(try holds("!{ path_end .jpg }"))
+        #expect(try !holds("!{ path_end .png }"))
+        #expect(try holds("!!is_static !!{ path_end .png }"))
+        #expect(try holds("! !is_static"))
         #expect(try holds("METH_GET HTTP_1.1 TRUE"))
         #expect(try !holds("LOCALHOST"))
         #expect(throws: ConfigError.self) { try holds("no_such_acl") }

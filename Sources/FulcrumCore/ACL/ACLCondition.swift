@@ -23,15 +23,18 @@ public struct ACLCondition: Sendable {
         var words = condition.terms[...]
         var negateNext = false
         while let word = words.popFirst() {
-            switch word {
+            // Exclamation marks may stand alone or lead any ACL word, `!{` included,
+            // each one reversing the next ACL (as HAProxy reads them).
+            var name = Substring(word)
+            while name.hasPrefix("!") { negateNext.toggle(); name = name.dropFirst() }
+            switch name {
+            case "":
+                continue
             case "||", "or":
                 guard !alternatives[alternatives.count - 1].isEmpty, !negateNext else {
                     throw ConfigError("missing ACL before '\(word)' in condition '\(text)'.")
                 }
                 alternatives.append([])
-                continue
-            case "!":
-                negateNext.toggle()
                 continue
             case "{":
                 guard let close = words.firstIndex(of: "}") else {
@@ -45,13 +48,10 @@ public struct ACLCondition: Sendable {
             case "and", "&&":
                 throw ConfigError("'\(word)' is not an operator in conditions: ACLs side by side are already ANDed.", hint: "write 'if acl1 acl2'")
             default:
-                var name = Substring(word)
-                var negated = negateNext
-                while name.hasPrefix("!") { negated.toggle(); name = name.dropFirst() }
                 if let acls = named[String(name)] {
-                    alternatives[alternatives.count - 1].append(Term(negated: negated, acls: acls))
+                    alternatives[alternatives.count - 1].append(Term(negated: negateNext, acls: acls))
                 } else if let predefined = try PredefinedACL.acl(String(name), files: files) {
-                    alternatives[alternatives.count - 1].append(Term(negated: negated, acls: [predefined]))
+                    alternatives[alternatives.count - 1].append(Term(negated: negateNext, acls: [predefined]))
                 } else {
                     throw ConfigError("no such ACL : '\(name)'\(Suggestion.didYouMean(String(name), in: Array(named.keys) + PredefinedACL.names)).",
                                       hint: "declare it with 'acl \(name) CRITERION PATTERN' in this section")
