@@ -483,7 +483,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 // The monitor URI: 200 while no `monitor fail` condition holds, else 503.
                 let failing = basePolicy.monitorFail.contains { $0.holds(s) }
                 sample = nil
-                let page = basePolicy.errorPages.pageParts(failing ? 503 : 200)
+                let page = basePolicy.errorPages.pageParts(failing ? 503 : 200, for: s, log)
                 // Monitor requests are not logged, as in HAProxy.
                 logPending = false
                 respondLocally(&buffer, head, status: failing ? 503 : 200, head: page.head, body: page.body, denied: false)
@@ -843,7 +843,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         sample = s
         log.serverName = "<STATS>"
         guard let context else { return }
-        let answer = page.answer(s, errorPages: policy.errorPages, loop: context.eventLoop)
+        let answer = page.answer(s, log, errorPages: policy.errorPages, loop: context.eventLoop)
         respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
     }
 
@@ -853,7 +853,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         sample = s
         log.serverName = "<PROMEX>"
         guard let stats = policy.services.current?.stats else {
-            let page = policy.errorPages.pageParts(503)
+            let page = policy.errorPages.pageParts(503, for: s, log)
             respondLocally(&buffer, head, status: 503, head: page.head, body: page.body, denied: false)
             return
         }
@@ -1573,6 +1573,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         default: log.terminate("P", "R")
         }
         if log.status == nil { log.status = status }
+        // A page written as a log-format is rendered while the transaction is known
+        // (a request that could not be parsed has none: the plain page answers).
+        let rendered = responseStarted || !policy.errorPages.rendersPerRequest ? nil : policy.errorPages.pageParts(status, for: sample, log)
         policy.frontendCounters.countResponse(status)
         if status == 400 { policy.frontendCounters.requestErrors.add(1, ordering: .relaxed) }
         writeLog()
@@ -1590,10 +1593,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         responseStarted = true
-        if policy.afterResponseRules.isEmpty {
+        if policy.afterResponseRules.isEmpty && rendered == nil {
             context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
         } else {
-            let page = policy.errorPages.pageParts(status)
+            let page = rendered ?? policy.errorPages.pageParts(status)
             var out = context.channel.allocator.buffer(capacity: page.head.count + page.body.count + 64)
             out.writeBytes(afterResponse(page.head, status: status).head)
             out.writeBytes(page.body)

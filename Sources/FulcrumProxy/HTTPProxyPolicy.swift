@@ -187,7 +187,9 @@ final class HTTPProxyPolicy: Sendable {
         self.responseRules = responseRules
         self.routes = routes
         statsURIs = ([frontendStatsPage, backendStatsPage] + (routes?.policies.values.map(\.backendStatsPage) ?? [])).compactMap { $0?.uri }
-        evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
+        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles], replies: [frontendRules.errorReplies, backendRules.errorReplies],
+                                    sections: httpErrors)
+        evaluatesRules = errorPages.rendersPerRequest || !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
             || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
             || !(accessLog?.samples.isEmpty ?? true) || persistence != nil || !statsURIs.isEmpty
         if let text = frontend.uniqueIDFormat?.value {
@@ -201,7 +203,6 @@ final class HTTPProxyPolicy: Sendable {
             uniqueIDFormat = nil
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
-        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles], sections: httpErrors)
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
     }

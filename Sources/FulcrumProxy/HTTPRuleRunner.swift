@@ -130,13 +130,13 @@ enum HTTPRuleRunner {
                 let value = length < 0 ? v.bytes : Array(v.bytes.prefix(length))
                 if response { s.responseCaptures[slot] = value } else { s.captures[slot] = value }
             case .auth(let realm):
-                let page = errorPages.pageParts(401)
+                let page = errorPages.pageParts(401, for: s, log)
                 // Without a realm, the name of the proxy whose rule asks (as HAProxy).
                 let name = realm ?? s.defaultTable
                 let head = page.head.dropLast(2) + Array("www-authenticate: Basic realm=\"\(name)\"\r\n\r\n".utf8)
                 return .respond(status: 401, head: Array(head), body: page.body, denied: false)
             case .respondPage(let status, let source):
-                let page = errorPages.pageParts(status, from: source)
+                let page = errorPages.pageParts(status, from: source, for: s, log)
                 return .respond(status: status, head: page.head, body: page.body, denied: false)
             case .useService(let name):
                 return .service(name)
@@ -155,7 +155,7 @@ enum HTTPRuleRunner {
                     return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? "Error", [("content-type", Array(contentType.utf8))], body.count),
                                     body: body, denied: true, tarpit: tarpit)
                 }
-                let page = errorPages.pageParts(status)
+                let page = errorPages.pageParts(status, for: s, log)
                 return .respond(status: status, head: page.head, body: page.body, denied: true, tarpit: tarpit)
             case .redirect(let redirect):
                 let target = s.request?.currentTarget ?? []
@@ -167,16 +167,32 @@ enum HTTPRuleRunner {
                 if let cookie = redirect.setCookie { headers.append(("set-cookie", Array("\(cookie); path=/".utf8))) }
                 if let cookie = redirect.clearCookie { headers.append(("set-cookie", Array("\(cookie); path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT".utf8))) }
                 return .respond(status: redirect.code, head: head(redirect.code, HTTPRedirect.reasons[redirect.code] ?? "Found", headers, 0), body: [], denied: false)
-            case .respond(let status, let contentType, var body, let extra, let bodyFormat):
-                if let bodyFormat { body = render(bodyFormat) }
-                var headers: [(String, [UInt8])] = []
-                if let contentType { headers.append(("content-type", Array(contentType.utf8))) }
-                for (name, value) in extra { headers.append((name, render(value))) }
-                return .respond(status: status, head: head(status, HTTPErrorPages.reasons[status] ?? HTTPRedirect.reasons[status] ?? Self.reasons[status] ?? "Unknown", headers, body.count),
-                                body: body, denied: false)
+            case .respond(let reply):
+                let answer = answer(reply, samples: rule.samples, s, log)
+                return .respond(status: reply.status, head: answer.head, body: answer.body, denied: false)
             }
         }
         return .proceed
+    }
+
+    /// A `return` rule's answer, or an `http-error` page's, for this transaction: its
+    /// head and its body, the log-formats rendered. HAProxy writes the `hdr` headers
+    /// first, then content-length and content-type.
+    static func answer(_ reply: HTTPReply, samples: [String: SampleExpression], _ s: SampleContext, _ log: RequestLogContext) -> (head: [UInt8], body: [UInt8]) {
+        func render(_ f: LogFormat) -> [UInt8] {
+            f.isConstant ? f.constantBytes : LogFormatRenderer.render(f, log, samples: (samples, s), missing: [])
+        }
+        let body = reply.bodyFormat.map(render) ?? reply.body
+        let status = reply.status
+        let reason = HTTPErrorPages.reasons[status] ?? HTTPRedirect.reasons[status] ?? Self.reasons[status] ?? "Unknown"
+        var head = Array("HTTP/1.1 \(status) \(reason)\r\n".utf8)
+        for header in reply.headers {
+            head += Array(header.name.utf8) + [UInt8(ascii: ":"), UInt8(ascii: " ")] + render(header.value) + [13, 10]
+        }
+        head += Array("content-length: \(body.count)\r\n".utf8)
+        if let contentType = reply.contentType { head += Array("content-type: \(contentType)\r\n".utf8) }
+        head += [13, 10]
+        return (head, body)
     }
 
     /// Reasons of the other statuses `return` may send.

@@ -22,6 +22,15 @@ public final class CompiledHTTPRule: Sendable {
         location = config.location
     }
 
+    /// An `http-error` page rendered per request: answered as `return` answers.
+    public init(reply: HTTPReply, files: PatternFiles, location: SourceLocation) throws(ConfigError) {
+        action = .respond(reply)
+        condition = nil
+        samples = try Self.samples(reply.formats, files: files)
+        regex = nil
+        self.location = location
+    }
+
     private init(action: HTTPRuleAction, condition: ACLCondition?, samples: [String: SampleExpression], regex: CompiledRegex?, location: SourceLocation) {
         self.action = action
         self.condition = condition
