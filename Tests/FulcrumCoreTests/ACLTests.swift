@@ -41,6 +41,11 @@ import FulcrumHTTP1
         #expect(try acl("path_dir", "img").matches(s))
         #expect(try !acl("path_dir", "im").matches(s))
         #expect(try acl("path_reg", "^/static/.*\\.png$").matches(s))
+        #expect(try !acl("path_reg", "^/img/").matches(s))
+        #expect(try acl("path_reg", "-i", "^/STATIC/IMG/").matches(s))
+        #expect(try acl("hdr_reg(host)", "Example\\.com:8080$").matches(s))
+        #expect(try acl("url_reg", "lang=fr$").matches(s))
+        #expect(try !acl("hdr_reg(host)", "example\\.com").matches(s))
         #expect(try acl("path_len", "20").matches(s))
         #expect(try acl("path", "-m", "beg", "/STATIC", "-i").matches(s) == false) // flags come before patterns
         #expect(try acl("path", "-i", "-m", "beg", "/STATIC").matches(s))

@@ -45,8 +45,8 @@ public final class PatternList: Sendable {
         index.withLock { $0.matchBytes(bytes) }
     }
 
-    /// Whether `match(bytes:)` applies: a string method.
-    public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len].contains(method) }
+    /// Whether `match(bytes:)` applies: a string method or a regular expression.
+    public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len, .reg].contains(method) }
 
     public var entries: [Entry] { index.withLock { $0.entries } }
 
@@ -233,6 +233,8 @@ public final class PatternList: Sendable {
             case .len:
                 let n = Int64(s.count)
                 return ranges.firstIndex { $0.contains(n) }.map { entries[$0] }
+            case .reg:
+                return regexes.firstIndex { $0?.matches(s) ?? false }.map { entries[$0] }
             default:
                 return match(.string(Array(s)))
             }
