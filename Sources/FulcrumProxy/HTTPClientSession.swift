@@ -492,10 +492,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             for tracker in connectionTrackers.compactMap({ $0 }) {
                 tracker.table.apply([.httpRequest], to: tracker.key, now: s.milliseconds())
             }
-            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, s, log, errorPages: basePolicy.errorPages)
+            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, s, &log, errorPages: basePolicy.errorPages)
             if case .accepted = outcome { outcome = .proceed }
             if case .proceed = outcome {
-                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, log, errorPages: basePolicy.errorPages)
+                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, &log, errorPages: basePolicy.errorPages)
                 if case .accepted = outcome { outcome = .proceed }
             }
             if case .proceed = outcome, let page = basePolicy.frontendStatsPage, page.matches(s.target ?? []) {
@@ -503,7 +503,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 return false
             }
             if case .proceed = outcome {
-                if let routes = basePolicy.routes, let chosen = routes.choose(s, log) {
+                if let routes = basePolicy.routes, let chosen = routes.choose(s, &log) {
                     policy = chosen
                     s.proxies = chosen
                 }
@@ -513,7 +513,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     serveStats(page, s, &buffer, head)
                     return false
                 }
-                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, log, errorPages: policy.errorPages)
+                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, &log, errorPages: policy.errorPages)
             }
             if case .service = outcome {
                 servePrometheus(s, &buffer, head)
@@ -1347,7 +1347,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             s.response = editor
             s.status = head.status
             s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
-            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, s, log, errorPages: policy.errorPages)
+            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, s, &log, errorPages: policy.errorPages)
             editor = s.response ?? editor
             for (slot, value) in s.responseCaptures where slot >= 0 && slot < policy.responseCaptures.count && policy.accessLog != nil {
                 if log.responseCaptures.count < policy.responseCaptures.count {
@@ -1619,7 +1619,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let (previous, previousStatus) = (s.response, s.status)
         s.response = HTTPHeadEditor(bytes: head, startLine: 0..<statusLineEnd, target: nil, headers: response.headers)
         s.status = status
-        _ = HTTPRuleRunner.run(policy.afterResponseRules, response: true, s, log, errorPages: policy.errorPages)
+        _ = HTTPRuleRunner.run(policy.afterResponseRules, response: true, s, &log, errorPages: policy.errorPages)
         let edited = s.response?.serialized() ?? head
         let newStatus = s.status ?? status
         (s.response, s.status) = (previous, previousStatus)

@@ -7,11 +7,15 @@ import NIOCore
 /// An `http-error` page written as a log-format is rendered for each answer instead,
 /// as a `return` rule's is; where no request is known yet (a request that could not
 /// be parsed), the built-in page answers, as HAProxy's does.
-struct HTTPErrorPages: Sendable {
-    private var pages: [Int: ByteBuffer] = [:]
-    private var replies: [Int: CompiledHTTPRule] = [:]
+/// A class: rules carry it along on every request.
+final class HTTPErrorPages: Sendable {
+    private let pages: [Int: ByteBuffer]
+    private let replies: [Int: CompiledHTTPRule]
     /// The `http-errors` sections by name, for `return ... errorfiles <name>`.
-    private var sections: [String: [Int: [UInt8]]] = [:]
+    private let sections: [String: [Int: [UInt8]]]
+
+    /// No page of its own: the built-in ones.
+    static let builtIn = HTTPErrorPages([])
 
     static let reasons: [Int: String] = [
         200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -45,17 +49,20 @@ struct HTTPErrorPages: Sendable {
     /// `replies`: for each of them, the compiled pages of its `http-error`s rendered per
     /// request (`ProxyRuleSet.errorReplies`).
     init(_ errorFiles: [[Int: ErrorFileConfig]], replies: [[Int: CompiledHTTPRule]] = [], sections: [String: [Int: ErrorFileConfig]] = [:]) {
+        var pages: [Int: ByteBuffer] = [:], rendered: [Int: CompiledHTTPRule] = [:]
         for (k, files) in errorFiles.enumerated() {
             for (status, file) in files {
                 if file.reply != nil {
                     pages[status] = nil
-                    self.replies[status] = k < replies.count ? replies[k][status] : nil
+                    rendered[status] = k < replies.count ? replies[k][status] : nil
                 } else {
                     pages[status] = ByteBuffer(bytes: file.contents)
-                    self.replies[status] = nil
+                    rendered[status] = nil
                 }
             }
         }
+        self.pages = pages
+        self.replies = rendered
         self.sections = sections.mapValues { $0.mapValues(\.contents) }
     }
 

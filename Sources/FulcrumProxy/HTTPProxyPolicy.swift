@@ -222,31 +222,41 @@ extension HTTPProxyPolicy: ProxyState {
 
 /// A frontend's `use_backend` rules with the policy of every backend they can name.
 final class HTTPRoutes: Sendable {
-    let switches: [ProxyRuleSet.BackendSwitch]
+    /// One rule, its backend's policy looked up once when the name is written out.
+    final class Route: Sendable {
+        let condition: ACLCondition?
+        let dynamic: LogFormat?
+        let samples: [String: SampleExpression]
+        let policy: HTTPProxyPolicy?
+
+        init(_ rule: ProxyRuleSet.BackendSwitch, _ policies: [String: HTTPProxyPolicy]) {
+            condition = rule.condition
+            dynamic = rule.dynamic
+            samples = rule.samples
+            policy = rule.dynamic == nil ? policies[rule.backend] : nil
+        }
+    }
+
+    let routes: [Route]
     let policies: [String: HTTPProxyPolicy]
 
     init(switches: [ProxyRuleSet.BackendSwitch], policies: [String: HTTPProxyPolicy]) {
-        self.switches = switches
+        routes = switches.map { Route($0, policies) }
         self.policies = policies
     }
 
     /// The policy of the first rule whose condition holds and whose backend exists
     /// (a computed name that matches no backend is skipped, as HAProxy does); nil
     /// for the default backend.
-    func choose(_ s: SampleContext, _ log: RequestLogContext) -> HTTPProxyPolicy? {
-        for rule in switches {
-            if let condition = rule.condition, !condition.holds(s) { continue }
-            let name: String
-            if let format = rule.dynamic {
-                name = String(decoding: LogFormatRenderer.render(format, log, samples: (rule.samples, s), missing: []), as: UTF8.self)
-            } else {
-                name = rule.backend
-            }
-            if rule.dynamic != nil {
+    func choose(_ s: SampleContext, _ log: inout RequestLogContext) -> HTTPProxyPolicy? {
+        for route in routes {
+            if let condition = route.condition, !condition.holds(s) { continue }
+            if let format = route.dynamic {
                 // A computed name that matches no backend ends the search, as HAProxy.
+                let name = String(decoding: LogFormatRenderer.render(format, log, samples: (route.samples, s), missing: []), as: UTF8.self)
                 return policies[name]
             }
-            if let policy = policies[name] { return policy }
+            if let policy = route.policy { return policy }
         }
         return nil
     }

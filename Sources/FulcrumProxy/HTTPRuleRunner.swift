@@ -23,7 +23,9 @@ enum HTTPRuleRunner {
 
     /// `connectionLevel`: the rules run when a connection is accepted
     /// (`tcp-request connection`), so what they track lives as long as the connection.
-    static func run(_ rules: [CompiledHTTPRule], response: Bool, _ s: SampleContext, _ log: RequestLogContext,
+    /// `log` is only read (formats render from it); taken `inout` so that the caller's
+    /// stored context is lent rather than copied for each rule list.
+    static func run(_ rules: [CompiledHTTPRule], response: Bool, _ s: SampleContext, _ log: inout RequestLogContext,
                     errorPages: HTTPErrorPages, connectionLevel: Bool = false) -> Outcome {
         for rule in rules {
             if let condition = rule.condition, !condition.holds(s) { continue }
