@@ -97,6 +97,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var closingDeadline: NIODeadline?
 
     private var log: RequestLogContext
+    /// The connection's two addresses as rules read them (`src`, `dst`), made once.
+    private var addressBytes: (client: [UInt8]?, frontend: [UInt8]?) = (nil, nil)
 
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
@@ -139,6 +141,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func started(_ context: ChannelHandlerContext) {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
+        addressBytes = (log.clientAddress?.ipBytes, log.frontendAddress?.ipBytes)
         log.processID = ProxyRuntime.processID
         log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
@@ -777,9 +780,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
         s.request = HTTPHeadEditor(bytes: bytes, startLine: requestLine, target: head.target, headers: head.headers)
         s.requestLength = buffer.readableBytes
-        s.client = log.clientAddress?.ipBytes
+        s.client = addressBytes.client
         s.clientPort = log.clientAddress?.port ?? 0
-        s.destination = log.frontendAddress?.ipBytes
+        s.destination = addressBytes.frontend
         s.destinationPort = log.frontendAddress?.port ?? 0
         s.frontendName = basePolicy.frontendNameBytes
         s.listenerName = listenerName

@@ -20,35 +20,37 @@ public final class SampleContext {
     public var request: HTTPHeadEditor? {
         didSet { cachedPath = nil; cachedTarget = nil; cachedMethod = nil; authenticated = [:] }
     }
-    /// Path, target and method as bytes, made once per head version: several ACLs
-    /// read them per request.
-    private var cachedPath: [UInt8]?
-    private var cachedTarget: [UInt8]?
-    private var cachedMethod: [UInt8]?
+    /// Path, target and method as slices of the head, found once per head version:
+    /// several ACLs read them per request, and a slice costs no copy.
+    private var cachedPath: ArraySlice<UInt8>?
+    private var cachedTarget: ArraySlice<UInt8>?
+    private var cachedMethod: ArraySlice<UInt8>?
 
-    public var path: [UInt8]? {
+    public var pathSlice: ArraySlice<UInt8>? {
         if let cachedPath { return cachedPath }
-        guard let target = request?.currentTarget else { return nil }
-        let p = Array(target[HTTPHeadEditor.pathRange(in: target)])
+        guard let target = targetSlice else { return nil }
+        let p = target[HTTPHeadEditor.pathRange(in: target)]
         cachedPath = p
         return p
     }
 
-    public var target: [UInt8]? {
+    public var targetSlice: ArraySlice<UInt8>? {
         if let cachedTarget { return cachedTarget }
         guard let t = request?.currentTarget else { return nil }
-        let a = Array(t)
-        cachedTarget = a
-        return a
+        cachedTarget = t
+        return t
     }
 
-    public var methodBytes: [UInt8]? {
+    public var methodSlice: ArraySlice<UInt8>? {
         if let cachedMethod { return cachedMethod }
         guard let m = request?.currentMethod else { return nil }
-        let a = Array(m)
-        cachedMethod = a
-        return a
+        cachedMethod = m
+        return m
     }
+
+    public var path: [UInt8]? { pathSlice.map { Array($0) } }
+    public var target: [UInt8]? { targetSlice.map { Array($0) } }
+    public var methodBytes: [UInt8]? { methodSlice.map { Array($0) } }
     /// The request body, when buffered (`option http-buffer-request`, `wait-for-body`).
     public var requestBody: [UInt8]?
     /// The first bytes a TCP-mode connection sent, for `req.payload`, `req.ssl_sni`.

@@ -110,9 +110,9 @@ public enum SampleFetch: Hashable, Sendable {
                 return true
             }
             return matched
-        case .path: return c.path.map { body($0[...]) } ?? false
-        case .url: return c.target.map { body($0[...]) } ?? false
-        case .method: return c.methodBytes.map { body($0[...]) } ?? false
+        case .path: return c.pathSlice.map(body) ?? false
+        case .url: return c.targetSlice.map(body) ?? false
+        case .method: return c.methodSlice.map(body) ?? false
         default: return nil
         }
     }
