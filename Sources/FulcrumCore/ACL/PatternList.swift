@@ -3,8 +3,9 @@ import Synchronization
 /// The patterns of one ACL, or the keys and values of one map file, compiled for their
 /// match method: exact strings in a hash table, integers as ranges, addresses as
 /// networks, regular expressions compiled once. Lists loaded from a file can be changed
-/// from the runtime API (`add acl`, `set map`, ...), so the index sits behind a lock
-/// held for one lookup.
+/// from the runtime API (`add acl`, `set map`, ...), so their index sits behind a lock
+/// held for one lookup. Patterns written on the `acl` line itself belong to no file:
+/// nothing can reach them to change them, so they are read without the lock.
 public final class PatternList: Sendable {
     public struct Entry: Hashable, Sendable {
         public var key: String
@@ -21,6 +22,9 @@ public final class PatternList: Sendable {
     /// For maps: the type values are read as (`str`, `int`, `ip`).
     public let valueType: MatchMethod?
     private let index: Mutex<Index>
+    /// The index of a list no one can change (inline patterns), read as it is.
+    private let fixed: Index
+    private let isFixed: Bool
 
     public init(method: MatchMethod, ignoreCase: Bool, file: String = "", valueType: MatchMethod? = nil,
                 entries: [(key: String, value: String?)]) throws(ConfigError) {
@@ -33,24 +37,29 @@ public final class PatternList: Sendable {
             try built.add(Entry(key: entry.key, value: try Self.value(entry.value, valueType), id: k + 1))
         }
         index = Mutex(built)
+        fixed = built
+        isFixed = file.isEmpty
     }
 
     /// The first entry (longest for `beg` and `ip`) that `sample` matches.
     public func match(_ sample: SampleValue) -> Entry? {
-        index.withLock { $0.match(sample) }
+        if isFixed { return fixed.match(sample) }
+        return index.withLock { $0.match(sample) }
     }
 
     /// The same for string methods on bytes as they lie in a head, without a copy.
     public func match(bytes: ArraySlice<UInt8>) -> Entry? {
-        index.withLock { $0.matchBytes(bytes) }
+        if isFixed { return fixed.matchBytes(bytes) }
+        return index.withLock { $0.matchBytes(bytes) }
     }
 
     /// Whether `match(bytes:)` applies: a string method or a regular expression.
     public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len, .reg].contains(method) }
 
-    public var entries: [Entry] { index.withLock { $0.entries } }
+    public var entries: [Entry] { isFixed ? fixed.entries : index.withLock { $0.entries } }
 
     public func add(key: String, value: String?) throws(ConfigError) {
+        precondition(!isFixed, "inline patterns cannot change")
         let v = try Self.value(value, valueType)
         try index.withLock { (i: inout Index) throws(ConfigError) in
             try i.add(Entry(key: key, value: v, id: i.nextID))
@@ -60,6 +69,7 @@ public final class PatternList: Sendable {
     /// `add-acl` and `set-map` from rules, in one step under the lock: the key is
     /// added if absent, or (for a map) its value set.
     public func upsert(key: String, value: String?) throws(ConfigError) {
+        precondition(!isFixed, "inline patterns cannot change")
         let v = try Self.value(value, valueType)
         try index.withLock { (i: inout Index) throws(ConfigError) in
             if i.entries.contains(where: { $0.key == key }) {
@@ -74,6 +84,7 @@ public final class PatternList: Sendable {
     /// Sets the value of every entry with `key` (or `#REF` with `byReference`); false
     /// when there is none.
     public func set(key: String, value: String, byReference: Bool = true) throws(ConfigError) -> Bool {
+        precondition(!isFixed, "inline patterns cannot change")
         let v = try Self.value(value, valueType)
         let reference = byReference && key.hasPrefix("#") ? key : nil
         return index.withLock { i in
@@ -90,7 +101,8 @@ public final class PatternList: Sendable {
     /// reference `#REF` is given); false when none. Rules delete by key only: a key
     /// made of client input must not name another entry.
     public func delete(key: String, byReference: Bool = true) -> Bool {
-        index.withLock { i in
+        precondition(!isFixed, "inline patterns cannot change")
+        return index.withLock { i in
             let before = i.entries.count
             let kept = byReference && key.hasPrefix("#") ? i.entries.filter { "#\(Self.reference($0.id))" != key } : i.entries.filter { $0.key != key }
             guard kept.count != before else { return false }
@@ -103,6 +115,7 @@ public final class PatternList: Sendable {
     public static func reference(_ id: Int) -> String { "0x" + String(id, radix: 16) }
 
     public func clear() {
+        precondition(!isFixed, "inline patterns cannot change")
         index.withLock { $0.rebuild([]) }
     }
 
