@@ -18,7 +18,33 @@ public final class SampleContext {
     public var uniqueID: [UInt8] = []
     /// The request head (start line and headers) after the rules run so far.
     public var request: HTTPHeadEditor? {
-        didSet { cachedPath = nil; cachedTarget = nil; cachedMethod = nil; authenticated = [:] }
+        get { requestHead }
+        set { requestHead = newValue; headChanged() }
+        _modify {
+            yield &requestHead
+            headChanged()
+        }
+    }
+    private var requestHead: HTTPHeadEditor?
+
+    private func headChanged() {
+        cachedPath = nil
+        cachedTarget = nil
+        cachedMethod = nil
+        authenticated = [:]
+    }
+
+    /// Runs `body` on the request head (or the response's) where it lies, without the
+    /// copy reading the property makes; nil without one. `body` only reads it, and
+    /// must not reach the heads through the context meanwhile (exclusive access).
+    @inline(__always)
+    public func withHead<R>(response: Bool, _ body: (inout HTTPHeadEditor) -> R) -> R? {
+        if response {
+            guard self.response != nil else { return nil }
+            return body(&self.response!)
+        }
+        guard requestHead != nil else { return nil }
+        return body(&requestHead!)
     }
     /// Path, target and method as slices of the head, found once per head version:
     /// several ACLs read them per request, and a slice costs no copy.
@@ -36,14 +62,14 @@ public final class SampleContext {
 
     public var targetSlice: ArraySlice<UInt8>? {
         if let cachedTarget { return cachedTarget }
-        guard let t = request?.currentTarget else { return nil }
+        guard let t = withHead(response: false, { $0.currentTarget }) else { return nil }
         cachedTarget = t
         return t
     }
 
     public var methodSlice: ArraySlice<UInt8>? {
         if let cachedMethod { return cachedMethod }
-        guard let m = request?.currentMethod else { return nil }
+        guard let m = withHead(response: false, { $0.currentMethod }) else { return nil }
         cachedMethod = m
         return m
     }
