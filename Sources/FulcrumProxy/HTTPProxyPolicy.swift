@@ -229,11 +229,21 @@ final class HTTPRoutes: Sendable {
         let samples: [String: SampleExpression]
         let policy: HTTPProxyPolicy?
 
+        /// `condition` without reference counting (it lives as long as the route).
+        private let conditionRef: Unmanaged<ACLCondition>?
+
         init(_ rule: ProxyRuleSet.BackendSwitch, _ policies: [String: HTTPProxyPolicy]) {
             condition = rule.condition
+            conditionRef = rule.condition.map { Unmanaged.passUnretained($0) }
             dynamic = rule.dynamic
             samples = rule.samples
             policy = rule.dynamic == nil ? policies[rule.backend] : nil
+        }
+
+        @inline(__always)
+        func applies(_ s: SampleContext) -> Bool {
+            guard let conditionRef else { return true }
+            return conditionRef._withUnsafeGuaranteedRef { $0.holds(s) }
         }
     }
 
@@ -249,15 +259,23 @@ final class HTTPRoutes: Sendable {
     /// (a computed name that matches no backend is skipped, as HAProxy does); nil
     /// for the default backend.
     func choose(_ s: SampleContext, _ log: inout RequestLogContext) -> HTTPProxyPolicy? {
-        for route in routes {
-            if let condition = route.condition, !condition.holds(s) { continue }
-            if let format = route.dynamic {
-                // A computed name that matches no backend ends the search, as HAProxy.
-                let name = String(decoding: LogFormatRenderer.render(format, log, samples: (route.samples, s), missing: []), as: UTF8.self)
-                return policies[name]
+        routes.withUnsafeBufferPointer { routes in
+            for k in routes.indices {
+                // Walked without reference counting (the list holds the routes).
+                let decided = Unmanaged.passUnretained(routes[k])._withUnsafeGuaranteedRef { route -> HTTPProxyPolicy?? in
+                    guard route.applies(s) else { return .none }
+                    if let format = route.dynamic {
+                        // A computed name that matches no backend ends the search, as HAProxy.
+                        let name = String(decoding: LogFormatRenderer.render(format, log, samples: (route.samples, s), missing: []), as: UTF8.self)
+                        return .some(policies[name])
+                    }
+                    // A name no backend has is skipped.
+                    guard let policy = route.policy else { return .none }
+                    return .some(policy)
+                }
+                if let decided { return decided }
             }
-            if let policy = route.policy { return policy }
+            return nil
         }
-        return nil
     }
 }
