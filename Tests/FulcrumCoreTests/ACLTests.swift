@@ -92,6 +92,31 @@ import FulcrumHTTP1
         #expect(try !acl("always_false").matches(s))
     }
 
+    /// String methods on head bytes: the longest `beg` wins, `-i` folds the sample's
+    /// side, empty patterns match, and a long `str` list goes through its hash table.
+    @Test func stringMethodsOnHeadBytes() throws {
+        let s = try context("GET /Static/IMG/a.PNG HTTP/1.1\r\nHost: h\r\n\r\n")
+        let beg = try PatternList(method: .beg, ignoreCase: true, entries: [("/static", nil), ("/static/img/", nil), ("/st", nil)])
+        #expect(beg.match(bytes: Array("/Static/IMG/a.PNG".utf8)[...])?.key == "/static/img/")
+        #expect(try acl("path_end", "-i", ".png").matches(s) && !acl("path_end", ".png").matches(s))
+        #expect(try acl("path_sub", "-i", "img/A").matches(s) && !acl("path_sub", "img/a").matches(s))
+        #expect(try acl("path_sub", "").matches(s) && acl("path_end", "").matches(s))
+        #expect(try !acl("path_beg", "/Static/IMG/a.PNG/more").matches(s))
+        let many = (0..<12).map { "/p\($0)" }
+        #expect(try acl("path", many + ["/Static/IMG/a.PNG"]).matches(s))
+        #expect(try acl("path", "-i", many + ["/static/img/a.png"]).matches(s))
+        #expect(try !acl("path", many + ["/static/img/a.png"]).matches(s))
+        #expect(try acl("path", "/p1", "/Static/IMG/a.PNG").matches(s))
+    }
+
+    func acl(_ criterion: String, _ flag: String, _ patterns: [String]) throws -> ACL {
+        try ACL(criterion: criterion, arguments: [flag] + patterns, files: files)
+    }
+
+    func acl(_ criterion: String, _ patterns: [String]) throws -> ACL {
+        try ACL(criterion: criterion, arguments: patterns, files: files)
+    }
+
     @Test func conditionsCombineAsHAProxy() throws {
         let s = try context(request)
         let named: [String: [ACL]] = [

@@ -78,7 +78,7 @@ public final class ACL: Sendable {
         default:
             return lists.withUnsafeBufferPointer { lists in
                 if bytesMatch, let matched = expression.fetch.slices(in: c, { slice in
-                    lists.contains { $0._withUnsafeGuaranteedRef { $0.match(bytes: slice) != nil } }
+                    lists.contains { $0._withUnsafeGuaranteedRef { $0.matches(bytes: slice) } }
                 }) {
                     return matched
                 }

@@ -53,6 +53,13 @@ public final class PatternList: Sendable {
         return index.withLock { $0.matchBytes(bytes) }
     }
 
+    /// Whether some entry matches the head bytes (as `match(bytes:)`, without making
+    /// the entry).
+    public func matches(bytes: ArraySlice<UInt8>) -> Bool {
+        if isFixed { return fixed.firstMatch(bytes: bytes) != nil }
+        return index.withLock { $0.firstMatch(bytes: bytes) != nil }
+    }
+
     /// Whether `match(bytes:)` applies: a string method or a regular expression.
     public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len, .reg].contains(method) }
 
@@ -141,6 +148,10 @@ public final class PatternList: Sendable {
         var nextID = 1
         var exact: [[UInt8]: Int] = [:]
         var bytes: [[UInt8]] = []
+        /// The same patterns end to end in one buffer, `spans` saying where each lies:
+        /// compared through pointers, with no reference counting per pattern.
+        var flat: [UInt8] = []
+        var spans: [Range<Int>] = []
         var regexes: [CompiledRegex?] = []
         var ranges: [ClosedRange<Int64>] = []
         var networks: [IPNetwork] = []
@@ -187,6 +198,10 @@ public final class PatternList: Sendable {
             case .found, .bool:
                 throw ConfigError("match method '\(method.rawValue)' takes no pattern (got '\(e.key)').")
             }
+            if bytes.count > spans.count, let last = bytes.last {
+                spans.append(flat.count..<(flat.count + last.count))
+                flat += last
+            }
             entries.append(e)
             nextID = max(nextID, e.id + 1)
         }
@@ -220,37 +235,78 @@ public final class PatternList: Sendable {
         /// String methods on bytes as they lie in a head: no copy, and `-i` folds case
         /// while comparing (patterns are stored folded).
         func matchBytes(_ s: ArraySlice<UInt8>) -> Entry? {
+            switch method {
+            case .str, .bin, .beg, .end, .sub, .dir, .dom, .len, .reg: return firstMatch(bytes: s).map { entries[$0] }
+            default: return match(.string(Array(s)))
+            }
+        }
+
+        /// Which entry `s` matches, by its position (string methods, `len` and `reg`).
+        func firstMatch(bytes s: ArraySlice<UInt8>) -> Int? {
             let fold = ignoreCase
             switch method {
+            case .str where spans.count <= 8, .beg, .end, .sub:
+                return s.withUnsafeBufferPointer { subject in
+                    flat.withUnsafeBufferPointer { flat in
+                        spans.withUnsafeBufferPointer { spans in Self.scan(method, subject, flat, spans, fold) }
+                    }
+                }
             case .str:
-                if bytes.count <= 8 {
-                    return bytes.firstIndex { $0.count == s.count && Self.equal(s, $0[...], fold) }.map { entries[$0] }
-                }
-                return exact[fold ? s.map(Self.lower) : Array(s)].map { entries[$0] }
+                return exact[fold ? s.map(Self.lower) : Array(s)]
             case .bin:
-                return exact[Array(s)].map { entries[$0] }
-            case .beg:
-                var best: Int?
-                for (k, p) in bytes.enumerated() where p.count <= s.count && Self.equal(s.prefix(p.count), p[...], fold) {
-                    if best == nil || bytes[best!].count < p.count { best = k }
-                }
-                return best.map { entries[$0] }
-            case .end:
-                return bytes.firstIndex { $0.count <= s.count && Self.equal(s.suffix($0.count), $0[...], fold) }.map { entries[$0] }
-            case .sub:
-                return bytes.firstIndex { Self.find($0, in: s, fold) != nil }.map { entries[$0] }
+                return exact[Array(s)]
             case .dir:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters, fold) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters, fold) }
             case .dom:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters, fold) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters, fold) }
             case .len:
                 let n = Int64(s.count)
-                return ranges.firstIndex { $0.contains(n) }.map { entries[$0] }
+                return ranges.firstIndex { $0.contains(n) }
             case .reg:
-                return regexes.firstIndex { $0?.matches(s) ?? false }.map { entries[$0] }
+                return regexes.firstIndex { $0?.matches(s) ?? false }
             default:
-                return match(.string(Array(s)))
+                return nil
             }
+        }
+
+        /// `str` (a few patterns), `beg` (the longest), `end` and `sub` through pointers:
+        /// the position of the pattern `subject` matches.
+        static func scan(_ method: MatchMethod, _ subject: UnsafeBufferPointer<UInt8>, _ flat: UnsafeBufferPointer<UInt8>,
+                         _ spans: UnsafeBufferPointer<Range<Int>>, _ fold: Bool) -> Int? {
+            let n = subject.count
+            var best: Int?
+            for k in spans.indices {
+                let span = spans[k]
+                let m = span.count
+                guard m <= n else { continue }
+                switch method {
+                case .str:
+                    if m == n && equal(subject, 0, flat, span.lowerBound, m, fold) { return k }
+                case .beg:
+                    if equal(subject, 0, flat, span.lowerBound, m, fold), best.map({ spans[$0].count < m }) ?? true { best = k }
+                case .end:
+                    if equal(subject, n - m, flat, span.lowerBound, m, fold) { return k }
+                default:
+                    var i = 0
+                    while i + m <= n {
+                        if equal(subject, i, flat, span.lowerBound, m, fold) { return k }
+                        i += 1
+                    }
+                }
+            }
+            return best
+        }
+
+        /// `count` bytes of `a` from `i` equal the folded pattern bytes of `p` from `j`.
+        @inline(__always)
+        static func equal(_ a: UnsafeBufferPointer<UInt8>, _ i: Int, _ p: UnsafeBufferPointer<UInt8>, _ j: Int, _ count: Int, _ fold: Bool) -> Bool {
+            var k = 0
+            while k < count {
+                let c = fold ? lower(a[i + k]) : a[i + k]
+                if c != p[j + k] { return false }
+                k += 1
+            }
+            return true
         }
 
         /// `a` equals the folded pattern `p` (case folded on `a`'s side when `fold`).
