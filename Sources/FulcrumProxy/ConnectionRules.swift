@@ -28,8 +28,8 @@ final class ConnectionRules: Sendable {
     func evaluate(_ channel: Channel) -> [StickTracker?]? {
         let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
         s.proxies = state
-        let log = RequestLogContext(frontendName: frontendName)
-        if case .reject = HTTPRuleRunner.run(rules, response: false, s, log, errorPages: HTTPErrorPages([]), connectionLevel: true) {
+        var log = RequestLogContext(frontendName: frontendName)
+        if case .reject = HTTPRuleRunner.run(rules, response: false, s, &log, errorPages: .builtIn, connectionLevel: true) {
             for tracker in s.trackers.compactMap({ $0 }) { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }
             counters.deniedConnections.add(1, ordering: .relaxed)
             return nil

@@ -97,6 +97,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var closingDeadline: NIODeadline?
 
     private var log: RequestLogContext
+    /// The connection's two addresses as rules read them (`src`, `dst`), made once.
+    private var addressBytes: (client: [UInt8]?, frontend: [UInt8]?) = (nil, nil)
 
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
@@ -139,6 +141,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func started(_ context: ChannelHandlerContext) {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
+        addressBytes = (log.clientAddress?.ipBytes, log.frontendAddress?.ipBytes)
         log.processID = ProxyRuntime.processID
         log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
@@ -483,7 +486,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 // The monitor URI: 200 while no `monitor fail` condition holds, else 503.
                 let failing = basePolicy.monitorFail.contains { $0.holds(s) }
                 sample = nil
-                let page = basePolicy.errorPages.pageParts(failing ? 503 : 200)
+                let page = basePolicy.errorPages.pageParts(failing ? 503 : 200, for: s, log)
                 // Monitor requests are not logged, as in HAProxy.
                 logPending = false
                 respondLocally(&buffer, head, status: failing ? 503 : 200, head: page.head, body: page.body, denied: false)
@@ -492,10 +495,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             for tracker in connectionTrackers.compactMap({ $0 }) {
                 tracker.table.apply([.httpRequest], to: tracker.key, now: s.milliseconds())
             }
-            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, s, log, errorPages: basePolicy.errorPages)
+            var outcome = HTTPRuleRunner.run(basePolicy.contentRules, response: false, s, &log, errorPages: basePolicy.errorPages)
             if case .accepted = outcome { outcome = .proceed }
             if case .proceed = outcome {
-                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, log, errorPages: basePolicy.errorPages)
+                outcome = HTTPRuleRunner.run(basePolicy.frontendRequestRules, response: false, s, &log, errorPages: basePolicy.errorPages)
                 if case .accepted = outcome { outcome = .proceed }
             }
             if case .proceed = outcome, let page = basePolicy.frontendStatsPage, page.matches(s.target ?? []) {
@@ -503,7 +506,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                 return false
             }
             if case .proceed = outcome {
-                if let routes = basePolicy.routes, let chosen = routes.choose(s, log) {
+                if let routes = basePolicy.routes, let chosen = routes.choose(s, &log) {
                     policy = chosen
                     s.proxies = chosen
                 }
@@ -513,7 +516,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     serveStats(page, s, &buffer, head)
                     return false
                 }
-                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, log, errorPages: policy.errorPages)
+                outcome = HTTPRuleRunner.run(policy.backendRequestRules, response: false, s, &log, errorPages: policy.errorPages)
             }
             if case .service = outcome {
                 servePrometheus(s, &buffer, head)
@@ -777,9 +780,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let requestLine = head.method.lowerBound..<(head.target.upperBound + 9)
         s.request = HTTPHeadEditor(bytes: bytes, startLine: requestLine, target: head.target, headers: head.headers)
         s.requestLength = buffer.readableBytes
-        s.client = log.clientAddress?.ipBytes
+        s.client = addressBytes.client
         s.clientPort = log.clientAddress?.port ?? 0
-        s.destination = log.frontendAddress?.ipBytes
+        s.destination = addressBytes.frontend
         s.destinationPort = log.frontendAddress?.port ?? 0
         s.frontendName = basePolicy.frontendNameBytes
         s.listenerName = listenerName
@@ -843,7 +846,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         sample = s
         log.serverName = "<STATS>"
         guard let context else { return }
-        let answer = page.answer(s, errorPages: policy.errorPages, loop: context.eventLoop)
+        let answer = page.answer(s, log, errorPages: policy.errorPages, loop: context.eventLoop)
         respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
     }
 
@@ -853,7 +856,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         sample = s
         log.serverName = "<PROMEX>"
         guard let stats = policy.services.current?.stats else {
-            let page = policy.errorPages.pageParts(503)
+            let page = policy.errorPages.pageParts(503, for: s, log)
             respondLocally(&buffer, head, status: 503, head: page.head, body: page.body, denied: false)
             return
         }
@@ -1347,7 +1350,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             s.response = editor
             s.status = head.status
             s.serverName = Array(policy.backend.servers[serverIndex].name.utf8)
-            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, s, log, errorPages: policy.errorPages)
+            let outcome = HTTPRuleRunner.run(policy.responseRules, response: true, s, &log, errorPages: policy.errorPages)
             editor = s.response ?? editor
             for (slot, value) in s.responseCaptures where slot >= 0 && slot < policy.responseCaptures.count && policy.accessLog != nil {
                 if log.responseCaptures.count < policy.responseCaptures.count {
@@ -1573,6 +1576,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         default: log.terminate("P", "R")
         }
         if log.status == nil { log.status = status }
+        // A page written as a log-format is rendered while the transaction is known
+        // (a request that could not be parsed has none: the plain page answers).
+        let rendered = responseStarted || !policy.errorPages.rendersPerRequest ? nil : policy.errorPages.pageParts(status, for: sample, log)
         policy.frontendCounters.countResponse(status)
         if status == 400 { policy.frontendCounters.requestErrors.add(1, ordering: .relaxed) }
         writeLog()
@@ -1590,10 +1596,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         responseStarted = true
-        if policy.afterResponseRules.isEmpty {
+        if policy.afterResponseRules.isEmpty && rendered == nil {
             context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
         } else {
-            let page = policy.errorPages.pageParts(status)
+            let page = rendered ?? policy.errorPages.pageParts(status)
             var out = context.channel.allocator.buffer(capacity: page.head.count + page.body.count + 64)
             out.writeBytes(afterResponse(page.head, status: status).head)
             out.writeBytes(page.body)
@@ -1616,7 +1622,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let (previous, previousStatus) = (s.response, s.status)
         s.response = HTTPHeadEditor(bytes: head, startLine: 0..<statusLineEnd, target: nil, headers: response.headers)
         s.status = status
-        _ = HTTPRuleRunner.run(policy.afterResponseRules, response: true, s, log, errorPages: policy.errorPages)
+        _ = HTTPRuleRunner.run(policy.afterResponseRules, response: true, s, &log, errorPages: policy.errorPages)
         let edited = s.response?.serialized() ?? head
         let newStatus = s.status ?? status
         (s.response, s.status) = (previous, previousStatus)

@@ -4,10 +4,18 @@ import NIOCore
 /// The responses Fulcrum produces itself (400, 408, 502, 503, 504, ...): an `errorfile`
 /// when one is configured, sent byte for byte as HAProxy does, otherwise a short
 /// built-in page. Built once at start-up; sending one is a buffer copy-on-write.
-struct HTTPErrorPages: Sendable {
-    private var pages: [Int: ByteBuffer] = [:]
+/// An `http-error` page written as a log-format is rendered for each answer instead,
+/// as a `return` rule's is; where no request is known yet (a request that could not
+/// be parsed), the built-in page answers, as HAProxy's does.
+/// A class: rules carry it along on every request.
+final class HTTPErrorPages: Sendable {
+    private let pages: [Int: ByteBuffer]
+    private let replies: [Int: CompiledHTTPRule]
     /// The `http-errors` sections by name, for `return ... errorfiles <name>`.
-    private var sections: [String: [Int: [UInt8]]] = [:]
+    private let sections: [String: [Int: [UInt8]]]
+
+    /// No page of its own: the built-in ones.
+    static let builtIn = HTTPErrorPages([])
 
     static let reasons: [Int: String] = [
         200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -38,24 +46,47 @@ struct HTTPErrorPages: Sendable {
     ]
 
     /// `errorFiles` in order of precedence: later dictionaries override earlier ones.
-    init(_ errorFiles: [[Int: ErrorFileConfig]], sections: [String: [Int: ErrorFileConfig]] = [:]) {
-        for files in errorFiles {
+    /// `replies`: for each of them, the compiled pages of its `http-error`s rendered per
+    /// request (`ProxyRuleSet.errorReplies`).
+    init(_ errorFiles: [[Int: ErrorFileConfig]], replies: [[Int: CompiledHTTPRule]] = [], sections: [String: [Int: ErrorFileConfig]] = [:]) {
+        var pages: [Int: ByteBuffer] = [:], rendered: [Int: CompiledHTTPRule] = [:]
+        for (k, files) in errorFiles.enumerated() {
             for (status, file) in files {
-                pages[status] = ByteBuffer(bytes: file.contents)
+                if file.reply != nil {
+                    pages[status] = nil
+                    rendered[status] = k < replies.count ? replies[k][status] : nil
+                } else {
+                    pages[status] = ByteBuffer(bytes: file.contents)
+                    rendered[status] = nil
+                }
             }
         }
+        self.pages = pages
+        self.replies = rendered
         self.sections = sections.mapValues { $0.mapValues(\.contents) }
     }
 
+    /// Some page is rendered per request: answers need the transaction's samples.
+    var rendersPerRequest: Bool { !replies.isEmpty }
+
     /// A `return` rule's whole message, as head and body.
-    func pageParts(_ status: Int, from source: ErrorPageSource) -> (head: [UInt8], body: [UInt8]) {
+    func pageParts(_ status: Int, from source: ErrorPageSource, for s: SampleContext?, _ log: RequestLogContext) -> (head: [UInt8], body: [UInt8]) {
         switch source {
-        case .proxy: return pageParts(status)
+        case .proxy: return pageParts(status, for: s, log)
         case .file(let bytes): return Self.split(bytes)
         case .section(let name):
-            guard let bytes = sections[name]?[status] else { return pageParts(status) }
+            guard let bytes = sections[name]?[status] else { return pageParts(status, for: s, log) }
             return Self.split(bytes)
         }
+    }
+
+    /// The page for `status` as head and body, rendered for the transaction `s` when
+    /// it is written as a log-format.
+    func pageParts(_ status: Int, for s: SampleContext?, _ log: RequestLogContext) -> (head: [UInt8], body: [UInt8]) {
+        if let s, let rule = replies[status], case .respond(let reply) = rule.action {
+            return HTTPRuleRunner.answer(reply, samples: rule.samples, s, log)
+        }
+        return pageParts(status)
     }
 
     func response(_ status: Int) -> ByteBuffer {

@@ -187,7 +187,9 @@ final class HTTPProxyPolicy: Sendable {
         self.responseRules = responseRules
         self.routes = routes
         statsURIs = ([frontendStatsPage, backendStatsPage] + (routes?.policies.values.map(\.backendStatsPage) ?? [])).compactMap { $0?.uri }
-        evaluatesRules = !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
+        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles], replies: [frontendRules.errorReplies, backendRules.errorReplies],
+                                    sections: httpErrors)
+        evaluatesRules = errorPages.rendersPerRequest || !frontendRequestRules.isEmpty || !backendRequestRules.isEmpty || routes != nil || !contentRules.isEmpty
             || !frontendRules.connectionRules.isEmpty || monitorURI != nil || !serverSwitches.isEmpty
             || !(accessLog?.samples.isEmpty ?? true) || persistence != nil || !statsURIs.isEmpty
         if let text = frontend.uniqueIDFormat?.value {
@@ -201,7 +203,6 @@ final class HTTPProxyPolicy: Sendable {
             uniqueIDFormat = nil
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
-        errorPages = HTTPErrorPages([frontend.errorFiles, backendConfig.errorFiles], sections: httpErrors)
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
     }
@@ -221,32 +222,60 @@ extension HTTPProxyPolicy: ProxyState {
 
 /// A frontend's `use_backend` rules with the policy of every backend they can name.
 final class HTTPRoutes: Sendable {
-    let switches: [ProxyRuleSet.BackendSwitch]
+    /// One rule, its backend's policy looked up once when the name is written out.
+    final class Route: Sendable {
+        let condition: ACLCondition?
+        let dynamic: LogFormat?
+        let samples: [String: SampleExpression]
+        let policy: HTTPProxyPolicy?
+
+        /// `condition` without reference counting (it lives as long as the route).
+        private let conditionRef: Unmanaged<ACLCondition>?
+
+        init(_ rule: ProxyRuleSet.BackendSwitch, _ policies: [String: HTTPProxyPolicy]) {
+            condition = rule.condition
+            conditionRef = rule.condition.map { Unmanaged.passUnretained($0) }
+            dynamic = rule.dynamic
+            samples = rule.samples
+            policy = rule.dynamic == nil ? policies[rule.backend] : nil
+        }
+
+        @inline(__always)
+        func applies(_ s: SampleContext) -> Bool {
+            guard let conditionRef else { return true }
+            return conditionRef._withUnsafeGuaranteedRef { $0.holds(s) }
+        }
+    }
+
+    let routes: [Route]
     let policies: [String: HTTPProxyPolicy]
 
     init(switches: [ProxyRuleSet.BackendSwitch], policies: [String: HTTPProxyPolicy]) {
-        self.switches = switches
+        routes = switches.map { Route($0, policies) }
         self.policies = policies
     }
 
     /// The policy of the first rule whose condition holds and whose backend exists
     /// (a computed name that matches no backend is skipped, as HAProxy does); nil
     /// for the default backend.
-    func choose(_ s: SampleContext, _ log: RequestLogContext) -> HTTPProxyPolicy? {
-        for rule in switches {
-            if let condition = rule.condition, !condition.holds(s) { continue }
-            let name: String
-            if let format = rule.dynamic {
-                name = String(decoding: LogFormatRenderer.render(format, log, samples: (rule.samples, s), missing: []), as: UTF8.self)
-            } else {
-                name = rule.backend
+    func choose(_ s: SampleContext, _ log: inout RequestLogContext) -> HTTPProxyPolicy? {
+        routes.withUnsafeBufferPointer { routes in
+            for k in routes.indices {
+                // Walked without reference counting (the list holds the routes).
+                let decided = Unmanaged.passUnretained(routes[k])._withUnsafeGuaranteedRef { route -> HTTPProxyPolicy?? in
+                    guard route.applies(s) else { return .none }
+                    if let format = route.dynamic {
+                        // A computed name that matches no backend ends the search, as HAProxy.
+                        let name = String(decoding: LogFormatRenderer.render(format, log, samples: (route.samples, s), missing: []), as: UTF8.self)
+                        return .some(policies[name])
+                    }
+                    // A name no backend has is skipped.
+                    guard let policy = route.policy else { return .none }
+                    return .some(policy)
+                }
+                if let decided { return decided }
             }
-            if rule.dynamic != nil {
-                // A computed name that matches no backend ends the search, as HAProxy.
-                return policies[name]
-            }
-            if let policy = policies[name] { return policy }
+            return nil
         }
-        return nil
     }
 }

@@ -84,8 +84,9 @@ final class ResponseInspector: ChannelInboundHandler, RemovableChannelHandler {
 
     private func decide(_ context: ChannelHandlerContext, final: Bool) {
         sample.responsePayload = bytes
-        let outcome = HTTPRuleRunner.run(inspection.rules, response: true, sample, RequestLogContext(frontendName: ""),
-                                         errorPages: HTTPErrorPages([]), connectionLevel: true)
+        var log = RequestLogContext(frontendName: "")
+        let outcome = HTTPRuleRunner.run(inspection.rules, response: true, sample, &log,
+                                         errorPages: .builtIn, connectionLevel: true)
         switch outcome {
         case .reject:
             decided = true

@@ -49,7 +49,7 @@ final class StatsPage: Sendable {
         let body: [UInt8]
     }
 
-    func answer(_ s: SampleContext, errorPages: HTTPErrorPages, loop: EventLoop) -> Answer {
+    func answer(_ s: SampleContext, _ log: RequestLogContext, errorPages: HTTPErrorPages, loop: EventLoop) -> Answer {
         let target = s.request?.currentTarget ?? []
         let options = String(decoding: target.dropFirst(uri.count), as: UTF8.self)
         let method = String(decoding: s.methodBytes ?? [], as: UTF8.self)
@@ -61,7 +61,7 @@ final class StatsPage: Sendable {
             switch rule.action {
             case .allow: allowed = true
             case .deny:
-                let page = errorPages.pageParts(403)
+                let page = errorPages.pageParts(403, for: s, log)
                 return Answer(status: 403, head: page.head, body: page.body)
             case .auth(let ruleRealm): mustAuthenticate = ruleRealm ?? realm
             }
@@ -71,14 +71,14 @@ final class StatsPage: Sendable {
             let given = SampleFetch.basicCredentials(s).map { "\($0.user):\($0.password)" }
             if mustAuthenticate != nil || !credentials.contains(given ?? "\u{0}") {
                 if given.map(credentials.contains) != true {
-                    let page = errorPages.pageParts(401)
+                    let page = errorPages.pageParts(401, for: s, log)
                     let head = page.head.dropLast(2) + Array("www-authenticate: Basic realm=\"\(mustAuthenticate ?? realm)\"\r\n\r\n".utf8)
                     return Answer(status: 401, head: Array(head), body: page.body)
                 }
             }
         }
         guard let (stats, api) = services.current else {
-            let page = errorPages.pageParts(503)
+            let page = errorPages.pageParts(503, for: s, log)
             return Answer(status: 503, head: page.head, body: page.body)
         }
         let isAdmin = admin?.holds(s) ?? false

@@ -55,8 +55,8 @@ final class TCPRouting: Sendable {
         s.proxies = state
         s.requestLength = payload.count
         s.trackers = trackers
-        let log = RequestLogContext(frontendName: frontendName)
-        let outcome = HTTPRuleRunner.run(contentRules, response: false, s, log, errorPages: HTTPErrorPages([]), connectionLevel: true)
+        var log = RequestLogContext(frontendName: frontendName)
+        let outcome = HTTPRuleRunner.run(contentRules, response: false, s, &log, errorPages: .builtIn, connectionLevel: true)
         trackers = s.trackers
         switch outcome {
         case .reject:

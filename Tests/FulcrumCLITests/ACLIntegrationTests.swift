@@ -443,6 +443,64 @@ import Testing
         }
     }
 
+    /// `http-error` pages written as log-formats (`lf-string`, `lf-file`, `hdr` values):
+    /// rendered for each request that gets them (`deny`, `auth`, `return ...
+    /// default-errorfiles`, a server that cannot be reached), a backend's page over its
+    /// frontend's; a request that cannot be parsed gets the plain page. Side by side
+    /// with HAProxy, headers in order.
+    @Test(.enabled(if: haproxy != nil)) func httpErrorLogFormatPages() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-lf-errors-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "gone: %[path] (%[req.hdr(x-who)])\n".write(to: dir.appendingPathComponent("404.lf"), atomically: true, encoding: .utf8)
+        let dead = Loopback.freePort()
+        func config(_ port: Int) -> String {
+            HTTPProxyTests.httpDefaults() + """
+            userlist admins
+                user admin insecure-password secret
+            frontend fe
+                bind 127.0.0.1:\(port)
+                http-error status 403 content-type text/plain lf-string "denied %[path] for %[var(txn.who)]\\n" hdr X-Path %[path] hdr X-Fixed yes
+                http-error status 404 content-type text/plain lf-file \(dir.path)/404.lf
+                http-error status 401 content-type text/plain lf-string "who are you, %[req.hdr(x-who)]?"
+                http-error status 400 content-type text/plain lf-string "bad %[path]"
+                http-error status 503 content-type text/plain lf-string "frontend page %[path]"
+                http-request set-var(txn.who) req.hdr(x-who)
+                http-request deny if { path_beg /forbid }
+                http-request deny deny_status 404 if { path_beg /gone }
+                http-request deny deny_status 400 if { path_beg /bad }
+                http-request auth if { path_beg /private } !{ http_auth(admins) }
+                http-request return status 404 default-errorfiles if { path_beg /fromreturn }
+                default_backend b
+            backend b
+                http-error status 503 content-type text/plain lf-string "no server for %[path] via %[var(txn.who)]" hdr X-Backend-Page %[path,upper]
+                server dead 127.0.0.1:\(dead)
+
+            """
+        }
+        let ports = try Self.startSideBySide(running) { port, _ in config(port) }
+        let requests = ["/forbid/a", "/gone/b?x=1", "/private", "/bad", "/fromreturn", "/down"]
+        for path in requests {
+            let seen = try ports.map { port -> String in
+                let c = try HTTPTestConnection(port: port)
+                c.send("GET \(path) HTTP/1.1\r\nHost: h\r\nX-Who: ann\r\nConnection: close\r\n\r\n")
+                guard let r = try c.readResponse() else { return "none" }
+                let headers = r.headers.map { "\($0.name.lowercased()): \($0.value)" }.filter { $0 != "connection: close" }
+                return "\(r.status) \(headers) \(r.text)"
+            }
+            #expect(seen[0] == seen[1], "\(path): Fulcrum \(seen[0]), HAProxy \(seen[1])")
+            #expect(seen[0].contains(path.split(separator: "?")[0]) || path == "/private", "\(path): \(seen[0])")
+        }
+        // A request that could not be parsed has no path to render: the plain 400.
+        for port in ports {
+            let c = try HTTPTestConnection(port: port)
+            c.send("GARBAGE\r\n\r\n")
+            let r = try c.readResponse()
+            #expect(r?.status == 400 && r?.header("content-type") == "text/html", "port \(port): \(r.map { "\($0.status) \($0.text)" } ?? "none")")
+        }
+    }
+
     /// Response rules that answer in the server's place (`deny`, `return`, `redirect`),
     /// `set-status` and `%[status]` in a header, side by side with HAProxy.
     @Test(.enabled(if: haproxy != nil)) func responseRulesAnswerInPlaceOfTheServer() throws {

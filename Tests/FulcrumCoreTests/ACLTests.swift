@@ -41,6 +41,11 @@ import FulcrumHTTP1
         #expect(try acl("path_dir", "img").matches(s))
         #expect(try !acl("path_dir", "im").matches(s))
         #expect(try acl("path_reg", "^/static/.*\\.png$").matches(s))
+        #expect(try !acl("path_reg", "^/img/").matches(s))
+        #expect(try acl("path_reg", "-i", "^/STATIC/IMG/").matches(s))
+        #expect(try acl("hdr_reg(host)", "Example\\.com:8080$").matches(s))
+        #expect(try acl("url_reg", "lang=fr$").matches(s))
+        #expect(try !acl("hdr_reg(host)", "example\\.com").matches(s))
         #expect(try acl("path_len", "20").matches(s))
         #expect(try acl("path", "-m", "beg", "/STATIC", "-i").matches(s) == false) // flags come before patterns
         #expect(try acl("path", "-i", "-m", "beg", "/STATIC").matches(s))
@@ -87,6 +92,31 @@ import FulcrumHTTP1
         #expect(try !acl("always_false").matches(s))
     }
 
+    /// String methods on head bytes: the longest `beg` wins, `-i` folds the sample's
+    /// side, empty patterns match, and a long `str` list goes through its hash table.
+    @Test func stringMethodsOnHeadBytes() throws {
+        let s = try context("GET /Static/IMG/a.PNG HTTP/1.1\r\nHost: h\r\n\r\n")
+        let beg = try PatternList(method: .beg, ignoreCase: true, entries: [("/static", nil), ("/static/img/", nil), ("/st", nil)])
+        #expect(beg.match(bytes: Array("/Static/IMG/a.PNG".utf8)[...])?.key == "/static/img/")
+        #expect(try acl("path_end", "-i", ".png").matches(s) && !acl("path_end", ".png").matches(s))
+        #expect(try acl("path_sub", "-i", "img/A").matches(s) && !acl("path_sub", "img/a").matches(s))
+        #expect(try acl("path_sub", "").matches(s) && acl("path_end", "").matches(s))
+        #expect(try !acl("path_beg", "/Static/IMG/a.PNG/more").matches(s))
+        let many = (0..<12).map { "/p\($0)" }
+        #expect(try acl("path", many + ["/Static/IMG/a.PNG"]).matches(s))
+        #expect(try acl("path", "-i", many + ["/static/img/a.png"]).matches(s))
+        #expect(try !acl("path", many + ["/static/img/a.png"]).matches(s))
+        #expect(try acl("path", "/p1", "/Static/IMG/a.PNG").matches(s))
+    }
+
+    func acl(_ criterion: String, _ flag: String, _ patterns: [String]) throws -> ACL {
+        try ACL(criterion: criterion, arguments: [flag] + patterns, files: files)
+    }
+
+    func acl(_ criterion: String, _ patterns: [String]) throws -> ACL {
+        try ACL(criterion: criterion, arguments: patterns, files: files)
+    }
+
     @Test func conditionsCombineAsHAProxy() throws {
         let s = try context(request)
         let named: [String: [ACL]] = [
@@ -106,6 +136,11 @@ import FulcrumHTTP1
         #expect(try !holds("is_static", unless: true))
         #expect(try holds("{ path_end .png } is_get"))
         #expect(try holds("! { path_end .jpg }"))
+        // `!` glued to a brace, doubled, or alone at the end of a word list.
+        #expect(try holds("!{ path_end .jpg }"))
+        #expect(try !holds("!{ path_end .png }"))
+        #expect(try holds("!!is_static !!{ path_end .png }"))
+        #expect(try holds("! !is_static"))
         #expect(try holds("METH_GET HTTP_1.1 TRUE"))
         #expect(try !holds("LOCALHOST"))
         #expect(throws: ConfigError.self) { try holds("no_such_acl") }

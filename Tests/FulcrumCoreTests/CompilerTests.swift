@@ -193,6 +193,30 @@ import HAProxyConfig
         #expect(config.backend(named: "b")?.errorFiles[503]?.contents == Array(body.utf8))
     }
 
+    @Test func httpErrorLogFormatPagesAreCheckedAtLoad() throws {
+        let (config, diags, _) = compile("""
+        defaults
+            mode http
+        \(timeouts)frontend f
+            bind :1
+            http-error status 503 content-type text/plain lf-string "down %[path]" hdr X-P %[path]
+            http-error status 403 content-type text/plain lf-string "static" hdr X-A b
+            http-error status 404 lf-string "no type"
+            http-error status 500 content-type text/plain lf-string "%[nosuchfetch]"
+            http-error status 502 content-type text/plain lf-file /missing.lf
+            http-error status 504 content-type text/plain lf-file /p.lf
+        """, files: ["/p.lf": "late %[path]\n"])
+        #expect(Set(diags.alerts.compactMap { $0.location?.line }) == [10, 11, 12], "\(diags.alerts)")
+        let f = try #require(config.proxies.first { $0.name == "f" })
+        // Rendered per request: kept as a reply.
+        #expect(f.errorFiles[503]?.reply?.bodyFormat?.nodes == [.literal(Array("down ".utf8)), .sample("path", [])])
+        #expect(f.errorFiles[503]?.reply?.headers.map(\.name) == ["X-P"])
+        #expect(f.errorFiles[504]?.reply?.bodyFormat?.source == "late %[path]\n")
+        // Nothing depends on the request: built once, headers first as HAProxy writes them.
+        #expect(f.errorFiles[403]?.reply == nil)
+        #expect(f.errorFiles[403]?.contents == Array("HTTP/1.1 403 Forbidden\r\nX-A: b\r\ncontent-length: 6\r\ncontent-type: text/plain\r\n\r\nstatic".utf8))
+    }
+
     @Test func rulesAndChecksAreValidated() throws {
         let (config, diags, _) = compile("""
         defaults

@@ -52,19 +52,22 @@ public final class ACL: Sendable {
             throw ConfigError("match method '\(method.rawValue)' takes no pattern (got '\(extra)').")
         }
         self.method = method
-        var lists: [PatternList] = []
+        var patterns: [PatternList] = []
         if !words.isEmpty || patternFiles.isEmpty {
-            lists.append(try PatternList(method: method, ignoreCase: ignoreCase, entries: words.map { ($0, nil) }))
+            patterns.append(try PatternList(method: method, ignoreCase: ignoreCase, entries: words.map { ($0, nil) }))
         }
         for file in patternFiles {
-            lists.append(try files.list(file, method: method, ignoreCase: ignoreCase))
+            patterns.append(try files.list(file, method: method, ignoreCase: ignoreCase))
         }
-        patterns = lists
-        bytesMatch = expression.converters.isEmpty && lists.allSatisfy(\.matchesBytes)
+        self.patterns = patterns
+        lists = patterns.map { Unmanaged.passUnretained($0) }
+        bytesMatch = expression.converters.isEmpty && patterns.allSatisfy(\.matchesBytes)
     }
 
     /// A string method on a head fetch without converters: matched on the head's bytes.
     let bytesMatch: Bool
+    /// `patterns` without reference counting, for matching (they live as long as it).
+    private let lists: [Unmanaged<PatternList>]
 
     public func matches(_ c: SampleContext) -> Bool {
         switch method {
@@ -73,10 +76,14 @@ public final class ACL: Sendable {
         case .bool:
             return expression.values(in: c) { $0.isTrue }
         default:
-            if bytesMatch, let matched = expression.fetch.slices(in: c, { slice in patterns.contains { $0.match(bytes: slice) != nil } }) {
-                return matched
+            return lists.withUnsafeBufferPointer { lists in
+                if bytesMatch, let matched = expression.fetch.slices(in: c, { slice in
+                    lists.contains { $0._withUnsafeGuaranteedRef { $0.matches(bytes: slice) } }
+                }) {
+                    return matched
+                }
+                return expression.values(in: c) { v in lists.contains { $0._withUnsafeGuaranteedRef { $0.match(v) != nil } } }
             }
-            return expression.values(in: c) { v in patterns.contains { $0.match(v) != nil } }
         }
     }
 

@@ -3,8 +3,9 @@ import Synchronization
 /// The patterns of one ACL, or the keys and values of one map file, compiled for their
 /// match method: exact strings in a hash table, integers as ranges, addresses as
 /// networks, regular expressions compiled once. Lists loaded from a file can be changed
-/// from the runtime API (`add acl`, `set map`, ...), so the index sits behind a lock
-/// held for one lookup.
+/// from the runtime API (`add acl`, `set map`, ...), so their index sits behind a lock
+/// held for one lookup. Patterns written on the `acl` line itself belong to no file:
+/// nothing can reach them to change them, so they are read without the lock.
 public final class PatternList: Sendable {
     public struct Entry: Hashable, Sendable {
         public var key: String
@@ -21,6 +22,9 @@ public final class PatternList: Sendable {
     /// For maps: the type values are read as (`str`, `int`, `ip`).
     public let valueType: MatchMethod?
     private let index: Mutex<Index>
+    /// The index of a list no one can change (inline patterns), read as it is.
+    private let fixed: Index
+    private let isFixed: Bool
 
     public init(method: MatchMethod, ignoreCase: Bool, file: String = "", valueType: MatchMethod? = nil,
                 entries: [(key: String, value: String?)]) throws(ConfigError) {
@@ -33,24 +37,36 @@ public final class PatternList: Sendable {
             try built.add(Entry(key: entry.key, value: try Self.value(entry.value, valueType), id: k + 1))
         }
         index = Mutex(built)
+        fixed = built
+        isFixed = file.isEmpty
     }
 
     /// The first entry (longest for `beg` and `ip`) that `sample` matches.
     public func match(_ sample: SampleValue) -> Entry? {
-        index.withLock { $0.match(sample) }
+        if isFixed { return fixed.match(sample) }
+        return index.withLock { $0.match(sample) }
     }
 
     /// The same for string methods on bytes as they lie in a head, without a copy.
     public func match(bytes: ArraySlice<UInt8>) -> Entry? {
-        index.withLock { $0.matchBytes(bytes) }
+        if isFixed { return fixed.matchBytes(bytes) }
+        return index.withLock { $0.matchBytes(bytes) }
     }
 
-    /// Whether `match(bytes:)` applies: a string method.
-    public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len].contains(method) }
+    /// Whether some entry matches the head bytes (as `match(bytes:)`, without making
+    /// the entry).
+    public func matches(bytes: ArraySlice<UInt8>) -> Bool {
+        if isFixed { return fixed.firstMatch(bytes: bytes) != nil }
+        return index.withLock { $0.firstMatch(bytes: bytes) != nil }
+    }
 
-    public var entries: [Entry] { index.withLock { $0.entries } }
+    /// Whether `match(bytes:)` applies: a string method or a regular expression.
+    public var matchesBytes: Bool { [.str, .beg, .end, .sub, .dir, .dom, .len, .reg].contains(method) }
+
+    public var entries: [Entry] { isFixed ? fixed.entries : index.withLock { $0.entries } }
 
     public func add(key: String, value: String?) throws(ConfigError) {
+        precondition(!isFixed, "inline patterns cannot change")
         let v = try Self.value(value, valueType)
         try index.withLock { (i: inout Index) throws(ConfigError) in
             try i.add(Entry(key: key, value: v, id: i.nextID))
@@ -60,6 +76,7 @@ public final class PatternList: Sendable {
     /// `add-acl` and `set-map` from rules, in one step under the lock: the key is
     /// added if absent, or (for a map) its value set.
     public func upsert(key: String, value: String?) throws(ConfigError) {
+        precondition(!isFixed, "inline patterns cannot change")
         let v = try Self.value(value, valueType)
         try index.withLock { (i: inout Index) throws(ConfigError) in
             if i.entries.contains(where: { $0.key == key }) {
@@ -74,6 +91,7 @@ public final class PatternList: Sendable {
     /// Sets the value of every entry with `key` (or `#REF` with `byReference`); false
     /// when there is none.
     public func set(key: String, value: String, byReference: Bool = true) throws(ConfigError) -> Bool {
+        precondition(!isFixed, "inline patterns cannot change")
         let v = try Self.value(value, valueType)
         let reference = byReference && key.hasPrefix("#") ? key : nil
         return index.withLock { i in
@@ -90,7 +108,8 @@ public final class PatternList: Sendable {
     /// reference `#REF` is given); false when none. Rules delete by key only: a key
     /// made of client input must not name another entry.
     public func delete(key: String, byReference: Bool = true) -> Bool {
-        index.withLock { i in
+        precondition(!isFixed, "inline patterns cannot change")
+        return index.withLock { i in
             let before = i.entries.count
             let kept = byReference && key.hasPrefix("#") ? i.entries.filter { "#\(Self.reference($0.id))" != key } : i.entries.filter { $0.key != key }
             guard kept.count != before else { return false }
@@ -103,6 +122,7 @@ public final class PatternList: Sendable {
     public static func reference(_ id: Int) -> String { "0x" + String(id, radix: 16) }
 
     public func clear() {
+        precondition(!isFixed, "inline patterns cannot change")
         index.withLock { $0.rebuild([]) }
     }
 
@@ -128,6 +148,10 @@ public final class PatternList: Sendable {
         var nextID = 1
         var exact: [[UInt8]: Int] = [:]
         var bytes: [[UInt8]] = []
+        /// The same patterns end to end in one buffer, `spans` saying where each lies:
+        /// compared through pointers, with no reference counting per pattern.
+        var flat: [UInt8] = []
+        var spans: [Range<Int>] = []
         var regexes: [CompiledRegex?] = []
         var ranges: [ClosedRange<Int64>] = []
         var networks: [IPNetwork] = []
@@ -174,6 +198,10 @@ public final class PatternList: Sendable {
             case .found, .bool:
                 throw ConfigError("match method '\(method.rawValue)' takes no pattern (got '\(e.key)').")
             }
+            if bytes.count > spans.count, let last = bytes.last {
+                spans.append(flat.count..<(flat.count + last.count))
+                flat += last
+            }
             entries.append(e)
             nextID = max(nextID, e.id + 1)
         }
@@ -207,35 +235,78 @@ public final class PatternList: Sendable {
         /// String methods on bytes as they lie in a head: no copy, and `-i` folds case
         /// while comparing (patterns are stored folded).
         func matchBytes(_ s: ArraySlice<UInt8>) -> Entry? {
+            switch method {
+            case .str, .bin, .beg, .end, .sub, .dir, .dom, .len, .reg: return firstMatch(bytes: s).map { entries[$0] }
+            default: return match(.string(Array(s)))
+            }
+        }
+
+        /// Which entry `s` matches, by its position (string methods, `len` and `reg`).
+        func firstMatch(bytes s: ArraySlice<UInt8>) -> Int? {
             let fold = ignoreCase
             switch method {
+            case .str where spans.count <= 8, .beg, .end, .sub:
+                return s.withUnsafeBufferPointer { subject in
+                    flat.withUnsafeBufferPointer { flat in
+                        spans.withUnsafeBufferPointer { spans in Self.scan(method, subject, flat, spans, fold) }
+                    }
+                }
             case .str:
-                if bytes.count <= 8 {
-                    return bytes.firstIndex { $0.count == s.count && Self.equal(s, $0[...], fold) }.map { entries[$0] }
-                }
-                return exact[fold ? s.map(Self.lower) : Array(s)].map { entries[$0] }
+                return exact[fold ? s.map(Self.lower) : Array(s)]
             case .bin:
-                return exact[Array(s)].map { entries[$0] }
-            case .beg:
-                var best: Int?
-                for (k, p) in bytes.enumerated() where p.count <= s.count && Self.equal(s.prefix(p.count), p[...], fold) {
-                    if best == nil || bytes[best!].count < p.count { best = k }
-                }
-                return best.map { entries[$0] }
-            case .end:
-                return bytes.firstIndex { $0.count <= s.count && Self.equal(s.suffix($0.count), $0[...], fold) }.map { entries[$0] }
-            case .sub:
-                return bytes.firstIndex { Self.find($0, in: s, fold) != nil }.map { entries[$0] }
+                return exact[Array(s)]
             case .dir:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters, fold) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.dirDelimiters, fold) }
             case .dom:
-                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters, fold) }.map { entries[$0] }
+                return bytes.firstIndex { Self.matchWord($0, in: s, delimiters: Self.domainDelimiters, fold) }
             case .len:
                 let n = Int64(s.count)
-                return ranges.firstIndex { $0.contains(n) }.map { entries[$0] }
+                return ranges.firstIndex { $0.contains(n) }
+            case .reg:
+                return regexes.firstIndex { $0?.matches(s) ?? false }
             default:
-                return match(.string(Array(s)))
+                return nil
             }
+        }
+
+        /// `str` (a few patterns), `beg` (the longest), `end` and `sub` through pointers:
+        /// the position of the pattern `subject` matches.
+        static func scan(_ method: MatchMethod, _ subject: UnsafeBufferPointer<UInt8>, _ flat: UnsafeBufferPointer<UInt8>,
+                         _ spans: UnsafeBufferPointer<Range<Int>>, _ fold: Bool) -> Int? {
+            let n = subject.count
+            var best: Int?
+            for k in spans.indices {
+                let span = spans[k]
+                let m = span.count
+                guard m <= n else { continue }
+                switch method {
+                case .str:
+                    if m == n && equal(subject, 0, flat, span.lowerBound, m, fold) { return k }
+                case .beg:
+                    if equal(subject, 0, flat, span.lowerBound, m, fold), best.map({ spans[$0].count < m }) ?? true { best = k }
+                case .end:
+                    if equal(subject, n - m, flat, span.lowerBound, m, fold) { return k }
+                default:
+                    var i = 0
+                    while i + m <= n {
+                        if equal(subject, i, flat, span.lowerBound, m, fold) { return k }
+                        i += 1
+                    }
+                }
+            }
+            return best
+        }
+
+        /// `count` bytes of `a` from `i` equal the folded pattern bytes of `p` from `j`.
+        @inline(__always)
+        static func equal(_ a: UnsafeBufferPointer<UInt8>, _ i: Int, _ p: UnsafeBufferPointer<UInt8>, _ j: Int, _ count: Int, _ fold: Bool) -> Bool {
+            var k = 0
+            while k < count {
+                let c = fold ? lower(a[i + k]) : a[i + k]
+                if c != p[j + k] { return false }
+                k += 1
+            }
+            return true
         }
 
         /// `a` equals the folded pattern `p` (case folded on `a`'s side when `fold`).

@@ -23,7 +23,8 @@ public enum HTTPRuleAction: Sendable {
     /// `tarpit` first holds the connection for `timeout tarpit`.
     case deny(status: Int, contentType: String?, body: [UInt8]?, tarpit: Bool)
     case redirect(HTTPRedirect)
-    case respond(status: Int, contentType: String?, body: [UInt8], headers: [(String, LogFormat)], bodyFormat: LogFormat? = nil)
+    /// `return` with its own status, content type, body and headers.
+    case respond(HTTPReply)
     /// `return` with a whole HTTP message: the proxy's error page for the status
     /// (`default-errorfiles`), a file (`errorfile`), or an `http-errors` section's page
     /// (`errorfiles`), sent as it is.
@@ -72,7 +73,7 @@ public enum HTTPRuleAction: Sendable {
         case .replaceHeader(_, _, let v), .replaceValue(_, _, let v): return [v]
         case .editPatterns(_, _, _, let key, let value): return [key] + (value.map { [$0] } ?? [])
         case .redirect(let r): return [r.location]
-        case .respond(_, _, _, let headers, let format): return headers.map(\.1) + (format.map { [$0] } ?? [])
+        case .respond(let reply): return reply.formats
         default: return []
         }
     }
@@ -152,26 +153,14 @@ public enum HTTPRuleAction: Sendable {
         case "redirect":
             return .redirect(try HTTPRedirect(parsing: rule.arguments))
         case "return":
-            var status = 200
-            var contentType: String?
-            var body: [UInt8] = []
-            var headers: [(String, LogFormat)] = []
-            var bodyFormat: LogFormat?
+            var reply = HTTPReply(status: 200)
             var page: ErrorPageSource?
             while let word = parser.optional() {
                 switch word {
                 case "status":
                     let text = try parser.next("a status code after 'status'")
                     guard let code = Int(text), (200...599).contains(code) else { throw ConfigError("'return': invalid status code '\(text)' (expects 200 to 599).") }
-                    status = code
-                case "content-type": contentType = try parser.next("a type after 'content-type'")
-                case "string": body = Array(try parser.next("a string after 'string'").utf8)
-                case "lf-string": bodyFormat = try parser.format("a format after 'lf-string'")
-                case "file", "lf-file":
-                    let path = try parser.next("a file after '\(word)'")
-                    guard let bytes = files.readFile(path) else { throw ConfigError("'return': error opening file '\(path)'.") }
-                    if word == "file" { body = bytes } else { bodyFormat = try LogFormat(parsing: String(decoding: bytes, as: UTF8.self)) }
-                case "hdr": headers.append((try parser.next("<name> <fmt> after 'hdr'"), try parser.format("<name> <fmt> after 'hdr'")))
+                    reply.status = code
                 case "default-errorfiles": page = .proxy
                 case "errorfile":
                     let path = try parser.next("a file after 'errorfile'")
@@ -179,22 +168,22 @@ public enum HTTPRuleAction: Sendable {
                     page = .file(bytes)
                 case "errorfiles": page = .section(try parser.next("an http-errors section after 'errorfiles'"))
                 default:
-                    throw ConfigError("'return': unexpected argument '\(word)'.",
-                                      hint: "status, content-type, default-errorfiles, errorfile, errorfiles, file, lf-file, string, lf-string and hdr are")
+                    guard try reply.read(word, &parser, keyword: "return", readFile: files.readFile) else {
+                        throw ConfigError("'return': unexpected argument '\(word)'.",
+                                          hint: "status, content-type, default-errorfiles, errorfile, errorfiles, file, lf-file, string, lf-string and hdr are")
+                    }
                 }
             }
             if let page {
                 // A whole message: only the status counts (content-type and hdr are ignored, as HAProxy does).
-                guard ErrorPageSource.statuses.contains(status) else {
-                    throw ConfigError("'return': status \(status) cannot come from an error file.",
+                guard ErrorPageSource.statuses.contains(reply.status) else {
+                    throw ConfigError("'return': status \(reply.status) cannot come from an error file.",
                                       hint: "use one of \(ErrorPageSource.statuses.sorted().map(String.init).joined(separator: ", "))")
                 }
-                return .respondPage(status: status, source: page)
+                return .respondPage(status: reply.status, source: page)
             }
-            if (!body.isEmpty || bodyFormat != nil) && contentType == nil {
-                throw ConfigError("'return': a 'content-type' is required with a body.")
-            }
-            return .respond(status: status, contentType: contentType, body: body, headers: headers, bodyFormat: bodyFormat)
+            try reply.checkContentType("return")
+            return .respond(reply)
         case "accept":
             try parser.end()
             return .accept

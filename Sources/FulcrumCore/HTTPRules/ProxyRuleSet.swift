@@ -58,6 +58,8 @@ public struct ProxyRuleSet: Sendable {
     /// `stats admin if ...` and the `stats http-request` rules, compiled.
     public let statsAdmin: ACLCondition?
     public let statsAccess: [(action: StatsPageConfig.AccessRule.Action, condition: ACLCondition?)]
+    /// The proxy's `http-error` pages rendered per request, by status.
+    public let errorReplies: [Int: CompiledHTTPRule]
 
     public struct Failure: Error, Sendable {
         public let error: ConfigError
@@ -197,6 +199,16 @@ public struct ProxyRuleSet: Sendable {
             }
         }
         stickRules = sticks
+        var replies: [Int: CompiledHTTPRule] = [:]
+        for (status, file) in proxy.errorFiles {
+            guard let reply = file.reply else { continue }
+            do throws(ConfigError) {
+                replies[status] = try CompiledHTTPRule(reply: reply, files: files, location: file.location)
+            } catch {
+                throw Failure(error: ConfigError("'http-error status \(status)': \(error.message)", hint: error.hint), location: file.location)
+            }
+        }
+        errorReplies = replies
         var references: [(String, SourceLocation)] = []
         for rule in connectionRules + contentRules + requestRules {
             if case .track(_, _, let table) = rule.action { references.append((table ?? proxy.name, rule.location)) }

@@ -361,26 +361,17 @@ public enum ProxyKeywords {
             if let extra = rest.first { throw ConfigError("'use-server' cannot handle unexpected argument '\(extra)'.") }
             p.useServerRules.append(UseBackendRule(backend: name, condition: condition, location: ctx.location))
         },
-        Spec("http-error", [d, f, b], usage: "http-error status <code> [content-type <type>] [ default-errorfiles | errorfile <file> | errorfiles <name> | file <file> | string <str> ] [ hdr <name> <value> ]* (lf-file and lf-string are refused)", status: .active) { p, ctx throws(ConfigError) in
+        Spec("http-error", [d, f, b], usage: "http-error status <code> [content-type <type>] [ default-errorfiles | errorfile <file> | errorfiles <name> | file <file> | lf-file <file> | string <str> | lf-string <fmt> ] [ hdr <name> <fmt> ]*", status: .active) { p, ctx throws(ConfigError) in
             guard ctx.args.first == "status", ctx.args.count >= 2, let code = Int(ctx.args[1]), ErrorFileConfig.supportedStatuses.contains(code) else {
                 throw ConfigError("'http-error' expects 'status <code>' with one of the codes Fulcrum answers itself.",
                                   hint: "supported codes: " + ErrorFileConfig.supportedStatuses.map(String.init).joined(separator: ", "))
             }
-            var contentType: String?
-            var body: [UInt8]?
-            var headers: [(String, String)] = []
-            var k = 2
-            func next() throws(ConfigError) -> String {
-                k += 1
-                guard k < ctx.args.count else { throw ConfigError("'http-error': '\(ctx.args[k - 1])' expects a value.") }
-                return ctx.args[k]
-            }
-            while k < ctx.args.count {
-                switch ctx.args[k] {
-                case "content-type": contentType = try next()
-                case "string": body = Array(try next().utf8)
+            var reply = HTTPReply(status: code)
+            var args = RuleArguments(action: "http-error", args: Array(ctx.args.dropFirst(2)))
+            while let word = args.optional() {
+                switch word {
                 case "errorfile":
-                    let path = try next()
+                    let path = try args.next("a file after 'errorfile'")
                     guard let bytes = ctx.environment.readFile(path) else { throw ConfigError("'http-error': error opening file '\(path)'.") }
                     p.errorFiles[code] = ErrorFileConfig(status: code, path: path, contents: bytes, location: ctx.location)
                     return
@@ -389,27 +380,18 @@ public enum ProxyKeywords {
                     return
                 case "errorfiles":
                     p.errorFiles[code] = nil
-                    p.errorFilesImports.append(ErrorFilesImport(section: try next(), codes: [code], location: ctx.location, overrides: true))
+                    p.errorFilesImports.append(ErrorFilesImport(section: try args.next("an http-errors section after 'errorfiles'"), codes: [code],
+                                                                location: ctx.location, overrides: true))
                     return
-                case "file":
-                    let path = try next()
-                    guard let bytes = ctx.environment.readFile(path) else { throw ConfigError("'http-error': error opening file '\(path)'.") }
-                    body = bytes
-                case "hdr":
-                    let name = try next()
-                    headers.append((name, try next()))
-                case "lf-string", "lf-file":
-                    throw ConfigError("'http-error': '\(ctx.args[k])' is not implemented yet (error pages are built once at start).",
-                                      hint: "content-type, string, file, errorfile, errorfiles, default-errorfiles and hdr are")
                 default:
-                    throw ConfigError("'http-error': unexpected argument '\(ctx.args[k])'.",
-                                      hint: "content-type, string, file, errorfile, errorfiles, default-errorfiles and hdr are")
+                    guard try reply.read(word, &args, keyword: "http-error", readFile: ctx.environment.readFile) else {
+                        throw ConfigError("'http-error': unexpected argument '\(word)'.",
+                                          hint: "content-type, string, lf-string, file, lf-file, errorfile, errorfiles, default-errorfiles and hdr are")
+                    }
                 }
-                k += 1
             }
-            if let body, !body.isEmpty, contentType == nil { throw ConfigError("'http-error': a 'content-type' is required with a body.") }
-            p.errorFiles[code] = ErrorFileConfig(status: code, path: "", contents: ErrorFileConfig.response(code, contentType: contentType, body: body ?? [], headers: headers),
-                                                 location: ctx.location)
+            try reply.checkContentType("http-error")
+            p.errorFiles[code] = ErrorFileConfig(reply: reply, location: ctx.location)
         },
         Spec("errorfiles", [d, f, b], usage: "errorfiles <name> [<code>...] (the http-errors section's files)", status: .active) { p, ctx throws(ConfigError) in
             let name = try ctx.argument(0, "<name>")

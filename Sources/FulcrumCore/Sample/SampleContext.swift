@@ -18,37 +18,65 @@ public final class SampleContext {
     public var uniqueID: [UInt8] = []
     /// The request head (start line and headers) after the rules run so far.
     public var request: HTTPHeadEditor? {
-        didSet { cachedPath = nil; cachedTarget = nil; cachedMethod = nil; authenticated = [:] }
+        get { requestHead }
+        set { requestHead = newValue; headChanged() }
+        _modify {
+            yield &requestHead
+            headChanged()
+        }
     }
-    /// Path, target and method as bytes, made once per head version: several ACLs
-    /// read them per request.
-    private var cachedPath: [UInt8]?
-    private var cachedTarget: [UInt8]?
-    private var cachedMethod: [UInt8]?
+    private var requestHead: HTTPHeadEditor?
 
-    public var path: [UInt8]? {
+    private func headChanged() {
+        cachedPath = nil
+        cachedTarget = nil
+        cachedMethod = nil
+        authenticated = [:]
+    }
+
+    /// Runs `body` on the request head (or the response's) where it lies, without the
+    /// copy reading the property makes; nil without one. `body` only reads it, and
+    /// must not reach the heads through the context meanwhile (exclusive access).
+    @inline(__always)
+    public func withHead<R>(response: Bool, _ body: (inout HTTPHeadEditor) -> R) -> R? {
+        if response {
+            guard self.response != nil else { return nil }
+            return body(&self.response!)
+        }
+        guard requestHead != nil else { return nil }
+        return body(&requestHead!)
+    }
+    /// Path, target and method as slices of the head, found once per head version:
+    /// several ACLs read them per request, and a slice costs no copy.
+    private var cachedPath: ArraySlice<UInt8>?
+    private var cachedTarget: ArraySlice<UInt8>?
+    private var cachedMethod: ArraySlice<UInt8>?
+
+    public var pathSlice: ArraySlice<UInt8>? {
         if let cachedPath { return cachedPath }
-        guard let target = request?.currentTarget else { return nil }
-        let p = Array(target[HTTPHeadEditor.pathRange(in: target)])
+        guard let target = targetSlice else { return nil }
+        let p = target[HTTPHeadEditor.pathRange(in: target)]
         cachedPath = p
         return p
     }
 
-    public var target: [UInt8]? {
+    public var targetSlice: ArraySlice<UInt8>? {
         if let cachedTarget { return cachedTarget }
-        guard let t = request?.currentTarget else { return nil }
-        let a = Array(t)
-        cachedTarget = a
-        return a
+        guard let t = withHead(response: false, { $0.currentTarget }) else { return nil }
+        cachedTarget = t
+        return t
     }
 
-    public var methodBytes: [UInt8]? {
+    public var methodSlice: ArraySlice<UInt8>? {
         if let cachedMethod { return cachedMethod }
-        guard let m = request?.currentMethod else { return nil }
-        let a = Array(m)
-        cachedMethod = a
-        return a
+        guard let m = withHead(response: false, { $0.currentMethod }) else { return nil }
+        cachedMethod = m
+        return m
     }
+
+    public var path: [UInt8]? { pathSlice.map { Array($0) } }
+    public var target: [UInt8]? { targetSlice.map { Array($0) } }
+    public var methodBytes: [UInt8]? { methodSlice.map { Array($0) } }
     /// The request body, when buffered (`option http-buffer-request`, `wait-for-body`).
     public var requestBody: [UInt8]?
     /// The first bytes a TCP-mode connection sent, for `req.payload`, `req.ssl_sni`.

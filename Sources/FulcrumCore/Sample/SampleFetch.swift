@@ -63,26 +63,28 @@ public enum SampleFetch: Hashable, Sendable {
             guard let user = Self.basicUser(c, list) else { return false }
             return user.groups.contains { body(.string(Array($0.utf8))) }
         case .header(let name, let occurrence, let split, let response):
-            guard let editor = response ? c.response : c.request else { return false }
             if occurrence != 0 {
-                guard let v = Self.headerValue(editor, name, occurrence, split: split) else { return false }
+                guard let v = c.withHead(response: response, { Self.headerValue($0, name, occurrence, split: split) }) ?? nil else { return false }
                 return body(.string(v))
             }
-            var matched = false
-            Self.forEachHeaderValue(editor, name, split: split) { v in
-                if body(.string(Array(v))) { matched = true; return false }
-                return true
-            }
-            return matched
+            return c.withHead(response: response) { editor in
+                var matched = false
+                Self.forEachHeaderValue(editor, name, split: split) { v in
+                    if body(.string(Array(v))) { matched = true; return false }
+                    return true
+                }
+                return matched
+            } ?? false
         case .cookie(let name, let response):
-            guard let editor = response ? c.response : c.request else { return false }
-            var matched = false
-            Self.forEachCookie(editor, response: response) { n, v in
-                guard n.elementsEqual(name.utf8) else { return true }
-                if body(.string(Array(v))) { matched = true; return false }
-                return true
-            }
-            return matched
+            return c.withHead(response: response) { editor in
+                var matched = false
+                Self.forEachCookie(editor, response: response) { n, v in
+                    guard n.elementsEqual(name.utf8) else { return true }
+                    if body(.string(Array(v))) { matched = true; return false }
+                    return true
+                }
+                return matched
+            } ?? false
         default:
             guard let v = value(in: c) else { return false }
             return body(v)
@@ -94,25 +96,27 @@ public enum SampleFetch: Hashable, Sendable {
     public func slices(in c: SampleContext, _ body: (ArraySlice<UInt8>) -> Bool) -> Bool? {
         switch self {
         case .header(let name, let occurrence, let split, let response) where occurrence == 0:
-            guard let editor = response ? c.response : c.request else { return false }
-            var matched = false
-            Self.forEachHeaderValue(editor, name, split: split) { v in
-                if body(v) { matched = true; return false }
-                return true
-            }
-            return matched
+            return c.withHead(response: response) { editor in
+                var matched = false
+                Self.forEachHeaderValue(editor, name, split: split) { v in
+                    if body(v) { matched = true; return false }
+                    return true
+                }
+                return matched
+            } ?? false
         case .cookie(let name, let response):
-            guard let editor = response ? c.response : c.request else { return false }
-            var matched = false
-            Self.forEachCookie(editor, response: response) { n, v in
-                guard n.elementsEqual(name.utf8) else { return true }
-                if body(v) { matched = true; return false }
-                return true
-            }
-            return matched
-        case .path: return c.path.map { body($0[...]) } ?? false
-        case .url: return c.target.map { body($0[...]) } ?? false
-        case .method: return c.methodBytes.map { body($0[...]) } ?? false
+            return c.withHead(response: response) { editor in
+                var matched = false
+                Self.forEachCookie(editor, response: response) { n, v in
+                    guard n.elementsEqual(name.utf8) else { return true }
+                    if body(v) { matched = true; return false }
+                    return true
+                }
+                return matched
+            } ?? false
+        case .path: return c.pathSlice.map(body) ?? false
+        case .url: return c.targetSlice.map(body) ?? false
+        case .method: return c.methodSlice.map(body) ?? false
         default: return nil
         }
     }
@@ -148,17 +152,17 @@ public enum SampleFetch: Hashable, Sendable {
             guard let target = c.request?.currentTarget else { return nil }
             return BalanceKey.queryParameter(Array(target), name).map { .string($0) }
         case .header(let name, let occurrence, let split, let response):
-            guard let editor = response ? c.response : c.request else { return nil }
-            return Self.headerValue(editor, name, occurrence == 0 ? -1 : occurrence, split: split).map { .string($0) }
+            return c.withHead(response: response) { Self.headerValue($0, name, occurrence == 0 ? -1 : occurrence, split: split) }?.map { .string($0) }
         case .headerCount(let name, let split, let response):
-            guard let editor = response ? c.response : c.request else { return nil }
-            var n: Int64 = 0
-            if let name {
-                Self.forEachHeaderValue(editor, name, split: split) { _ in n += 1; return true }
-            } else {
-                n = Int64(editor.fields.count)
+            return c.withHead(response: response) { editor in
+                var n: Int64 = 0
+                if let name {
+                    Self.forEachHeaderValue(editor, name, split: split) { _ in n += 1; return true }
+                } else {
+                    n = Int64(editor.fields.count)
+                }
+                return .integer(n)
             }
-            return .integer(n)
         case .cookie(let name, let response):
             guard let editor = response ? c.response : c.request else { return nil }
             // The last occurrence, as HAProxy's expressions take it.
