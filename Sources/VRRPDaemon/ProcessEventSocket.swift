@@ -49,6 +49,9 @@ final class ProcessEventSocket {
     /// Opened in the initial network namespace, this process running in another.
     let initialNamespace: Bool
     private(set) var receiveBuffer: Int32 = 0
+    /// Whether the kernel was asked to listen: only then is it told to stop (older
+    /// kernels count listeners machine-wide and would drop below another's).
+    private var subscribed = false
 
     private init(fd: Int32, initialNamespace: Bool) {
         self.fd = fd
@@ -56,8 +59,10 @@ final class ProcessEventSocket {
     }
 
     deinit {
-        let ignore = Self.subscription(listen: false, ack: 0)
-        _ = ignore.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        if subscribed {
+            let ignore = Self.subscription(listen: false, ack: 0)
+            _ = ignore.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        }
         close(fd)
     }
 
@@ -108,6 +113,7 @@ final class ProcessEventSocket {
         guard message.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == message.count else {
             throw unavailable("PROC_CN_MCAST_LISTEN")
         }
+        s.subscribed = true
         // The kernel answers at once; no answer means it ignored the request (it does
         // for callers outside the initial PID or user namespace).
         let deadline = MonotonicClock.now() + 500_000_000

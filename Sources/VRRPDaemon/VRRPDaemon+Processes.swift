@@ -79,7 +79,7 @@ extension VRRPDaemon {
         } else if overrun {
             // Events were lost: the counts are rebuilt, as keepalived does, with room
             // for more next time.
-            socket.setReceiveBuffer(min(socket.receiveBuffer * 2, 64 << 20))
+            socket.setReceiveBuffer(Int32(min(Int(socket.receiveBuffer) * 2, 64 << 20)))
             log.warning("Process tracking: events lost (receive buffer overrun); scanning /proc again, buffer now \(socket.receiveBuffer) bytes")
             changed = rescanProcesses(now: now) || changed
         }

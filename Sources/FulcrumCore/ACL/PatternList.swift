@@ -37,7 +37,8 @@ public final class PatternList: Sendable {
             try built.add(Entry(key: entry.key, value: try Self.value(entry.value, valueType), id: k + 1))
         }
         index = Mutex(built)
-        fixed = built
+        // Only lists written inline read `fixed`; a file's list would keep a stale copy.
+        fixed = file.isEmpty ? built : Index(method: method, ignoreCase: ignoreCase)
         isFixed = file.isEmpty
     }
 
