@@ -28,6 +28,10 @@ public struct HTTPHeadEditor: Sendable {
     }
 
     public func name(of field: Field) -> ArraySlice<UInt8> {
+        Self.name(of: field, in: bytes)
+    }
+
+    static func name(of field: Field, in bytes: [UInt8]) -> ArraySlice<UInt8> {
         switch field {
         case .original(let f): return bytes[f.name]
         case .added(let name, _): return name[...]
@@ -59,8 +63,8 @@ public struct HTTPHeadEditor: Sendable {
     }
 
     public mutating func delete(_ name: String) {
-        let kept = fields.filter { !matches($0, name) }
-        fields = kept
+        let bytes = self.bytes
+        fields.removeAll { Self.equalsIgnoringCase(Self.name(of: $0, in: bytes), name) }
     }
 
     /// Replaces the value of every occurrence of `name` for which `transform` returns a value.
@@ -158,7 +162,7 @@ public struct HTTPHeadEditor: Sendable {
         return nil
     }
 
-    static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercaseOrMixed: String) -> Bool {
+    public static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercaseOrMixed: String) -> Bool {
         guard bytes.count == lowercaseOrMixed.utf8.count else { return false }
         var i = bytes.startIndex
         for c in lowercaseOrMixed.utf8 {

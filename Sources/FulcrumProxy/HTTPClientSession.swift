@@ -62,6 +62,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     // Server side.
     private var server: HTTPServerConnection?
+    /// A fresh server connection whose connect() is under way (its first write pending).
+    private var pendingServer: HTTPServerConnection?
+    /// When the current connection attempt began, for `timeout connect`.
+    private var attemptStarted: NIODeadline = .uptimeNanoseconds(0)
     private var serverIndex = 0
     private var failedServers: Set<Int> = []
     private var retryPolicy: ConnectRetryPolicy
@@ -294,10 +298,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // Whatever way the connection ended, the request's stick entries are let go.
         endTracking()
-        if let server {
-            self.server = nil
-            server.close()
-        }
+        dropServer()
         context.fireChannelInactive()
     }
 
@@ -902,10 +903,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// closes, since the rest of the request may still be on its way.
     private func answerInPlaceOfServer(status: Int, head: [UInt8], body: [UInt8], denied: Bool) {
         guard let context else { return }
-        if let server {
-            self.server = nil
-            server.close()
-        }
+        dropServer()
         responseInbound = nil
         log.status = status
         log.terminate(denied ? "P" : "L", "H")
@@ -1046,18 +1044,71 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         let backend = policy.backend
-        let target = backend.addresses.target(index)
-        let address = target.address(clientLocalPort: log.frontendAddress?.port)
+        let address = backend.addresses.target(index).address(clientLocalPort: log.frontendAddress?.port)
+        guard let opened = ServerSocketOpener.open(address) else {
+            connectThroughBootstrap(index, to: address)
+            return
+        }
+        let descriptor: CInt
+        switch opened {
+        case .success(let fd): descriptor = fd
+        case .failure(let error):
+            connectFailed(index, error)
+            return
+        }
+        let connection = HTTPServerConnection(server: index, idleSet: backend.idle)
+        connection.target = address
+        pendingServer = connection
+        attemptStarted = context.eventLoop.now
+        armTimer()
+        ServerSocketOpener.bootstrap(on: context.eventLoop)
+            .withConnectedSocket(descriptor)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(connection)
+                    } catch {
+                        channel.close(promise: nil)
+                        self.connectionAttempt(connection, ended: error)
+                        return
+                    }
+                    let head = self.requestHead ?? channel.allocator.buffer(capacity: 0)
+                    connection.sendFirst(head) { error in self.connectionAttempt(connection, ended: error) }
+                case .failure(let error):
+                    self.connectionAttempt(connection, ended: error)
+                }
+            }
+    }
+
+    /// A server connection's first write completed (nil: it is established) or failed.
+    private func connectionAttempt(_ connection: HTTPServerConnection, ended error: Error?) {
+        guard pendingServer === connection, requestPhase == .connecting else {
+            // The session moved on meanwhile (answered, aborted, timed out).
+            connection.close()
+            return
+        }
+        pendingServer = nil
+        if let error {
+            connection.close()
+            connectFailed(connection.server, error)
+        } else {
+            attach(connection, index: connection.server, headSent: true)
+        }
+    }
+
+    /// The connect path for what the opener does not handle (a server on a Unix socket).
+    private func connectThroughBootstrap(_ index: Int, to address: SocketAddress) {
+        guard let context else { return }
+        let backend = policy.backend
         let idleSet = backend.idle
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
             .channelInitializer { channel in
                 // Set synchronously: bootstrap options cost a future chain each.
                 channel.eventLoop.makeCompletedFuture {
-                    if let options = channel.syncOptions {
-                        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
-                        try options.setOption(.allowRemoteHalfClosure, value: true)
-                    }
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                 }
             }
             .connect(to: address)
@@ -1080,28 +1131,47 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                     self.attach(connection, index: index)
                 case .failure(let error):
-                    guard self.requestPhase == .connecting else { return }
-                    self.policy.backend.observe(index, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
-                    self.failedServers.insert(index)
-                    self.policy.backend.counters.connectErrors.add(1, ordering: .relaxed)
-                    self.policy.backend.serverCounters[index].connectErrors.add(1, ordering: .relaxed)
-                    switch self.retryPolicy.afterFailure() {
-                    case .retrySameServer:
-                        self.policy.backend.counters.retries.add(1, ordering: .relaxed)
-                        self.policy.backend.serverCounters[index].retries.add(1, ordering: .relaxed)
-                        self.connect(index)
-                    case .redispatch:
-                        self.log.redispatched = true
-                        self.releaseSlot()
-                        self.dispatch()
-                    case .giveUp:
-                        self.fail(503)
-                    }
+                    self.connectFailed(index, error)
                 }
             }
     }
 
-    private func attach(_ connection: HTTPServerConnection, index: Int) {
+    /// Counts a failed connection attempt, then retries, redispatches or answers 503.
+    private func connectFailed(_ index: Int, _ error: Error) {
+        guard requestPhase == .connecting else { return }
+        let backend = policy.backend
+        backend.observe(index, ok: false, HealthChecker.connectFailure(error).status == .l4timeout ? "L4 timeout" : "L4 unsuccessful connection")
+        failedServers.insert(index)
+        backend.counters.connectErrors.add(1, ordering: .relaxed)
+        backend.serverCounters[index].connectErrors.add(1, ordering: .relaxed)
+        switch retryPolicy.afterFailure() {
+        case .retrySameServer:
+            backend.counters.retries.add(1, ordering: .relaxed)
+            backend.serverCounters[index].retries.add(1, ordering: .relaxed)
+            connect(index)
+        case .redispatch:
+            log.redispatched = true
+            releaseSlot()
+            dispatch()
+        case .giveUp:
+            fail(503)
+        }
+    }
+
+    /// Lets go of the server connection in use, and of one still connecting.
+    private func dropServer() {
+        if let server {
+            self.server = nil
+            server.close()
+        }
+        if let pendingServer {
+            self.pendingServer = nil
+            pendingServer.close()
+        }
+    }
+
+    /// `headSent`: the head already went as the connection's first write.
+    private func attach(_ connection: HTTPServerConnection, index: Int, headSent: Bool = false) {
         connection.attach(self)
         server = connection
         serverIndex = index
@@ -1114,7 +1184,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         responseScannedUpTo = 0
         if let head = requestHead {
             countIn(head.readableBytes)
-            connection.write(head)
+            if !headSent { connection.write(head) }
         }
         requestPhase = requestBody.isFinished ? .waitingResponse : .body
         lastServerActivity = context?.eventLoop.now ?? lastServerActivity
@@ -1583,10 +1653,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if status == 400 { policy.frontendCounters.requestErrors.add(1, ordering: .relaxed) }
         writeLog()
         endTracking()
-        if let server {
-            self.server = nil
-            server.close()
-        }
+        dropServer()
         responsePhase = .none
         requestPhase = .closed
         cancelTimer()
@@ -1649,10 +1716,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// after what was already queued for it.
     private func abortAfterFlush() {
         releaseSlot()
-        if let server {
-            self.server = nil
-            server.close()
-        }
+        dropServer()
         responsePhase = .none
         closeClientAfterFlush()
     }
@@ -1661,10 +1725,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         releaseSlot()
         requestPhase = .closed
         cancelTimer()
-        if let server {
-            self.server = nil
-            server.close()
-        }
+        dropServer()
         context?.close(promise: nil)
     }
 
@@ -1691,6 +1752,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             var deadline: NIODeadline? = nil
             func consider(_ d: NIODeadline) { deadline = deadline.map { min($0, d) } ?? d }
             if ticket != nil { consider(queuedSince + policy.backend.queueTimeout) }
+            if pendingServer != nil { consider(attemptStarted + policy.backend.connectTimeout) }
             if let t = policy.clientTimeout {
                 if requestPhase == .body && serverWritable { consider(lastClientActivity + t) }
                 if !clientWritable { consider(clientStalledSince + t) }
@@ -1730,6 +1792,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let now = context.eventLoop.now
         guard deadline <= now else {
             armTimer()
+            return
+        }
+        if let pending = pendingServer, attemptStarted + policy.backend.connectTimeout <= now {
+            pendingServer = nil
+            pending.close()
+            connectFailed(pending.server, ChannelError.connectTimeout(policy.backend.connectTimeout))
             return
         }
         if ticket != nil && queuedSince + policy.backend.queueTimeout <= now {

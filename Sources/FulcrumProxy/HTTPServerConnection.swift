@@ -28,8 +28,11 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
 
     var isUsable: Bool { context?.channel.isActive ?? false }
     var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// The server's address as dialled: a channel made from a socket still connecting
+    /// has not learnt its peer's address.
+    var target: SocketAddress?
     /// Its own address and the server's, for the log line (`%bi:%bp`, `%si:%sp`).
-    var addresses: (SocketAddress?, SocketAddress?) { (context?.channel.localAddress, context?.channel.remoteAddress) }
+    var addresses: (SocketAddress?, SocketAddress?) { (context?.channel.localAddress, context?.channel.remoteAddress ?? target) }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -94,6 +97,24 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
         settle()
         owner = nil
         context?.close(promise: nil)
+    }
+
+    /// Writes the request head on a connection whose connect() may still be under way.
+    /// The kernel takes the bytes only once the connection is established, so `done`
+    /// hears nil then, or the error that ended the attempt (refused, reset, closed).
+    func sendFirst(_ head: ByteBuffer, _ done: @escaping (Error?) -> Void) {
+        guard let context else {
+            done(ChannelError.ioOnClosedChannel)
+            return
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success: done(nil)
+            case .failure(let error): done(error)
+            }
+        }
+        context.writeAndFlush(wrapOutboundOut(head), promise: promise)
     }
 
     func write(_ buffer: ByteBuffer) {

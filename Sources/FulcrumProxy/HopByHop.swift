@@ -11,28 +11,45 @@ enum HopByHop {
     static let protected: Set<String> = ["content-length", "transfer-encoding", "host"]
 
     static func strip(_ editor: inout HTTPHeadEditor, keepUpgrade: Bool) {
+        // One pass to learn whether anything goes (usually a lone `Connection: close`
+        // or nothing), then one filtered copy: this runs for most requests.
         var named: [String] = []
-        for field in editor.fields where editor.matches(field, "connection") {
-            for item in editor.value(of: field).split(separator: UInt8(ascii: ",")) {
-                let token = String(decoding: item, as: UTF8.self).trimmingWhitespace().lowercased()
-                if !token.isEmpty, token != "close", token != "keep-alive", token != "upgrade", !protected.contains(token) { named.append(token) }
+        var found = false
+        for field in editor.fields {
+            if editor.matches(field, "connection") {
+                found = true
+                for item in editor.value(of: field).split(separator: UInt8(ascii: ",")) {
+                    let token = trimmed(item)
+                    if token.isEmpty || isOneOf(token, "close", "keep-alive", "upgrade") { continue }
+                    let name = String(decoding: token, as: UTF8.self).lowercased()
+                    if !protected.contains(name) { named.append(name) }
+                }
+            } else if isConnectionHeader(editor, field, keepUpgrade: keepUpgrade) {
+                found = true
             }
         }
-        editor.delete("connection")
-        editor.delete("keep-alive")
-        editor.delete("proxy-connection")
-        if !keepUpgrade { editor.delete("upgrade") }
-        for name in named where !(keepUpgrade && name == "upgrade") {
-            editor.delete(name)
+        guard found else { return }
+        let kept = editor.fields.filter { field in
+            !(editor.matches(field, "connection") || isConnectionHeader(editor, field, keepUpgrade: keepUpgrade)
+                || named.contains { !(keepUpgrade && $0 == "upgrade") && editor.matches(field, $0) })
         }
+        editor.fields = kept
     }
-}
 
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
+    /// `Keep-Alive`, `Proxy-Connection`, and `Upgrade` unless an upgrade goes on.
+    private static func isConnectionHeader(_ editor: HTTPHeadEditor, _ field: HTTPHeadEditor.Field, keepUpgrade: Bool) -> Bool {
+        editor.matches(field, "keep-alive") || editor.matches(field, "proxy-connection")
+            || (!keepUpgrade && editor.matches(field, "upgrade"))
+    }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { slice.removeFirst() }
+        while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { slice.removeLast() }
+        return slice
+    }
+
+    private static func isOneOf(_ token: ArraySlice<UInt8>, _ names: String...) -> Bool {
+        names.contains { HTTPHeadEditor.equalsIgnoringCase(token, $0) }
     }
 }

@@ -50,10 +50,15 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// change the group: a request waits for an active server rather than spill onto a
     /// backup, as in HAProxy.
     func group(excluding excluded: Set<Int>) -> [Int] {
-        let candidates = served.indices.filter { usable[$0] && weight[$0] > 0 && !excluded.contains($0) }
-        let active = candidates.filter { !backup[$0] }
-        if !active.isEmpty { return active }
-        let backups = candidates.filter { backup[$0] }
+        // One pass and one array in the usual case (an active server is usable): this
+        // runs for every request.
+        var active: [Int] = []
+        var anyBackup = false
+        for server in served.indices where usable[server] && weight[server] > 0 && !excluded.contains(server) {
+            if backup[server] { anyBackup = true } else { active.append(server) }
+        }
+        guard active.isEmpty && anyBackup else { return active }
+        let backups = served.indices.filter { usable[$0] && weight[$0] > 0 && !excluded.contains($0) && backup[$0] }
         return useAllBackups ? backups : Array(backups.prefix(1))
     }
 
@@ -68,8 +73,20 @@ public struct ServerSlots<B: Balancer>: Sendable {
     public mutating func acquire(_ id: Int, excluding excluded: Set<Int>, hash: UInt32? = nil) -> Outcome {
         let group = group(excluding: excluded)
         guard !group.isEmpty else { return .noServer }
-        let free = Set(group.filter { !isFull($0) })
-        if !free.isEmpty, let server = balancer.pick(excluding: Set(served.indices).subtracting(free), hash: hash) {
+        // The balancer skips every server outside the group or at its maxconn; that set
+        // stays empty (no allocation) when all servers can take the request.
+        var skipped = Set<Int>()
+        var anyFree = false
+        var next = 0
+        for server in served.indices {
+            if next < group.count && group[next] == server {
+                next += 1
+                if isFull(server) { skipped.insert(server) } else { anyFree = true }
+            } else {
+                skipped.insert(server)
+            }
+        }
+        if anyFree, let server = balancer.pick(excluding: skipped, hash: hash) {
             take(server)
             return .granted(server)
         }
