@@ -99,6 +99,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Once closing after a last write: the moment to give up on a client that never
     /// reads it.
     private var closingDeadline: NIODeadline?
+    /// Output shut, input drained and dropped until the client closes (`linger`).
+    private var lingering = false
 
     private var log: RequestLogContext
     /// The connection's two addresses as rules read them (`src`, `dst`), made once.
@@ -114,7 +116,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The bind line's `name` (`so_name`), as bytes.
     private let listenerName: [UInt8]
 
-    init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = [nil, nil, nil], listenerName: String? = nil) {
+    init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = StickTracker.noSlots, listenerName: String? = nil) {
         self.listenerName = listenerName.map { Array($0.utf8) } ?? []
         self.basePolicy = policy
         self.policy = policy
@@ -236,6 +238,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Once closing, what still arrives is dropped.
+        if requestPhase == .closed { return }
         var bytes = unwrapInboundIn(data)
         lastClientActivity = context.eventLoop.now
         if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 { requestBegins(lastClientActivity) }
@@ -263,6 +267,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         clientInputClosed = true
+        if lingering {
+            context.close(promise: nil)
+            return
+        }
         switch requestPhase {
         case .head:
             // Between requests this is the normal end of a keep-alive connection; in the
@@ -336,7 +344,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         // request would cost two epoll_ctl calls each.
         // The same while the server connection is being made.
         case .waitingResponse, .connecting: return (inbound?.readableBytes ?? 0) < policy.maxHeadSize
-        case .tunnel, .closed: return false
+        case .tunnel: return false
+        case .closed: return lingering
         }
     }
 
@@ -1060,7 +1069,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         connection.target = address
         pendingServer = connection
         attemptStarted = context.eventLoop.now
-        armTimer()
         ServerSocketOpener.bootstrap(on: context.eventLoop)
             .withConnectedSocket(descriptor)
             .assumeIsolated()
@@ -1080,6 +1088,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     self.connectionAttempt(connection, ended: error)
                 }
             }
+        // On loopback the connection is usually established (and the head written)
+        // before this line: only a connect still under way needs its timer.
+        if pendingServer === connection { armTimer() }
     }
 
     /// A server connection's first write completed (nil: it is established) or failed.
@@ -1701,6 +1712,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// never reads it is cut off after `timeout client` (30 s without one).
     private func closeClientAfterFlush() {
         guard let context else { return }
+        // Closing a socket with unread input makes the kernel send a reset, which can
+        // destroy the answer before the client reads it. Where the client is likely
+        // still sending (a head refused for its size, a body nobody will read), the
+        // close lingers; otherwise it is immediate, as HAProxy's.
+        let unread = !clientInputClosed && ((inbound?.readableBytes ?? 0) >= policy.maxHeadSize || !requestBody.isFinished)
         requestPhase = .closed
         cancelTimer()
         closingDeadline = context.eventLoop.now + (policy.clientTimeout ?? .seconds(30))
@@ -1708,9 +1724,29 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+            if unread && context.channel.isActive {
+                self.linger(context)
+            } else {
+                context.close(promise: nil)
+            }
         }
     }
+
+    /// Sends FIN after the answer, then reads and drops what the client still sends
+    /// until it closes, for at most `lingerTime` (or `timeout client` if shorter).
+    private func linger(_ context: ChannelHandlerContext) {
+        lingering = true
+        inbound = nil
+        context.close(mode: .output, promise: nil)
+        let limit = min(Self.lingerTime, policy.clientTimeout ?? Self.lingerTime)
+        closingDeadline = min(closingDeadline ?? .distantFuture, context.eventLoop.now + limit)
+        cancelTimer()
+        armTimer()
+        context.read()
+    }
+
+    /// How long a closing connection keeps draining a client that is still sending.
+    static let lingerTime: TimeAmount = .seconds(2)
 
     /// The exchange cannot complete: the server connection goes at once, the client's
     /// after what was already queued for it.

@@ -35,12 +35,19 @@ final class SessionRegistry: Sendable {
     }
 
     /// Called on the connection's own loop, once it is accepted.
-    func register(_ channel: Channel, frontend: String, target: @escaping () -> (backend: String, server: String?)) {
-        guard let box = tables[ObjectIdentifier(channel.eventLoop)] else { return }
+    /// `closed` runs when the connection closes, in the same callback as the entry's
+    /// removal (one callback per connection instead of two).
+    func register(_ channel: Channel, frontend: String, target: @escaping () -> (backend: String, server: String?),
+                  closed: @escaping @Sendable () -> Void) {
+        guard let box = tables[ObjectIdentifier(channel.eventLoop)] else {
+            channel.closeFuture.whenComplete { _ in closed() }
+            return
+        }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now, target: target)
         channel.closeFuture.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
             box.value.entries[id] = nil
+            closed()
         }
     }
 

@@ -56,7 +56,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
-         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = [nil, nil, nil],
+         routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = StickTracker.noSlots,
          responseInspections: [String: ResponseInspection] = [:]) {
         self.responseInspections = responseInspections
         self.routing = routing

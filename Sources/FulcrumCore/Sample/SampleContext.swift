@@ -93,7 +93,7 @@ public final class SampleContext {
     /// stream tracks (`sc0`...`sc2`).
     public var tables: [String: StickTable] = [:]
     public var defaultTable = ""
-    public var trackers: [StickTracker?] = [nil, nil, nil]
+    public var trackers: [StickTracker?] = StickTracker.noSlots
     /// Milliseconds of a monotonic clock, for stick table rates and expiry.
     public var milliseconds: () -> Int64 = { 0 }
     /// What `http-request capture` rules captured, by request capture slot, and what
@@ -146,6 +146,10 @@ public struct StickTracker: Sendable {
         self.key = key
         self.connectionLevel = connectionLevel
     }
+
+    /// The three `track-sc` slots, all empty: one shared array, so that a connection or
+    /// a request that tracks nothing allocates none.
+    public static let noSlots: [StickTracker?] = [nil, nil, nil]
 }
 
 /// The running proxies as fetches see them; the data plane's policy of the current
