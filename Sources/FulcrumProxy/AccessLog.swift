@@ -67,9 +67,10 @@ struct AccessLog: Sendable {
 
     /// `transaction`: what the format's `%[...]` fetches read; without it they print `-`.
     /// `level`: a `set-log-level` for this request, in place of info (or err).
-    func write(_ context: RequestLogContext, transaction: SampleContext? = nil, level: Int? = nil) {
+    /// `inout` only to set the line counter: a copy of the context (some forty fields,
+    /// a dozen of them reference-counted) cost more than rendering several of them.
+    func write(_ context: inout RequestLogContext, transaction: SampleContext? = nil, level: Int? = nil) {
         let abnormal = context.terminationCause != UInt8(ascii: "-") || (context.status ?? 0) >= 500
-        var context = context
         // HAProxy counts the line once it is built: the first line prints 0.
         context.logCounter = lineCount.value.add(1, ordering: .relaxed).newValue - 1
         let line = samples.isEmpty ? LogFormatRenderer.render(format, context, mergeSpaces: true)

@@ -207,9 +207,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         (log.backendConnections, log.serverConnections, log.backendQueue) = policy.backend.logCounts(server: log.connected == nil ? nil : serverIndex)
         if let s = sample, !accessLog.samples.isEmpty {
             s.serverName = Array(log.serverName.utf8)
-            accessLog.write(log, transaction: s, level: s.logLevel)
+            accessLog.write(&log, transaction: s, level: s.logLevel)
         } else {
-            accessLog.write(log, level: sample?.logLevel)
+            accessLog.write(&log, level: sample?.logLevel)
         }
         nextRequestLog(log.ended ?? context.eventLoop.now)
     }

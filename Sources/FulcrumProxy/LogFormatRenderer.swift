@@ -34,7 +34,7 @@ enum LogFormatRenderer {
         for node in format.nodes {
             switch node {
             case .literal(let bytes):
-                guard mergeSpaces else { out += bytes; continue }
+                guard mergeSpaces else { out.append(contentsOf: bytes); continue }
                 for b in bytes {
                     if b == UInt8(ascii: " ") || (b >= 9 && b <= 13) {
                         if !lastWasSpace { out.append(UInt8(ascii: " ")) }
@@ -72,6 +72,7 @@ enum LogFormatRenderer {
                        mergeSpaces: Bool = false) -> [UInt8] {
         if format.isConstant && !mergeSpaces { return format.constantBytes }
         var out: [UInt8] = []
+        out.reserveCapacity(256)
         render(format, context, into: &out, samples: samples, missing: missing, mergeSpaces: mergeSpaces)
         return out
     }
@@ -92,7 +93,7 @@ enum LogFormatRenderer {
         if let value, !value.isEmpty {
             LogEscaping.text(value, escape: flags.contains(.escape), into: &out)
         } else if !quote {
-            out += missing
+            out.append(contentsOf: missing)
         }
         if quote { out.append(UInt8(ascii: "\"")) }
     }
@@ -157,8 +158,14 @@ enum LogFormatRenderer {
         case .status: signed(c.isHTTP ? c.status ?? -1 : 0, into: &out)
         case .bytesRead: number(c.bytesOut, hex: false, width: 0, into: &out)
         case .bytesUploaded: number(c.bytesIn, hex: false, width: 0, into: &out)
-        case .terminationState: out += [c.terminationCause, c.terminationPhase]
-        case .terminationStateWithCookies: out += [c.terminationCause, c.terminationPhase, c.cookieState, c.setCookieState]
+        case .terminationState:
+            out.append(c.terminationCause)
+            out.append(c.terminationPhase)
+        case .terminationStateWithCookies:
+            out.append(c.terminationCause)
+            out.append(c.terminationPhase)
+            out.append(c.cookieState)
+            out.append(c.setCookieState)
         case .activeConnections: number(c.activeConnections, hex: false, width: 0, into: &out)
         case .frontendConnections: number(c.frontendConnections, hex: false, width: 0, into: &out)
         case .backendConnections: number(c.backendConnections, hex: false, width: 0, into: &out)
@@ -230,7 +237,7 @@ enum LogFormatRenderer {
         case "src_port": number(c.clientAddress?.port ?? 0, hex: false, width: 0, into: &out)
         case "dst": address(c.frontendAddress, hex: false, into: &out)
         case "dst_port": number(c.frontendAddress?.port ?? 0, hex: false, width: 0, into: &out)
-        case "unique-id": out += c.uniqueID
+        case "unique-id": out.append(contentsOf: c.uniqueID)
         case "fe_name": out.append(contentsOf: c.frontendName.utf8)
         case "be_name": out.append(contentsOf: c.backendName.utf8)
         case "srv_name": out.append(contentsOf: c.serverName.utf8)
@@ -246,9 +253,11 @@ enum LogFormatRenderer {
             address(value, hex: true, into: &out)
             return
         }
-        var bytes: [UInt8] = []
-        address(value, hex: false, into: &bytes)
-        text(bytes, flags, missing: missing, into: &out)
+        // An address needs no escaping and is never empty: only the quotes apply.
+        let quote = flags.contains(.quote)
+        if quote { out.append(UInt8(ascii: "\"")) }
+        address(value, hex: false, into: &out)
+        if quote { out.append(UInt8(ascii: "\"")) }
     }
 
     /// A port: a number (`%04X` with `X`), never quoted; without an address, an empty text.
@@ -274,22 +283,44 @@ enum LogFormatRenderer {
                 break
             }
         }
-        if let ip = address.ipAddress { out.append(contentsOf: ip.utf8) } else { out.append(contentsOf: "unix".utf8) }
+        if case .v4(let a) = address {
+            dotted(a.address.sin_addr, into: &out)
+        } else if let ip = address.ipAddress {
+            out.append(contentsOf: ip.utf8)
+        } else {
+            out.append(contentsOf: "unix".utf8)
+        }
     }
 
     static let hexDigits = Array("0123456789ABCDEF".utf8)
 
+    /// Written in place: no digit array per number (a log line has a dozen).
     static func number(_ value: Int, hex: Bool, width: Int, zeroPadDecimal: Bool = false, into out: inout [UInt8]) {
-        var digits: [UInt8] = []
-        var v = max(0, value)
-        let base = hex ? 16 : 10
-        repeat {
-            digits.append(hexDigits[v % base])
-            v /= base
-        } while v > 0
-        if hex || zeroPadDecimal {
-            while digits.count < width { digits.append(UInt8(ascii: "0")) }
+        var v = UInt(max(0, value))
+        let base: UInt = hex ? 16 : 10
+        var count = 1
+        var rest = v / base
+        while rest > 0 {
+            count += 1
+            rest /= base
         }
-        out += digits.reversed()
+        let length = hex || zeroPadDecimal ? max(count, width) : count
+        var index = out.count + length - 1
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: length))
+        repeat {
+            out[index] = hexDigits[Int(v % base)]
+            v /= base
+            index -= 1
+        } while v > 0
+    }
+
+    /// An IPv4 address in dotted decimal, without the string NIO would build for it.
+    static func dotted(_ address: in_addr, into out: inout [UInt8]) {
+        let host = UInt32(bigEndian: address.s_addr)
+        number(Int(host >> 24), hex: false, width: 0, into: &out)
+        for shift: UInt32 in stride(from: 16, through: 0, by: -8) {
+            out.append(UInt8(ascii: "."))
+            number(Int((host >> shift) & 0xFF), hex: false, width: 0, into: &out)
+        }
     }
 }

@@ -248,14 +248,14 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         let counts = backend.logCounts(server: nil)
         (log.backendConnections, log.serverConnections, log.backendQueue) = counts
         if accessLog.samples.isEmpty {
-            accessLog.write(log)
+            accessLog.write(&log)
         } else {
             let s = SampleContext.forConnection(client: log.clientAddress, local: log.frontendAddress, frontend: log.frontendName,
                                                 tables: routing?.tables ?? [:])
             s.backendName = Array(log.backendName.utf8)
             s.serverName = Array(log.serverName.utf8)
             s.trackers = trackers
-            accessLog.write(log, transaction: s)
+            accessLog.write(&log, transaction: s)
         }
     }
 

@@ -9,30 +9,39 @@ public enum LogEscaping {
         /// `%hr`, `%hrl`, `%hs`, `%hsl`.
         case header
 
+        @inlinable
         func encodes(_ b: UInt8) -> Bool {
             if b < 32 || b >= 127 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "#") { return true }
             return self == .header && (b == UInt8(ascii: "{") || b == UInt8(ascii: "|") || b == UInt8(ascii: "}"))
         }
     }
 
+    @usableFromInline
     static let hexDigits = Array("0123456789ABCDEF".utf8)
 
+    @inlinable
     public static func isStructuredDataSpecial(_ b: UInt8) -> Bool {
         b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == UInt8(ascii: "]")
     }
 
     /// `bytes` with the map's bytes as `#XX`, and with `escape` the others of `"\]` after a backslash.
+    /// Inlinable, as `text`: called unspecialized from another module, the generic
+    /// scan cost several times the copy on every log line.
+    @inlinable
     public static func encode(_ bytes: some Collection<UInt8>, _ map: Map, escape: Bool, into out: inout [UInt8]) {
         // Most lines have nothing to encode: one pass to check, one copy.
         if !bytes.contains(where: { map.encodes($0) || (escape && isStructuredDataSpecial($0)) }) {
-            out += bytes
+            out.append(contentsOf: bytes)
             return
         }
         for b in bytes {
             if map.encodes(b) {
-                out += [UInt8(ascii: "#"), hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
+                out.append(UInt8(ascii: "#"))
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 15)])
             } else if escape && isStructuredDataSpecial(b) {
-                out += [UInt8(ascii: "\\"), b]
+                out.append(UInt8(ascii: "\\"))
+                out.append(b)
             } else {
                 out.append(b)
             }
@@ -40,8 +49,9 @@ public enum LogEscaping {
     }
 
     /// A text value (names, addresses, samples): with `escape`, `"\]` after a backslash.
+    @inlinable
     public static func text(_ bytes: some Collection<UInt8>, escape: Bool, into out: inout [UInt8]) {
-        guard escape else { out += bytes; return }
+        guard escape else { out.append(contentsOf: bytes); return }
         for b in bytes {
             if isStructuredDataSpecial(b) { out.append(UInt8(ascii: "\\")) }
             out.append(b)
