@@ -247,9 +247,11 @@ final class BackendPool: Sendable {
     }
 
     /// The outcome of real traffic to a server (`observe`): `ok`, or the error seen.
-    func observe(_ server: Int, ok: Bool, _ what: String) {
+    /// `what` is built only when the server is observed: a string made for every
+    /// response showed in profiles.
+    func observe(_ server: Int, ok: Bool, _ what: @autoclosure () -> String) {
         guard observedLayer[server] != nil, let observer = observers.withLockedValue({ $0[server] }) else { return }
-        observer(ok, what)
+        observer(ok, what())
     }
 
     /// A client connection now uses `server` (only tracked where a rule may cut it).

@@ -119,11 +119,18 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
 
     func write(_ buffer: ByteBuffer) {
         context?.write(wrapOutboundOut(buffer), promise: nil)
+        unflushed = true
     }
 
+    /// A flush with nothing written since the last one still walks the pipeline and
+    /// the channel's checks: the session asks for one after every client read.
     func flush() {
+        guard unflushed else { return }
+        unflushed = false
         context?.flush()
     }
+
+    private var unflushed = false
 
     func resumeRead() {
         if pendingRead, let context {
