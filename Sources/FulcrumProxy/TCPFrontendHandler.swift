@@ -320,10 +320,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             .channelInitializer { channel in
                 // Set synchronously: bootstrap options cost a future chain each.
                 channel.eventLoop.makeCompletedFuture {
-                    if let options = channel.syncOptions {
-                        try options.setOption(.allowRemoteHalfClosure, value: true)
-                        try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
-                    }
+                    // TCP_NODELAY is the bootstrap's default already.
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                 }
             }
             .connect(to: address)
