@@ -1,5 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Parses HTTP/1.0 and 1.1 message heads in place (RFC 9112), recording offsets. It is

@@ -67,10 +67,13 @@ struct AccessLog: Sendable {
 
     /// `transaction`: what the format's `%[...]` fetches read; without it they print `-`.
     /// `level`: a `set-log-level` for this request, in place of info (or err).
-    /// `inout` only to set the line counter: a copy of the context (some forty fields,
-    /// a dozen of them reference-counted) cost more than rendering several of them.
+    /// `inout` only to set the line counter for this line (and put it back): a copy of
+    /// the context (some forty fields, a dozen of them reference-counted) cost more than
+    /// rendering several of them.
     func write(_ context: inout RequestLogContext, transaction: SampleContext? = nil, level: Int? = nil) {
         let abnormal = context.terminationCause != UInt8(ascii: "-") || (context.status ?? 0) >= 500
+        let counter = context.logCounter
+        defer { context.logCounter = counter }
         // HAProxy counts the line once it is built: the first line prints 0.
         context.logCounter = lineCount.value.add(1, ordering: .relaxed).newValue - 1
         let line = samples.isEmpty ? LogFormatRenderer.render(format, context, mergeSpaces: true)

@@ -1054,7 +1054,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
         let backend = policy.backend
         let address = backend.addresses.target(index).address(clientLocalPort: log.frontendAddress?.port)
-        guard let opened = ServerSocketOpener.open(address) else {
+        // The head is the first write that tells an established connection; without
+        // one (never the case today) the bootstrap's own connect path is used.
+        guard requestHead != nil, let opened = ServerSocketOpener.open(address) else {
             connectThroughBootstrap(index, to: address)
             return
         }
@@ -1067,6 +1069,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let connection = HTTPServerConnection(server: index, idleSet: backend.idle)
         connection.target = address
+        connection.connectingDescriptor = descriptor
         pendingServer = connection
         attemptStarted = context.eventLoop.now
         ServerSocketOpener.bootstrap(on: context.eventLoop)
@@ -1082,7 +1085,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                         self.connectionAttempt(connection, ended: error)
                         return
                     }
-                    let head = self.requestHead ?? channel.allocator.buffer(capacity: 0)
+                    guard let head = self.requestHead else {
+                        self.connectionAttempt(connection, ended: ChannelError.ioOnClosedChannel)
+                        return
+                    }
                     connection.sendFirst(head) { error in self.connectionAttempt(connection, ended: error) }
                 case .failure(let error):
                     self.connectionAttempt(connection, ended: error)
@@ -1096,8 +1102,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// A server connection's first write completed (nil: it is established) or failed.
     private func connectionAttempt(_ connection: HTTPServerConnection, ended error: Error?) {
         guard pendingServer === connection, requestPhase == .connecting else {
-            // The session moved on meanwhile (answered, aborted, timed out).
-            connection.close()
+            // The session moved on meanwhile (answered, aborted, timed out), unless the
+            // connect timer found it connected and already uses it (a write failing
+            // from here on closes the channel, which the session hears as a server close).
+            if connection !== server { connection.close() }
             return
         }
         pendingServer = nil
@@ -1724,7 +1732,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
-            if unread && context.channel.isActive {
+            // The client may have finished sending while the answer went out.
+            if unread && !self.clientInputClosed && context.channel.isActive {
                 self.linger(context)
             } else {
                 context.close(promise: nil)
@@ -1832,6 +1841,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if let pending = pendingServer, attemptStarted + policy.backend.connectTimeout <= now {
             pendingServer = nil
+            if pending.isConnected {
+                // Connected, but the head is larger than the socket takes at once and
+                // the server reads it slowly: from here `timeout server` applies.
+                attach(pending, index: pending.server, headSent: true)
+                return
+            }
             pending.close()
             connectFailed(pending.server, ChannelError.connectTimeout(policy.backend.connectTimeout))
             return

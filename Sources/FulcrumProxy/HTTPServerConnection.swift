@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The handler of a server-side connection in HTTP mode. While a session uses it,
 /// every event goes to that session; while it waits in the idle set it only watches
@@ -31,6 +34,20 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     /// The server's address as dialled: a channel made from a socket still connecting
     /// has not learnt its peer's address.
     var target: SocketAddress?
+    /// The socket of a connection Fulcrum opened itself, while its first write is
+    /// pending (the channel owns it; only asked whether the handshake is done).
+    var connectingDescriptor: CInt = -1
+
+    /// Whether the kernel has a peer for the socket (the handshake completed), for a
+    /// connect timer that fires while the first write is still going out.
+    var isConnected: Bool {
+        guard connectingDescriptor >= 0, context?.channel.isActive == true else { return false }
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(connectingDescriptor, $0, &length) }
+        } == 0
+    }
     /// Its own address and the server's, for the log line (`%bi:%bp`, `%si:%sp`).
     var addresses: (SocketAddress?, SocketAddress?) { (context?.channel.localAddress, context?.channel.remoteAddress ?? target) }
 

@@ -42,7 +42,9 @@ enum ServerSocketOpener {
     /// thread: building one per connection (and removing its default TCP_NODELAY
     /// option, which the opener already set) cost more than the wrapping itself.
     static func bootstrap(on loop: EventLoop) -> ClientBootstrap {
-        if let bootstrap = bootstraps.currentValue { return bootstrap }
+        // Keyed by the loop as well as the thread: one loop per thread is NIO's model
+        // today, and a mismatch would hand a channel to the wrong loop.
+        if let cached = bootstraps.currentValue, cached.loop === loop { return cached.bootstrap }
         let bootstrap = ClientBootstrap(group: loop)
             // Only drops that TCP_NODELAY option: MPTCP matters when the bootstrap
             // creates the socket, which it does not here.
@@ -52,10 +54,19 @@ enum ServerSocketOpener {
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                 }
             }
-        bootstraps.currentValue = bootstrap
+        bootstraps.currentValue = LoopBootstrap(loop: loop, bootstrap: bootstrap)
         return bootstrap
     }
 
+    private final class LoopBootstrap {
+        let loop: EventLoop
+        let bootstrap: ClientBootstrap
+        init(loop: EventLoop, bootstrap: ClientBootstrap) {
+            self.loop = loop
+            self.bootstrap = bootstrap
+        }
+    }
+
     /// Each thread only ever sees its own value, so sharing the variable is safe.
-    nonisolated(unsafe) private static let bootstraps = ThreadSpecificVariable<ClientBootstrap>()
+    nonisolated(unsafe) private static let bootstraps = ThreadSpecificVariable<LoopBootstrap>()
 }

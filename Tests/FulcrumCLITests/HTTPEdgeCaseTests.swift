@@ -180,7 +180,7 @@ import Testing
         let c = try HTTPTestConnection(port: front)
         c.send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
         let s = try #require(backend.accept())
-        _ = try s.readHead()
+        _ = try #require(try s.readHead(), "the request reached the server on the connection it accepted")
         s.send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nbye")
         s.shutdownWrite()
         #expect(try c.readResponse()?.status == 101)

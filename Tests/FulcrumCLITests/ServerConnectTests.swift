@@ -50,6 +50,45 @@ import Testing
         #expect(elapsed >= 0.85 && elapsed < 3, "answered after \(elapsed) s")
     }
 
+    /// A server that accepts but reads late, and a head larger than the sockets take at
+    /// once: the first write is still going out when `timeout connect` passes. The
+    /// connection is established, so it is used, not abandoned as a failed connect.
+    @Test func aConnectedServerThatReadsLateIsNotAConnectFailure() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let port = Loopback.freePort()
+        let server = """
+        import socket, sys, time
+        l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(16)
+        while True:
+            c, _ = l.accept()
+            try:
+                time.sleep(0.8)
+                data = b""
+                while b"\\r\\n\\r\\n" not in data[-(1 << 20):]:
+                    chunk = c.recv(1 << 20)
+                    if not chunk: break
+                    data += chunk
+                c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%d" % (len(str(len(data))), len(data)))
+            except OSError:
+                pass
+            c.close()
+        """
+        try running.start("/usr/bin/env", ["python3", "-c", server, String(port)])
+        try running.waitForListener(port)
+        let front = Loopback.freePort()
+        _ = try http.startFulcrum(running, "global\n    tune.bufsize 67108864\n"
+            + "defaults\n    mode http\n    timeout connect 300ms\n    timeout client 10s\n    timeout server 10s\n    retries 0\n"
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server late 127.0.0.1:\(port)\n", waitFor: front)
+        let big = String(repeating: "a", count: 16 << 20)
+        let c = try HTTPTestConnection(port: front, timeout: 20)
+        c.send("GET /big HTTP/1.1\r\nHost: test\r\nX-Big: \(big)\r\n\r\n")
+        let response = try #require(try c.readResponse())
+        #expect(response.status == 200, "the late reader got the whole head instead of a 503")
+        #expect(Int(String(decoding: response.body, as: UTF8.self)) ?? 0 > 16 << 20)
+    }
+
     @Test func aRefusingServerIsRetriedThenLeftForAnotherWithTheWholeBody() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
