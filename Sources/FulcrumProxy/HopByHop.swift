@@ -20,7 +20,8 @@ enum HopByHop {
                 found = true
                 for item in editor.value(of: field).split(separator: UInt8(ascii: ",")) {
                     let token = trimmed(item)
-                    if token.isEmpty || isOneOf(token, "close", "keep-alive", "upgrade") { continue }
+                    if token.isEmpty || HTTPHeadEditor.equalsIgnoringCase(token, "close")
+                        || HTTPHeadEditor.equalsIgnoringCase(token, "keep-alive") || HTTPHeadEditor.equalsIgnoringCase(token, "upgrade") { continue }
                     let name = String(decoding: token, as: UTF8.self).lowercased()
                     if !protected.contains(name) { named.append(name) }
                 }
@@ -47,9 +48,5 @@ enum HopByHop {
         while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { slice.removeFirst() }
         while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { slice.removeLast() }
         return slice
-    }
-
-    private static func isOneOf(_ token: ArraySlice<UInt8>, _ names: String...) -> Bool {
-        names.contains { HTTPHeadEditor.equalsIgnoringCase(token, $0) }
     }
 }
