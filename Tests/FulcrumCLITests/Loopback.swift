@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Helpers for tests that run real processes on loopback: free ports, blocking sockets,
 /// waiting for a listener, memory of a process.
@@ -33,18 +34,34 @@ enum Loopback {
         return addr
     }
 
-    /// A port nobody listens on right now.
+    /// A port nobody listens on right now, unique within this test run.
+    ///
+    /// Handed out in sequence below the kernel's ephemeral range (10000–19999), each
+    /// checked free: a port taken from the ephemeral range (bind to port 0, then close)
+    /// could meanwhile go to another test running in parallel or to an outgoing
+    /// connection, and HAProxy and Fulcrum both bind with SO_REUSEPORT, so two
+    /// listeners would silently share it (seen once: side-by-side answers that
+    /// disagreed for 40 % of the requests).
     static func freePort() -> Int {
+        while true {
+            let port = portSequence.withLock { next -> Int in
+                defer { next = next == 19999 ? 10000 : next + 1 }
+                return next
+            }
+            if isBindable(port) { return port }
+        }
+    }
+
+    private static let portSequence = Mutex(10000 + Int(getpid()) % 5000)
+
+    private static func isBindable(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
     /// A free port below the kernel's ephemeral range, for a test that releases its
