@@ -1056,7 +1056,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         let address = backend.addresses.target(index).address(clientLocalPort: log.frontendAddress?.port)
         // The head is the first write that tells an established connection; without
         // one (never the case today) the bootstrap's own connect path is used.
-        guard requestHead != nil, let opened = ServerSocketOpener.open(address) else {
+        guard let head = requestHead, let opened = ServerSocketOpener.open(address) else {
             connectThroughBootstrap(index, to: address)
             return
         }
@@ -1083,10 +1083,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
                     } catch {
                         channel.close(promise: nil)
                         self.connectionAttempt(connection, ended: error)
-                        return
-                    }
-                    guard let head = self.requestHead else {
-                        self.connectionAttempt(connection, ended: ChannelError.ioOnClosedChannel)
                         return
                     }
                     connection.sendFirst(head) { error in self.connectionAttempt(connection, ended: error) }

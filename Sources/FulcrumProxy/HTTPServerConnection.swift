@@ -23,6 +23,8 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     private(set) var uses = 0
     /// Its place in the idle set while parked (-1 otherwise), for an O(1) removal.
     var idleSlot = -1
+    /// Bytes written since the last flush.
+    private var unflushed = false
 
     init(server: Int, idleSet: IdleServerConnections) {
         self.server = server
@@ -146,8 +148,6 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
         unflushed = false
         context?.flush()
     }
-
-    private var unflushed = false
 
     func resumeRead() {
         if pendingRead, let context {

@@ -25,20 +25,20 @@ enum HopByHop {
                     let name = String(decoding: token, as: UTF8.self).lowercased()
                     if !protected.contains(name) { named.append(name) }
                 }
-            } else if isConnectionHeader(editor, field, keepUpgrade: keepUpgrade) {
+            } else if isOtherHopByHop(editor, field, keepUpgrade: keepUpgrade) {
                 found = true
             }
         }
         guard found else { return }
         let kept = editor.fields.filter { field in
-            !(editor.matches(field, "connection") || isConnectionHeader(editor, field, keepUpgrade: keepUpgrade)
+            !(editor.matches(field, "connection") || isOtherHopByHop(editor, field, keepUpgrade: keepUpgrade)
                 || named.contains { !(keepUpgrade && $0 == "upgrade") && editor.matches(field, $0) })
         }
         editor.fields = kept
     }
 
     /// `Keep-Alive`, `Proxy-Connection`, and `Upgrade` unless an upgrade goes on.
-    private static func isConnectionHeader(_ editor: HTTPHeadEditor, _ field: HTTPHeadEditor.Field, keepUpgrade: Bool) -> Bool {
+    private static func isOtherHopByHop(_ editor: HTTPHeadEditor, _ field: HTTPHeadEditor.Field, keepUpgrade: Bool) -> Bool {
         editor.matches(field, "keep-alive") || editor.matches(field, "proxy-connection")
             || (!keepUpgrade && editor.matches(field, "upgrade"))
     }

@@ -492,7 +492,6 @@ public final class ProxyRuntime: Sendable {
         }
     }
 
-    /// Stops accepting for good; connections in flight go on.
     /// Receive-buffer sizes for a client connection in HTTP mode. NIO keeps a
     /// connection's last receive buffer while it idles, so its first size is what an
     /// idle keep-alive client costs: 512 bytes hold most request heads (NIO's default
@@ -500,6 +499,7 @@ public final class ProxyRuntime: Sendable {
     /// once for larger heads and bodies.
     static let requestReceiveSizes = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
+    /// Stops accepting for good; connections in flight go on.
     public func stopListening() {
         for entry in listeners.removeAll() {
             try? entry.channel.close().wait()
