@@ -24,9 +24,12 @@ let package = Package(
         /// HTTP/1 heads and body framing parsed in place on raw bytes, as pure values: the
         /// proxy records offsets and forwards unchanged bytes. No dependencies.
         .target(name: "FulcrumHTTP1", swiftSettings: dataPlane),
+        /// Linux system calls the Glibc module leaves out (splice, pipe2, epoll, eventfd), as
+        /// inline C wrappers for the splice relay.
+        .target(name: "CFulcrumLinux"),
         /// The data plane: listeners and connection handlers on NIO event loops.
         .target(name: "FulcrumProxy", dependencies: [
-            "FulcrumCore", "FulcrumHTTP1",
+            "FulcrumCore", "FulcrumHTTP1", "CFulcrumLinux",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

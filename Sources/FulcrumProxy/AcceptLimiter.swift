@@ -58,11 +58,10 @@ final class AcceptLimiter: ChannelDuplexHandler {
         return true
     }
 
+    /// The places taken are given back by the connection's session when it ends (a
+    /// spliced TCP connection outlives its channel), in the callback that also takes it
+    /// off the connection counts: one callback per connection instead of two.
     private func admit(_ child: Channel, context: ChannelHandlerContext) {
-        let limits = self.limits
-        child.closeFuture.whenComplete { _ in
-            for limit in limits { limit.release() }
-        }
         context.fireChannelRead(wrapInboundOut(child))
     }
 

@@ -15,6 +15,8 @@ final class BackendPool: Sendable {
     let serverTimeout: TimeAmount?
     /// `timeout server-fin`: the server side once the connection is closed one way.
     let serverFinTimeout: TimeAmount?
+    /// `option splice-*` in this backend (and no global `nosplice`).
+    let splices: Bool
     let retries: Int
     let redispatch: Bool
     /// How long a request waits in the queue for a server slot (`timeout queue`, by
@@ -65,7 +67,7 @@ final class BackendPool: Sendable {
     /// Servers whose sessions are tracked, to be cut by `on-marked-down
     /// shutdown-sessions` (or, for backups, `on-marked-up shutdown-backup-sessions`).
     let trackSessions: [Bool]
-    private let sessions = NIOLockedValueBox<[Int: [ObjectIdentifier: Channel]]>([:])
+    private let sessions = NIOLockedValueBox<[Int: [ObjectIdentifier: @Sendable () -> Void]]>([:])
 
     /// `show stat` counters: the backend's and each server's.
     let counters = StatCounters()
@@ -162,6 +164,7 @@ final class BackendPool: Sendable {
         let idleTimeout = backend.timeouts.tunnel ?? backend.timeouts.server
         serverTimeout = idleTimeout.map { .milliseconds(Int64($0.milliseconds)) }
         serverFinTimeout = backend.timeouts.serverFin.map { .milliseconds(Int64($0.milliseconds)) }
+        splices = backend.options.splices && !global.noSplice
         retries = backend.retries
         redispatch = backend.options.redispatch
         // HAProxy stops keeping idle connections once they hold 20 % of the
@@ -257,7 +260,14 @@ final class BackendPool: Sendable {
     /// A client connection now uses `server` (only tracked where a rule may cut it).
     func track(_ server: Int, _ channel: Channel) {
         guard trackSessions[server] else { return }
-        sessions.withLockedValue { $0[server, default: [:]][ObjectIdentifier(channel)] = channel }
+        sessions.withLockedValue { $0[server, default: [:]][ObjectIdentifier(channel)] = { channel.close(promise: nil) } }
+    }
+
+    /// Tracks a session that is cut some other way than by closing its channel (a
+    /// spliced TCP connection); `cut` may be called from any thread.
+    func track(_ server: Int, _ channel: Channel, cut: @escaping @Sendable () -> Void) {
+        guard trackSessions[server] else { return }
+        sessions.withLockedValue { $0[server, default: [:]][ObjectIdentifier(channel)] = cut }
     }
 
     func untrack(_ server: Int, _ channel: Channel) {
@@ -268,7 +278,7 @@ final class BackendPool: Sendable {
     /// Cuts every tracked session on these servers.
     func shutdownSessions(_ servers: [Int]) {
         let doomed = sessions.withLockedValue { all in servers.flatMap { server in all.removeValue(forKey: server).map { Array($0.values) } ?? [] } }
-        for channel in doomed { channel.close(promise: nil) }
+        for cut in doomed { cut() }
     }
 
     /// A request (HTTP) or connection (TCP) went to `server`: `stot` and `lbtot`.

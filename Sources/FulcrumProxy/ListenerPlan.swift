@@ -29,6 +29,8 @@ struct ListenerPlan: Sendable {
     let frontendCounters: StatCounters
     /// The bind line's socket options (interface, transparent, v4v6, v6only, unix mode...).
     let options: BindOptions
+    /// Set for a TCP-mode frontend when the configuration splices anywhere.
+    var splicing: TCPSplicing? = nil
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
     static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, clientFinTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,

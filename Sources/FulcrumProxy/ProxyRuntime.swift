@@ -46,6 +46,8 @@ public final class ProxyRuntime: Sendable {
     private let persistence: [String: StickPersistence]
     /// `tcp-response content` rules by backend name (TCP mode).
     private let responseInspections: [String: ResponseInspection]
+    /// The splice engines, when the configuration splices.
+    private let splicePool: SplicePool?
     let stickTables: [String: StickTable]
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
@@ -66,6 +68,8 @@ public final class ProxyRuntime: Sendable {
             return created
         }
         var plans: [ListenerPlan] = []
+        // One pool for the whole configuration, when anything in it splices.
+        let splicePool = !configuration.global.noSplice && configuration.proxies.contains { $0.options.splices } ? SplicePool() : nil
         var checks: [HealthCheckSpec] = []
         var tables: [String: StickTable] = [:]
         for proxy in configuration.proxies where proxy.kind != .defaults {
@@ -214,10 +218,15 @@ public final class ProxyRuntime: Sendable {
                 }
                 let backlog = Int32(frontendMaxconn ?? configuration.global.maxconn ?? 1024)
                 let limits = [frontendLimit, processLimit]
+                let splicing = proxy.mode == .tcp ? splicePool.map {
+                    TCPSplicing(pool: $0, frontend: proxy.options.splices, clientTimeout: timeout, clientFinTimeout: clientFin)
+                } : nil
                 for bind in proxy.binds {
-                    plans += try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
-                                                    defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter,
-                                                    counters: frontendStats)
+                    var bound = try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
+                                                       defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter,
+                                                       counters: frontendStats)
+                    for index in bound.indices { bound[index].splicing = splicing }
+                    plans += bound
                 }
             }
         } catch {
@@ -227,6 +236,7 @@ public final class ProxyRuntime: Sendable {
         directory.set(pools)
         directory.set(frontends: frontendDirectory, ids: identifiers.proxies)
         self.plans = plans
+        self.splicePool = splicePool
         self.checks = checks
         self.connectionRules = connectionRules
         self.tcpRoutes = tcpRoutes
@@ -349,44 +359,57 @@ public final class ProxyRuntime: Sendable {
                             try options.setOption(.recvAllocator, value: Self.requestReceiveSizes)
                         }
                     }
+                    // The listener's AcceptLimiter took a place under every limit; it is
+                    // given back when the session ends (see `register` below).
+                    let limits = plan.limits
                     var trackers: [StickTracker?] = StickTracker.noSlots
                     if let rules = self.connectionRules[plan.frontend] {
                         guard let tracked = rules.evaluate(channel) else {
                             // `reject`: closed before any byte is read or written.
                             channel.close(promise: nil)
+                            Self.release(limits)
                             return
                         }
                         trackers = tracked
                     }
-                    /// What `show sess` reports as the connection's backend and server.
-                    let target: () -> (backend: String, server: String?)
-                    if let http = plan.http {
-                        let session = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
-                        try channel.pipeline.syncOperations.addHandler(session)
-                        target = { session.liveTarget }
-                    } else {
-                        if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
-                            try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
+                    let session: any LiveSession
+                    let ended: EventLoopFuture<Void>
+                    do {
+                        if let http = plan.http {
+                            let handler = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            (session, ended) = (handler, channel.closeFuture)
+                        } else {
+                            if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
+                                try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
+                            }
+                            // The handler leaves the pipeline once the relay runs; `show sess`
+                            // keeps it to ask. A spliced connection outlives its channel:
+                            // the session ends when the handler says so.
+                            let promise = channel.eventLoop.makePromise(of: Void.self)
+                            let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
+                                                             frontendName: plan.frontend, processConnections: self.connections,
+                                                             counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
+                                                             persistence: self.persistence, trackers: trackers,
+                                                             responseInspections: self.responseInspections, ended: promise,
+                                                             splicing: plan.splicing)
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            (session, ended) = (handler, promise.futureResult)
                         }
-                        // The handler leaves the pipeline once the relay runs; `show sess`
-                        // keeps it to ask.
-                        let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
-                                                         frontendName: plan.frontend, processConnections: self.connections,
-                                                         counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
-                                                         persistence: self.persistence, trackers: trackers,
-                                                         responseInspections: self.responseInspections)
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                        target = { handler.liveTarget }
+                    } catch {
+                        Self.release(limits)
+                        throw error
                     }
                     self.connections.add(1)
                     plan.frontendConnections.add(1)
                     plan.frontendCounters.sessions.add(1, ordering: .relaxed)
-                    // Only the two counters are captured: a closure holding `plan` kept
-                    // a copy of it (about 400 bytes) alive with every connection.
+                    // Only what the callback needs is captured: a closure holding `plan`
+                    // kept a copy of it (about 400 bytes) alive with every connection.
                     let (connections, frontendConnections) = (self.connections, plan.frontendConnections)
-                    self.sessions.register(channel, frontend: plan.frontend, target: target) {
+                    self.sessions.register(channel, frontend: plan.frontend, session: session, until: ended) {
                         connections.add(-1)
                         frontendConnections.add(-1)
+                        Self.release(limits)
                     }
                 }
             }
@@ -499,6 +522,11 @@ public final class ProxyRuntime: Sendable {
     /// once for larger heads and bodies.
     static let requestReceiveSizes = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
+    /// Gives back the places a connection held under its listener's `maxconn` limits.
+    static func release(_ limits: [ConnectionLimit]) {
+        for limit in limits { limit.release() }
+    }
+
     /// Stops accepting for good; connections in flight go on.
     public func stopListening() {
         for entry in listeners.removeAll() {
@@ -529,6 +557,8 @@ public final class ProxyRuntime: Sendable {
 
     public func shutdown() {
         stopListening()
+        // Before the event loops stop: the engines report each cut connection to one.
+        splicePool?.stop()
         for channel in statsChannels.withLockedValue({ let all = $0; $0 = []; return all }) { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
     }

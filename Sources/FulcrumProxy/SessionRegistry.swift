@@ -10,9 +10,9 @@ final class SessionRegistry: Sendable {
         let channel: Channel
         let frontend: String
         let accepted: NIODeadline
-        /// The connection's backend and server now, read from its handler (which a
-        /// TCP connection removes from its pipeline once relaying).
-        let target: () -> (backend: String, server: String?)
+        /// The connection's handler, asked for its backend and server now (a TCP
+        /// connection removes it from its pipeline once relaying) and to cut it.
+        let session: any LiveSession
     }
 
     final class Table {
@@ -35,17 +35,18 @@ final class SessionRegistry: Sendable {
     }
 
     /// Called on the connection's own loop, once it is accepted.
-    /// `closed` runs when the connection closes, in the same callback as the entry's
-    /// removal (one callback per connection instead of two).
-    func register(_ channel: Channel, frontend: String, target: @escaping () -> (backend: String, server: String?),
+    /// `ended` completes when the session is over: the channel's close, or later for a
+    /// TCP connection relayed outside NIO. `closed` runs then, in the same callback as
+    /// the entry's removal (one callback per connection instead of two).
+    func register(_ channel: Channel, frontend: String, session: any LiveSession, until ended: EventLoopFuture<Void>,
                   closed: @escaping @Sendable () -> Void) {
         guard let box = tables[ObjectIdentifier(channel.eventLoop)] else {
-            channel.closeFuture.whenComplete { _ in closed() }
+            ended.whenComplete { _ in closed() }
             return
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now, target: target)
-        channel.closeFuture.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
+        box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now, session: session)
+        ended.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
             box.value.entries[id] = nil
             closed()
         }
@@ -70,7 +71,7 @@ final class SessionRegistry: Sendable {
         let attempts = tables.values.map { box in
             box.eventLoop.submit { () -> Bool in
                 guard let entry = box.value.entries[id] else { return false }
-                entry.channel.close(promise: nil)
+                entry.session.cut(entry.channel)
                 return true
             }
         }
@@ -80,19 +81,19 @@ final class SessionRegistry: Sendable {
     /// `0x1f: proto=tcpv4 src=127.0.0.1:48296 fe=l be=l srv=x ts=00 age=1s`: HAProxy's
     /// first fields, with the identifier in the place of its session pointer.
     static func line(_ id: Int, _ entry: Entry, now: NIODeadline) -> String {
-        let channel = entry.channel
+        let remoteAddress = entry.session.clientAddress ?? entry.channel.remoteAddress
         let proto: String
-        switch channel.remoteAddress {
+        switch remoteAddress {
         case .v4?: proto = "tcpv4"
         case .v6?: proto = "tcpv6"
         case .unixDomainSocket?: proto = "unix_stream"
         case nil: proto = "?"
         }
         var source = "?"
-        if let remote = channel.remoteAddress {
+        if let remote = remoteAddress {
             if let ip = remote.ipAddress, let port = remote.port { source = "\(ip):\(port)" } else { source = "unix" }
         }
-        let target = entry.target()
+        let target = entry.session.liveTarget
         let age = (now - entry.accepted).nanoseconds / 1_000_000_000
         return "0x\(String(id, radix: 16)): proto=\(proto) src=\(source) fe=\(entry.frontend) be=\(target.backend) srv=\(target.server ?? "<none>") ts=00 age=\(Self.age(Int(age)))"
     }

@@ -11,7 +11,11 @@ import NIOPosix
 /// not read until the server side exists. With server `maxconn`, the connection holds a
 /// slot on its server until it closes, and waits in the backend queue (up to `timeout
 /// queue`) while every server is full.
-final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// With `option splice-*`, the connected pair is handed to the splice engine instead
+/// of a glue pair, and the session (its slot, counts, log line) lasts until the engine
+/// reports the end: `ended` completes then rather than at the channel's close.
+final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, LiveSession {
     typealias InboundIn = ByteBuffer
 
     /// The default backend until content rules route elsewhere.
@@ -49,6 +53,16 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var log: RequestLogContext
     /// Counts the bytes the server sends, for `%B`.
     private var serverGlue: GlueHandler?
+    /// Completed when the session is over, for the registry and the listener's counts.
+    private let ended: EventLoopPromise<Void>
+    private let splicing: TCPSplicing?
+    /// Set once the engine relays the connection; its byte counts once it has ended.
+    private var spliceID: UInt64?
+    private var splicedBytes: (toServer: Int, toClient: Int)?
+    /// For `show sess`, once the channel is closed.
+    private(set) var clientAddress: SocketAddress?
+    /// channelActive has run: there is a session to account for at the end.
+    private var activated = false
 
     /// What `show sess` reports as this connection's backend and server.
     var liveTarget: (backend: String, server: String?) {
@@ -57,8 +71,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     init(backend: BackendPool, accessLog: AccessLog?, frontendName: String, processConnections: ConnectionCounter, counters: StatCounters,
          routing: TCPRouting? = nil, persistence: [String: StickPersistence] = [:], trackers: [StickTracker?] = StickTracker.noSlots,
-         responseInspections: [String: ResponseInspection] = [:]) {
+         responseInspections: [String: ResponseInspection] = [:], ended: EventLoopPromise<Void>, splicing: TCPSplicing? = nil) {
         self.responseInspections = responseInspections
+        self.ended = ended
+        self.splicing = splicing
         self.routing = routing
         self.connectionTrackers = trackers
         self.trackers = trackers
@@ -73,8 +89,19 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.policy = ConnectRetryPolicy(retries: backend.retries, redispatch: backend.redispatch)
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        // Subscribed here rather than in channelActive: `ended` must complete even for
+        // a channel that closes before it is active.
+        context.channel.closeFuture.assumeIsolated().whenComplete { _ in
+            // A spliced session goes on without its channel; the engine ends it.
+            guard self.spliceID == nil else { return }
+            self.end(context.eventLoop)
+        }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         clientChannel = context.channel
+        activated = true
         context.fireChannelActive()
         // The times feed `show stat`'s averages as well as the log line.
         log.accepted = context.eventLoop.now
@@ -85,29 +112,6 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             log.processID = ProxyRuntime.processID
             log.takeStreamNumber()
             (log.acceptSeconds, log.acceptMilliseconds) = WallClock.now()
-        }
-        // The slot is held until the client connection ends, glue or not.
-        context.channel.closeFuture.assumeIsolated().whenComplete { _ in
-            self.inspectTimer?.cancel()
-            if let server = self.slot, let connected = self.log.connected {
-                self.backend.recordTimes(server, queue: RequestLogContext.millisIfBoth(self.log.queueStarted, self.log.queueEnded),
-                                         connect: RequestLogContext.millisIfBoth(self.log.connectStarted, connected),
-                                         response: nil, total: RequestLogContext.millis(self.log.accepted, context.eventLoop.now))
-            }
-            self.releaseSlot()
-            self.countBytes()
-            // Every tracked entry counts the connection's bytes (`bytes_in_*`: client to server).
-            let toServer = self.clientGlue?.bytesRead ?? 0, toClient = self.serverGlue?.bytesRead ?? 0
-            if toServer + toClient > 0 {
-                for tracker in self.trackers.compactMap({ $0 }) {
-                    tracker.table.apply([.bytesIn(toServer), .bytesOut(toClient)], to: tracker.key, now: SampleContext.monotonicMilliseconds())
-                }
-            }
-            self.writeLog(context.eventLoop.now)
-            // Content rules' entries only: the connection rules release their own.
-            for (slot, tracker) in self.trackers.enumerated() where self.connectionTrackers[slot] == nil {
-                if let tracker { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }
-            }
         }
         guard let routing else {
             acquire(context: context)
@@ -122,6 +126,47 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.read()
         } else {
             route(context: context, final: true)
+        }
+    }
+
+    /// The session is over: the registry and the listener's counts let it go first (the
+    /// log line counts it back in), then the slot, the byte counters, the tracked
+    /// entries and the log line.
+    private func end(_ loop: EventLoop) {
+        ended.succeed(())
+        guard activated else { return }
+        inspectTimer?.cancel()
+        if let server = slot, let connected = log.connected {
+            backend.recordTimes(server, queue: RequestLogContext.millisIfBoth(log.queueStarted, log.queueEnded),
+                                connect: RequestLogContext.millisIfBoth(log.connectStarted, connected),
+                                response: nil, total: RequestLogContext.millis(log.accepted, loop.now))
+        }
+        releaseSlot()
+        countBytes()
+        // Every tracked entry counts the connection's bytes (`bytes_in_*`: client to server).
+        let toServer = bytesToServer, toClient = bytesToClient
+        if toServer + toClient > 0 {
+            for tracker in trackers.compactMap({ $0 }) {
+                tracker.table.apply([.bytesIn(toServer), .bytesOut(toClient)], to: tracker.key, now: SampleContext.monotonicMilliseconds())
+            }
+        }
+        writeLog(loop.now)
+        // Content rules' entries only: the connection rules release their own.
+        for (slot, tracker) in trackers.enumerated() where connectionTrackers[slot] == nil {
+            if let tracker { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }
+        }
+    }
+
+    /// Bytes relayed from the client to the server, and back.
+    private var bytesToServer: Int { splicedBytes?.toServer ?? clientGlue?.bytesRead ?? 0 }
+    private var bytesToClient: Int { splicedBytes?.toClient ?? serverGlue?.bytesRead ?? 0 }
+
+    /// `shutdown session` and `shutdown sessions server`.
+    func cut(_ channel: Channel) {
+        if let spliceID, let splicing {
+            splicing.pool.kill(spliceID, on: channel.eventLoop)
+        } else {
+            channel.close(promise: nil)
         }
     }
 
@@ -192,7 +237,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch outcome {
         case .granted(let server):
             slot = server
-            backend.track(server, context.channel)
+            track(server, context)
             log.queueEnded = context.eventLoop.now
             countSession(server)
             connect(to: server, context: context)
@@ -225,7 +270,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The connection is over: its bytes go to the `show stat` counters.
     private func countBytes() {
-        let toClient = serverGlue?.bytesRead ?? 0, toServer = clientGlue?.bytesRead ?? 0
+        let toClient = bytesToClient, toServer = bytesToServer
         var all = [backend.counters, frontendCounters]
         if let lastServer { all.append(backend.serverCounters[lastServer]) }
         for counters in all {
@@ -238,9 +283,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func writeLog(_ now: NIODeadline) {
         guard let accessLog else { return }
         log.ended = now
-        log.bytesOut = serverGlue?.bytesRead ?? 0
-        log.bytesIn = clientGlue?.bytesRead ?? 0
-        if accessLog.dontLogNull && log.bytesOut == 0 && (clientGlue?.bytesRead ?? 0) == 0 { return }
+        log.bytesOut = bytesToClient
+        log.bytesIn = bytesToServer
+        if accessLog.dontLogNull && log.bytesOut == 0 && log.bytesIn == 0 { return }
         // The listener's own close callback (registered first) has already taken this
         // connection off the counts; HAProxy's line still counts it.
         log.activeConnections = processConnections.value + 1
@@ -270,10 +315,18 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         queueTimer?.cancel()
         queueTimer = nil
         slot = server
-        backend.track(server, context.channel)
+        track(server, context)
         log.queueEnded = context.eventLoop.now
         countSession(server)
         connect(to: server, context: context)
+    }
+
+    /// Lets `on-marked-down shutdown-sessions` cut the connection, spliced or not.
+    private func track(_ server: Int, _ context: ChannelHandlerContext) {
+        guard backend.trackSessions[server] else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        backend.track(server, channel) { handler.eventLoop.execute { handler.value.cut(channel) } }
     }
 
     private func releaseSlot() {
@@ -315,6 +368,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         log.serverName = target.name
         let address = target.address(clientLocalPort: context.channel.localAddress?.port)
         let serverTimeout = backend.serverTimeout
+        let maySplice = splicesHere
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
             .channelInitializer { channel in
@@ -322,6 +376,9 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 channel.eventLoop.makeCompletedFuture {
                     // TCP_NODELAY is the bootstrap's default already.
                     try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+                    // A connection that may be spliced must not have NIO read from the
+                    // server first; the glue turns reading on if it is not.
+                    if maySplice { try channel.syncOptions?.setOption(.autoRead, value: false) }
                 }
             }
             .connect(to: address)
@@ -362,6 +419,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             releaseSlot()
             return
         }
+        if splice(context: context, serverChannel: serverChannel) { return }
         let (clientGlue, serverGlue) = GlueHandler.matchedPair()
         self.clientGlue = clientGlue
         self.serverGlue = serverGlue
@@ -389,5 +447,53 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+        if splicesHere { try? serverChannel.syncOptions?.setOption(.autoRead, value: true) }
+    }
+
+    /// Hands the pair to the splice engine when splicing applies: `option splice-*` in
+    /// the frontend or the backend, and no `tcp-response content` rules (which read the
+    /// server's bytes). The bytes read before (content inspection) go first. NIO's
+    /// channels are closed at once (their descriptors only; the engine holds
+    /// duplicates), before NIO can read either socket again.
+    private func splice(context: ChannelHandlerContext, serverChannel: Channel) -> Bool {
+        guard splicesHere, let splicing else { return false }
+        var held: [UInt8] = []
+        for data in early { held += unwrapInboundIn(data).readableBytesView }
+        var timeouts = SplicedConnection.Timeouts()
+        timeouts.client = splicing.clientTimeout?.nanoseconds ?? 0
+        timeouts.clientFin = splicing.clientFinTimeout?.nanoseconds ?? 0
+        timeouts.server = backend.serverTimeout?.nanoseconds ?? 0
+        timeouts.serverFin = backend.serverFinTimeout?.nanoseconds ?? 0
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        guard let id = splicing.pool.start(on: context.eventLoop, client: context.channel, server: serverChannel, held: held,
+                                           clientInputClosed: earlyInputClosed, timeouts: timeouts, done: { outcome in
+            handler.eventLoop.execute { handler.value.spliceEnded(outcome, loop: handler.eventLoop) }
+        }) else { return false }
+        spliceID = id
+        clientAddress = context.channel.remoteAddress
+        early = []
+        inspected = []
+        serverChannel.close(promise: nil)
+        context.close(promise: nil)
+        return true
+    }
+
+    /// Whether the chosen backend's connections are spliced from this frontend.
+    private var splicesHere: Bool {
+        guard let splicing else { return false }
+        return (splicing.frontend || backend.splices) && responseInspections[backend.name] == nil
+    }
+
+    private func spliceEnded(_ outcome: SpliceOutcome, loop: EventLoop) {
+        splicedBytes = (outcome.toServer, outcome.toClient)
+        switch outcome.end {
+        case .finished: break
+        case .clientTimeout: log.terminate("c", "D")
+        case .serverTimeout: log.terminate("s", "D")
+        case .clientError: log.terminate("C", "D")
+        case .serverError: log.terminate("S", "D")
+        case .killed: log.terminate("K", "D")
+        }
+        end(loop)
     }
 }

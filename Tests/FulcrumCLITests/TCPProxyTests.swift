@@ -4,9 +4,11 @@ import Testing
 /// TCP mode carried by the real `fulcrum` process, with real backends (a small Python
 /// server that greets with its name, echoes, and answers BYE to end of input).
 @Suite(.serialized) struct TCPProxyTests {
-    /// The defaults block every TCP test starts from.
-    static func tcpDefaults(connect: String = "1s", client: String = "5s", server: String = "5s", extra: String = "") -> String {
-        "defaults\n    mode tcp\n    timeout connect \(connect)\n    timeout client \(client)\n    timeout server \(server)\n" + extra
+    /// The defaults block every TCP test starts from; `splice` relays with splice(2)
+    /// (the tests that take it run both ways).
+    static func tcpDefaults(connect: String = "1s", client: String = "5s", server: String = "5s", extra: String = "", splice: Bool = false) -> String {
+        "defaults\n    mode tcp\n    timeout connect \(connect)\n    timeout client \(client)\n    timeout server \(server)\n"
+            + (splice ? "    option splice-auto\n" : "") + extra
     }
 
     func startBackends(_ running: RunningProcesses, names: [String]) throws -> [Int] {
@@ -27,12 +29,12 @@ import Testing
         return file
     }
 
-    @Test func relaysBothWaysWithHalfCloseAndRoundRobin() throws {
+    @Test(arguments: [false, true]) func relaysBothWaysWithHalfCloseAndRoundRobin(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["s1", "s2", "s3"])
         let front = Loopback.freePort()
-        _ = try startFulcrum(running, config: Self.tcpDefaults() + """
+        _ = try startFulcrum(running, config: Self.tcpDefaults(splice: splice) + """
         listen relay
             bind 127.0.0.1:\(front)
             balance roundrobin
@@ -54,24 +56,24 @@ import Testing
         #expect(seen[0] != seen[1] && seen[1] != seen[2] && seen[0] != seen[2])
     }
 
-    @Test func largeTransferArrivesIntact() throws {
+    @Test(arguments: [false, true]) func largeTransferArrivesIntact(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["big"])
         let front = Loopback.freePort()
-        _ = try startFulcrum(running, config: Self.tcpDefaults() + "frontend f\n  bind 127.0.0.1:\(front)\n  default_backend b\nbackend b\n  server big 127.0.0.1:\(ports[0])\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(splice: splice) + "frontend f\n  bind 127.0.0.1:\(front)\n  default_backend b\nbackend b\n  server big 127.0.0.1:\(ports[0])\n")
         try Loopback.waitForPort(front)
         let payload = String(repeating: "0123456789abcdef", count: 256 * 1024)
         let reply = try Loopback.exchange(port: front, send: payload)
         #expect(reply == "big\n" + payload + "BYE\n")
     }
 
-    @Test func deadServerIsRetriedThenRedispatched() throws {
+    @Test(arguments: [false, true]) func deadServerIsRetriedThenRedispatched(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["alive"])
         let front = Loopback.freePort(), dead = Loopback.freePort()
-        _ = try startFulcrum(running, config: Self.tcpDefaults(extra: "    retries 2\n    option redispatch\n") + """
+        _ = try startFulcrum(running, config: Self.tcpDefaults(extra: "    retries 2\n    option redispatch\n", splice: splice) + """
         listen relay
             bind 127.0.0.1:\(front)
             server dead 127.0.0.1:\(dead)
@@ -83,11 +85,11 @@ import Testing
         }
     }
 
-    @Test func noUsableServerClosesTheClient() throws {
+    @Test(arguments: [false, true]) func noUsableServerClosesTheClient(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let front = Loopback.freePort(), dead = Loopback.freePort()
-        _ = try startFulcrum(running, config: Self.tcpDefaults(connect: "500ms", extra: "  retries 1\n") + "listen l\n  bind 127.0.0.1:\(front)\n  server dead 127.0.0.1:\(dead)\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(connect: "500ms", extra: "  retries 1\n", splice: splice) + "listen l\n  bind 127.0.0.1:\(front)\n  server dead 127.0.0.1:\(dead)\n")
         var connected = false
         for _ in 0..<100 where !connected {
             if (try? Loopback.exchange(port: front, send: "x")) == "" { connected = true } else { usleep(50_000) }
@@ -95,12 +97,12 @@ import Testing
         #expect(connected, "the client is accepted, then closed without data")
     }
 
-    @Test func idleClientIsClosedAtTimeoutClient() throws {
+    @Test(arguments: [false, true]) func idleClientIsClosedAtTimeoutClient(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try startBackends(running, names: ["idle"])
         let front = Loopback.freePort()
-        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "300ms") + "listen l\n  bind 127.0.0.1:\(front)\n  server idle 127.0.0.1:\(ports[0])\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "300ms", splice: splice) + "listen l\n  bind 127.0.0.1:\(front)\n  server idle 127.0.0.1:\(ports[0])\n")
         try Loopback.waitForPort(front)
         let start = Date()
         let reply = try Loopback.exchange(port: front, send: nil)
@@ -112,12 +114,12 @@ import Testing
     /// After the client's FIN, a server that never closes its side is dropped at
     /// `timeout server-fin` (and the client at `timeout client-fin`), not at the long
     /// full-duplex timeouts.
-    @Test func halfClosedConnectionsUseTheFinTimeouts() throws {
+    @Test(arguments: [false, true]) func halfClosedConnectionsUseTheFinTimeouts(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let backend = try ScriptedBackend()
         let front = Loopback.freePort()
-        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "30s", server: "30s", extra: "    timeout client-fin 400ms\n    timeout server-fin 400ms\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "30s", server: "30s", extra: "    timeout client-fin 400ms\n    timeout server-fin 400ms\n", splice: splice)
             + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(backend.port)\n")
         try running.waitForListener(front)
         // The readiness probe was relayed to the backend too.
@@ -139,14 +141,14 @@ import Testing
 
     /// A server that stops reading must stop the client too (backpressure through
     /// Fulcrum), not make Fulcrum hold what the client keeps sending.
-    @Test func slowServerDoesNotMakeFulcrumBuffer() throws {
+    @Test(arguments: [false, true]) func slowServerDoesNotMakeFulcrumBuffer(splice: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let backend = Loopback.freePort(), front = Loopback.freePort()
         let script = FulcrumProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/slow_backend.py").path
         try running.start("/usr/bin/env", ["python3", script, String(backend), "2.5"])
         usleep(300_000)
-        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "20s", server: "20s") + "listen l\n  bind 127.0.0.1:\(front)\n  server slow 127.0.0.1:\(backend)\n")
+        _ = try startFulcrum(running, config: Self.tcpDefaults(client: "20s", server: "20s", splice: splice) + "listen l\n  bind 127.0.0.1:\(front)\n  server slow 127.0.0.1:\(backend)\n")
         let fulcrumPID = running.processes.last!.processIdentifier
         var listening = false
         for _ in 0..<100 where !listening {

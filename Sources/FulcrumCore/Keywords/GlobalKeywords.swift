@@ -41,7 +41,7 @@ public enum GlobalKeywords {
             g.masterWorker = true
         },
         flag("quiet", { $0.quiet = true }),
-        flag("noepoll", { _ in }), flag("nopoll", { _ in }), flag("nosplice", { _ in }), flag("noreuseport", { $0.noReusePort = true }, status: .active),
+        flag("noepoll", { _ in }), flag("nopoll", { _ in }), flag("nosplice", { $0.noSplice = true }, status: .active), flag("noreuseport", { $0.noReusePort = true }, status: .active),
         flag("strict-limits", { $0.strictLimits = true }),
         flag("insecure-fork-wanted", { _ in }), flag("set-dumpable", { _ in }),
         flag("expose-experimental-directives", { _ in }),

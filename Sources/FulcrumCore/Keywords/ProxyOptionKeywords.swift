@@ -4,7 +4,7 @@ enum ProxyOptionKeywords {
     static let d: ProxyCapabilities = .defaults, f: ProxyCapabilities = .frontend, b: ProxyCapabilities = .backend
 
     static func flag(_ name: String, _ caps: ProxyCapabilities, _ keyPath: WritableKeyPath<ProxyOptions, Bool> & Sendable) -> Spec {
-        Spec("option \(name)", caps, usage: "[no] option \(name)", status: ["tcp-check", "dontlognull", "log-separate-errors", "tcplog", "log-health-checks"].contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
+        Spec("option \(name)", caps, usage: "[no] option \(name)", status: ["tcp-check", "dontlognull", "log-separate-errors", "tcplog", "log-health-checks", "splice-auto"].contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
             try ctx.requireNoArguments(after: 0)
             p.options[keyPath: keyPath] = !ctx.negated
             if healthCheckOptions.contains(name) { chooseHealthCheck(&p, name, negated: ctx.negated) }
@@ -13,7 +13,8 @@ enum ProxyOptionKeywords {
 
     /// Options that Fulcrum recognises and records, for the features that will act on them.
     /// The options something acts on today.
-    static let activeOthers: Set<String> = ["ssl-hello-chk", "smtpchk", "mysql-check", "pgsql-check", "redis-check", "allbackups", "persist"]
+    static let activeOthers: Set<String> = ["ssl-hello-chk", "smtpchk", "mysql-check", "pgsql-check", "redis-check", "allbackups", "persist",
+                                                 "splice-request", "splice-response"]
 
     static func other(_ name: String, _ caps: ProxyCapabilities, args: String = "") -> Spec {
         Spec("option \(name)", caps, usage: "[no] option \(name)\(args.isEmpty ? "" : " " + args)", status: activeOthers.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in

@@ -5,6 +5,9 @@ public struct GlobalSettings: Sendable {
     public var daemon = false
     /// `noreuseport`: listening sockets without SO_REUSEPORT.
     public var noReusePort = false
+    /// `nosplice`: TCP-mode connections are relayed through user space even where an
+    /// `option splice-*` asks for splice(2).
+    public var noSplice = false
     public var masterWorker = false
     public var chroot: String? = nil
     public var pidfile: String? = nil

@@ -17,5 +17,11 @@ public struct ProxyOptions: Hashable, Sendable {
     /// Other recognised options, kept by name so later features can read them.
     public var others: [String: Bool] = [:]
 
+    /// Any of `option splice-auto`, `splice-request`, `splice-response`: Fulcrum splices
+    /// both directions of a TCP-mode connection when one of them is set.
+    public var splices: Bool {
+        spliceAuto || others["splice-request"] == true || others["splice-response"] == true
+    }
+
     public init() {}
 }

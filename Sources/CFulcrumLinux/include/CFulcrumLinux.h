@@ -1,0 +1,32 @@
+/// Linux system calls the Swift Glibc module does not export (they need _GNU_SOURCE or
+/// live in headers it leaves out): splice(2), pipe2(2), epoll and eventfd, for the
+/// relay that moves TCP-mode bytes between sockets without copying them.
+///
+/// Only plain C types appear here: the system headers are included by the source file
+/// alone, so that their _GNU_SOURCE definitions do not clash with other modules' view
+/// of the same headers.
+#ifndef C_FULCRUM_LINUX_H
+#define C_FULCRUM_LINUX_H
+
+#include <stdint.h>
+
+/// Moves up to `length` bytes from `from` to `to`, one of them a pipe, without blocking.
+long fulcrum_splice(int from, int to, unsigned long length);
+/// A non-blocking pipe, closed on exec: fds[0] reads, fds[1] writes.
+int fulcrum_pipe(int fds[2]);
+/// A duplicate descriptor, closed on exec.
+int fulcrum_dup_cloexec(int fd);
+
+int fulcrum_epoll_create(void);
+/// Adds `fd` to the epoll set, edge-triggered, for input, output, peer shutdown and errors.
+int fulcrum_epoll_add(int epfd, int fd, uint64_t tag);
+/// Adds `fd` for input only, level-triggered (the wake-up eventfd).
+int fulcrum_epoll_add_input(int epfd, int fd, uint64_t tag);
+/// Waits for events (at most 64); fills `tags` with the tags of the ready descriptors.
+int fulcrum_epoll_wait(int epfd, uint64_t *tags, int capacity, int timeout_ms);
+
+int fulcrum_eventfd(void);
+void fulcrum_eventfd_signal(int fd);
+void fulcrum_eventfd_drain(int fd);
+
+#endif

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+/// `option splice-auto` (and `-request`, `-response`) in TCP mode: the real binary hands
+/// connected pairs to its splice engine. The relay's behaviours (half-close, timeouts,
+/// retries, backpressure, large transfers) are covered by TCPProxyTests, which run each
+/// case with and without splicing; these cover what splicing changes around the relay:
+/// the bytes really move through pipes, and the session (counts, `maxconn`, `show sess`,
+/// `shutdown session`, the log line) lasts until the engine ends it.
+@Suite(.serialized) struct SpliceTests {
+    typealias SyslogListener = AccessLogTests.SyslogListener
+
+    /// Pipes the process holds (its standard streams aside): two per spliced direction.
+    static func pipes(_ pid: Int32) -> Int {
+        let dir = "/proc/\(pid)/fd"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return entries.filter { (Int($0) ?? 0) > 2 && ((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\($0)")) ?? "").hasPrefix("pipe:") }.count
+    }
+
+    /// Starts Fulcrum and waits until the listener probe's own connection (spliced too)
+    /// has ended, so that the pipes counted are the test's.
+    func start(_ running: RunningProcesses, _ config: String, front: Int) throws -> Int32 {
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", try FulcrumProcess.temporaryFile(config).path])
+        try running.waitForListener(front)
+        let pid = running.processes.last!.processIdentifier
+        usleep(100_000)
+        for _ in 0..<60 where Self.pipes(pid) > 0 { usleep(50_000) }
+        return pid
+    }
+
+    /// With splicing, an open connection holds two pipes; `nosplice` turns it off. Both
+    /// relay the same bytes and log the same line.
+    @Test(arguments: [true, false]) func bytesMoveThroughPipesAndAreLogged(splicing: Bool) throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try TCPProxyTests().startBackends(running, names: ["sp"])
+        let syslog = try SyslogListener()
+        let front = Loopback.freePort()
+        let pid = try start(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n" + (splicing ? "" : "  nosplice\n")
+            + TCPProxyTests.tcpDefaults(extra: "    option tcplog\n    log global\n", splice: true)
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server sp 127.0.0.1:\(ports[0])\n", front: front)
+        usleep(200_000)
+        _ = syslog.drain()
+        let client = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try client.readBytes(3), as: UTF8.self) == "sp\n")
+        #expect(Self.pipes(pid) == (splicing ? 4 : 0), "pipes while the connection is open")
+        client.send("abc")
+        #expect(String(decoding: try client.readBytes(3), as: UTF8.self) == "abc")
+        client.shutdownWrite()
+        #expect(String(decoding: try client.readToEnd(), as: UTF8.self) == "BYE\n")
+        usleep(300_000)
+        #expect(Self.pipes(pid) == 0, "pipes closed with the connection")
+        let lines = syslog.drain().filter { $0.contains(" l l/sp ") }
+        // 3 bytes up, 10 down ("sp\n", "abc", "BYE\n"), a normal end.
+        #expect(lines.count == 1 && lines[0].contains(" 10 -- "), "\(lines)")
+    }
+
+    /// Bytes read for content inspection are sent before the spliced ones.
+    @Test func inspectedBytesGoFirst() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try TCPProxyTests().startBackends(running, names: ["in"])
+        let front = Loopback.freePort()
+        let pid = try start(running, TCPProxyTests.tcpDefaults(splice: true) + """
+            frontend f
+                bind 127.0.0.1:\(front)
+                tcp-request inspect-delay 2s
+                tcp-request content accept if { req.len ge 5 }
+                default_backend b
+            backend b
+                server in 127.0.0.1:\(ports[0])
+
+            """, front: front)
+        let client = try HTTPTestConnection(port: front)
+        client.send("hello world")
+        #expect(String(decoding: try client.readBytes(14), as: UTF8.self) == "in\nhello world")
+        #expect(Self.pipes(pid) == 4)
+        let big = [UInt8](repeating: 0x7a, count: 3 << 20)
+        client.send(big)
+        #expect(try client.readBytes(big.count) == big)
+        client.shutdownWrite()
+        #expect(String(decoding: try client.readToEnd(), as: UTF8.self) == "BYE\n")
+    }
+
+    /// A spliced connection is listed and counted until it ends, can be cut from the
+    /// runtime API (logged `K`), and a client gone idle is cut at `timeout client`
+    /// (logged `cD`).
+    @Test func sessionsAreListedCountedAndCut() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try TCPProxyTests().startBackends(running, names: ["s"])
+        let sockets = try RuntimeAPICommandTests.Sockets()
+        let syslog = try SyslogListener()
+        let front = Loopback.freePort()
+        _ = try start(running, sockets.global + "  log 127.0.0.1:\(syslog.port) local0\n"
+            + TCPProxyTests.tcpDefaults(client: "600ms", extra: "    option tcplog\n    log global\n", splice: true)
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(ports[0])\n", front: front)
+        let admin = sockets.admin
+        // The listener probe's own line.
+        usleep(200_000)
+        _ = syslog.drain()
+        let client = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try client.readBytes(2), as: UTF8.self) == "s\n")
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.fd, $0, &length) } }
+        let source = "src=127.0.0.1:\(UInt16(bigEndian: local.sin_port)) "
+        let sessions = try RuntimeAPICommandTests.ask(admin, "show sess")
+        let line = try #require(sessions.split(separator: "\n").first { $0.contains(source) }, "\(sessions)")
+        #expect(line.contains(": proto=tcpv4 ") && line.contains(" fe=l be=l srv=s "), "\(line)")
+        #expect(try RuntimeAPICommandTests.ask(admin, "show info").contains("\nCurrConns: 1\n"))
+        let id = String(line.prefix { $0 != ":" })
+        #expect(try RuntimeAPICommandTests.ask(admin, "shutdown session \(id)") == "\n")
+        #expect(client.isClosedByPeer(), "cut")
+        #expect(try RuntimeAPICommandTests.eventually { try !RuntimeAPICommandTests.ask(admin, "show sess").contains(source) })
+        #expect(try RuntimeAPICommandTests.eventually { try RuntimeAPICommandTests.ask(admin, "show info").contains("\nCurrConns: 0\n") })
+
+        let idle = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try idle.readBytes(2), as: UTF8.self) == "s\n")
+        let started = Date()
+        #expect(idle.isClosedByPeer())
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed > 0.4 && elapsed < 3, "cut after \(elapsed) s")
+        usleep(200_000)
+        let lines = syslog.drain().filter { $0.contains(" l l/s ") }
+        #expect(lines.count == 2 && lines[0].contains(" KD ") && lines[1].contains(" cD "), "\(lines)")
+    }
+
+    /// `maxconn` keeps counting a spliced connection after NIO let go of its socket.
+    @Test func maxconnCountsSplicedConnections() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try TCPProxyTests().startBackends(running, names: ["m"])
+        let front = Loopback.freePort()
+        _ = try start(running, TCPProxyTests.tcpDefaults(splice: true)
+            + "frontend f\n  bind 127.0.0.1:\(front)\n  maxconn 1\n  default_backend b\nbackend b\n  server m 127.0.0.1:\(ports[0])\n", front: front)
+        usleep(200_000)
+        let first = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try first.readBytes(2), as: UTF8.self) == "m\n")
+        let second = try HTTPTestConnection(port: front, timeout: 1)
+        #expect(throws: (any Error).self, "the second connection waits in the listen queue") { try second.readBytes(2) }
+        first.shutdownWrite()
+        #expect(String(decoding: try first.readToEnd(), as: UTF8.self) == "BYE\n")
+        #expect(String(decoding: try second.readBytes(2), as: UTF8.self) == "m\n", "served once the first has ended")
+    }
+}
