@@ -14,6 +14,10 @@ int fulcrum_pipe(int fds[2]) {
     return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
 }
 
+int fulcrum_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}
+
 int fulcrum_dup_cloexec(int fd) {
     return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }

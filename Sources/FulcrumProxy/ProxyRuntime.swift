@@ -69,7 +69,8 @@ public final class ProxyRuntime: Sendable {
         }
         var plans: [ListenerPlan] = []
         // One pool for the whole configuration, when anything in it splices.
-        let splicePool = !configuration.global.noSplice && configuration.proxies.contains { $0.options.splices } ? SplicePool() : nil
+        let splicePool = !configuration.global.noSplice && configuration.proxies.contains { $0.options.splices }
+            ? SplicePool(pipeSize: configuration.global.tunePipesize, maxPipes: configuration.global.maxPipes) : nil
         var checks: [HealthCheckSpec] = []
         var tables: [String: StickTable] = [:]
         for proxy in configuration.proxies where proxy.kind != .defaults {

@@ -34,8 +34,8 @@ struct SpliceDirection {
     /// The destination's output was shut down after the last byte.
     private(set) var outputShut = false
 
-    /// How much the relay asks the kernel for per call; the pipe takes what it can.
-    static let pipeCapacity = 65536
+    /// The pipe's capacity: how much the relay asks the kernel for per call.
+    private var pipeCapacity = 65536
 
     init(pending: [UInt8], inputClosed: Bool) {
         self.pending = pending
@@ -43,12 +43,17 @@ struct SpliceDirection {
         self.inputClosed = inputClosed
     }
 
-    /// Opens the pipe; false when the process is out of descriptors.
-    mutating func openPipe() -> Bool {
+    /// Opens the pipe, of `size` bytes when given (`tune.pipesize`; the kernel rounds
+    /// it up to pages and may refuse it); false when the process is out of descriptors.
+    mutating func openPipe(size: Int?) -> Bool {
         var fds: (CInt, CInt) = (-1, -1)
         let result = withUnsafeMutableBytes(of: &fds) { fulcrum_pipe($0.baseAddress!.assumingMemoryBound(to: CInt.self)) }
         guard result == 0 else { return false }
         (pipeRead, pipeWrite) = fds
+        if let size {
+            let granted = fulcrum_set_pipe_size(pipeWrite, CInt(clamping: size))
+            if granted > 0 { pipeCapacity = Int(granted) }
+        }
         return true
     }
 
@@ -80,8 +85,8 @@ struct SpliceDirection {
         if !pending.isEmpty { pending = [] }
         while true {
             var progressed = false
-            if !inputClosed && inPipe < Self.pipeCapacity {
-                let n = fulcrum_splice(source, pipeWrite, UInt(Self.pipeCapacity - inPipe))
+            if !inputClosed && inPipe < pipeCapacity {
+                let n = fulcrum_splice(source, pipeWrite, UInt(pipeCapacity - inPipe))
                 if n > 0 {
                     inPipe += n
                     bytes += n

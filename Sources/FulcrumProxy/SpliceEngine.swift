@@ -71,7 +71,7 @@ final class SpliceEngine: @unchecked Sendable {
     /// engine's thread when the connection ends. Returns the identifier `kill` takes,
     /// or nil (nothing taken over) when no pipe could be opened.
     func start(duplicating clientFD: CInt, server serverFD: CInt, held: [UInt8], clientInputClosed: Bool,
-               timeouts: SplicedConnection.Timeouts, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
+               timeouts: SplicedConnection.Timeouts, pipeSize: Int?, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
         let client = fulcrum_dup_cloexec(clientFD)
         guard client >= 0 else { return nil }
         let server = fulcrum_dup_cloexec(serverFD)
@@ -82,7 +82,7 @@ final class SpliceEngine: @unchecked Sendable {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let connection = SplicedConnection(id: id, client: client, server: server, held: held, clientInputClosed: clientInputClosed,
                                            timeouts: timeouts, done: done)
-        guard connection.openPipes() else {
+        guard connection.openPipes(size: pipeSize) else {
             close(client)
             close(server)
             return nil

@@ -1,10 +1,21 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The splice engines of a running configuration, one per event loop, each started
 /// the first time one of that loop's connections is spliced (so a configuration that
 /// never splices has no extra thread).
 final class SplicePool: Sendable {
+    /// `tune.pipesize`, and `maxpipes` in connections (two pipes each).
+    private let pipeSize: Int?
+    private let maxConnections: Int
+    private let spliced = Atomic<Int>(0)
+
+    init(pipeSize: Int? = nil, maxPipes: Int? = nil) {
+        self.pipeSize = pipeSize
+        self.maxConnections = maxPipes.map { $0 / 2 } ?? Int.max
+    }
+
     #if os(Linux)
     private let engines = NIOLockedValueBox<(stopped: Bool, byLoop: [ObjectIdentifier: SpliceEngine])>((false, [:]))
 
@@ -28,7 +39,18 @@ final class SplicePool: Sendable {
                timeouts: SplicedConnection.Timeouts, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
         guard let clientFD = ChannelDescriptor.of(client), let serverFD = ChannelDescriptor.of(server),
               let engine = engine(for: loop) else { return nil }
-        return engine.start(duplicating: clientFD, server: serverFD, held: held, clientInputClosed: clientInputClosed, timeouts: timeouts, done: done)
+        // `maxpipes`: past it, the connection is relayed by NIO, as HAProxy does.
+        guard spliced.wrappingAdd(1, ordering: .relaxed).newValue <= maxConnections else {
+            spliced.subtract(1, ordering: .relaxed)
+            return nil
+        }
+        let started = engine.start(duplicating: clientFD, server: serverFD, held: held, clientInputClosed: clientInputClosed, timeouts: timeouts,
+                                   pipeSize: pipeSize) { [self] outcome in
+            self.spliced.subtract(1, ordering: .relaxed)
+            done(outcome)
+        }
+        if started == nil { spliced.subtract(1, ordering: .relaxed) }
+        return started
     }
 
     /// Cuts a spliced connection of `loop`'s.

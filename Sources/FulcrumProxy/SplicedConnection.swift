@@ -39,9 +39,9 @@ final class SplicedConnection {
     }
 
     /// Opens both pipes; false (with nothing left open) when descriptors ran out.
-    func openPipes() -> Bool {
-        guard toServer.openPipe() else { return false }
-        guard toClient.openPipe() else {
+    func openPipes(size: Int?) -> Bool {
+        guard toServer.openPipe(size: size) else { return false }
+        guard toClient.openPipe(size: size) else {
             toServer.closePipe()
             return false
         }

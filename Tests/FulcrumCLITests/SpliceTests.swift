@@ -75,7 +75,7 @@ import Testing
         client.send("hello world")
         #expect(String(decoding: try client.readBytes(14), as: UTF8.self) == "in\nhello world")
         #expect(Self.pipes(pid) == 4)
-        let big = [UInt8](repeating: 0x7a, count: 3 << 20)
+        let big = [UInt8](repeating: 0x7a, count: 1 << 20)
         client.send(big)
         #expect(try client.readBytes(big.count) == big)
         client.shutdownWrite()
@@ -142,5 +142,34 @@ import Testing
         first.shutdownWrite()
         #expect(String(decoding: try first.readToEnd(), as: UTF8.self) == "BYE\n")
         #expect(String(decoding: try second.readBytes(2), as: UTF8.self) == "m\n", "served once the first has ended")
+    }
+}
+
+extension SpliceTests {
+    /// `maxpipes` caps the spliced connections (two pipes each): one past it is relayed
+    /// through user space and works the same. `tune.pipesize` sets the pipes' capacity.
+    @Test func maxpipesAndPipesize() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try TCPProxyTests().startBackends(running, names: ["p"])
+        let front = Loopback.freePort()
+        let pid = try start(running, "global\n  maxpipes 2\n  tune.pipesize 256k\n" + TCPProxyTests.tcpDefaults(splice: true)
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server p 127.0.0.1:\(ports[0])\n", front: front)
+        let first = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try first.readBytes(2), as: UTF8.self) == "p\n")
+        let second = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try second.readBytes(2), as: UTF8.self) == "p\n")
+        #expect(Self.pipes(pid) == 4, "one connection spliced, the other not")
+        let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        for connection in [first, second] {
+            connection.send(big)
+            #expect(try connection.readBytes(big.count) == big)
+            connection.shutdownWrite()
+            #expect(String(decoding: try connection.readToEnd(), as: UTF8.self) == "BYE\n")
+        }
+        usleep(200_000)
+        let third = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try third.readBytes(2), as: UTF8.self) == "p\n")
+        #expect(Self.pipes(pid) == 4, "the pipes are free again")
     }
 }

@@ -14,6 +14,8 @@
 long fulcrum_splice(int from, int to, unsigned long length);
 /// A non-blocking pipe, closed on exec: fds[0] reads, fds[1] writes.
 int fulcrum_pipe(int fds[2]);
+/// Sets a pipe's capacity; returns the capacity granted, or -1.
+int fulcrum_set_pipe_size(int fd, int size);
 /// A duplicate descriptor, closed on exec.
 int fulcrum_dup_cloexec(int fd);
 

@@ -125,6 +125,14 @@ public enum GlobalKeywords {
             guard v >= 1024, v <= 1 << 30 else { throw ConfigError("'tune.bufsize' must be between 1024 and 1073741824 (was \(v)).") }
             g.tuneBufsize = v
         },
+        Spec("tune.pipesize", .global, usage: "tune.pipesize <size>", status: .active) { g, ctx throws(ConfigError) in
+            let v = try SizeValue.parse(ctx.argument(0, "<size>"), keyword: ctx.keyword)
+            guard v >= 4096, v <= 1 << 30 else { throw ConfigError("'tune.pipesize' must be between 4096 and 1073741824 (was \(v)).") }
+            g.tunePipesize = Int(v)
+        },
+        Spec("maxpipes", .global, usage: "maxpipes <number>", status: .active) { g, ctx throws(ConfigError) in
+            g.maxPipes = try ctx.integer(0, "<number>", in: 0...10_000_000)
+        },
         Spec("tune.maxrewrite", .global, usage: "tune.maxrewrite <size>") { g, ctx throws(ConfigError) in
             g.tuneMaxrewrite = try SizeValue.parse(ctx.argument(0, "<size>"), keyword: ctx.keyword)
         },
@@ -139,13 +147,13 @@ public enum GlobalKeywords {
             g.spreadChecks = try ctx.integer(0, "<percent>", in: 0...50)
         },
         pending("maxconnrate", "<number>"), pending("maxsessrate", "<number>"), pending("maxsslconn", "<number>"),
-        pending("maxsslrate", "<number>"), pending("maxpipes", "<number>"), pending("ulimit-n", "<number>"),
+        pending("maxsslrate", "<number>"), pending("ulimit-n", "<number>"),
         pending("cpu-map", "<thread-set> <cpu-set>", minArgs: 2), pending("localpeer", "<name>"),
         pending("server-state-file", "<file>"), pending("server-state-base", "<dir>"),
         pending("unix-bind", "[prefix <p>] [mode <m>] [user <u>] [group <g>]"), pending("busy-polling", "", minArgs: 0),
         pending("tune.http.logurilen", "<number>"), pending("tune.http.cookielen", "<number>"), pending("tune.comp.maxlevel", "<number>"),
         pending("tune.h2.initial-window-size", "<number>"), pending("tune.h2.header-table-size", "<number>"),
-        pending("tune.pipesize", "<size>"), pending("tune.vars.global-max-size", "<size>"), pending("tune.vars.proc-max-size", "<size>"),
+        pending("tune.vars.global-max-size", "<size>"), pending("tune.vars.proc-max-size", "<size>"),
         pending("tune.vars.reqres-max-size", "<size>"), pending("tune.vars.sess-max-size", "<size>"), pending("tune.vars.txn-max-size", "<size>"),
         pending("tune.ssl.capture-buffer-size", "<number>"), pending("tune.ssl.capture-cipherlist-size", "<number>"),
         pending("pp2-never-send-local", "", minArgs: 0), pending("mworker-max-reloads", "<number>"), pending("nogetaddrinfo", "", minArgs: 0),

@@ -8,6 +8,12 @@ public struct GlobalSettings: Sendable {
     /// `nosplice`: TCP-mode connections are relayed through user space even where an
     /// `option splice-*` asks for splice(2).
     public var noSplice = false
+    /// `tune.pipesize`: the capacity asked of each splice pipe (the kernel's default,
+    /// 64 KiB, when unset).
+    public var tunePipesize: Int? = nil
+    /// `maxpipes`: the most pipes spliced connections hold at once (two each); a
+    /// connection beyond it is relayed through user space.
+    public var maxPipes: Int? = nil
     public var masterWorker = false
     public var chroot: String? = nil
     public var pidfile: String? = nil
