@@ -173,3 +173,43 @@ extension SpliceTests {
         #expect(Self.pipes(pid) == 4, "the pipes are free again")
     }
 }
+
+extension SpliceTests {
+    /// A reset on either side cuts the other and is logged as that side's (`SD`, `CD`).
+    @Test func resetsAreLoggedForTheirSide() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let syslog = try SyslogListener()
+        let front = Loopback.freePort()
+        _ = try start(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n"
+            + TCPProxyTests.tcpDefaults(extra: "    option tcplog\n    log global\n", splice: true)
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(backend.port)\n", front: front)
+        backend.accept(timeout: 2000)?.disconnect()
+        usleep(200_000)
+        _ = syslog.drain()
+        /// Closing with a zero linger time sends a reset.
+        func reset(_ connection: HTTPTestConnection) {
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(connection.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            connection.disconnect()
+        }
+
+        let client = try HTTPTestConnection(port: front)
+        let server = try #require(backend.accept())
+        server.send("hi")
+        #expect(String(decoding: try client.readBytes(2), as: UTF8.self) == "hi")
+        reset(server)
+        #expect(client.isClosedByPeer(), "the server's reset cuts the client")
+
+        let second = try HTTPTestConnection(port: front)
+        let other = try #require(backend.accept())
+        second.send("up")
+        #expect(String(decoding: try other.readBytes(2), as: UTF8.self) == "up")
+        reset(second)
+        #expect(other.isClosedByPeer(), "the client's reset cuts the server")
+        usleep(300_000)
+        let lines = syslog.drain().filter { $0.contains(" l l/s ") }
+        #expect(lines.count == 2 && lines[0].contains(" SD ") && lines[1].contains(" CD "), "\(lines)")
+    }
+}
