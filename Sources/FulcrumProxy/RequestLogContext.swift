@@ -26,16 +26,16 @@ struct RequestLogContext {
     var uniqueID: [UInt8] = []
     var processID: Int32 = 0
 
-    // Moments, for the timers.
+    // Moments, for the timers (8 bytes each, not 16: see PackedDeadline).
     var accepted: NIODeadline = .uptimeNanoseconds(0)
-    var requestStarted: NIODeadline?
-    var headReceived: NIODeadline?
-    var queueStarted: NIODeadline?
-    var queueEnded: NIODeadline?
-    var connectStarted: NIODeadline?
-    var connected: NIODeadline?
-    var responseHeadReceived: NIODeadline?
-    var ended: NIODeadline?
+    @PackedDeadline var requestStarted: NIODeadline? = nil
+    @PackedDeadline var headReceived: NIODeadline? = nil
+    @PackedDeadline var queueStarted: NIODeadline? = nil
+    @PackedDeadline var queueEnded: NIODeadline? = nil
+    @PackedDeadline var connectStarted: NIODeadline? = nil
+    @PackedDeadline var connected: NIODeadline? = nil
+    @PackedDeadline var responseHeadReceived: NIODeadline? = nil
+    @PackedDeadline var ended: NIODeadline? = nil
 
     /// `capture request header` / `capture response header` values, in order (nil: the
     /// header was absent).
