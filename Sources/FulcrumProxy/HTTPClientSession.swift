@@ -190,7 +190,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         logPending = true
         log.takeStreamNumber()
         log.requestStarted = now
-        (log.requestSeconds, log.requestMilliseconds) = WallClock.now()
     }
 
     /// Writes the request's line (once), then readies the context for the next one.

@@ -13,18 +13,12 @@ struct RequestLogContext {
     /// Accept date of the connection (wall clock), for `%t`, `%Ts`, `%ms`.
     var acceptSeconds: Int = 0
     var acceptMilliseconds: Int = 0
-    /// Date the request began (its first byte), for `%tr`.
-    var requestSeconds: Int = 0
-    var requestMilliseconds: Int = 0
     /// `%rt`: HAProxy's stream number, taken when the connection is accepted and then
     /// by each later request on it; -1 until taken.
     var requestCounter: Int = -1
     /// `%lc`: how many lines the frontend logged before this one.
     var logCounter = 0
-    /// False for a TCP connection (`%ST` is 0 there, `%Td` counts from the connect).
-    var isHTTP = true
     var uniqueID: [UInt8] = []
-    var processID: Int32 = 0
 
     // Moments, for the timers (8 bytes each, not 16: see PackedDeadline).
     var accepted: NIODeadline = .uptimeNanoseconds(0)
@@ -44,36 +38,42 @@ struct RequestLogContext {
     /// `capture cookie`: the request's cookie (`%CC`) and the server's (`%CS`).
     var requestCookie: [UInt8]?
     var responseCookie: [UInt8]?
+    /// The server connection's own address (`%bi:%bp`) and the server's (`%si:%sp`).
+    var serverLocalAddress: SocketAddress?
+    var serverAddress: SocketAddress?
+    /// The request line (`%r`); nil for a request that could not be parsed (`<BADREQ>`).
+    var requestLine: [UInt8]?
+    /// Connection counts sampled when the line is written.
+    var activeConnections = 0
+    var frontendConnections = 0
+    var backendConnections = 0
+    var serverConnections = 0
+    var backendQueue = 0
+    /// `%sq`: requests wait in the backend's queue, never in a server's.
+    var serverQueue: Int { 0 }
+
+    /// Bytes sent to the client (`%B`) and received from it (`%U`).
+    var bytesOut = 0
+    var bytesIn = 0
+    var retries = 0
+    var processID: Int32 = 0
+    // The one-byte fields follow `status` (9 bytes): they fill its padding.
+    var status: Int?
+    /// False for a TCP connection (`%ST` is 0 there, `%Td` counts from the connect).
+    var isHTTP = true
+    /// `%rc` prints a `+` once the request went to another server (`option redispatch`).
+    var redispatched = false
     /// `%tsc`'s last two characters, for a backend with a persistence cookie (`-`
     /// otherwise): the request's cookie (N none, I invalid, D its server is down, V
     /// valid), and what became of the server's (N nothing, I inserted, R rewritten, D
     /// deleted).
     var cookieState = UInt8(ascii: "-")
     var setCookieState = UInt8(ascii: "-")
-    var status: Int?
-    /// Bytes sent to the client (`%B`) and received from it (`%U`).
-    var bytesOut = 0
-    var bytesIn = 0
-    var retries = 0
-    /// `%rc` prints a `+` once the request went to another server (`option redispatch`).
-    var redispatched = false
-    /// The server connection's own address (`%bi:%bp`) and the server's (`%si:%sp`).
-    var serverLocalAddress: SocketAddress?
-    var serverAddress: SocketAddress?
-    /// The request line (`%r`); nil for a request that could not be parsed (`<BADREQ>`).
-    var requestLine: [UInt8]?
     /// `%ts`: who ended the session (C client, S server, P proxy, R resource, I
     /// internal, - normal) and in which phase (R request, Q queue, C connect, H
     /// headers, D data, L last bytes, - normal).
     var terminationCause: UInt8 = UInt8(ascii: "-")
     var terminationPhase: UInt8 = UInt8(ascii: "-")
-    /// Connection counts sampled when the line is written.
-    var activeConnections = 0
-    var frontendConnections = 0
-    var backendConnections = 0
-    var serverConnections = 0
-    var serverQueue = 0
-    var backendQueue = 0
 
     mutating func terminate(_ cause: Character, _ phase: Character) {
         guard terminationCause == UInt8(ascii: "-") else { return }
