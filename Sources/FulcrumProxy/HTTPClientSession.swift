@@ -103,8 +103,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var lingering = false
 
     private var log: RequestLogContext
-    /// The connection's two addresses as rules read them (`src`, `dst`), made once.
-    private var addressBytes: (client: [UInt8]?, frontend: [UInt8]?) = (nil, nil)
+    /// The connection's two addresses as rules read them (`src`, `dst`), made by the
+    /// first request that runs rules: a connection to a frontend without rules does not
+    /// hold two arrays for them.
+    private lazy var addressBytes: (client: [UInt8]?, frontend: [UInt8]?) = (log.clientAddress?.ipBytes, log.frontendAddress?.ipBytes)
 
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
@@ -147,7 +149,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func started(_ context: ChannelHandlerContext) {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
-        addressBytes = (log.clientAddress?.ipBytes, log.frontendAddress?.ipBytes)
         log.processID = ProxyRuntime.processID
         log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
