@@ -34,12 +34,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// What ACLs and rules read for the current transaction, when the frontend has any.
     private var sample: SampleContext?
 
+    // The object lives as long as the connection: one-byte fields come right after
+    // the fields whose size is not a multiple of 8 (buffers, body trackers, optional
+    // numbers), in the padding that would otherwise follow them.
+
     // Request side.
-    private var requestPhase = RequestPhase.head
     private var inbound: ByteBuffer?
+    private var requestPhase = RequestPhase.head
     private var scannedUpTo = 0
     private var requestBody = HTTPBodyTracker(.none)
-    private var requestHead: ByteBuffer?
     private var requestIsHEAD = false
     private var requestIsPOST = false
     private var requestUpgrade = false
@@ -47,18 +50,22 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request may be sent again on a fresh connection if a reused one turns out
     /// to be closed: an idempotent method and no body (a body already sent is gone).
     private var requestRetryable = false
+    private var clientInputClosed = false
+    private var pendingClientRead = false
+    private var requestHead: ByteBuffer?
+    /// A request has begun and its line is not written yet.
+    private var logPending = false
     /// The request's key for a hashing `balance` (nil: none, round robin).
     private var requestHash: UInt32?
     /// The server the request's persistence cookie names, and whether the request's
     /// Cookie header must be rewritten (indirect, prefix).
     private var cookieServer: Int?
     private var cookieEdit = false
+    /// The request's minor version: HTTP/1.0 or 1.1 are the only ones the parser accepts.
+    private var requestVersionMinor: UInt8 = 1
     /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
     private var cookieFound: CookiePersistence.Lookup?
-    private var requestVersionMinor = 1
     private var requestsServed = 0
-    private var clientInputClosed = false
-    private var pendingClientRead = false
 
     // Server side.
     private var server: HTTPServerConnection?
@@ -74,8 +81,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// While the request waits in the backend queue: its ticket and since when.
     private var ticket: Int?
     private var queuedSince: NIODeadline = .uptimeNanoseconds(0)
-    private var responsePhase = ResponsePhase.none
     private var responseInbound: ByteBuffer?
+    private var responsePhase = ResponsePhase.none
     private var responseScannedUpTo = 0
     /// The last transaction's byte counts, kept when its log line is reset, for the
     /// tracked stick-table entries.
@@ -84,10 +91,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseStarted = false
     private var serverKeepAlive = false
     private var clientKeepAlive = false
+    /// Output shut, input drained and dropped until the client closes (`linger`).
+    private var lingering = false
 
     // Timers: one scheduled task, re-armed lazily.
     private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    @PackedDeadline private var timerDeadline: NIODeadline? = nil
     private var headWaitStart: NIODeadline = .uptimeNanoseconds(0)
     private var lastClientActivity: NIODeadline = .uptimeNanoseconds(0)
     private var lastServerActivity: NIODeadline = .uptimeNanoseconds(0)
@@ -98,9 +107,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var serverStalledSince: NIODeadline = .uptimeNanoseconds(0)
     /// Once closing after a last write: the moment to give up on a client that never
     /// reads it.
-    private var closingDeadline: NIODeadline?
-    /// Output shut, input drained and dropped until the client closes (`linger`).
-    private var lingering = false
+    @PackedDeadline private var closingDeadline: NIODeadline? = nil
 
     private var log: RequestLogContext
     /// The connection's two addresses as rules read them (`src`, `dst`), made by the
@@ -181,9 +188,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: - access log
-
-    /// A request has begun and its line is not written yet.
-    private var logPending = false
 
     /// The first byte of a request: its timers start here.
     private func requestBegins(_ now: NIODeadline) {
@@ -466,7 +470,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestIsHEAD = head.isHEAD
         requestIsPOST = isPOST
         requestUpgrade = head.upgrade
-        requestVersionMinor = head.versionMinor
+        requestVersionMinor = UInt8(head.versionMinor)
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
         Self.requestCounter.add(1, ordering: .relaxed)
