@@ -15,7 +15,7 @@ import Synchronization
 ///
 /// Backpressure: the client is read only while the server side can take more, and the
 /// server only while the client can, so memory stays bounded whatever the body size.
-final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
+final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NIOScheduledCallbackHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny
     typealias OutboundOut = ByteBuffer
@@ -94,8 +94,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// Output shut, input drained and dropped until the client closes (`linger`).
     private var lingering = false
 
-    // Timers: one scheduled task, re-armed lazily.
-    private var timer: Scheduled<Void>?
+    // Timers: one scheduled callback (this session), re-armed lazily. Unlike a
+    // scheduled task, a callback makes no promise, future or closures, which an idle
+    // connection would otherwise hold until its keep-alive timeout.
+    private var timer: NIOScheduledCallback?
     @PackedDeadline private var timerDeadline: NIODeadline? = nil
     private var headWaitStart: NIODeadline = .uptimeNanoseconds(0)
     private var lastClientActivity: NIODeadline = .uptimeNanoseconds(0)
@@ -1819,11 +1821,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if let current = timerDeadline, current <= deadline, timer != nil { return }
         timer?.cancel()
         timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.timer = nil
-            self.timerDeadline = nil
-            self.timerFired()
-        }
+        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
+    }
+
+    /// The armed deadline came (NIO calls the session itself: no closure per arming).
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timer = nil
+        timerDeadline = nil
+        timerFired()
     }
 
     private func cancelTimer() {
