@@ -57,12 +57,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private var logPending = false
     /// The request's key for a hashing `balance` (nil: none, round robin).
     private var requestHash: UInt32?
-    /// The server the request's persistence cookie names, and whether the request's
-    /// Cookie header must be rewritten (indirect, prefix).
-    private var cookieServer: Int?
-    private var cookieEdit = false
     /// The request's minor version: HTTP/1.0 or 1.1 are the only ones the parser accepts.
     private var requestVersionMinor: UInt8 = 1
+    /// The server the request's persistence cookie names, and whether the request's
+    /// Cookie header must be rewritten (indirect, prefix).
+    private var cookieEdit = false
+    @PackedIndex private var cookieServer: Int? = nil
     /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
     private var cookieFound: CookiePersistence.Lookup?
     private var requestsServed = 0
@@ -77,9 +77,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private var failedServers: Set<Int> = []
     private var retryPolicy: ConnectRetryPolicy
     /// The server whose slot (`maxconn`) the current request holds.
-    private var slot: Int?
+    @PackedIndex private var slot: Int? = nil
     /// While the request waits in the backend queue: its ticket and since when.
-    private var ticket: Int?
+    @PackedIndex private var ticket: Int? = nil
     private var queuedSince: NIODeadline = .uptimeNanoseconds(0)
     private var responseInbound: ByteBuffer?
     private var responsePhase = ResponsePhase.none
@@ -120,7 +120,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
     /// The server a `use-server` or `stick match` rule chose for the current request.
-    private var forcedServer: Int?
+    @PackedIndex private var forcedServer: Int? = nil
     /// Where `stick on`/`store-request` rules record the server once chosen.
     private var stickStores: [(StickTable, [UInt8])] = []
 
