@@ -59,8 +59,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private var requestHash: UInt32?
     /// The request's minor version: HTTP/1.0 or 1.1 are the only ones the parser accepts.
     private var requestVersionMinor: UInt8 = 1
-    /// The server the request's persistence cookie names, and whether the request's
-    /// Cookie header must be rewritten (indirect, prefix).
+    /// Whether the request's Cookie header must be rewritten (indirect, prefix), and the
+    /// server its persistence cookie names.
     private var cookieEdit = false
     @PackedIndex private var cookieServer: Int? = nil
     /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).

@@ -3,7 +3,7 @@ import Synchronization
 
 /// What a log-format string can refer to for one request (HTTP) or connection (TCP):
 /// gathered as the session goes, read when a unique ID, a header value or a log line
-/// is rendered. Moments are event-loop clock readings; the two dates are wall clock.
+/// is rendered. Moments are event-loop clock readings; the accept date is wall clock.
 struct RequestLogContext {
     var clientAddress: SocketAddress?
     var frontendAddress: SocketAddress?
