@@ -15,7 +15,7 @@ import Synchronization
 ///
 /// Backpressure: the client is read only while the server side can take more, and the
 /// server only while the client can, so memory stays bounded whatever the body size.
-final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
+final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NIOScheduledCallbackHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny
     typealias OutboundOut = ByteBuffer
@@ -34,12 +34,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// What ACLs and rules read for the current transaction, when the frontend has any.
     private var sample: SampleContext?
 
+    // The object lives as long as the connection: one-byte fields come right after
+    // the fields whose size is not a multiple of 8 (buffers, body trackers, optional
+    // numbers), in the padding that would otherwise follow them.
+
     // Request side.
-    private var requestPhase = RequestPhase.head
     private var inbound: ByteBuffer?
+    private var requestPhase = RequestPhase.head
     private var scannedUpTo = 0
     private var requestBody = HTTPBodyTracker(.none)
-    private var requestHead: ByteBuffer?
     private var requestIsHEAD = false
     private var requestIsPOST = false
     private var requestUpgrade = false
@@ -47,18 +50,22 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request may be sent again on a fresh connection if a reused one turns out
     /// to be closed: an idempotent method and no body (a body already sent is gone).
     private var requestRetryable = false
-    /// The request's key for a hashing `balance` (nil: none, round robin).
-    private var requestHash: UInt32?
-    /// The server the request's persistence cookie names, and whether the request's
-    /// Cookie header must be rewritten (indirect, prefix).
-    private var cookieServer: Int?
-    private var cookieEdit = false
-    /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
-    private var cookieFound: CookiePersistence.Lookup?
-    private var requestVersionMinor = 1
-    private var requestsServed = 0
     private var clientInputClosed = false
     private var pendingClientRead = false
+    private var requestHead: ByteBuffer?
+    /// A request has begun and its line is not written yet.
+    private var logPending = false
+    /// The request's key for a hashing `balance` (nil: none, round robin).
+    private var requestHash: UInt32?
+    /// The request's minor version: HTTP/1.0 or 1.1 are the only ones the parser accepts.
+    private var requestVersionMinor: UInt8 = 1
+    /// Whether the request's Cookie header must be rewritten (indirect, prefix), and the
+    /// server its persistence cookie names.
+    private var cookieEdit = false
+    @PackedIndex private var cookieServer: Int? = nil
+    /// The persistence cookie's dates, when it named a server (`maxidle`, `maxlife`).
+    private var cookieFound: CookiePersistence.Lookup?
+    private var requestsServed = 0
 
     // Server side.
     private var server: HTTPServerConnection?
@@ -70,12 +77,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var failedServers: Set<Int> = []
     private var retryPolicy: ConnectRetryPolicy
     /// The server whose slot (`maxconn`) the current request holds.
-    private var slot: Int?
+    @PackedIndex private var slot: Int? = nil
     /// While the request waits in the backend queue: its ticket and since when.
-    private var ticket: Int?
+    @PackedIndex private var ticket: Int? = nil
     private var queuedSince: NIODeadline = .uptimeNanoseconds(0)
-    private var responsePhase = ResponsePhase.none
     private var responseInbound: ByteBuffer?
+    private var responsePhase = ResponsePhase.none
     private var responseScannedUpTo = 0
     /// The last transaction's byte counts, kept when its log line is reset, for the
     /// tracked stick-table entries.
@@ -84,10 +91,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseStarted = false
     private var serverKeepAlive = false
     private var clientKeepAlive = false
+    /// Output shut, input drained and dropped until the client closes (`linger`).
+    private var lingering = false
 
-    // Timers: one scheduled task, re-armed lazily.
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    // Timers: one scheduled callback (this session), re-armed lazily. Unlike a
+    // scheduled task, a callback makes no promise, future or closures, which an idle
+    // connection would otherwise hold until its keep-alive timeout.
+    private var timer: NIOScheduledCallback?
+    @PackedDeadline private var timerDeadline: NIODeadline? = nil
     private var headWaitStart: NIODeadline = .uptimeNanoseconds(0)
     private var lastClientActivity: NIODeadline = .uptimeNanoseconds(0)
     private var lastServerActivity: NIODeadline = .uptimeNanoseconds(0)
@@ -98,18 +109,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private var serverStalledSince: NIODeadline = .uptimeNanoseconds(0)
     /// Once closing after a last write: the moment to give up on a client that never
     /// reads it.
-    private var closingDeadline: NIODeadline?
-    /// Output shut, input drained and dropped until the client closes (`linger`).
-    private var lingering = false
+    @PackedDeadline private var closingDeadline: NIODeadline? = nil
 
     private var log: RequestLogContext
-    /// The connection's two addresses as rules read them (`src`, `dst`), made once.
-    private var addressBytes: (client: [UInt8]?, frontend: [UInt8]?) = (nil, nil)
+    /// The connection's two addresses as rules read them (`src`, `dst`), made by the
+    /// first request that runs rules: a connection to a frontend without rules does not
+    /// hold two arrays for them.
+    private lazy var addressBytes: (client: [UInt8]?, frontend: [UInt8]?) = (log.clientAddress?.ipBytes, log.frontendAddress?.ipBytes)
 
     /// What `tcp-request connection` rules track for this connection's lifetime.
     private let connectionTrackers: [StickTracker?]
     /// The server a `use-server` or `stick match` rule chose for the current request.
-    private var forcedServer: Int?
+    @PackedIndex private var forcedServer: Int? = nil
     /// Where `stick on`/`store-request` rules record the server once chosen.
     private var stickStores: [(StickTable, [UInt8])] = []
 
@@ -147,7 +158,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
     private func started(_ context: ChannelHandlerContext) {
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
-        addressBytes = (log.clientAddress?.ipBytes, log.frontendAddress?.ipBytes)
         log.processID = ProxyRuntime.processID
         log.takeStreamNumber()
         headWaitStart = context.eventLoop.now
@@ -181,16 +191,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - access log
 
-    /// A request has begun and its line is not written yet.
-    private var logPending = false
-
     /// The first byte of a request: its timers start here.
     private func requestBegins(_ now: NIODeadline) {
         guard policy.accessLog != nil, !logPending else { return }
         logPending = true
         log.takeStreamNumber()
         log.requestStarted = now
-        (log.requestSeconds, log.requestMilliseconds) = WallClock.now()
     }
 
     /// Writes the request's line (once), then readies the context for the next one.
@@ -466,7 +472,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         requestIsHEAD = head.isHEAD
         requestIsPOST = isPOST
         requestUpgrade = head.upgrade
-        requestVersionMinor = head.versionMinor
+        requestVersionMinor = UInt8(head.versionMinor)
         requestBody = HTTPBodyTracker(head.framing)
         requestRetryable = head.framing == .none && head.isIdempotent
         Self.requestCounter.add(1, ordering: .relaxed)
@@ -1815,11 +1821,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler {
         if let current = timerDeadline, current <= deadline, timer != nil { return }
         timer?.cancel()
         timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.timer = nil
-            self.timerDeadline = nil
-            self.timerFired()
-        }
+        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
+    }
+
+    /// The armed deadline came (NIO calls the session itself: no closure per arming).
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timer = nil
+        timerDeadline = nil
+        timerFired()
     }
 
     private func cancelTimer() {
