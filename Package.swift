@@ -6,6 +6,12 @@ import PackageDescription
 /// keep them, so an overlapping access is still caught.
 let dataPlane: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// Release binaries carry the Swift runtime and standard library inside them: the shared
+/// libraries' relocated and scanned pages cost every process about 1.5 MiB of resident
+/// memory (15.0 against 13.5 MiB idle, measured), more than the whole of an idle
+/// HAProxy's lead. Debug builds, which the tests run, keep the shared libraries.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+
 let package = Package(
     name: "Fulcrum",
     products: [
@@ -35,7 +41,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: dataPlane),
         /// The `fulcrum` command: flag parsing and bootstrap only.
-        .executableTarget(name: "fulcrum", dependencies: ["FulcrumProxy", "FulcrumCore", "HAProxyConfig"]),
+        .executableTarget(name: "fulcrum", dependencies: ["FulcrumProxy", "FulcrumCore", "HAProxyConfig"], linkerSettings: staticStdlib),
         .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig", "FulcrumHTTP1"]),
         .testTarget(name: "FulcrumHTTP1Tests", dependencies: ["FulcrumHTTP1"]),
@@ -54,7 +60,7 @@ let package = Package(
         /// gratuitous ARP, track and notify scripts, signals, one poll loop.
         .target(name: "VRRPDaemon", dependencies: ["VRRP", "KeepalivedConfig"]),
         /// The `fulcrum-vrrp` command: keepalived's flags and bootstrap only.
-        .executableTarget(name: "fulcrum-vrrp", dependencies: ["VRRPDaemon", "VRRP", "KeepalivedConfig"]),
+        .executableTarget(name: "fulcrum-vrrp", dependencies: ["VRRPDaemon", "VRRP", "KeepalivedConfig"], linkerSettings: staticStdlib),
         .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP", "KeepalivedConfig"]),
         .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRP"]),
