@@ -1522,6 +1522,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
         releaseSlot()
         writeLog()
+        if policy.accessLog == nil {
+            // Nothing else readies the timers for the next request without an access
+            // log, and `show stat`'s queue, connect and total times read them: a later
+            // request on the connection would be timed from the first one's moments.
+            log.nextTimings(context.eventLoop.now)
+        }
         endTracking()
         requestsServed += 1
         failedServers = []

@@ -375,6 +375,8 @@ public final class ProxyRuntime: Sendable {
                     }
                     let session: any LiveSession
                     let ended: EventLoopFuture<Void>
+                    /// A TCP session's end, completed here if its handler never joins the pipeline.
+                    var tcpEnd: EventLoopPromise<Void>? = nil
                     do {
                         if let http = plan.http {
                             let handler = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
@@ -388,6 +390,7 @@ public final class ProxyRuntime: Sendable {
                             // keeps it to ask. A spliced connection outlives its channel:
                             // the session ends when the handler says so.
                             let promise = channel.eventLoop.makePromise(of: Void.self)
+                            tcpEnd = promise
                             let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
                                                              frontendName: plan.frontend, processConnections: self.connections,
                                                              counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
@@ -398,6 +401,7 @@ public final class ProxyRuntime: Sendable {
                             (session, ended) = (handler, promise.futureResult)
                         }
                     } catch {
+                        tcpEnd?.succeed(())
                         Self.release(limits)
                         throw error
                     }

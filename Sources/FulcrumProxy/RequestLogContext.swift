@@ -203,6 +203,15 @@ struct RequestLogContext {
         if details != nil { writableDetails().clearRequest() }
     }
 
+    /// Ready for the next request when no line is written: only the moments and the
+    /// retry count, which `show stat` reads, start again (from `now`).
+    mutating func nextTimings(_ now: NIODeadline) {
+        requestStarted = nil; headReceived = nil; queueStarted = nil; queueEnded = nil
+        connectStarted = nil; connected = nil; responseHeadReceived = nil; ended = nil
+        retries = 0; redispatched = false
+        accepted = now
+    }
+
     /// The stream counter `%rt` reads, shared by HTTP requests and TCP connections.
     static let streams = Atomic<Int>(0)
 
