@@ -17,6 +17,8 @@ final class GlueHandler: ChannelDuplexHandler {
     private var outputClosed = false
     /// Bytes read on this side (for the access log).
     private(set) var bytesRead = 0
+    /// Told when this side's socket fails (a reset, most often), before the pair closes.
+    var failed: (() -> Void)?
 
     private init() {}
 
@@ -35,6 +37,7 @@ final class GlueHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.partner = nil
+        self.failed = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,6 +64,7 @@ final class GlueHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failed?()
         partner?.partnerCloseFull()
         context.close(promise: nil)
     }

@@ -16,6 +16,8 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
     private var lastActivity: NIODeadline = .uptimeNanoseconds(0)
     private var task: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Told before the close that a timer ran out (a TCP connection logs `cD`/`sD`).
+    var expired: (() -> Void)?
 
     init(timeout: TimeAmount?, halfClosed: TimeAmount? = nil) {
         self.timeout = timeout
@@ -83,6 +85,7 @@ final class IdleTimeoutHandler: ChannelDuplexHandler {
             self.task = nil
             guard let current = self.timeout else { return }
             if self.lastActivity + current <= context.eventLoop.now {
+                self.expired?()
                 context.close(promise: nil)
             } else {
                 self.schedule(context)

@@ -161,11 +161,12 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
     private var bytesToServer: Int { splicedBytes?.toServer ?? clientGlue?.bytesRead ?? 0 }
     private var bytesToClient: Int { splicedBytes?.toClient ?? serverGlue?.bytesRead ?? 0 }
 
-    /// `shutdown session` and `shutdown sessions server`.
+    /// `shutdown session` and `shutdown sessions server` (logged `KD` once relaying).
     func cut(_ channel: Channel) {
         if let spliceID, let splicing {
             splicing.pool.kill(spliceID, on: channel.eventLoop)
         } else {
+            if clientGlue != nil { log.terminate("K", "D") }
             channel.close(promise: nil)
         }
     }
@@ -424,9 +425,18 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
         self.clientGlue = clientGlue
         self.serverGlue = serverGlue
         do {
+            // HAProxy's termination flags for a relayed connection: a side's idle timer
+            // (`cD`, `sD`) or its socket failing (`CD`, `SD`).
             if serverTimeout != nil || backend.serverFinTimeout != nil {
-                try serverChannel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: serverTimeout, halfClosed: backend.serverFinTimeout))
+                let timer = IdleTimeoutHandler(timeout: serverTimeout, halfClosed: backend.serverFinTimeout)
+                timer.expired = { self.log.terminate("s", "D") }
+                try serverChannel.pipeline.syncOperations.addHandler(timer)
             }
+            if let timer = try? context.pipeline.syncOperations.handler(type: IdleTimeoutHandler.self) {
+                timer.expired = { self.log.terminate("c", "D") }
+            }
+            clientGlue.failed = { self.log.terminate("C", "D") }
+            serverGlue.failed = { self.log.terminate("S", "D") }
             if let inspection = responseInspections[backend.name] {
                 let s = SampleContext.forConnection(client: context.channel.remoteAddress, local: context.channel.localAddress,
                                                     frontend: log.frontendName, tables: inspection.tables)

@@ -84,15 +84,15 @@ import Testing
 
     /// A spliced connection is listed and counted until it ends, can be cut from the
     /// runtime API (logged `K`), and a client gone idle is cut at `timeout client`
-    /// (logged `cD`).
-    @Test func sessionsAreListedCountedAndCut() throws {
+    /// (logged `cD`); a connection relayed without splicing (`nosplice`) the same.
+    @Test(arguments: [true, false]) func sessionsAreListedCountedAndCut(splicing: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let ports = try TCPProxyTests().startBackends(running, names: ["s"])
         let sockets = try RuntimeAPICommandTests.Sockets()
         let syslog = try SyslogListener()
         let front = Loopback.freePort()
-        _ = try start(running, sockets.global + "  log 127.0.0.1:\(syslog.port) local0\n"
+        _ = try start(running, sockets.global + "  log 127.0.0.1:\(syslog.port) local0\n" + (splicing ? "" : "  nosplice\n")
             + TCPProxyTests.tcpDefaults(client: "600ms", extra: "    option tcplog\n    log global\n", splice: true)
             + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(ports[0])\n", front: front)
         let admin = sockets.admin
@@ -175,14 +175,15 @@ extension SpliceTests {
 }
 
 extension SpliceTests {
-    /// A reset on either side cuts the other and is logged as that side's (`SD`, `CD`).
-    @Test func resetsAreLoggedForTheirSide() throws {
+    /// A reset on either side cuts the other and is logged as that side's (`SD`, `CD`),
+    /// spliced or not.
+    @Test(arguments: [true, false]) func resetsAreLoggedForTheirSide(splicing: Bool) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let backend = try ScriptedBackend()
         let syslog = try SyslogListener()
         let front = Loopback.freePort()
-        _ = try start(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n"
+        _ = try start(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n" + (splicing ? "" : "  nosplice\n")
             + TCPProxyTests.tcpDefaults(extra: "    option tcplog\n    log global\n", splice: true)
             + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(backend.port)\n", front: front)
         backend.accept(timeout: 2000)?.disconnect()
