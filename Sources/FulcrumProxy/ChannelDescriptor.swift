@@ -36,7 +36,8 @@ enum ChannelDescriptor {
     }
 
     /// The port of a TCP socket's local or peer address; nil for other families (whose
-    /// channel addresses have no port either).
+    /// channel addresses have no port either); -1, which matches no channel's port, when
+    /// the address cannot be read.
     private static func port(_ fd: CInt, peer: Bool) -> Int? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)

@@ -24,8 +24,9 @@ final class ConnectionRules: Sendable {
         self.counters = counters
     }
 
-    /// The entries the connection tracks, or nil when a rule rejects it.
-    func evaluate(_ channel: Channel) -> [StickTracker?]? {
+    /// The entries the connection tracks, or nil when a rule rejects it. They are let
+    /// go when the session `ended` (a spliced TCP connection outlives its channel).
+    func evaluate(_ channel: Channel, until ended: EventLoopFuture<Void>) -> [StickTracker?]? {
         let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
         s.proxies = state
         var log = RequestLogContext(frontendName: frontendName)
@@ -36,7 +37,7 @@ final class ConnectionRules: Sendable {
         }
         let trackers = s.trackers
         if trackers.contains(where: { $0 != nil }) {
-            channel.closeFuture.whenComplete { _ in
+            ended.whenComplete { _ in
                 for tracker in trackers.compactMap({ $0 }) { tracker.table.apply([.trackEnd], to: tracker.key, now: SampleContext.monotonicMilliseconds()) }
             }
         }

@@ -1518,7 +1518,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             policy.backend.recordTimes(serverIndex, queue: RequestLogContext.millisIfBoth(log.queueStarted, log.queueEnded),
                                        connect: RequestLogContext.millisIfBoth(log.connectStarted, connected),
                                        response: RequestLogContext.millisIfBoth(connected, log.responseHeadReceived),
-                                       total: RequestLogContext.millis(log.requestStarted ?? log.accepted, now))
+                                       // From the accept or the end of the previous request, as
+                                       // HAProxy's total time (its idle time included), with a
+                                       // log or without.
+                                       total: RequestLogContext.millis(log.accepted, now))
         }
         releaseSlot()
         writeLog()

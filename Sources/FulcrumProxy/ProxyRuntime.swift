@@ -70,7 +70,10 @@ public final class ProxyRuntime: Sendable {
         var plans: [ListenerPlan] = []
         // One pool for the whole configuration, when anything in it splices.
         let splicePool = !configuration.global.noSplice && configuration.proxies.contains { $0.options.splices }
-            ? SplicePool(pipeSize: configuration.global.tunePipesize, maxPipes: configuration.global.maxPipes) : nil
+            // `maxpipes` defaults to a quarter of the global `maxconn`, as HAProxy's: each
+            // spliced connection holds four more descriptors than a relayed one.
+            ? SplicePool(pipeSize: configuration.global.tunePipesize,
+                         maxPipes: configuration.global.maxPipes ?? configuration.global.maxconn.map { $0 / 4 }) : nil
         var checks: [HealthCheckSpec] = []
         var tables: [String: StickTable] = [:]
         for proxy in configuration.proxies where proxy.kind != .defaults {
@@ -348,59 +351,64 @@ public final class ProxyRuntime: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Options set here, synchronously: as bootstrap child options each
-                    // would cost a future chain per accepted connection.
-                    // HTTP sessions gate reads themselves; a TCP connection reads nothing
-                    // until its server side exists.
-                    // TCP_NODELAY comes from the listening socket.
-                    if let options = channel.syncOptions {
-                        try options.setOption(.autoRead, value: plan.http != nil)
-                        try options.setOption(.allowRemoteHalfClosure, value: true)
-                        if plan.http != nil {
-                            try options.setOption(.recvAllocator, value: Self.requestReceiveSizes)
-                        }
-                    }
                     // The listener's AcceptLimiter took a place under every limit; it is
-                    // given back when the session ends (see `register` below).
+                    // given back when the session ends (see `register` below), or here
+                    // when there is no session.
                     let limits = plan.limits
-                    var trackers: [StickTracker?] = StickTracker.noSlots
-                    if let rules = self.connectionRules[plan.frontend] {
-                        guard let tracked = rules.evaluate(channel) else {
-                            // `reject`: closed before any byte is read or written.
-                            channel.close(promise: nil)
-                            Self.release(limits)
-                            return
-                        }
-                        trackers = tracked
-                    }
+                    // A TCP session may outlive its channel (a spliced one): it ends when
+                    // its handler says so. An HTTP session ends with its channel.
+                    let tcpEnd: EventLoopPromise<Void>? = plan.http == nil ? channel.eventLoop.makePromise(of: Void.self) : nil
+                    let ended = tcpEnd?.futureResult ?? channel.closeFuture
                     let session: any LiveSession
-                    let ended: EventLoopFuture<Void>
-                    /// A TCP session's end, completed here if its handler never joins the pipeline.
-                    var tcpEnd: EventLoopPromise<Void>? = nil
                     do {
+                        // Options set here, synchronously: as bootstrap child options each
+                        // would cost a future chain per accepted connection.
+                        // HTTP sessions gate reads themselves; a TCP connection reads nothing
+                        // until its server side exists.
+                        // TCP_NODELAY comes from the listening socket.
+                        if let options = channel.syncOptions {
+                            try options.setOption(.autoRead, value: plan.http != nil)
+                            try options.setOption(.allowRemoteHalfClosure, value: true)
+                            if plan.http != nil {
+                                try options.setOption(.recvAllocator, value: Self.requestReceiveSizes)
+                            }
+                        }
+                        var trackers: [StickTracker?] = StickTracker.noSlots
+                        if let rules = self.connectionRules[plan.frontend] {
+                            guard let tracked = rules.evaluate(channel, until: ended) else {
+                                // `reject`: closed before any byte is read or written.
+                                channel.close(promise: nil)
+                                tcpEnd?.succeed(())
+                                Self.release(limits)
+                                return
+                            }
+                            trackers = tracked
+                        }
                         if let http = plan.http {
                             let handler = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
                             try channel.pipeline.syncOperations.addHandler(handler)
-                            (session, ended) = (handler, channel.closeFuture)
-                        } else {
+                            session = handler
+                        } else if let tcpEnd {
                             if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                                 try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                             }
                             // The handler leaves the pipeline once the relay runs; `show sess`
-                            // keeps it to ask. A spliced connection outlives its channel:
-                            // the session ends when the handler says so.
-                            let promise = channel.eventLoop.makePromise(of: Void.self)
-                            tcpEnd = promise
+                            // keeps it to ask.
                             let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
                                                              frontendName: plan.frontend, processConnections: self.connections,
                                                              counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
                                                              persistence: self.persistence, trackers: trackers,
-                                                             responseInspections: self.responseInspections, ended: promise,
+                                                             responseInspections: self.responseInspections, ended: tcpEnd,
                                                              splicing: plan.splicing)
                             try channel.pipeline.syncOperations.addHandler(handler)
-                            (session, ended) = (handler, promise.futureResult)
+                            session = handler
+                        } else {
+                            // Never: a TCP listener's connections have their promise.
+                            Self.release(limits)
+                            return
                         }
                     } catch {
+                        // No handler took the session: it ends here.
                         tcpEnd?.succeed(())
                         Self.release(limits)
                         throw error

@@ -19,6 +19,8 @@ struct SpliceDirection {
     struct Moved {
         var read = false
         var wrote = false
+        /// Stopped at the budget while bytes could still move.
+        var more = false
     }
 
     private var pipeRead: CInt = -1
@@ -67,8 +69,9 @@ struct SpliceDirection {
     /// edge-triggered, so this runs until the source has nothing or the destination
     /// takes nothing more. Once the source has ended and everything is written, the
     /// destination's output is shut down.
-    mutating func pump(from source: CInt, to destination: CInt) throws(Failure) -> Moved {
+    mutating func pump(from source: CInt, to destination: CInt, budget: Int) throws(Failure) -> Moved {
         var moved = Moved()
+        var spent = 0
         while pendingOffset < pending.count {
             let n = pending.withUnsafeBytes { write(destination, $0.baseAddress! + pendingOffset, $0.count - pendingOffset) }
             if n > 0 {
@@ -90,6 +93,7 @@ struct SpliceDirection {
                 if n > 0 {
                     inPipe += n
                     bytes += n
+                    spent += n
                     moved.read = true
                     progressed = true
                 } else if n == 0 {
@@ -116,6 +120,10 @@ struct SpliceDirection {
                 }
             }
             if !progressed { break }
+            if spent >= budget {
+                moved.more = true
+                break
+            }
         }
         if inputClosed && inPipe == 0 && !outputShut {
             outputShut = true

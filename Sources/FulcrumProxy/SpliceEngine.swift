@@ -32,6 +32,8 @@ final class SpliceEngine: @unchecked Sendable {
     /// When the idle timers are next looked at (monotonic nanoseconds; 0: never).
     private var nextCheck: Int64 = 0
     private var running = true
+    /// Connections that stopped at their budget with bytes still to move.
+    private var ready: [UInt64] = []
 
     /// The tag of the wake-up eventfd; connections use their identifiers (from 1).
     private static let wakeupTag: UInt64 = 0
@@ -54,6 +56,7 @@ final class SpliceEngine: @unchecked Sendable {
             return nil
         }, retained)
         guard created == 0 else {
+            // Its deinit closes the two descriptors.
             Unmanaged<SpliceEngine>.fromOpaque(retained).release()
             return nil
         }
@@ -65,13 +68,20 @@ final class SpliceEngine: @unchecked Sendable {
         self.wakeup = wakeup
     }
 
+    /// The descriptors outlive the thread: a sender may still signal the eventfd after
+    /// the thread has ended, never after the last reference is gone.
+    deinit {
+        close(epoll)
+        close(wakeup)
+    }
+
     /// Takes over two connected sockets through duplicates of their descriptors (which
     /// the engine closes; the caller closes its own). `held` is what was
     /// read from the client before, sent to the server first; `done` is called on the
     /// engine's thread when the connection ends. Returns the identifier `kill` takes,
     /// or nil (nothing taken over) when no pipe could be opened.
     func start(duplicating clientFD: CInt, server serverFD: CInt, held: [UInt8], clientInputClosed: Bool,
-               timeouts: SplicedConnection.Timeouts, pipeSize: Int?, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
+               timeouts: SpliceTimeouts, pipeSize: Int?, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
         let client = fulcrum_dup_cloexec(clientFD)
         guard client >= 0 else { return nil }
         let server = fulcrum_dup_cloexec(serverFD)
@@ -107,44 +117,58 @@ final class SpliceEngine: @unchecked Sendable {
 
     /// False once the engine is stopping: the command is not taken.
     private func send(_ command: Command) -> Bool {
-        let taken = inbox.withLockedValue { inbox in
+        inbox.withLockedValue { inbox in
             guard !inbox.stopped else { return false }
             if case .stop = command { inbox.stopped = true }
             inbox.commands.append(command)
+            fulcrum_eventfd_signal(wakeup)
             return true
         }
-        if taken { fulcrum_eventfd_signal(wakeup) }
-        return taken
     }
 
     private func run() {
         var tags = [UInt64](repeating: 0, count: 64)
+        var failed = [UInt8](repeating: 0, count: 64)
         while running {
             let timeout: CInt
-            if nextCheck == 0 {
+            if !ready.isEmpty {
+                timeout = 0
+            } else if nextCheck == 0 {
                 timeout = -1
             } else {
                 // Rounded up: waking a millisecond early would only wait again.
                 let wait = (nextCheck - SplicedConnection.now() + 999_999) / 1_000_000
                 timeout = CInt(clamping: max(0, wait))
             }
-            let count = tags.withUnsafeMutableBufferPointer { fulcrum_epoll_wait(epoll, $0.baseAddress!, 64, timeout) }
+            let count = tags.withUnsafeMutableBufferPointer { tags in
+                failed.withUnsafeMutableBufferPointer { fulcrum_epoll_wait(epoll, tags.baseAddress!, $0.baseAddress!, 64, timeout) }
+            }
             if count < 0 && errno != EINTR { break }
+            let waiting = ready
+            ready = []
             for index in 0..<max(0, Int(count)) {
                 let tag = tags[index]
                 if tag == Self.wakeupTag {
                     fulcrum_eventfd_drain(wakeup)
                     takeCommands()
                 } else if let connection = connections[tag] {
-                    pump(connection)
+                    pump(connection, failed: failed[index] != 0)
                 }
+            }
+            for id in waiting {
+                if let connection = connections[id] { pump(connection, failed: false) }
             }
             if nextCheck != 0 && SplicedConnection.now() >= nextCheck { checkTimers() }
         }
+        // Stopped, or epoll failed: nothing more is taken, and everything held ends.
+        let queued = inbox.withLockedValue { inbox in
+            inbox.stopped = true
+            defer { inbox.commands = [] }
+            return inbox.commands
+        }
+        for case .start(let connection) in queued { connection.finish(.killed) }
         for connection in connections.values { connection.finish(.killed) }
         connections = [:]
-        close(epoll)
-        close(wakeup)
     }
 
     private func takeCommands() {
@@ -164,7 +188,7 @@ final class SpliceEngine: @unchecked Sendable {
                 }
                 schedule(connection.deadline)
                 // Edge-triggered: what is already readable raises no new edge.
-                pump(connection)
+                pump(connection, failed: false)
             case .kill(let id):
                 if let connection = connections.removeValue(forKey: id) { connection.finish(.killed) }
             case .stop:
@@ -173,14 +197,18 @@ final class SpliceEngine: @unchecked Sendable {
         }
     }
 
-    private func pump(_ connection: SplicedConnection) {
-        if let end = connection.pump() {
+    /// Moves what can move; `failed`: the event loop reported an error or hang-up.
+    /// A connection pumped twice in one round (an event and its turn) loses nothing.
+    private func pump(_ connection: SplicedConnection, failed: Bool) {
+        var more = false
+        if let end = connection.pump(more: &more) ?? (failed ? connection.pendingError() : nil) {
             connections[connection.id] = nil
             connection.finish(end)
-        } else {
-            // A half-close may have shortened the timer to its `-fin` value.
-            schedule(connection.deadline)
+            return
         }
+        if more && !ready.contains(connection.id) { ready.append(connection.id) }
+        // A half-close may have shortened the timer to its `-fin` value.
+        schedule(connection.deadline)
     }
 
     /// Makes sure the timers are looked at by `deadline`.

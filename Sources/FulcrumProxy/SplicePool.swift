@@ -36,7 +36,7 @@ final class SplicePool: Sendable {
     /// connection's identifier, or nil when nothing was taken over (the sockets could
     /// not be found or duplicated, or no pipe could be opened): NIO relays it then.
     func start(on loop: EventLoop, client: Channel, server: Channel, held: [UInt8], clientInputClosed: Bool,
-               timeouts: SplicedConnection.Timeouts, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
+               timeouts: SpliceTimeouts, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
         guard let clientFD = ChannelDescriptor.of(client), let serverFD = ChannelDescriptor.of(server),
               let engine = engine(for: loop) else { return nil }
         // `maxpipes`: past it, the connection is relayed by NIO, as HAProxy does.
@@ -70,7 +70,7 @@ final class SplicePool: Sendable {
     }
     #else
     func start(on loop: EventLoop, client: Channel, server: Channel, held: [UInt8], clientInputClosed: Bool,
-               timeouts: SplicedConnection.Timeouts, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
+               timeouts: SpliceTimeouts, done: @escaping @Sendable (SpliceOutcome) -> Void) -> UInt64? {
         nil
     }
 

@@ -1,4 +1,5 @@
 #if os(Linux)
+import CFulcrumLinux
 import Glibc
 import NIOCore
 
@@ -6,26 +7,17 @@ import NIOCore
 /// two sockets, a direction each way, and the idle timers. Touched only on the
 /// engine's thread once started.
 final class SplicedConnection {
-    /// Idle limits in nanoseconds (0: none): `timeout client`/`server` (or `tunnel`)
-    /// while both directions run, `client-fin`/`server-fin` once one has ended.
-    struct Timeouts: Sendable {
-        var client: Int64 = 0
-        var clientFin: Int64 = 0
-        var server: Int64 = 0
-        var serverFin: Int64 = 0
-    }
-
     let id: UInt64
     let client: CInt
     let server: CInt
     private var toServer: SpliceDirection
     private var toClient: SpliceDirection
-    private let timeouts: Timeouts
+    private let timeouts: SpliceTimeouts
     private var clientActive: Int64
     private var serverActive: Int64
     private let done: @Sendable (SpliceOutcome) -> Void
 
-    init(id: UInt64, client: CInt, server: CInt, held: [UInt8], clientInputClosed: Bool, timeouts: Timeouts,
+    init(id: UInt64, client: CInt, server: CInt, held: [UInt8], clientInputClosed: Bool, timeouts: SpliceTimeouts,
          done: @escaping @Sendable (SpliceOutcome) -> Void) {
         self.id = id
         self.client = client
@@ -48,25 +40,41 @@ final class SplicedConnection {
         return true
     }
 
-    /// Moves bytes both ways; the end of the connection when there is one.
-    func pump() -> SpliceOutcome.End? {
+    /// Moved this far in one direction, a pump stops and the connection waits its turn
+    /// behind the others of the engine (a bulk transfer whose source never runs dry
+    /// would otherwise hold the thread).
+    static let budget = 1 << 20
+
+    /// Moves bytes both ways; the end of the connection when there is one. `more` says
+    /// that a direction stopped at its budget with more to move: the engine pumps again
+    /// soon (no edge will come for what is already there).
+    func pump(more: inout Bool) -> SpliceOutcome.End? {
         let up: SpliceDirection.Moved, down: SpliceDirection.Moved
         do throws(SpliceDirection.Failure) {
-            up = try toServer.pump(from: client, to: server)
+            up = try toServer.pump(from: client, to: server, budget: Self.budget)
         } catch {
             if case .input = error { return .clientError } else { return .serverError }
         }
         do throws(SpliceDirection.Failure) {
-            down = try toClient.pump(from: server, to: client)
+            down = try toClient.pump(from: server, to: client, budget: Self.budget)
         } catch {
             if case .input = error { return .serverError } else { return .clientError }
         }
+        more = up.more || down.more
         if up.read || up.wrote || down.read || down.wrote {
             let now = Self.now()
             if up.read || down.wrote { clientActive = now }
             if up.wrote || down.read { serverActive = now }
         }
         return toServer.outputShut && toClient.outputShut ? .finished : nil
+    }
+
+    /// After an error or hang-up event that moving bytes did not explain (a reset on a
+    /// side whose input had already ended, with nothing to send it): that side's error.
+    func pendingError() -> SpliceOutcome.End? {
+        if fulcrum_socket_error(client) != 0 { return .clientError }
+        if fulcrum_socket_error(server) != 0 { return .serverError }
+        return nil
     }
 
     /// The earliest time a timer could fire, in nanoseconds on the monotonic clock;
@@ -81,7 +89,7 @@ final class SplicedConnection {
         }
     }
 
-    /// Which side's idle timer has run out at `now`.
+    /// Which side's idle timer has run out at `now` (the client's first when both have).
     func expired(_ now: Int64) -> SpliceOutcome.End? {
         if clientLimit > 0 && now >= clientActive + clientLimit { return .clientTimeout }
         if serverLimit > 0 && now >= serverActive + serverLimit { return .serverTimeout }

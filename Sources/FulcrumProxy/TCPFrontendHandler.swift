@@ -469,7 +469,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard splicesHere, let splicing else { return false }
         var held: [UInt8] = []
         for data in early { held += unwrapInboundIn(data).readableBytesView }
-        var timeouts = SplicedConnection.Timeouts()
+        var timeouts = SpliceTimeouts()
         timeouts.client = splicing.clientTimeout?.nanoseconds ?? 0
         timeouts.clientFin = splicing.clientFinTimeout?.nanoseconds ?? 0
         timeouts.server = backend.serverTimeout?.nanoseconds ?? 0

@@ -214,3 +214,69 @@ extension SpliceTests {
         #expect(lines.count == 2 && lines[0].contains(" SD ") && lines[1].contains(" CD "), "\(lines)")
     }
 }
+
+extension SpliceTests {
+    /// What `tcp-request connection` rules track lasts as long as the spliced session,
+    /// not as its channel: a second connection from the same source is refused while the
+    /// first is spliced.
+    @Test func connectionTrackingOutlivesTheChannel() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try TCPProxyTests().startBackends(running, names: ["t"])
+        let front = Loopback.freePort()
+        _ = try start(running, TCPProxyTests.tcpDefaults(splice: true) + """
+            frontend f
+                bind 127.0.0.1:\(front)
+                stick-table type ip size 100 store conn_cur
+                tcp-request connection track-sc0 src
+                tcp-request connection reject if { sc0_conn_cur gt 1 }
+                default_backend b
+            backend b
+                server t 127.0.0.1:\(ports[0])
+
+            """, front: front)
+        let first = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try first.readBytes(2), as: UTF8.self) == "t\n")
+        let second = try HTTPTestConnection(port: front)
+        #expect(second.isClosedByPeer(), "refused while the first is open")
+        first.shutdownWrite()
+        #expect(String(decoding: try first.readToEnd(), as: UTF8.self) == "BYE\n")
+        usleep(200_000)
+        let third = try HTTPTestConnection(port: front)
+        #expect(String(decoding: try third.readBytes(2), as: UTF8.self) == "t\n", "accepted once the first has ended")
+    }
+
+    /// A client that sends its FIN and then a reset, while the server is silent, ends the
+    /// session at once (not at a timeout): the engine reads the socket's error.
+    @Test func resetAfterFinIsNoticed() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let syslog = try SyslogListener()
+        let front = Loopback.freePort()
+        _ = try start(running, "global\n  log 127.0.0.1:\(syslog.port) local0\n"
+            + TCPProxyTests.tcpDefaults(client: "20s", server: "20s", extra: "    option tcplog\n    log global\n", splice: true)
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server s 127.0.0.1:\(backend.port)\n", front: front)
+        backend.accept(timeout: 2000)?.disconnect()
+        usleep(200_000)
+        _ = syslog.drain()
+        let client = try HTTPTestConnection(port: front)
+        let server = try #require(backend.accept())
+        client.send("x")
+        client.shutdownWrite()
+        #expect(String(decoding: try server.readBytes(1), as: UTF8.self) == "x")
+        #expect(server.isClosedByPeer(), "the client's FIN is passed on")
+        usleep(100_000)
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        client.disconnect()
+        let started = Date()
+        // The server's side is closed by Fulcrum: a write fails soon after.
+        var cut = false
+        for _ in 0..<40 where !cut {
+            usleep(50_000)
+            cut = syslog.drain().contains { $0.contains(" l l/s ") && $0.contains(" CD ") }
+        }
+        #expect(cut, "logged CD within 2 s, after \(Date().timeIntervalSince(started)) s")
+    }
+}
