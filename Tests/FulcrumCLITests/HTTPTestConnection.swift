@@ -52,6 +52,21 @@ final class HTTPTestConnection {
         fd = -1
     }
 
+    /// Closes the socket with a reset (a zero linger time) instead of a FIN.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        disconnect()
+    }
+
+    /// The local port, which `show sess` prints as the connection's source.
+    var localPort: Int {
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: local.sin_port))
+    }
+
     func send(_ text: String) {
         send(Array(text.utf8))
     }

@@ -256,10 +256,7 @@ import Testing
         let client = try HTTPTestConnection(port: front)
         client.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try client.readResponse()?.status == 200)
-        var local = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.fd, $0, &length) } }
-        let source = "src=127.0.0.1:\(UInt16(bigEndian: local.sin_port)) "
+        let source = "src=127.0.0.1:\(client.localPort) "
         let sessions = try Self.ask(admin, "show sess")
         let line = try #require(sessions.split(separator: "\n").first { $0.contains(source) }, "\(sessions)")
         #expect(line.hasPrefix("0x") && line.contains(": proto=tcpv4 ") && line.contains(" fe=l ") && line.contains(" age="), "\(line)")
