@@ -127,8 +127,44 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// The bind line's `name` (`so_name`), as bytes.
     private let listenerName: [UInt8]
 
-    init(policy: HTTPProxyPolicy, connectionTrackers: [StickTracker?] = StickTracker.noSlots, listenerName: String? = nil) {
-        self.listenerName = listenerName.map { Array($0.utf8) } ?? []
+    /// Completed when the connection is over, for the registry and the listener's
+    /// counts: not the channel's close, since a parked connection changes channels.
+    let ended: EventLoopPromise<Void>
+    private var endReported = false
+    /// The connection's entry in `show sess`, which a parked connection takes over.
+    var registration: SessionRegistry.Registration?
+    /// `tune.park-idle-clients`: the connection went to the parking lot and this
+    /// session, closing its channel, ends without ending the connection.
+    private var handedOver = false
+    /// A parked connection's next session: `started` does not begin the connection again.
+    private var resumed = false
+    /// Not parked in this wait for a request (something still to write, say, or just
+    /// woken up from the parking lot).
+    private var parkDeclined = false
+
+    convenience init(policy: HTTPProxyPolicy, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?] = StickTracker.noSlots,
+                     listenerName: String? = nil) {
+        self.init(policy: policy, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName.map { Array($0.utf8) } ?? [])
+    }
+
+    /// A parked connection's session when its client sends again, on a new channel.
+    convenience init(resuming parked: ParkedHTTPClient) {
+        self.init(policy: parked.policy, ended: parked.ended, connectionTrackers: parked.connectionTrackers, listenerName: parked.listenerName)
+        registration = parked.registration
+        resumed = true
+        log.clientAddress = parked.clientAddress
+        log.frontendAddress = parked.frontendAddress
+        log.processID = ProxyRuntime.processID
+        log.accepted = parked.accepted
+        (log.acceptSeconds, log.acceptMilliseconds) = (parked.acceptSeconds, parked.acceptMilliseconds)
+        requestsServed = parked.requestsServed
+        headWaitStart = parked.waitStarted
+        lastClientActivity = parked.waitStarted
+    }
+
+    private init(policy: HTTPProxyPolicy, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?], listenerName: [UInt8]) {
+        self.ended = ended
+        self.listenerName = listenerName
         self.basePolicy = policy
         self.policy = policy
         self.connectionTrackers = connectionTrackers
@@ -156,6 +192,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     private func started(_ context: ChannelHandlerContext) {
+        if resumed {
+            // The same connection on a new channel: its timers and log go on. Woken
+            // by the client, it is not parked again before its next request is served.
+            resumed = false
+            parkDeclined = true
+            armTimer()
+            return
+        }
         log.clientAddress = context.channel.remoteAddress
         log.frontendAddress = context.channel.localAddress
         log.processID = ProxyRuntime.processID
@@ -239,8 +283,17 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimer()
         self.context = nil
+        // A parked connection lives on without this session and its channel.
+        guard !handedOver else { return }
+        cancelTimer()
+        reportEnd()
+    }
+
+    private func reportEnd() {
+        guard !endReported else { return }
+        endReported = true
+        ended.succeed(())
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -303,6 +356,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        guard !handedOver else {
+            context.fireChannelInactive()
+            return
+        }
         requestPhase = .closed
         cancelTimer()
         releaseSlot()
@@ -1533,6 +1590,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
         endTracking()
         requestsServed += 1
+        parkDeclined = false
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         guard clientKeepAlive else {
@@ -1652,6 +1710,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         inbound = nil
         responseInbound = nil
         if clientInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        // The tunnel ends with the channel, after this handler has left it.
+        endReported = true
+        let ended = self.ended
+        context.channel.closeFuture.whenComplete { _ in ended.succeed(()) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         serverContext.pipeline.syncOperations.removeHandler(context: serverContext, promise: nil)
         context.channel.read()
@@ -1785,6 +1847,90 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         context?.close(promise: nil)
     }
 
+    // MARK: - parking (`tune.park-idle-clients`)
+
+    func cut() {
+        context?.close(promise: nil)
+    }
+
+    var clientAddress: SocketAddress? { log.clientAddress }
+
+    /// When a connection waiting for its next request is parked; nil while anything
+    /// of an exchange is left (a server connection, a queue ticket, bytes to parse).
+    private var parkDue: NIODeadline? {
+        guard !parkDeclined, let after = policy.parkAfter, requestPhase == .head, requestsServed > 0,
+              (inbound?.readableBytes ?? 0) == 0, !clientInputClosed, !lingering, !logPending,
+              server == nil, pendingServer == nil, ticket == nil, slot == nil else { return nil }
+        return headWaitStart + after
+    }
+
+    /// Hands the socket (a duplicate) to the parking lot with what the next request
+    /// needs, then closes the channel; this session ends there.
+    private func park(_ context: ChannelHandlerContext) {
+        // Bytes still queued in NIO would go with the channel; a Unix socket is not
+        // taken back by the TCP bootstrap used to resume.
+        guard let lot = IdleClientParking.shared, let registration,
+              (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) == 0,
+              context.channel.remoteAddress?.port != nil, let fd = ChannelDescriptor.of(context.channel) else {
+            declinePark()
+            return
+        }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else {
+            declinePark()
+            return
+        }
+        let parked = ParkedHTTPClient(policy: basePolicy, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName,
+                                      registration: registration, clientAddress: log.clientAddress, frontendAddress: log.frontendAddress,
+                                      accepted: log.accepted, acceptSeconds: log.acceptSeconds, acceptMilliseconds: log.acceptMilliseconds,
+                                      waitStarted: headWaitStart, requestsServed: requestsServed, socket: copy)
+        guard parked.park(in: lot) else {
+            Glibc.close(copy)
+            declinePark()
+            return
+        }
+        registration.registry.replace(registration.id, with: parked, on: context.eventLoop)
+        handedOver = true
+        requestPhase = .closed
+        cancelTimer()
+        context.close(promise: nil)
+    }
+
+    private func declinePark() {
+        parkDeclined = true
+        armTimer()
+    }
+
+    /// A new channel for a parked connection's socket, with a new session as its
+    /// handler; on the connection's loop the bootstrap runs at once.
+    static func resume(_ parked: ParkedHTTPClient, socket fd: CInt) {
+        let session = HTTPClientSession(resuming: parked)
+        let loop = parked.ended.futureResult.eventLoop
+        parked.registration.registry.replace(parked.registration.id, with: session, on: loop)
+        let bound = NIOLoopBound(session, eventLoop: loop)
+        ClientBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let options = channel.syncOptions {
+                        try options.setOption(.allowRemoteHalfClosure, value: true)
+                        try options.setOption(.recvAllocator, value: ProxyRuntime.requestReceiveSizes)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(bound.value)
+                }
+            }
+            .withConnectedSocket(fd)
+            .whenFailure { _ in bound.value.resumeFailed() }
+    }
+
+    /// No channel took the socket back (its handler was never added or is gone):
+    /// nothing else will end the connection.
+    private func resumeFailed() {
+        guard context == nil else { return }
+        requestPhase = .closed
+        cancelTimer()
+        reportEnd()
+    }
+
     // MARK: - timeouts
 
     /// The moment the current phase times out. A side is only blamed for being idle
@@ -1802,7 +1948,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             }
             let waitingForNext = requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0
             let timeout = waitingForNext ? policy.keepAliveTimeout : policy.httpRequestTimeout
-            return timeout.map { headWaitStart + $0 }
+            let expiry = timeout.map { headWaitStart + $0 }
+            if waitingForNext, let park = parkDue {
+                return min(expiry ?? park, park)
+            }
+            return expiry
         case .body, .waitingResponse, .connecting:
             let serverWritable = server?.isWritable ?? true
             var deadline: NIODeadline? = nil
@@ -1851,6 +2001,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         let now = context.eventLoop.now
         guard deadline <= now else {
             armTimer()
+            return
+        }
+        if let parkAt = parkDue, parkAt <= now, policy.keepAliveTimeout.map({ headWaitStart + $0 > now }) ?? true,
+           requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0 {
+            park(context)
             return
         }
         if let pending = pendingServer, attemptStarted + policy.backend.connectTimeout <= now {

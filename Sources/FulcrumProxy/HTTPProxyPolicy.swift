@@ -86,6 +86,9 @@ final class HTTPProxyPolicy: Sendable {
     /// Longest request or response head accepted: `tune.bufsize` less `tune.maxrewrite`,
     /// the room HAProxy keeps for rewrites.
     let maxHeadSize: Int
+    /// `tune.park-idle-clients`: how long a keep-alive client may wait for its next
+    /// request before its connection leaves NIO for the parking lot (nil: never).
+    let parkAfter: TimeAmount?
     /// True when every request head is rewritten (a rule or option adds a header), so
     /// the unchanged-bytes fast path is not even tried.
     let alwaysEditsRequest: Bool
@@ -204,6 +207,7 @@ final class HTTPProxyPolicy: Sendable {
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
+        parkAfter = global.parkIdleClients.map { .milliseconds(Int64($0.milliseconds)) }
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive
     }
 }

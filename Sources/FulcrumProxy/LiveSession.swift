@@ -1,23 +1,16 @@
 import NIOCore
 
 /// What the session registry and the runtime API ask of a client connection's handler.
+/// The registry keeps the handler, not the channel: an HTTP connection parked between
+/// requests has no channel, and a spliced TCP one no longer has one.
 protocol LiveSession: AnyObject {
     /// The backend and server the connection uses now, for `show sess`.
     var liveTarget: (backend: String, server: String?) { get }
     /// Cuts the connection (`shutdown session`, `shutdown sessions server`); called on
     /// its event loop.
-    func cut(_ channel: Channel)
-    /// The client's address, when the channel no longer knows it (a spliced
-    /// connection's channel is closed while the session goes on).
+    func cut()
+    /// The client's address, for `show sess`.
     var clientAddress: SocketAddress? { get }
-}
-
-extension LiveSession {
-    var clientAddress: SocketAddress? { nil }
-
-    func cut(_ channel: Channel) {
-        channel.close(promise: nil)
-    }
 }
 
 extension HTTPClientSession: LiveSession {}

@@ -355,11 +355,12 @@ public final class ProxyRuntime: Sendable {
                     // given back when the session ends (see `register` below), or here
                     // when there is no session.
                     let limits = plan.limits
-                    // A TCP session may outlive its channel (a spliced one): it ends when
-                    // its handler says so. An HTTP session ends with its channel.
-                    let tcpEnd: EventLoopPromise<Void>? = plan.http == nil ? channel.eventLoop.makePromise(of: Void.self) : nil
-                    let ended = tcpEnd?.futureResult ?? channel.closeFuture
+                    // A session may outlive its channel (a spliced TCP one, a parked HTTP
+                    // one): it ends when its handler says so.
+                    let end = channel.eventLoop.makePromise(of: Void.self)
+                    let ended = end.futureResult
                     let session: any LiveSession
+                    var httpSession: HTTPClientSession?
                     do {
                         // Options set here, synchronously: as bootstrap child options each
                         // would cost a future chain per accepted connection.
@@ -378,17 +379,18 @@ public final class ProxyRuntime: Sendable {
                             guard let tracked = rules.evaluate(channel, until: ended) else {
                                 // `reject`: closed before any byte is read or written.
                                 channel.close(promise: nil)
-                                tcpEnd?.succeed(())
+                                end.succeed(())
                                 Self.release(limits)
                                 return
                             }
                             trackers = tracked
                         }
                         if let http = plan.http {
-                            let handler = HTTPClientSession(policy: http, connectionTrackers: trackers, listenerName: plan.options.name)
+                            let handler = HTTPClientSession(policy: http, ended: end, connectionTrackers: trackers, listenerName: plan.options.name)
                             try channel.pipeline.syncOperations.addHandler(handler)
                             session = handler
-                        } else if let tcpEnd {
+                            httpSession = handler
+                        } else {
                             if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
                                 try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                             }
@@ -398,18 +400,14 @@ public final class ProxyRuntime: Sendable {
                                                              frontendName: plan.frontend, processConnections: self.connections,
                                                              counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
                                                              persistence: self.persistence, trackers: trackers,
-                                                             responseInspections: self.responseInspections, ended: tcpEnd,
+                                                             responseInspections: self.responseInspections, ended: end,
                                                              splicing: plan.splicing)
                             try channel.pipeline.syncOperations.addHandler(handler)
                             session = handler
-                        } else {
-                            // Never: a TCP listener's connections have their promise.
-                            Self.release(limits)
-                            return
                         }
                     } catch {
                         // No handler took the session: it ends here.
-                        tcpEnd?.succeed(())
+                        end.succeed(())
                         Self.release(limits)
                         throw error
                     }
@@ -419,11 +417,12 @@ public final class ProxyRuntime: Sendable {
                     // Only what the callback needs is captured: a closure holding `plan`
                     // kept a copy of it (about 400 bytes) alive with every connection.
                     let (connections, frontendConnections) = (self.connections, plan.frontendConnections)
-                    self.sessions.register(channel, frontend: plan.frontend, session: session, until: ended) {
+                    let registration = self.sessions.register(channel, frontend: plan.frontend, session: session, until: ended) {
                         connections.add(-1)
                         frontendConnections.add(-1)
                         Self.release(limits)
                     }
+                    httpSession?.registration = registration
                 }
             }
         switch plan.endpoint {

@@ -7,12 +7,18 @@ import Synchronization
 /// API asks every loop for its part and waits for the answers without blocking.
 final class SessionRegistry: Sendable {
     struct Entry {
-        let channel: Channel
         let frontend: String
         let accepted: NIODeadline
         /// The connection's handler, asked for its backend and server now (a TCP
-        /// connection removes it from its pipeline once relaying) and to cut it.
-        let session: any LiveSession
+        /// connection removes it from its pipeline once relaying) and to cut it; a
+        /// parked HTTP connection's record while it waits.
+        var session: any LiveSession
+    }
+
+    /// A connection's entry, for its handler to hand over (parking, resuming).
+    struct Registration {
+        let registry: SessionRegistry
+        let id: Int
     }
 
     final class Table {
@@ -38,18 +44,25 @@ final class SessionRegistry: Sendable {
     /// `ended` completes when the session is over: the channel's close, or later for a
     /// TCP connection relayed outside NIO. `closed` runs then, in the same callback as
     /// the entry's removal (one callback per connection instead of two).
+    @discardableResult
     func register(_ channel: Channel, frontend: String, session: any LiveSession, until ended: EventLoopFuture<Void>,
-                  closed: @escaping @Sendable () -> Void) {
+                  closed: @escaping @Sendable () -> Void) -> Registration? {
         guard let box = tables[ObjectIdentifier(channel.eventLoop)] else {
             ended.whenComplete { _ in closed() }
-            return
+            return nil
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        box.value.entries[id] = Entry(channel: channel, frontend: frontend, accepted: channel.eventLoop.now, session: session)
+        box.value.entries[id] = Entry(frontend: frontend, accepted: channel.eventLoop.now, session: session)
         ended.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
             box.value.entries[id] = nil
             closed()
         }
+        return Registration(registry: self, id: id)
+    }
+
+    /// Another object now answers for the connection; called on its loop.
+    func replace(_ id: Int, with session: any LiveSession, on loop: EventLoop) {
+        tables[ObjectIdentifier(loop)]?.value.entries[id]?.session = session
     }
 
     /// One line per connection, in the order they were accepted, each worked out on
@@ -71,7 +84,7 @@ final class SessionRegistry: Sendable {
         let attempts = tables.values.map { box in
             box.eventLoop.submit { () -> Bool in
                 guard let entry = box.value.entries[id] else { return false }
-                entry.session.cut(entry.channel)
+                entry.session.cut()
                 return true
             }
         }
@@ -81,7 +94,7 @@ final class SessionRegistry: Sendable {
     /// `0x1f: proto=tcpv4 src=127.0.0.1:48296 fe=l be=l srv=x ts=00 age=1s`: HAProxy's
     /// first fields, with the identifier in the place of its session pointer.
     static func line(_ id: Int, _ entry: Entry, now: NIODeadline) -> String {
-        let remoteAddress = entry.session.clientAddress ?? entry.channel.remoteAddress
+        let remoteAddress = entry.session.clientAddress
         let proto: String
         switch remoteAddress {
         case .v4?: proto = "tcpv4"

@@ -66,7 +66,8 @@ struct StatField: Sendable {
 
     static let columnIndex: [String: Int] = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.name, $0) })
 
-    /// `show info`'s lines, in HAProxy 2.6's order (positions 45, 46 and 51 are unused).
+    /// `show info`'s lines, in HAProxy 2.6's order (positions 45, 46 and 51 are unused),
+    /// then Fulcrum's own.
     static let info: [(position: Int, field: StatField)] = [
         (0, "Name", "POS", "str"), (1, "Version", "POS", "str"), (2, "Release_date", "POS", "str"), (3, "Nbthread", "CGS", "u32"),
         (4, "Nbproc", "CGS", "u32"), (5, "Process_num", "KGP", "u32"), (6, "Pid", "SGP", "u32"), (7, "Uptime", "MDP", "str"),
@@ -87,5 +88,7 @@ struct StatField: Sendable {
         (63, "BytesOutRate", "MRP", "u64"), (64, "DebugCommandsIssued", "MGP", "u32"), (65, "CumRecvLogs", "MCP", "u32"),
         (66, "Build info", "POS", "str"), (67, "Memmax_bytes", "CLP", "u32"), (68, "PoolAlloc_bytes", "MGP", "u64"),
         (69, "PoolUsed_bytes", "MGP", "u64"), (70, "Start_time_sec", "MDP", "u32"), (71, "Tainted", "SGP", "str"),
+        // Fulcrum's own, after HAProxy's: client connections parked between requests.
+        (72, "ParkedConns", "MGP", "u32"),
     ].map { ($0.0, StatField(name: $0.1, tags: $0.2, type: $0.3)) }
 }

@@ -277,6 +277,7 @@ final class StatsRegistry: Sendable {
             "Listeners": .int(proxies.reduce(0) { $0 + ($1.frontend?.listeners ?? 0) }),
             "DroppedLogs": .int(droppedLogs()), "TotalBytesOut": .int(totalOut), "Start_time_sec": .int(startedAt),
             "Build info": .text(FulcrumVersion.version), "Tainted": .text("0x0"),
+            "ParkedConns": .int(ParkedHTTPClient.count),
         ]
         return StatField.info.map { (position, field) in
             (position, field, values[field.name] ?? (field.type == "str" ? .text("") : .int(0)))

@@ -60,7 +60,8 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
     private var spliceID: UInt64?
     private var splicedBytes: (toServer: Int, toClient: Int)?
     /// For `show sess`, once the channel is closed.
-    private(set) var clientAddress: SocketAddress?
+    private var splicedClientAddress: SocketAddress?
+    var clientAddress: SocketAddress? { splicedClientAddress ?? clientChannel?.remoteAddress }
     /// channelActive has run: there is a session to account for at the end.
     private var activated = false
 
@@ -162,12 +163,12 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
     private var bytesToClient: Int { splicedBytes?.toClient ?? serverGlue?.bytesRead ?? 0 }
 
     /// `shutdown session` and `shutdown sessions server` (logged `KD` once relaying).
-    func cut(_ channel: Channel) {
+    func cut() {
         if let spliceID, let splicing {
-            splicing.pool.kill(spliceID, on: channel.eventLoop)
+            splicing.pool.kill(spliceID, on: ended.futureResult.eventLoop)
         } else {
             if clientGlue != nil { log.terminate("K", "D") }
-            channel.close(promise: nil)
+            clientChannel?.close(promise: nil)
         }
     }
 
@@ -327,7 +328,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
         guard backend.trackSessions[server] else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        backend.track(server, channel) { handler.eventLoop.execute { handler.value.cut(channel) } }
+        backend.track(server, channel) { handler.eventLoop.execute { handler.value.cut() } }
     }
 
     private func releaseSlot() {
@@ -480,7 +481,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
             handler.eventLoop.execute { handler.value.spliceEnded(outcome, loop: handler.eventLoop) }
         }) else { return false }
         spliceID = id
-        clientAddress = context.channel.remoteAddress
+        splicedClientAddress = context.channel.remoteAddress
         early = []
         inspected = []
         serverChannel.close(promise: nil)

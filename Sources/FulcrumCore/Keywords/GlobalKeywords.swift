@@ -130,6 +130,15 @@ public enum GlobalKeywords {
             guard v >= 4096, v <= 1 << 30 else { throw ConfigError("'tune.pipesize' must be between 4096 and 1073741824 (was \(v)).") }
             g.tunePipesize = Int(v)
         },
+        // Fulcrum's own keyword: HAProxy keeps every idle connection's state as it is.
+        Spec("tune.park-idle-clients", .global, usage: "tune.park-idle-clients <time>|off (Fulcrum's own; default 100ms)", status: .active) { g, ctx throws(ConfigError) in
+            if try ctx.argument(0, "<time>|off") == "off" {
+                g.parkIdleClients = nil
+            } else {
+                g.parkIdleClients = try ctx.duration(0)
+            }
+            try ctx.requireNoArguments(after: 1)
+        },
         Spec("maxpipes", .global, usage: "maxpipes <number>", status: .active) { g, ctx throws(ConfigError) in
             g.maxPipes = try ctx.integer(0, "<number>", in: 0...10_000_000)
         },

@@ -14,6 +14,11 @@ public struct GlobalSettings: Sendable {
     /// `maxpipes`: the most pipes spliced connections hold at once (two each); a
     /// connection beyond it is relayed through user space.
     public var maxPipes: Int? = nil
+    /// `tune.park-idle-clients` (Fulcrum's own): how long a keep-alive HTTP client
+    /// connection waits for its next request before it is parked outside the event
+    /// loop; nil (`off`) keeps every connection on it.
+    public var parkIdleClients: DurationValue? = GlobalSettings.defaultParkIdleClients
+    public static let defaultParkIdleClients = DurationValue(milliseconds: 100)
     public var masterWorker = false
     public var chroot: String? = nil
     public var pidfile: String? = nil
