@@ -138,6 +138,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private var handedOver = false
     /// A parked connection's next session: `started` does not begin the connection again.
     private var resumed = false
+    /// The process stops gracefully: no request after the current one.
+    private var stopping = false
     /// Not parked in this wait for a request (something still to write, say, or just
     /// woken up from the parking lot).
     private var parkDeclined = false
@@ -1593,7 +1595,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         parkDeclined = false
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
-        guard clientKeepAlive else {
+        guard clientKeepAlive && !stopping else {
             closeClientAfterFlush()
             return
         }
@@ -1851,6 +1853,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
 
     func cut() {
         context?.close(promise: nil)
+    }
+
+    /// SIGUSR1: a connection waiting for a request (its first or a next one, nothing
+    /// of it received) closes now; one in the middle of an exchange after it.
+    func softStop() {
+        stopping = true
+        if context != nil, requestPhase == .head, (inbound?.readableBytes ?? 0) == 0, !logPending {
+            closeClientAfterFlush()
+        }
     }
 
     var clientAddress: SocketAddress? { log.clientAddress }

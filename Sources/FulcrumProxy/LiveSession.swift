@@ -11,6 +11,13 @@ protocol LiveSession: AnyObject {
     func cut()
     /// The client's address, for `show sess`.
     var clientAddress: SocketAddress? { get }
+    /// The process stops gracefully (SIGUSR1): an idle keep-alive connection closes
+    /// now, a busy one after its response; TCP connections run to their end.
+    func softStop()
+}
+
+extension LiveSession {
+    func softStop() {}
 }
 
 extension HTTPClientSession: LiveSession {}

@@ -87,6 +87,11 @@ final class ParkedHTTPClient: LiveSession, NIOScheduledCallbackHandler {
         close()
     }
 
+    /// SIGUSR1: a parked connection is idle, closed now.
+    func softStop() {
+        close()
+    }
+
     private func close() {
         guard socket >= 0 else { return }
         IdleClientParking.shared?.leave(tag, fd: nil)

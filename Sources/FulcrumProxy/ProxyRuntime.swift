@@ -539,6 +539,14 @@ public final class ProxyRuntime: Sendable {
         for limit in limits { limit.release() }
     }
 
+    /// SIGUSR1, as HAProxy's soft stop: no more accepts, idle keep-alive connections
+    /// close now and busy ones after their response; the process exits once none is
+    /// left (or at `hard-stop-after`).
+    public func softStop() {
+        stopListening()
+        sessions.softStopAll()
+    }
+
     /// Stops accepting for good; connections in flight go on.
     public func stopListening() {
         for entry in listeners.removeAll() {

@@ -60,6 +60,16 @@ final class SessionRegistry: Sendable {
         return Registration(registry: self, id: id)
     }
 
+    /// SIGUSR1: every connection is told, on its own loop.
+    func softStopAll() {
+        for box in tables.values {
+            box.eventLoop.execute {
+                // A copy: a connection closed here leaves the table at once.
+                for entry in Array(box.value.entries.values) { entry.session.softStop() }
+            }
+        }
+    }
+
     /// Another object now answers for the connection; called on its loop.
     func replace(_ id: Int, with session: any LiveSession, on loop: EventLoop) {
         tables[ObjectIdentifier(loop)]?.value.entries[id]?.session = session

@@ -7,8 +7,9 @@ import HAProxyConfig
 import Glibc
 #endif
 
-/// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting and exits once the
-/// connections in flight are done, or after `hard-stop-after` when that is set.
+/// SIGTERM and SIGINT stop at once; SIGUSR1 stops accepting, closes idle keep-alive
+/// connections (busy ones after their response) and exits once the connections in
+/// flight are done, or after `hard-stop-after` when that is set.
 /// SIGTTOU releases the listening sockets (so another process can bind them) while
 /// connections in flight go on; SIGTTIN binds them again.
 /// Kept out of top-level code so the handlers are not main-actor isolated: they run
@@ -42,7 +43,7 @@ enum SignalHandling {
                         Process.printError(Diagnostic.alert("SIGTTIN: \(error)").rendered(pid: Process.id))
                     }
                 } else if sig == SIGUSR1 {
-                    runtime.stopListening()
+                    runtime.softStop()
                     let deadline: DispatchTime? = hardStopAfter.map { .now() + .milliseconds(Int($0.milliseconds)) }
                     waitForIdle(runtime, queue: queue, deadline: deadline)
                 } else {

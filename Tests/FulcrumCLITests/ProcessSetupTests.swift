@@ -139,6 +139,50 @@ import Testing
         #expect(try HTTPTestConnection.get(port, "/echo")?.status == 200, "a second SIGTTIN leaves the listeners alone")
     }
 
+    /// SIGUSR1 as HAProxy's soft stop: idle keep-alive connections (parked or on their
+    /// channel) close at once, a keep-alive request in flight is answered and its
+    /// connection then closed, and the process exits without waiting for the keep-alive
+    /// timeout (30 s here).
+    @Test(arguments: ["", "  tune.park-idle-clients off\n"]) func sigusr1ClosesIdleKeepAliveConnections(global: String) throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = Loopback.freePort()
+        try running.start("/usr/bin/env", ["python3", HTTPProxyTests.backendScript, "b", "127.0.0.1", String(backend)])
+        try running.waitForListener(backend)
+        let port = Loopback.portOutsideEphemeralRange()
+        let file = try FulcrumProcess.temporaryFile(Self.config(global + "  stats socket \(NSTemporaryDirectory())fulcrum-soft-\(port).sock level admin",
+                                                                  port: port, backend: backend)
+            .replacingOccurrences(of: "defaults\n", with: "defaults\n  timeout http-keep-alive 30s\n"))
+        try running.start(FulcrumProcess.binary.path, ["-db", "-f", file.path])
+        try running.waitForListener(port)
+        let process = running.processes.last!
+        let idle = try (0..<3).map { _ in try HTTPTestConnection(port: port) }
+        for c in idle {
+            c.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try c.readResponse()?.status == 200)
+        }
+        let busy = try HTTPTestConnection(port: port)
+        busy.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try busy.readResponse()?.status == 200)
+        usleep(400_000)
+        let parked = try RuntimeAPICommandTests.ask("\(NSTemporaryDirectory())fulcrum-soft-\(port).sock", "show info")
+        #expect(parked.contains("ParkedConns: \(global.isEmpty ? 4 : 0)\n"), "the idle connections are parked or not, as configured")
+        busy.send("GET /slow?ms=600 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(200_000)
+        let start = Date()
+        kill(process.processIdentifier, SIGUSR1)
+        for c in idle {
+            #expect(try c.readToEnd().isEmpty, "an idle connection is closed without a byte")
+        }
+        #expect(Date().timeIntervalSince(start) < 0.3, "idle connections close at once")
+        let answer = try busy.readResponse()
+        #expect(answer?.status == 200, "the request in flight is answered")
+        #expect(try busy.readToEnd().isEmpty, "then its connection is closed")
+        for _ in 0..<100 where process.isRunning { usleep(20_000) }
+        #expect(!process.isRunning, "the process exits without waiting for the keep-alive timeout")
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+
     /// SIGUSR1: the listeners go at once, the request in flight is answered, then the
     /// process exits by itself. SIGTERM: the process exits at once, in-flight or not.
     @Test func sigusr1FinishesInFlightWorkAndSigtermStopsAtOnce() throws {
