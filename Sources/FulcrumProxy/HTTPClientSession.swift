@@ -896,7 +896,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         if denied { policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed) }
         // An errorfile without a length (Debian's stock pages: HTTP/1.0, `Connection:
         // close`) can only end with the connection.
-        clientKeepAlive = head.keepAlive && policy.connectionMode != .close && head.framing == .none && Self.keepsConnection(responseHead)
+        clientKeepAlive = !stopping && head.keepAlive && policy.connectionMode != .close && head.framing == .none && Self.keepsConnection(responseHead)
         var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
         if head.versionMinor == 0 && clientKeepAlive {
             out.writeBytes(responseHead.dropLast(2))
@@ -1374,7 +1374,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                 let serverError = head.status >= 500 && head.status != 501 && head.status != 505
                 policy.backend.observe(serverIndex, ok: !serverError || policy.backend.observedLayer[serverIndex] == 4, "L7 \(head.status) status")
                 serverKeepAlive = head.keepAlive && policy.connectionMode == .keepAlive && policy.reuse != .never
-                clientKeepAlive = requestKeepAlive && head.framing != .untilClose
+                clientKeepAlive = requestKeepAlive && head.framing != .untilClose && !stopping
                 if !policy.responseCaptures.isEmpty && policy.accessLog != nil {
                     log.responseCaptures = buffer.withUnsafeReadableBytes { Self.captures(policy.responseCaptures, head.headers, $0) }
                 }

@@ -177,6 +177,7 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 0.3, "idle connections close at once")
         let answer = try busy.readResponse()
         #expect(answer?.status == 200, "the request in flight is answered")
+        #expect(answer?.header("Connection") == "close", "and says the connection closes, as HAProxy's")
         #expect(try busy.readToEnd().isEmpty, "then its connection is closed")
         for _ in 0..<100 where process.isRunning { usleep(20_000) }
         #expect(!process.isRunning, "the process exits without waiting for the keep-alive timeout")
