@@ -138,6 +138,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private var handedOver = false
     /// A parked connection's next session: `started` does not begin the connection again.
     private var resumed = false
+    /// The client channel once it carries a tunnel (101): this handler has left it, and
+    /// `shutdown session` still closes it.
+    private var tunnelChannel: Channel?
     /// The process stops gracefully: no request after the current one.
     private var stopping = false
     /// Not parked in this wait for a request (something still to write, say, or just
@@ -1714,6 +1717,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         if clientInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         // The tunnel ends with the channel, after this handler has left it.
         endReported = true
+        tunnelChannel = context.channel
         let ended = self.ended
         context.channel.closeFuture.whenComplete { _ in ended.succeed(()) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
@@ -1852,7 +1856,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     // MARK: - parking (`tune.park-idle-clients`)
 
     func cut() {
-        context?.close(promise: nil)
+        (context?.channel ?? tunnelChannel)?.close(promise: nil)
     }
 
     /// SIGUSR1: a connection waiting for a request (its first or a next one, nothing

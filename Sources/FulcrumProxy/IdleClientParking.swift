@@ -62,13 +62,14 @@ final class IdleClientParking: @unchecked Sendable {
     /// close; returns the tag `leave` takes, or nil when the socket cannot be watched.
     func park(_ fd: CInt, _ session: NIOLoopBound<ParkedHTTPClient>) -> UInt64? {
         let tag = nextTag.wrappingAdd(1, ordering: .relaxed).oldValue
-        // In the table first: the socket may be ready the moment it is added.
+        // In the table and counted first: the socket may be ready the moment it is added.
         parked.withLockedValue { $0[tag] = session }
+        Self.count.add(1, ordering: .relaxed)
         guard fulcrum_epoll_add_once(epoll, fd, tag) == 0 else {
             parked.withLockedValue { $0[tag] = nil }
+            Self.count.subtract(1, ordering: .relaxed)
             return nil
         }
-        Self.count.add(1, ordering: .relaxed)
         return tag
     }
 
@@ -88,8 +89,10 @@ final class IdleClientParking: @unchecked Sendable {
                 failed.withUnsafeMutableBufferPointer { fulcrum_epoll_wait(epoll, tags.baseAddress!, $0.baseAddress!, 64, -1) }
             }
             if count < 0 {
-                if errno == EINTR { continue }
-                return
+                // Only a bad epoll set fails otherwise, which should never be; giving up
+                // would leave every parked client unanswered, so it keeps trying.
+                if errno != EINTR { usleep(10_000) }
+                continue
             }
             for index in 0..<Int(count) {
                 let tag = tags[index]

@@ -576,7 +576,8 @@ public final class ProxyRuntime: Sendable {
     }
 
     public func shutdown() {
-        stopListening()
+        // Parked connections have no channel for the loops' shutdown to close.
+        softStop()
         // Before the event loops stop: the engines report each cut connection to one.
         splicePool?.stop()
         for channel in statsChannels.withLockedValue({ let all = $0; $0 = []; return all }) { try? channel.close().wait() }

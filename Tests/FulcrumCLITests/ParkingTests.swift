@@ -111,6 +111,25 @@ import Testing
         #expect(s.syslog.drain().count == 2, "an idle keep-alive connection's end is not logged")
     }
 
+    /// The registry keeps sessions, not channels: an HTTP connection turned tunnel (its
+    /// session has left the pipeline) is still cut by `shutdown session`.
+    @Test func shutdownSessionCutsAnUpgradedConnection() throws {
+        let s = try Setup()
+        defer { s.running.stopAll() }
+        let c = try HTTPTestConnection(port: s.front)
+        c.send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        #expect(try c.readResponse()?.status == 101)
+        c.send("ping")
+        #expect(String(decoding: try c.readBytes(4), as: UTF8.self) == "ping")
+        let sessions = try RuntimeAPICommandTests.ask(s.sockets.admin, "show sess")
+        let line = sessions.split(separator: "\n").first { $0.contains("src=127.0.0.1:\(c.localPort) ") }
+        let id = line.map { String($0.prefix { $0 != ":" }) } ?? "0x0"
+        #expect(try RuntimeAPICommandTests.ask(s.sockets.admin, "shutdown session \(id)") == "\n")
+        let start = Date()
+        #expect(c.isClosedByPeer(), "the tunnel is cut")
+        #expect(Date().timeIntervalSince(start) < 1, "at once, not at its timeout")
+    }
+
     @Test func aParkedConnectionKeepsItsMaxconnPlace() throws {
         let s = try Setup(global: "  maxconn 1\n")
         defer { s.running.stopAll() }
