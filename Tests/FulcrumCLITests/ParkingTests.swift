@@ -30,6 +30,13 @@ import Testing
             return line.flatMap { Int($0.dropFirst(field.count + 2)) } ?? -1
         }
 
+        /// The `show sess` identifier of a client's connection.
+        func sessionID(_ client: HTTPTestConnection) throws -> String {
+            let sessions = try RuntimeAPICommandTests.ask(sockets.admin, "show sess")
+            let line = sessions.split(separator: "\n").first { $0.contains("src=127.0.0.1:\(client.localPort) ") }
+            return line.map { String($0.prefix { $0 != ":" }) } ?? "0x0"
+        }
+
         /// Waits (up to two seconds) for `count` connections to be parked.
         func parked(_ count: Int) throws -> Bool {
             try RuntimeAPICommandTests.eventually { try info("ParkedConns") == count }
@@ -98,9 +105,7 @@ import Testing
             #expect(try c.readResponse()?.status == 200)
         }
         #expect(try s.parked(2))
-        let sessions = try RuntimeAPICommandTests.ask(s.sockets.admin, "show sess")
-        let line = sessions.split(separator: "\n").first { $0.contains("src=127.0.0.1:\(cut.localPort) ") }
-        let id = line.map { String($0.prefix { $0 != ":" }) } ?? "0x0"
+        let id = try s.sessionID(cut)
         _ = try RuntimeAPICommandTests.ask(s.sockets.admin, "shutdown session \(id)")
         #expect(try cut.readToEnd().isEmpty, "cut")
         #expect(try s.parked(1))
@@ -121,9 +126,7 @@ import Testing
         #expect(try c.readResponse()?.status == 101)
         c.send("ping")
         #expect(String(decoding: try c.readBytes(4), as: UTF8.self) == "ping")
-        let sessions = try RuntimeAPICommandTests.ask(s.sockets.admin, "show sess")
-        let line = sessions.split(separator: "\n").first { $0.contains("src=127.0.0.1:\(c.localPort) ") }
-        let id = line.map { String($0.prefix { $0 != ":" }) } ?? "0x0"
+        let id = try s.sessionID(c)
         #expect(try RuntimeAPICommandTests.ask(s.sockets.admin, "shutdown session \(id)") == "\n")
         let start = Date()
         #expect(c.isClosedByPeer(), "the tunnel is cut")
