@@ -80,6 +80,31 @@ import Testing
         }
     }
 
+    /// A client that reads a large response slowly gets every byte, and is parked only
+    /// once it has drained it. (Whether bytes are still queued inside NIO when the
+    /// exchange ends depends on the kernel's socket buffers, so this does not reach the
+    /// guard that declines to park with queued bytes every time.)
+    @Test func aSlowReaderGetsItsWholeResponse() throws {
+        let s = try Setup()
+        defer { s.running.stopAll() }
+        let c = try HTTPTestConnection(port: s.front)
+        let size = 24 << 20
+        c.send("GET /download?n=\(size) HTTP/1.1\r\nHost: x\r\n\r\n")
+        var head: [UInt8] = []
+        while !head.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)) { head += try c.readBytes(1) }
+        var received = 0
+        while received < size {
+            let chunk = try c.readBytes(min(65536, size - received))
+            if chunk.isEmpty { break }
+            received += chunk.count
+            usleep(3_000)
+        }
+        #expect(received == size, "every byte of the body")
+        #expect(try s.parked(1), "parked once drained and idle")
+        c.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try c.readResponse()?.status == 200, "and served again")
+    }
+
     @Test func keepAliveTimeoutClosesAParkedConnection() throws {
         let s = try Setup(defaults: "    timeout http-keep-alive 600ms\n")
         defer { s.running.stopAll() }
