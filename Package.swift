@@ -33,6 +33,13 @@ let package = Package(
         /// Linux system calls the Glibc module leaves out (splice, pipe2, epoll, eventfd), as
         /// inline C wrappers for the splice relay.
         .target(name: "CFulcrumLinux"),
+        /// Fulcrum's own event loop: one epoll set per thread, raw descriptors registered once,
+        /// stream sockets and listeners without NIO channels; a NIO `EventLoop` all the same.
+        .target(name: "FulcrumEventLoop", dependencies: [
+            "CFulcrumLinux",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: dataPlane),
         /// The data plane: listeners and connection handlers on NIO event loops.
         .target(name: "FulcrumProxy", dependencies: [
             "FulcrumCore", "FulcrumHTTP1", "CFulcrumLinux",
@@ -45,6 +52,10 @@ let package = Package(
         .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
         .testTarget(name: "FulcrumCoreTests", dependencies: ["FulcrumCore", "HAProxyConfig", "FulcrumHTTP1"]),
         .testTarget(name: "FulcrumHTTP1Tests", dependencies: ["FulcrumHTTP1"]),
+        .testTarget(name: "FulcrumEventLoopTests", dependencies: [
+            "FulcrumEventLoop",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "FulcrumProxyTests", dependencies: [
             "FulcrumProxy", "FulcrumCore",
             .product(name: "NIOCore", package: "swift-nio"),

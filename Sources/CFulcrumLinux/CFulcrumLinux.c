@@ -1,6 +1,7 @@
 #ifdef __linux__
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -85,5 +86,34 @@ void fulcrum_eventfd_drain(int fd) {
     uint64_t value;
     ssize_t got = read(fd, &value, sizeof value);
     (void)got;
+}
+
+int fulcrum_epoll_control(int epfd, int op, int fd, uint32_t events, int edge, uint64_t tag) {
+    struct epoll_event event = {0};
+    event.events = events | (edge ? EPOLLET : 0);
+    event.data.u64 = tag;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int fulcrum_epoll_wait_events(int epfd, uint64_t *tags, uint32_t *events, int capacity, int timeout_ms) {
+    struct epoll_event ready[256];
+    if (capacity > 256) capacity = 256;
+    int n = epoll_wait(epfd, ready, capacity, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        tags[i] = ready[i].data.u64;
+        events[i] = ready[i].events;
+    }
+    return n;
+}
+
+int fulcrum_accept(int fd, void *address, uint32_t *length) {
+    socklen_t size = *length;
+    int accepted = accept4(fd, (struct sockaddr *)address, &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    *length = size;
+    return accepted;
+}
+
+int fulcrum_set_thread_name(unsigned long thread, const char *name) {
+    return pthread_setname_np((pthread_t)thread, name);
 }
 #endif

@@ -35,6 +35,25 @@ int fulcrum_epoll_wait(int epfd, uint64_t *tags, uint8_t *failed, int capacity, 
 /// The pending error of a socket (SO_ERROR, which reading clears), 0 for none.
 int fulcrum_socket_error(int fd);
 
+/// The readiness the event loop asks for: input, output, the peer's shutdown, errors.
+#define FULCRUM_EV_IN 0x001u
+#define FULCRUM_EV_OUT 0x004u
+#define FULCRUM_EV_ERR 0x008u
+#define FULCRUM_EV_HUP 0x010u
+#define FULCRUM_EV_RDHUP 0x2000u
+/// Adds (`op` 1), changes (3) or removes (2) `fd` in the epoll set; `edge` makes the
+/// interest edge-triggered. `tag` comes back with each of its events.
+int fulcrum_epoll_control(int epfd, int op, int fd, uint32_t events, int edge, uint64_t tag);
+/// Waits at most `timeout_ms` (-1: forever) for at most `capacity` events (at most
+/// 256); fills `tags` and `events` (FULCRUM_EV_* bits) for each.
+int fulcrum_epoll_wait_events(int epfd, uint64_t *tags, uint32_t *events, int capacity, int timeout_ms);
+/// Accepts one connection, non-blocking and closed on exec, with the peer's address in
+/// `address` (at least 128 bytes) and its length in `length`; -1 and errno otherwise.
+int fulcrum_accept(int fd, void *address, uint32_t *length);
+
+/// Names a thread (at most 15 bytes show in ps and top).
+int fulcrum_set_thread_name(unsigned long thread, const char *name);
+
 int fulcrum_eventfd(void);
 void fulcrum_eventfd_signal(int fd);
 void fulcrum_eventfd_drain(int fd);

@@ -1,0 +1,105 @@
+#if os(Linux)
+import Dispatch
+import NIOCore
+
+/// NIO's view of the loop: futures, promises, tasks and scheduled callbacks work on it
+/// as on NIO's own loops.
+extension EpollEventLoop: EventLoop {
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        if inEventLoop {
+            executeOnLoop(task)
+        } else {
+            executeRemotely(task)
+        }
+    }
+
+    public func _executeIsolatedUnsafeUnchecked(_ task: @escaping () -> Void) {
+        executeOnLoop(task)
+    }
+
+    public func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+        let promise = makePromise(of: T.self)
+        let timer = LoopTimer {
+            do { promise.assumeIsolated().succeed(try task()) } catch { promise.fail(error) }
+        }
+        timer.cancelled = { promise.fail(EventLoopError.cancelled) }
+        let unsafeTimer = UnsafeTransfer(timer)
+        let arm: @Sendable () -> Void = { self.arm(unsafeTimer.value, at: deadline) }
+        if inEventLoop { arm() } else { execute(arm) }
+        return Scheduled(promise: promise) {
+            self.execute {
+                let timer = unsafeTimer.value
+                guard timer.isArmed else { return }
+                self.disarm(timer)
+                promise.fail(EventLoopError.cancelled)
+            }
+        }
+    }
+
+    public func scheduleTask<T>(in amount: TimeAmount, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+        scheduleTask(deadline: .now() + amount, task)
+    }
+
+    public func scheduleCallback(at deadline: NIODeadline,
+                                 handler: some (NIOScheduledCallbackHandler & Sendable)) throws -> NIOScheduledCallback {
+        guard inEventLoop else {
+            // From another thread the generic path (a scheduled task) is the safe one.
+            return _scheduleCallback(at: deadline, handler: handler)
+        }
+        nextCallbackID &+= 1
+        let id = nextCallbackID
+        let timer = LoopTimer { [unowned self] in
+            self.callbacks[id] = nil
+            handler.handleScheduledCallback(eventLoop: self)
+        }
+        timer.cancelled = { [unowned self] in handler.didCancelScheduledCallback(eventLoop: self) }
+        callbacks[id] = timer
+        arm(timer, at: deadline)
+        return NIOScheduledCallback(self, id: id)
+    }
+
+    public func cancelScheduledCallback(_ scheduledCallback: NIOScheduledCallback) {
+        guard let id = scheduledCallback.customCallbackID else { return }
+        let cancel: @Sendable () -> Void = {
+            guard let timer = self.callbacks.removeValue(forKey: id) else { return }
+            self.disarm(timer)
+            timer.cancelled?()
+        }
+        if inEventLoop { cancel() } else { execute(cancel) }
+    }
+
+    public func preconditionInEventLoop(file: StaticString, line: UInt) {
+        precondition(inEventLoop, "not on the event loop's thread", file: file, line: line)
+    }
+
+    public func preconditionNotInEventLoop(file: StaticString, line: UInt) {
+        precondition(!inEventLoop, "on the event loop's thread", file: file, line: line)
+    }
+
+    public func next() -> any EventLoop {
+        group?.next() ?? self
+    }
+
+    public func any() -> any EventLoop {
+        self
+    }
+
+    public func makeIterator() -> EventLoopIterator {
+        EventLoopIterator([self])
+    }
+
+    public func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        requestStop()
+        DispatchQueue.global().async {
+            self.waitUntilStopped()
+            queue.async { callback(nil) }
+        }
+    }
+}
+
+/// Carries a loop-confined value through a `@Sendable` closure that runs on that loop.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+#endif

@@ -1,0 +1,326 @@
+#if os(Linux)
+import CFulcrumLinux
+import Glibc
+import NIOCore
+
+/// A connected (or connecting) TCP or Unix stream socket on an `EpollEventLoop`.
+///
+/// The descriptor is registered once, edge-triggered, for input, output and the peer's
+/// shutdown: no `epoll_ctl` follows, whatever the owner reads or writes, and closing
+/// takes it out of the set. Readiness is remembered here instead: input seen and not
+/// yet read waits until the owner reads again; a write the kernel could not take
+/// whole waits for the next output edge. A short read or write means the kernel's
+/// queue was emptied or filled, so no call is spent to hear `EAGAIN`.
+///
+/// Bytes are read into the loop's shared buffer and written straight from the owner's
+/// buffers (`writev` for several); only what the kernel refuses is queued.
+public final class StreamSocket: ReadinessHandler {
+    public let fd: CInt
+    public unowned let loop: EpollEventLoop
+    /// Told what happens; the socket lets it go when it closes.
+    public var delegate: (any StreamSocketDelegate)?
+    /// The peer's address, as the listener or the connecting code knew it.
+    public let peer: SocketAddress?
+
+    private var registration: EpollEventLoop.Registration?
+    public private(set) var isConnecting: Bool
+    public private(set) var isClosed = false
+    public private(set) var inputEnded = false
+    /// False while the owner wants no input (backpressure): input waits in the kernel.
+    public private(set) var isReading = true
+    private var readable = false
+    private var readScheduled = false
+    private var writable = true
+    private var pending: [ByteBuffer] = []
+    /// Bytes queued because the kernel would not take them yet.
+    public private(set) var pendingBytes = 0
+    private var closeWhenDrained = false
+    private var shutdownWhenDrained = false
+    /// The most a single read takes (a head-sized read for idle clients keeps fewer
+    /// bytes of other requests behind it).
+    public var readLimit = Int.max
+
+    /// Takes `fd` (connected or connecting, non-blocking) onto `loop`: on the loop's
+    /// thread only. The socket owns the descriptor from here, and closes it on failure.
+    public init(fd: CInt, loop: EpollEventLoop, peer: SocketAddress?, connecting: Bool = false,
+                delegate: (any StreamSocketDelegate)?) throws {
+        self.fd = fd
+        self.loop = loop
+        self.peer = peer
+        self.isConnecting = connecting
+        self.delegate = delegate
+        do {
+            registration = try loop.register(fd, for: [.input, .output, .peerClosed], edgeTriggered: true, handler: self)
+        } catch {
+            isClosed = true
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    // MARK: Readiness
+
+    public func ready(_ events: Readiness) {
+        if isClosed { return }
+        if events.contains(.error) && (isConnecting || !isReading || !events.contains(.input)) {
+            // An error the owner would not hear about while it reads nothing.
+            let code = fulcrum_socket_error(fd)
+            if code != 0 {
+                fail(code, isConnecting ? "connect" : "socket")
+                return
+            }
+        }
+        if events.contains(.output) {
+            writable = true
+            if isConnecting {
+                isConnecting = false
+                delegate?.socketConnected(self)
+                if isClosed { return }
+            }
+            if !pending.isEmpty {
+                flushPending()
+                if isClosed { return }
+            }
+        }
+        if !events.isDisjoint(with: [.input, .peerClosed, .hangUp, .error]) {
+            readable = true
+            if isReading { readAvailable() }
+        }
+    }
+
+    // MARK: Reading
+
+    /// Stops reading: input waits in the kernel until `resumeReading`.
+    public func pauseReading() {
+        isReading = false
+    }
+
+    /// Reads again; input that came meanwhile is read after the current event.
+    public func resumeReading() {
+        guard !isReading else { return }
+        isReading = true
+        scheduleRead()
+    }
+
+    private func scheduleRead() {
+        guard readable, !readScheduled, !isClosed, !inputEnded else { return }
+        readScheduled = true
+        loop.executeOnLoop { [self] in
+            readScheduled = false
+            if isReading && !isClosed { readAvailable() }
+        }
+    }
+
+    /// Reads until the kernel's queue is empty, at most a few buffers in a row so that
+    /// one busy socket does not hold the loop.
+    private func readAvailable() {
+        var rounds = 0
+        while readable && isReading && !isClosed && !inputEnded {
+            if rounds == 4 {
+                scheduleRead()
+                return
+            }
+            rounds += 1
+            var result = 0
+            var code: CInt = 0
+            var buffer = loop.takeReadBuffer()
+            let limit = readLimit
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { space in
+                result = Glibc.read(fd, space.baseAddress, min(space.count, limit))
+                if result < 0 { code = errno }
+                return max(result, 0)
+            }
+            if result > 0 {
+                if result < min(buffer.capacity, limit) { readable = false }
+                delegate?.socketRead(self, buffer)
+                loop.returnReadBuffer(buffer)
+            } else if result == 0 {
+                loop.returnReadBuffer(buffer)
+                readable = false
+                inputEnded = true
+                delegate?.socketInputEnded(self)
+            } else {
+                loop.returnReadBuffer(buffer)
+                if code == EAGAIN || code == EWOULDBLOCK {
+                    readable = false
+                } else if code != EINTR {
+                    fail(code, "read")
+                }
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Sends `bytes` after what is queued; what the kernel does not take at once is
+    /// queued and sent when it can.
+    public func write(_ bytes: ByteBuffer) {
+        guard !isClosed, bytes.readableBytes > 0 else { return }
+        if pending.isEmpty && writable && !isConnecting {
+            let written = send(bytes)
+            if written == bytes.readableBytes || isClosed { return }
+            pending.append(bytes.getSlice(at: bytes.readerIndex + written, length: bytes.readableBytes - written)!)
+            pendingBytes += bytes.readableBytes - written
+            return
+        }
+        pending.append(bytes)
+        pendingBytes += bytes.readableBytes
+        if writable && !isConnecting { flushPending() }
+    }
+
+    /// Sends two buffers in one call (a head and the body bytes that came with it).
+    public func write(_ first: ByteBuffer, _ second: ByteBuffer) {
+        guard !isClosed else { return }
+        if second.readableBytes == 0 { return write(first) }
+        if first.readableBytes == 0 { return write(second) }
+        pending.append(first)
+        pending.append(second)
+        pendingBytes += first.readableBytes + second.readableBytes
+        if writable && !isConnecting { flushPending() }
+    }
+
+    /// One `write`; returns the bytes taken (0 when the kernel took none).
+    private func send(_ bytes: ByteBuffer) -> Int {
+        let result = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if result >= 0 {
+            if result < bytes.readableBytes { writable = false }
+            return result
+        }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
+            writable = false
+        } else {
+            fail(code, "write")
+        }
+        return 0
+    }
+
+    private func flushPending() {
+        let wasBlocked = !writable || pendingBytes > 0
+        while writable && !pending.isEmpty && !isClosed {
+            let written: Int
+            if pending.count == 1 {
+                written = send(pending[0])
+            } else {
+                written = sendVector()
+            }
+            if isClosed { return }
+            consume(written)
+        }
+        guard pending.isEmpty else { return }
+        if closeWhenDrained {
+            close()
+            return
+        }
+        if shutdownWhenDrained {
+            shutdownWhenDrained = false
+            Glibc.shutdown(fd, CInt(SHUT_WR))
+        }
+        if wasBlocked { delegate?.socketDrained(self) }
+    }
+
+    private func sendVector() -> Int {
+        let count = min(pending.count, 16)
+        var vectors = [iovec](repeating: iovec(), count: count)
+        var total = 0
+        var result = 0
+        // The buffers stay alive (in `pending`) for the duration of the call.
+        func fill(_ k: Int) {
+            if k == count {
+                result = Glibc.writev(fd, vectors, CInt(count))
+                return
+            }
+            pending[k].withUnsafeReadableBytes { bytes in
+                vectors[k] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+                total += bytes.count
+                fill(k + 1)
+            }
+        }
+        fill(0)
+        if result >= 0 {
+            if result < total { writable = false }
+            return result
+        }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
+            writable = false
+        } else {
+            fail(code, "writev")
+        }
+        return 0
+    }
+
+    /// Drops `count` written bytes from the front of the queue.
+    private func consume(_ count: Int) {
+        var left = count
+        pendingBytes -= count
+        var drop = 0
+        while left > 0 && drop < pending.count {
+            let size = pending[drop].readableBytes
+            if size <= left {
+                left -= size
+                drop += 1
+            } else {
+                pending[drop].moveReaderIndex(forwardBy: left)
+                left = 0
+            }
+        }
+        if drop == pending.count {
+            pending.removeAll(keepingCapacity: pending.capacity <= 4)
+        } else if drop > 0 {
+            pending.removeFirst(drop)
+        }
+    }
+
+    // MARK: Closing
+
+    /// Sends FIN once the queued bytes are written; input may still come.
+    public func shutdownOutput() {
+        guard !isClosed else { return }
+        if pending.isEmpty && !isConnecting {
+            Glibc.shutdown(fd, CInt(SHUT_WR))
+        } else {
+            shutdownWhenDrained = true
+        }
+    }
+
+    /// Closes once the queued bytes are written (at once when none are).
+    public func closeAfterWrites() {
+        guard !isClosed else { return }
+        if pending.isEmpty && !isConnecting {
+            close()
+        } else {
+            closeWhenDrained = true
+        }
+    }
+
+    /// Closes now; queued bytes are dropped. `keepDescriptorWatched` false (the usual
+    /// case) relies on the close taking the socket out of the epoll set, which holds
+    /// only when no duplicate of the descriptor is open.
+    public func close(duplicated: Bool = false) {
+        guard !isClosed else { return }
+        isClosed = true
+        if let registration { loop.deregister(registration, fd: duplicated ? fd : nil) }
+        registration = nil
+        Glibc.close(fd)
+        pending = []
+        pendingBytes = 0
+        delegate = nil
+    }
+
+    /// Closes with a reset instead of FIN (SO_LINGER 0): for a connection abandoned
+    /// mid-exchange, so that the peer does not take a truncated message for a whole one.
+    public func abort() {
+        guard !isClosed else { return }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
+    private func fail(_ code: CInt, _ call: String) {
+        let delegate = self.delegate
+        close()
+        delegate?.socketFailed(self, error: IOError(errnoCode: code, reason: call))
+    }
+}
+#endif
