@@ -34,6 +34,8 @@ public final class StreamSocket: ReadinessHandler {
     private var pending: [ByteBuffer] = []
     /// Bytes queued because the kernel would not take them yet.
     public private(set) var pendingBytes = 0
+    /// A write came back short: the owner hears `socketDrained` once the queue empties.
+    private var waitedForOutput = false
     private var closeWhenDrained = false
     private var shutdownWhenDrained = false
     /// The most a single read takes (a head-sized read for idle clients keeps fewer
@@ -168,6 +170,25 @@ public final class StreamSocket: ReadinessHandler {
         if writable && !isConnecting { flushPending() }
     }
 
+    /// Queues `bytes` without writing them: `flush` sends all that is queued in one
+    /// call (a head, then body slices, written together).
+    public func enqueue(_ bytes: ByteBuffer) {
+        guard !isClosed, bytes.readableBytes > 0 else { return }
+        pending.append(bytes)
+        pendingBytes += bytes.readableBytes
+    }
+
+    /// Writes what `enqueue` queued, as far as the kernel takes it.
+    public func flush() {
+        if writable && !isConnecting && !pending.isEmpty { flushPending() }
+    }
+
+    /// Fewer than `highWatermark` bytes wait for the peer: the owner may produce more.
+    /// Past it, an owner stops reading what feeds this socket until `socketDrained`.
+    public var isWritable: Bool { pendingBytes < Self.highWatermark }
+    /// NIO's default high watermark for channels.
+    public static let highWatermark = 64 * 1024
+
     /// Sends two buffers in one call (a head and the body bytes that came with it).
     public func write(_ first: ByteBuffer, _ second: ByteBuffer) {
         guard !isClosed else { return }
@@ -183,12 +204,12 @@ public final class StreamSocket: ReadinessHandler {
     private func send(_ bytes: ByteBuffer) -> Int {
         let result = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         if result >= 0 {
-            if result < bytes.readableBytes { writable = false }
+            if result < bytes.readableBytes { blocked() }
             return result
         }
         let code = errno
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
-            writable = false
+            blocked()
         } else {
             fail(code, "write")
         }
@@ -196,7 +217,6 @@ public final class StreamSocket: ReadinessHandler {
     }
 
     private func flushPending() {
-        let wasBlocked = !writable || pendingBytes > 0
         while writable && !pending.isEmpty && !isClosed {
             let written: Int
             if pending.count == 1 {
@@ -216,7 +236,10 @@ public final class StreamSocket: ReadinessHandler {
             shutdownWhenDrained = false
             Glibc.shutdown(fd, CInt(SHUT_WR))
         }
-        if wasBlocked { delegate?.socketDrained(self) }
+        if waitedForOutput {
+            waitedForOutput = false
+            delegate?.socketDrained(self)
+        }
     }
 
     private func sendVector() -> Int {
@@ -238,16 +261,22 @@ public final class StreamSocket: ReadinessHandler {
         }
         fill(0)
         if result >= 0 {
-            if result < total { writable = false }
+            if result < total { blocked() }
             return result
         }
         let code = errno
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
-            writable = false
+            blocked()
         } else {
             fail(code, "writev")
         }
         return 0
+    }
+
+    /// The kernel's send queue is full: the next output edge says when it has room.
+    private func blocked() {
+        writable = false
+        waitedForOutput = true
     }
 
     /// Drops `count` written bytes from the front of the queue.
