@@ -40,9 +40,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: dataPlane),
-        /// The data plane: listeners and connection handlers on NIO event loops.
+        /// The data plane: HTTP sessions on Fulcrum's own loops, TCP relays, health checks and
+        /// the runtime API on NIO's.
         .target(name: "FulcrumProxy", dependencies: [
-            "FulcrumCore", "FulcrumHTTP1", "CFulcrumLinux",
+            "FulcrumCore", "FulcrumHTTP1", "CFulcrumLinux", "FulcrumEventLoop",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

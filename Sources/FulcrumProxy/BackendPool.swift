@@ -271,8 +271,21 @@ final class BackendPool: Sendable {
     }
 
     func untrack(_ server: Int, _ channel: Channel) {
+        untrack(server, ObjectIdentifier(channel))
+    }
+
+    /// Whether sessions on `server` are tracked (its `shutdown-sessions` needs them).
+    func tracks(_ server: Int) -> Bool { trackSessions[server] }
+
+    /// Tracks a session by its identity; `cut` may be called from any thread.
+    func track(_ server: Int, id: ObjectIdentifier, cut: @escaping @Sendable () -> Void) {
         guard trackSessions[server] else { return }
-        sessions.withLockedValue { _ = $0[server]?.removeValue(forKey: ObjectIdentifier(channel)) }
+        sessions.withLockedValue { $0[server, default: [:]][id] = cut }
+    }
+
+    func untrack(_ server: Int, _ id: ObjectIdentifier) {
+        guard trackSessions[server] else { return }
+        sessions.withLockedValue { _ = $0[server]?.removeValue(forKey: id) }
     }
 
     /// Cuts every tracked session on these servers.

@@ -27,7 +27,11 @@ final class ConnectionRules: Sendable {
     /// The entries the connection tracks, or nil when a rule rejects it. They are let
     /// go when the session `ended` (a spliced TCP connection outlives its channel).
     func evaluate(_ channel: Channel, until ended: EventLoopFuture<Void>) -> [StickTracker?]? {
-        let s = SampleContext.forConnection(client: channel.remoteAddress, local: channel.localAddress, frontend: frontendName, tables: tables)
+        evaluate(client: channel.remoteAddress, local: channel.localAddress, until: ended)
+    }
+
+    func evaluate(client: SocketAddress?, local: SocketAddress?, until ended: EventLoopFuture<Void>) -> [StickTracker?]? {
+        let s = SampleContext.forConnection(client: client, local: local, frontend: frontendName, tables: tables)
         s.proxies = state
         var log = RequestLogContext(frontendName: frontendName)
         if case .reject = HTTPRuleRunner.run(rules, response: false, s, &log, errorPages: .builtIn, connectionLevel: true) {

@@ -4,7 +4,7 @@ import Glibc
 import FulcrumCore
 import FulcrumHTTP1
 import NIOCore
-import NIOPosix
+import FulcrumEventLoop
 import Synchronization
 
 /// One client connection in HTTP mode, and the server connection serving its current
@@ -15,10 +15,7 @@ import Synchronization
 ///
 /// Backpressure: the client is read only while the server side can take more, and the
 /// server only while the client can, so memory stays bounded whatever the body size.
-final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NIOScheduledCallbackHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = NIOAny
-    typealias OutboundOut = ByteBuffer
+final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
 
     enum RequestPhase { case head, connecting, body, waitingResponse, tunnel, closed }
     enum ResponsePhase { case none, head, body }
@@ -30,7 +27,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// current request was routed to (`use_backend`).
     let basePolicy: HTTPProxyPolicy
     private(set) var policy: HTTPProxyPolicy
-    private var context: ChannelHandlerContext?
+    /// The client's socket; nil once it is closed (or handed to a tunnel or the lot).
+    private var client: StreamSocket?
+    let loop: EpollEventLoop
     /// What ACLs and rules read for the current transaction, when the frontend has any.
     private var sample: SampleContext?
 
@@ -94,11 +93,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// Output shut, input drained and dropped until the client closes (`linger`).
     private var lingering = false
 
-    // Timers: one scheduled callback (this session), re-armed lazily. Unlike a
-    // scheduled task, a callback makes no promise, future or closures, which an idle
-    // connection would otherwise hold until its keep-alive timeout.
-    private var timer: NIOScheduledCallback?
-    @PackedDeadline private var timerDeadline: NIODeadline? = nil
+    // Timers: the session is its own loop timer, moved lazily: no allocation, no
+    // closure, whatever the number of re-armings.
     private var headWaitStart: NIODeadline = .uptimeNanoseconds(0)
     private var lastClientActivity: NIODeadline = .uptimeNanoseconds(0)
     private var lastServerActivity: NIODeadline = .uptimeNanoseconds(0)
@@ -138,23 +134,33 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private var handedOver = false
     /// A parked connection's next session: `started` does not begin the connection again.
     private var resumed = false
-    /// The client channel once it carries a tunnel (101): this handler has left it, and
-    /// `shutdown session` still closes it.
-    private var tunnelChannel: Channel?
+    /// The relay once the connection carries a tunnel (101): the session has let the
+    /// sockets go, and `shutdown session` still ends it.
+    private var tunnel: TunnelRelay?
+    /// Whether the client takes what is written to it (below the high watermark).
+    private var clientWritable = true
+    /// Closing waits for the client to drain the answer.
+    private var afterClientDrained = false
+    /// The closing connection may still receive bytes: it lingers instead of closing.
+    private var closeUnread = false
+    /// The listener's address when it names one (no `getsockname` per connection).
+    var frontendAddress: SocketAddress?
+
+    static let allocator = ByteBufferAllocator()
     /// The process stops gracefully: no request after the current one.
     private var stopping = false
     /// Not parked in this wait for a request (something still to write, say, or just
     /// woken up from the parking lot).
     private var parkDeclined = false
 
-    convenience init(policy: HTTPProxyPolicy, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?] = StickTracker.noSlots,
+    convenience init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?] = StickTracker.noSlots,
                      listenerName: String? = nil) {
-        self.init(policy: policy, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName.map { Array($0.utf8) } ?? [])
+        self.init(policy: policy, loop: loop, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName.map { Array($0.utf8) } ?? [])
     }
 
     /// A parked connection's session when its client sends again, on a new channel.
-    convenience init(resuming parked: ParkedHTTPClient) {
-        self.init(policy: parked.policy, ended: parked.ended, connectionTrackers: parked.connectionTrackers, listenerName: parked.listenerName)
+    convenience init(resuming parked: ParkedHTTPClient, loop: EpollEventLoop) {
+        self.init(policy: parked.policy, loop: loop, ended: parked.ended, connectionTrackers: parked.connectionTrackers, listenerName: parked.listenerName)
         registration = parked.registration
         resumed = true
         log.clientAddress = parked.clientAddress
@@ -167,7 +173,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         lastClientActivity = parked.waitStarted
     }
 
-    private init(policy: HTTPProxyPolicy, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?], listenerName: [UInt8]) {
+    private init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?], listenerName: [UInt8]) {
+        self.loop = loop
         self.ended = ended
         self.listenerName = listenerName
         self.basePolicy = policy
@@ -177,6 +184,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         // Until a request is dispatched, `%b` is the frontend, as HAProxy logs it.
         self.log = RequestLogContext(frontendName: policy.frontendName)
         self.log.backendName = policy.frontendName
+        super.init()
     }
 
     /// What `show sess` reports as this connection's backend and server.
@@ -186,17 +194,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
 
     // MARK: - client channel events
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        if context.channel.isActive { started(context) }
+    /// The session takes its client's socket: a new connection, or a parked one whose
+    /// client sends again.
+    func start(_ socket: StreamSocket) {
+        client = socket
+        socket.delegate = self
+        started(socket)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        started(context)
-        context.fireChannelActive()
-    }
-
-    private func started(_ context: ChannelHandlerContext) {
+    private func started(_ socket: StreamSocket) {
         if resumed {
             // The same connection on a new channel: its timers and log go on. Woken
             // by the client, it is not parked again before its next request is served.
@@ -205,11 +211,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             armTimer()
             return
         }
-        log.clientAddress = context.channel.remoteAddress
-        log.frontendAddress = context.channel.localAddress
+        log.clientAddress = socket.peer
+        log.frontendAddress = frontendAddress ?? LocalAddress.of(socket.fd)
         log.processID = ProxyRuntime.processID
         log.takeStreamNumber()
-        headWaitStart = context.eventLoop.now
+        headWaitStart = loop.now
         lastClientActivity = headWaitStart
         log.accepted = headWaitStart
         if policy.accessLog != nil {
@@ -250,13 +256,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
 
     /// Writes the request's line (once), then readies the context for the next one.
     private func writeLog() {
-        guard let accessLog = policy.accessLog, logPending, let context else { return }
+        guard let accessLog = policy.accessLog, logPending, client != nil else { return }
         logPending = false
         if sample?.silent == true {
-            nextRequestLog(context.eventLoop.now)
+            nextRequestLog(loop.now)
             return
         }
-        log.ended = context.eventLoop.now
+        log.ended = loop.now
         log.activeConnections = policy.processConnections.value
         log.frontendConnections = accessLog.frontendConnections.value
         (log.backendConnections, log.serverConnections, log.backendQueue) = policy.backend.logCounts(server: log.connected == nil ? nil : serverIndex)
@@ -266,7 +272,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         } else {
             accessLog.write(&log, level: sample?.logLevel)
         }
-        nextRequestLog(log.ended ?? context.eventLoop.now)
+        nextRequestLog(log.ended ?? loop.now)
     }
 
     /// As HAProxy, a later request on the connection is timed from the end of the one
@@ -281,15 +287,16 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// An empty connection (nothing ever sent) ends: HAProxy's `CR` line, unless
     /// `dontlognull`.
     private func logEmptyConnection() {
-        guard let accessLog = policy.accessLog, !accessLog.dontLogNull, requestsServed == 0, !logPending, let context else { return }
-        requestBegins(context.eventLoop.now)
+        guard let accessLog = policy.accessLog, !accessLog.dontLogNull, requestsServed == 0, !logPending, client != nil else { return }
+        requestBegins(loop.now)
         log.terminate("C", "R")
         writeLog()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        // A parked connection lives on without this session and its channel.
+    /// The session lets its client socket go: closed, or handed over (parked, tunnel).
+    private func released() {
+        client = nil
+        // A parked connection lives on without this session.
         guard !handedOver else { return }
         cancelTimer()
         reportEnd()
@@ -301,11 +308,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         ended.succeed(())
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func socketRead(_ socket: StreamSocket, _ data: ByteBuffer) {
         // Once closing, what still arrives is dropped.
         if requestPhase == .closed { return }
-        var bytes = unwrapInboundIn(data)
-        lastClientActivity = context.eventLoop.now
+        var bytes = data
+        lastClientActivity = loop.now
         if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 { requestBegins(lastClientActivity) }
         if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 && requestsServed > 0 {
             // The next request begins: `timeout http-request` now runs from here, and
@@ -319,20 +326,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             inbound!.writeBuffer(&bytes)
         }
         processRequestInput()
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
         server?.flush()
+        // As NIO's read() after a read: go on only while the session wants input.
+        if let client, !client.isClosed, !wantsClientData {
+            pendingClientRead = true
+            client.pauseReading()
+        }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard let event = event as? ChannelEvent, case .inputClosed = event else {
-            context.fireUserInboundEventTriggered(event)
-            return
-        }
+    func socketInputEnded(_ socket: StreamSocket) {
         clientInputClosed = true
         if lingering {
-            context.close(promise: nil)
+            closeClient()
             return
         }
         switch requestPhase {
@@ -360,9 +365,21 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// Closes the client's socket (queued bytes are dropped) and ends the session.
+    private func closeClient() {
+        guard let client else { return }
+        client.close()
+        clientClosed()
+    }
+
+    func socketFailed(_ socket: StreamSocket, error: IOError) {
+        clientClosed()
+    }
+
+    /// The client connection is over, whichever side ended it.
+    private func clientClosed() {
         guard !handedOver else {
-            context.fireChannelInactive()
+            released()
             return
         }
         requestPhase = .closed
@@ -375,32 +392,38 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         // Whatever way the connection ended, the request's stick entries are let go.
         endTracking()
         dropServer()
-        context.fireChannelInactive()
+        released()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        closeAll()
+    /// What waited for the client has been written.
+    func socketDrained(_ socket: StreamSocket) {
+        if afterClientDrained {
+            afterClientDrained = false
+            closeOnceDrained()
+            return
+        }
+        clientWritabilityChanged(true)
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            lastClientActivity = context.eventLoop.now
+    /// Writes what was queued for the client, and notes when the client stops taking it.
+    private func flushClient() {
+        guard let client else { return }
+        client.flush()
+        if clientWritable && !client.isWritable { clientWritabilityChanged(false) }
+    }
+
+    private func clientWritabilityChanged(_ writable: Bool) {
+        guard writable != clientWritable else { return }
+        clientWritable = writable
+        if writable {
+            lastClientActivity = loop.now
             // Server reads paused for the client: the server was not idle meanwhile.
             lastServerActivity = lastClientActivity
             server?.resumeRead()
         } else {
-            clientStalledSince = context.eventLoop.now
+            clientStalledSince = loop.now
         }
         armTimer()
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if wantsClientData {
-            context.read()
-        } else {
-            pendingClientRead = true
-        }
     }
 
     private var wantsClientData: Bool {
@@ -418,9 +441,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     private func resumeClientRead() {
-        if pendingClientRead && wantsClientData, let context {
+        if pendingClientRead && wantsClientData, let client {
             pendingClientRead = false
-            context.read()
+            client.resumeReading()
         }
     }
 
@@ -540,10 +563,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         Self.requestCounter.add(1, ordering: .relaxed)
         log.takeStreamNumber()
         policy.frontendCounters.requests.add(1, ordering: .relaxed)
-        if policy.accessLog != nil, let context {
+        if policy.accessLog != nil, client != nil {
             // A pipelined request was already in the buffer: it begins now.
-            requestBegins(context.eventLoop.now)
-            log.headReceived = context.eventLoop.now
+            requestBegins(loop.now)
+            log.headReceived = loop.now
             let line = head.method.lowerBound..<(head.target.upperBound + 9)
             log.requestLine = buffer.withUnsafeReadableBytes { Array($0[line]) }
             if !policy.requestCaptures.isEmpty {
@@ -825,7 +848,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             LogFormatRenderer.address(log.clientAddress, hex: false, into: &ip)
             editor.add(name, ip)
         }
-        var out = context!.channel.allocator.buffer(capacity: original.count + 256)
+        var out = Self.allocator.buffer(capacity: original.count + 256)
         out.writeBytes(editor.serialized())
         return out
     }
@@ -889,7 +912,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// `return`). The connection stays open for the next request when the request has
     /// no body to skip and asked to stay open, as HAProxy keeps it.
     private func respondLocally(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head original: [UInt8], body: [UInt8], denied: Bool) {
-        guard let context else { return }
+        guard let client else { return }
         let (responseHead, status) = afterResponse(original, status: status)
         buffer.moveReaderIndex(forwardBy: head.length)
         inbound = buffer.readableBytes > 0 ? buffer : nil
@@ -900,7 +923,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         // An errorfile without a length (Debian's stock pages: HTTP/1.0, `Connection:
         // close`) can only end with the connection.
         clientKeepAlive = !stopping && head.keepAlive && policy.connectionMode != .close && head.framing == .none && Self.keepsConnection(responseHead)
-        var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
+        var out = Self.allocator.buffer(capacity: responseHead.count + body.count + 24)
         if head.versionMinor == 0 && clientKeepAlive {
             out.writeBytes(responseHead.dropLast(2))
             out.writeString("connection: keep-alive\r\n\r\n")
@@ -913,7 +936,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
         if !head.isHEAD { out.writeBytes(body) }
         log.bytesOut += out.readableBytes
-        context.write(wrapOutboundOut(out), promise: nil)
+        client.enqueue(out)
         responseStarted = true
         requestPhase = .waitingResponse
         finishExchange()
@@ -923,8 +946,8 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     private func serveStats(_ page: StatsPage, _ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
         sample = s
         log.serverName = "<STATS>"
-        guard let context else { return }
-        let answer = page.answer(s, log, errorPages: policy.errorPages, loop: context.eventLoop)
+        guard let client else { return }
+        let answer = page.answer(s, log, errorPages: policy.errorPages, loop: loop)
         respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
     }
 
@@ -979,14 +1002,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// response is not read further), the client gets the answer, then the connection
     /// closes, since the rest of the request may still be on its way.
     private func answerInPlaceOfServer(status: Int, head: [UInt8], body: [UInt8], denied: Bool) {
-        guard let context else { return }
+        guard let client else { return }
         dropServer()
         responseInbound = nil
         log.status = status
         log.terminate(denied ? "P" : "L", "H")
         if denied { policy.frontendCounters.deniedResponses.add(1, ordering: .relaxed) }
         policy.frontendCounters.countResponse(status)
-        var out = context.channel.allocator.buffer(capacity: head.count + body.count + 24)
+        var out = Self.allocator.buffer(capacity: head.count + body.count + 24)
         out.writeBytes(head.dropLast(2))
         out.writeString("connection: close\r\n\r\n")
         if !requestIsHEAD { out.writeBytes(body) }
@@ -997,14 +1020,14 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         releaseSlot()
         writeLog()
         endTracking()
-        context.write(wrapOutboundOut(out), promise: nil)
+        client.enqueue(out)
         closeClientAfterFlush()
     }
 
     /// `tarpit`: nothing more is read; after `timeout tarpit` the answer is sent and
     /// the connection closed, so a client hammering a URL waits for each refusal.
     private func tarpitThenRespond(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8]) {
-        guard let context else { return }
+        guard let client else { return }
         buffer.moveReaderIndex(forwardBy: head.length)
         inbound = nil
         requestPhase = .closed
@@ -1012,19 +1035,19 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         log.terminate("P", "T")
         log.status = status
         policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed)
-        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: policy.tarpitTimeout) {
+        let session = NIOLoopBound(self, eventLoop: loop)
+        loop.scheduleTask(in: policy.tarpitTimeout) {
             let me = session.value
-            guard let context = me.context else { return }
+            guard let client = me.client else { return }
             me.policy.frontendCounters.countResponse(status)
             me.writeLog()
             me.endTracking()
-            var out = context.channel.allocator.buffer(capacity: responseHead.count + body.count + 24)
+            var out = Self.allocator.buffer(capacity: responseHead.count + body.count + 24)
             out.writeBytes(responseHead.dropLast(2))
             out.writeString("connection: close\r\n\r\n")
             if !head.isHEAD { out.writeBytes(body) }
             me.responseStarted = true
-            context.write(me.wrapOutboundOut(out), promise: nil)
+            client.enqueue(out)
             me.closeClientAfterFlush()
         }
     }
@@ -1040,9 +1063,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     // MARK: - choosing and reaching a server
 
     private func dispatch() {
-        guard let context else { return }
+        guard let client else { return }
         log.backendName = policy.backend.name
-        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let session = NIOLoopBound(self, eventLoop: loop)
         let grant: BackendPool.Grant = { ticket, server in
             session.eventLoop.execute { session.value.granted(ticket, server) }
         }
@@ -1061,12 +1084,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         switch outcome {
         case .granted(let server):
             slot = server
-            policy.backend.track(server, context.channel)
+            trackSession(server)
             use(server)
         case .queued:
             // Every server is at its maxconn: wait for a slot, up to `timeout queue`.
             self.ticket = ticket
-            queuedSince = context.eventLoop.now
+            queuedSince = loop.now
             log.queueStarted = queuedSince
             armTimer()
         case .noServer:
@@ -1081,8 +1104,15 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
         self.ticket = nil
         slot = server
-        if let context { policy.backend.track(server, context.channel) }
+        trackSession(server)
         use(server)
+    }
+
+    /// Listed under `server` for its `shutdown-sessions`, which then cuts the session.
+    private func trackSession(_ server: Int) {
+        guard policy.backend.tracks(server) else { return }
+        let me = NIOLoopBound(self, eventLoop: loop)
+        policy.backend.track(server, id: ObjectIdentifier(self)) { me.eventLoop.execute { me.value.cut() } }
     }
 
     /// Gives back the slot (or the place in the queue) of the current request.
@@ -1090,7 +1120,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         if let server = slot {
             slot = nil
             policy.backend.release(server)
-            if let context { policy.backend.untrack(server, context.channel) }
+            policy.backend.untrack(server, ObjectIdentifier(self))
         }
         if let ticket {
             self.ticket = nil
@@ -1104,12 +1134,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             StickPersistence.record(index, stickStores)
             stickStores = []
         }
-        guard let context else { return }
+        guard let client else { return }
         policy.backend.countPick(index)
-        log.queueEnded = context.eventLoop.now
+        log.queueEnded = loop.now
         if log.queueStarted == nil { log.queueStarted = log.queueEnded }
         let mayReuse = policy.reuse == .always || (policy.reuse == .safe && requestsServed > 0)
-        if mayReuse, let idle = policy.backend.idle.take(server: index, on: context.eventLoop) {
+        if mayReuse, let idle = policy.backend.idle.take(server: index, on: loop) {
             log.connectStarted = log.queueEnded
             attach(idle, index: index)
         } else {
@@ -1118,48 +1148,31 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     private func connect(_ index: Int) {
-        guard let context else { return }
-        if log.connectStarted == nil { log.connectStarted = context.eventLoop.now } else { log.retries += 1 }
+        guard let client else { return }
+        if log.connectStarted == nil { log.connectStarted = loop.now } else { log.retries += 1 }
         let backend = policy.backend
         let address = backend.addresses.target(index).address(clientLocalPort: log.frontendAddress?.port)
-        // The head is the first write that tells an established connection; without
-        // one (never the case today) the bootstrap's own connect path is used.
-        guard let head = requestHead, let opened = ServerSocketOpener.open(address) else {
-            connectThroughBootstrap(index, to: address)
-            return
-        }
-        let descriptor: CInt
-        switch opened {
-        case .success(let fd): descriptor = fd
+        guard let head = requestHead else { return }
+        let opened: (fd: CInt, connecting: Bool)
+        switch ServerSocketOpener.open(address) {
+        case .success(let result): opened = result
         case .failure(let error):
             connectFailed(index, error)
             return
         }
         let connection = HTTPServerConnection(server: index, idleSet: backend.idle)
         connection.target = address
-        connection.connectingDescriptor = descriptor
+        do {
+            try connection.adopt(opened.fd, connecting: opened.connecting, on: loop)
+        } catch {
+            connectFailed(index, error)
+            return
+        }
         pendingServer = connection
-        attemptStarted = context.eventLoop.now
-        ServerSocketOpener.bootstrap(on: context.eventLoop)
-            .withConnectedSocket(descriptor)
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    do {
-                        try channel.pipeline.syncOperations.addHandler(connection)
-                    } catch {
-                        channel.close(promise: nil)
-                        self.connectionAttempt(connection, ended: error)
-                        return
-                    }
-                    connection.sendFirst(head) { error in self.connectionAttempt(connection, ended: error) }
-                case .failure(let error):
-                    self.connectionAttempt(connection, ended: error)
-                }
-            }
-        // On loopback the connection is usually established (and the head written)
-        // before this line: only a connect still under way needs its timer.
+        attemptStarted = loop.now
+        connection.sendFirst(head) { error in self.connectionAttempt(connection, ended: error) }
+        // On loopback the connection is often established within a turn: only a
+        // connect still under way needs its timer.
         if pendingServer === connection { armTimer() }
     }
 
@@ -1179,44 +1192,6 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         } else {
             attach(connection, index: connection.server, headSent: true)
         }
-    }
-
-    /// The connect path for what the opener does not handle (a server on a Unix socket).
-    private func connectThroughBootstrap(_ index: Int, to address: SocketAddress) {
-        guard let context else { return }
-        let backend = policy.backend
-        let idleSet = backend.idle
-        ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(backend.connectTimeout)
-            .channelInitializer { channel in
-                // Set synchronously: bootstrap options cost a future chain each.
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-                }
-            }
-            .connect(to: address)
-            .hop(to: context.eventLoop)
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    guard self.requestPhase == .connecting else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    let connection = HTTPServerConnection(server: index, idleSet: idleSet)
-                    do {
-                        try channel.pipeline.syncOperations.addHandler(connection)
-                    } catch {
-                        channel.close(promise: nil)
-                        self.fail(503)
-                        return
-                    }
-                    self.attach(connection, index: index)
-                case .failure(let error):
-                    self.connectFailed(index, error)
-                }
-            }
     }
 
     /// Counts a failed connection attempt, then retries, redispatches or answers 503.
@@ -1259,7 +1234,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         server = connection
         serverIndex = index
         log.serverName = policy.backend.servers[index].name
-        log.connected = context?.eventLoop.now
+        log.connected = (client != nil ? loop.now : nil)
         if policy.accessLog != nil { (log.serverLocalAddress, log.serverAddress) = connection.addresses }
         responsePhase = .head
         responseStarted = false
@@ -1270,7 +1245,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             if !headSent { connection.write(head) }
         }
         requestPhase = requestBody.isFinished ? .waitingResponse : .body
-        lastServerActivity = context?.eventLoop.now ?? lastServerActivity
+        lastServerActivity = (client != nil ? loop.now : nil) ?? lastServerActivity
         processRequestInput()
         connection.flush()
         armTimer()
@@ -1284,12 +1259,12 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// error that ends its reuse, and pausing then resuming the socket around each
     /// response would cost two epoll_ctl calls.
     var wantsServerData: Bool {
-        responsePhase == .none || (context?.channel.isWritable ?? false)
+        responsePhase == .none || (client?.isWritable ?? false)
     }
 
     func serverRead(_ data: ByteBuffer) {
         var data = data
-        lastServerActivity = context?.eventLoop.now ?? lastServerActivity
+        lastServerActivity = (client != nil ? loop.now : nil) ?? lastServerActivity
         if responsePhase == .none {
             // Bytes nobody asked for: this connection cannot be trusted with another request.
             serverKeepAlive = false
@@ -1304,11 +1279,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     func serverReadComplete() {
-        context?.flush()
+        flushClient()
     }
 
     func serverWritabilityChanged(_ writable: Bool) {
-        guard let now = context?.eventLoop.now else { return }
+        guard let now = (client != nil ? loop.now : nil) else { return }
         if writable {
             // Client reads paused for the server: the client was not idle meanwhile.
             lastClientActivity = now
@@ -1324,7 +1299,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         // An unchanged response head still at the front of `responseInbound`, written
         // together with the body bytes that follow it (set and used in one pass).
         var heldHeadLength = 0
-        while let context {
+        while let client {
             switch responsePhase {
             case .none:
                 responseInbound = nil
@@ -1353,7 +1328,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                 requestHead = nil
                 if head.isInterim {
                     // 100 Continue and friends pass through; the final response follows.
-                    context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                    client.enqueue(buffer.readSlice(length: head.length)!)
                     responseInbound = buffer
                     continue
                 }
@@ -1365,9 +1340,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                         return
                     }
                     log.status = head.status
-                    log.responseHeadReceived = context.eventLoop.now
+                    log.responseHeadReceived = loop.now
                     countOut(head.length)
-                    context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                    client.enqueue(buffer.readSlice(length: head.length)!)
                     responseInbound = buffer
                     switchToTunnel()
                     return
@@ -1390,7 +1365,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                 sample?.status = head.status
                 guard let forwarded = responseHeadBytes(&buffer, head) else { return }
                 log.status = head.status
-                log.responseHeadReceived = context.eventLoop.now
+                log.responseHeadReceived = loop.now
                 policy.frontendCounters.countResponse(head.status)
                 policy.backend.counters.countResponse(head.status)
                 policy.backend.serverCounters[serverIndex].countResponse(head.status)
@@ -1398,11 +1373,11 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                 switch forwarded {
                 case .edited(let edited):
                     countOut(edited.readableBytes)
-                    context.write(wrapOutboundOut(edited), promise: nil)
+                    client.enqueue(edited)
                 case .unchanged:
                     countOut(head.length)
                     if responseBody.isFinished || buffer.readableBytes == head.length {
-                        context.write(wrapOutboundOut(buffer.readSlice(length: head.length)!), promise: nil)
+                        client.enqueue(buffer.readSlice(length: head.length)!)
                     } else {
                         // The body's first bytes are in the same buffer: one write for both.
                         heldHeadLength = head.length
@@ -1420,13 +1395,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                 }
                 guard case .success(let progress) = result else {
                     // Broken framing mid-body: the client cannot be told; cut both sides.
-                    context.flush()
+                    flushClient()
                     closeAll()
                     return
                 }
                 if progress.consumed > 0 || held > 0 {
                     countOut(progress.consumed)
-                    context.write(wrapOutboundOut(buffer.readSlice(length: held + progress.consumed)!), promise: nil)
+                    client.enqueue(buffer.readSlice(length: held + progress.consumed)!)
                 }
                 responseInbound = buffer
                 guard progress.finished else { return }
@@ -1532,7 +1507,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             persistence.recordResponse(s, server: serverIndex)
             (s.response, s.status) = (edited, status)
         }
-        var out = context!.channel.allocator.buffer(capacity: original.count + 128)
+        var out = Self.allocator.buffer(capacity: original.count + 128)
         out.writeBytes(editor.serialized())
         return .edited(out)
     }
@@ -1567,7 +1542,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// Both the request and its response are complete: recycle or close the server
     /// connection, then wait for the next request or close the client.
     private func finishExchange() {
-        guard let context else { return }
+        guard let client else { return }
         if let server {
             self.server = nil
             let clean = (responseInbound?.readableBytes ?? 0) == 0
@@ -1576,7 +1551,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         responseInbound = nil
         responseStarted = false
         if let connected = log.connected {
-            let now = context.eventLoop.now
+            let now = loop.now
             policy.backend.recordTimes(serverIndex, queue: RequestLogContext.millisIfBoth(log.queueStarted, log.queueEnded),
                                        connect: RequestLogContext.millisIfBoth(log.connectStarted, connected),
                                        response: RequestLogContext.millisIfBoth(connected, log.responseHeadReceived),
@@ -1591,7 +1566,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             // Nothing else readies the timers for the next request without an access
             // log, and `show stat`'s queue, connect and total times read them: a later
             // request on the connection would be timed from the first one's moments.
-            log.nextTimings(context.eventLoop.now)
+            log.nextTimings(loop.now)
         }
         endTracking()
         requestsServed += 1
@@ -1604,10 +1579,10 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
         requestPhase = .head
         log.uniqueID = []
-        headWaitStart = context.eventLoop.now
+        headWaitStart = loop.now
         lastClientActivity = headWaitStart
         armTimer()
-        context.flush()
+        flushClient()
         processRequestInput()
         if clientInputClosed && requestPhase == .head {
             // The client finished sending and every request it sent has its answer.
@@ -1648,7 +1623,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
             } else {
                 // Truncated response: the client must see the connection end.
                 log.terminate("S", "D")
-                context?.flush()
+                flushClient()
                 closeAll()
             }
         }
@@ -1663,67 +1638,52 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     // MARK: - tunnel (101 Switching Protocols)
 
     private func switchToTunnel() {
-        guard let context, let server, let serverContext = server.context else { return }
+        guard let client, let server, let serverSocket = server.socket else { return }
         requestPhase = .tunnel
         responsePhase = .none
         cancelTimer()
         // The exchange's line is written now (status 101); the tunnel is not logged.
         writeLog()
-        if let transaction = sample {
-            // The tunnel outlives this handler: the request's stick entries are let go
-            // when the client connection ends, as its slot is.
-            sample = nil
-            let held = transaction.trackers.compactMap { $0 }.filter { !$0.connectionLevel }
-            context.channel.closeFuture.whenComplete { _ in
-                let now = SampleContext.monotonicMilliseconds()
-                for tracker in held {
-                    tracker.table.apply([.trackEnd], to: tracker.key, now: now)
-                }
-            }
-        }
-        if let held = slot {
-            // The tunnel carries on without this handler: its slot (and its tracking
-            // for shutdown-sessions) is held until the client connection ends.
-            slot = nil
-            let backend = policy.backend
-            let channel = context.channel
-            context.channel.closeFuture.whenComplete { _ in
-                backend.release(held)
-                backend.untrack(held, channel)
-            }
-        }
+        // The tunnel outlives this session: the request's stick entries, its slot (and
+        // its tracking for shutdown-sessions) are held until the tunnel ends.
+        let held = sample.map { $0.trackers.compactMap { $0 }.filter { !$0.connectionLevel } } ?? []
+        sample = nil
+        let heldSlot = slot
+        slot = nil
+        let backend = policy.backend
+        let id = ObjectIdentifier(self)
+        let ended = self.ended
+        let (frontendCounters, serverCounters) = (policy.frontendCounters, backend.serverCounters[serverIndex])
+        flushClient()
+        server.detach()
         self.server = nil
-        let (clientGlue, serverGlue) = GlueHandler.matchedPair()
-        do {
-            if policy.tunnelTimeout != nil || policy.clientFinTimeout != nil {
-                try context.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: policy.tunnelTimeout, halfClosed: policy.clientFinTimeout), position: .after(self))
-            }
-            if policy.tunnelTimeout != nil || policy.serverFinTimeout != nil {
-                try serverContext.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: policy.tunnelTimeout, halfClosed: policy.serverFinTimeout), position: .after(server))
-            }
-            try context.pipeline.syncOperations.addHandler(clientGlue)
-            try serverContext.pipeline.syncOperations.addHandler(serverGlue)
-        } catch {
-            server.close()
-            closeAll()
-            return
-        }
-        context.flush()
+        let relay = TunnelRelay(client: client, server: serverSocket, idleTimeout: policy.tunnelTimeout,
+                                clientFinTimeout: policy.clientFinTimeout, serverFinTimeout: policy.serverFinTimeout,
+                                counted: { toServer, toClient in
+                                    frontendCounters.bytesIn.add(toServer, ordering: .relaxed)
+                                    frontendCounters.bytesOut.add(toClient, ordering: .relaxed)
+                                    backend.counters.bytesIn.add(toServer, ordering: .relaxed)
+                                    backend.counters.bytesOut.add(toClient, ordering: .relaxed)
+                                    serverCounters.bytesIn.add(toServer, ordering: .relaxed)
+                                    serverCounters.bytesOut.add(toClient, ordering: .relaxed)
+                                }, onEnd: {
+                                    let now = SampleContext.monotonicMilliseconds()
+                                    for tracker in held { tracker.table.apply([.trackEnd], to: tracker.key, now: now) }
+                                    if let heldSlot {
+                                        backend.release(heldSlot)
+                                        backend.untrack(heldSlot, id)
+                                    }
+                                    ended.succeed(())
+                                })
+        tunnel = relay
         // Bytes that followed either head belong to the new protocol.
-        if let rest = inbound, rest.readableBytes > 0 { context.fireChannelRead(NIOAny(rest)); context.fireChannelReadComplete() }
-        if let rest = responseInbound, rest.readableBytes > 0 { serverContext.fireChannelRead(NIOAny(rest)); serverContext.fireChannelReadComplete() }
+        let (clientRest, serverRest) = (inbound, responseInbound)
         inbound = nil
         responseInbound = nil
-        if clientInputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
-        // The tunnel ends with the channel, after this handler has left it.
+        // The tunnel ends the connection, after this session has let it go.
         endReported = true
-        tunnelChannel = context.channel
-        let ended = self.ended
-        context.channel.closeFuture.whenComplete { _ in ended.succeed(()) }
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        serverContext.pipeline.syncOperations.removeHandler(context: serverContext, promise: nil)
-        context.channel.read()
-        serverContext.channel.read()
+        self.client = nil
+        relay.start(clientRest: clientRest, serverRest: serverRest, clientInputEnded: clientInputClosed)
     }
 
     // MARK: - errors and closing
@@ -1732,9 +1692,9 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// the connection, as HAProxy does after an error it produced itself.
     private func fail(_ status: Int) {
         releaseSlot()
-        guard let context else { return }
+        guard let client else { return }
         if !logPending, requestsServed == 0, let accessLog = policy.accessLog, !accessLog.dontLogNull {
-            requestBegins(context.eventLoop.now)
+            requestBegins(loop.now)
         }
         switch status {
         case 408: log.terminate("c", "R")
@@ -1756,19 +1716,19 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         requestPhase = .closed
         cancelTimer()
         if responseStarted {
-            context.flush()
-            context.close(promise: nil)
+            flushClient()
+            closeClient()
             return
         }
         responseStarted = true
         if policy.afterResponseRules.isEmpty && rendered == nil {
-            context.write(wrapOutboundOut(policy.errorPages.response(status)), promise: nil)
+            client.enqueue(policy.errorPages.response(status))
         } else {
             let page = rendered ?? policy.errorPages.pageParts(status)
-            var out = context.channel.allocator.buffer(capacity: page.head.count + page.body.count + 64)
+            var out = Self.allocator.buffer(capacity: page.head.count + page.body.count + 64)
             out.writeBytes(afterResponse(page.head, status: status).head)
             out.writeBytes(page.body)
-            context.write(wrapOutboundOut(out), promise: nil)
+            client.enqueue(out)
         }
         closeClientAfterFlush()
     }
@@ -1798,7 +1758,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// Ends the client connection once what is queued for it is written. A client that
     /// never reads it is cut off after `timeout client` (30 s without one).
     private func closeClientAfterFlush() {
-        guard let context else { return }
+        guard let client else { return }
         // Closing a socket with unread input makes the kernel send a reset, which can
         // destroy the answer before the client reads it. Where the client is likely
         // still sending (a head refused for its size, a body nobody will read), the
@@ -1806,31 +1766,41 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         let unread = !clientInputClosed && ((inbound?.readableBytes ?? 0) >= policy.maxHeadSize || !requestBody.isFinished)
         requestPhase = .closed
         cancelTimer()
-        closingDeadline = context.eventLoop.now + (policy.clientTimeout ?? .seconds(30))
+        closingDeadline = loop.now + (policy.clientTimeout ?? .seconds(30))
         armTimer()
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
-        promise.futureResult.hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
-            // The client may have finished sending while the answer went out.
-            if unread && !self.clientInputClosed && context.channel.isActive {
-                self.linger(context)
-            } else {
-                context.close(promise: nil)
-            }
+        closeUnread = unread
+        flushClient()
+        guard let socket = self.client else { return }
+        if socket.pendingBytes == 0 {
+            closeOnceDrained()
+        } else {
+            afterClientDrained = true
+        }
+    }
+
+    /// The answer is out: close, or linger while the client is still sending.
+    private func closeOnceDrained() {
+        guard let client else { return }
+        // The client may have finished sending while the answer went out.
+        if closeUnread && !clientInputClosed {
+            linger(client)
+        } else {
+            closeClient()
         }
     }
 
     /// Sends FIN after the answer, then reads and drops what the client still sends
     /// until it closes, for at most `lingerTime` (or `timeout client` if shorter).
-    private func linger(_ context: ChannelHandlerContext) {
+    private func linger(_ client: StreamSocket) {
         lingering = true
         inbound = nil
-        context.close(mode: .output, promise: nil)
+        client.shutdownOutput()
         let limit = min(Self.lingerTime, policy.clientTimeout ?? Self.lingerTime)
-        closingDeadline = min(closingDeadline ?? .distantFuture, context.eventLoop.now + limit)
+        closingDeadline = min(closingDeadline ?? .distantFuture, loop.now + limit)
         cancelTimer()
         armTimer()
-        context.read()
+        pendingClientRead = false
+        client.resumeReading()
     }
 
     /// How long a closing connection keeps draining a client that is still sending.
@@ -1850,20 +1820,25 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         requestPhase = .closed
         cancelTimer()
         dropServer()
-        context?.close(promise: nil)
+        closeClient()
     }
 
     // MARK: - parking (`tune.park-idle-clients`)
 
+    /// `shutdown session`, on the session's loop.
     func cut() {
-        (context?.channel ?? tunnelChannel)?.close(promise: nil)
+        if client != nil {
+            closeClient()
+        } else {
+            tunnel?.cut()
+        }
     }
 
     /// SIGUSR1: a connection waiting for a request (its first or a next one, nothing
     /// of it received) closes now; one in the middle of an exchange after it.
     func softStop() {
         stopping = true
-        if context != nil, requestPhase == .head, (inbound?.readableBytes ?? 0) == 0, !logPending {
+        if client != nil, requestPhase == .head, (inbound?.readableBytes ?? 0) == 0, !logPending {
             closeClientAfterFlush()
         }
     }
@@ -1879,36 +1854,23 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         return headWaitStart + after
     }
 
-    /// Hands the socket (a duplicate) to the parking lot with what the next request
-    /// needs, then closes the channel; this session ends there.
-    private func park(_ context: ChannelHandlerContext) {
-        // Bytes still queued in NIO would go with the channel; a Unix socket is not
-        // taken back by the TCP bootstrap used to resume.
-        guard let lot = IdleClientParking.shared, let registration,
-              (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) == 0,
-              context.channel.remoteAddress?.port != nil, let fd = ChannelDescriptor.of(context.channel) else {
-            declinePark()
-            return
-        }
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else {
+    /// Hands the socket to a small record with what the next request needs; this
+    /// session ends there.
+    private func park(_ client: StreamSocket) {
+        guard let registration, client.pendingBytes == 0 else {
             declinePark()
             return
         }
         let parked = ParkedHTTPClient(policy: basePolicy, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName,
                                       registration: registration, clientAddress: log.clientAddress, frontendAddress: log.frontendAddress,
                                       accepted: log.accepted, acceptSeconds: log.acceptSeconds, acceptMilliseconds: log.acceptMilliseconds,
-                                      waitStarted: headWaitStart, requestsServed: requestsServed, socket: copy)
-        guard parked.park(in: lot) else {
-            Glibc.close(copy)
-            declinePark()
-            return
-        }
-        registration.registry.replace(registration.id, with: parked, on: context.eventLoop)
+                                      waitStarted: headWaitStart, requestsServed: requestsServed, socket: client)
+        registration.registry.replace(registration.id, with: parked, on: loop)
         handedOver = true
         requestPhase = .closed
         cancelTimer()
-        context.close(promise: nil)
+        parked.park()
+        released()
     }
 
     private func declinePark() {
@@ -1916,34 +1878,13 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         armTimer()
     }
 
-    /// A new channel for a parked connection's socket, with a new session as its
-    /// handler; on the connection's loop the bootstrap runs at once.
-    static func resume(_ parked: ParkedHTTPClient, socket fd: CInt) {
-        let session = HTTPClientSession(resuming: parked)
-        let loop = parked.ended.futureResult.eventLoop
-        parked.registration.registry.replace(parked.registration.id, with: session, on: loop)
-        let bound = NIOLoopBound(session, eventLoop: loop)
-        ClientBootstrap(group: loop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let options = channel.syncOptions {
-                        try options.setOption(.allowRemoteHalfClosure, value: true)
-                        try options.setOption(.recvAllocator, value: ProxyRuntime.requestReceiveSizes)
-                    }
-                    try channel.pipeline.syncOperations.addHandler(bound.value)
-                }
-            }
-            .withConnectedSocket(fd)
-            .whenFailure { _ in bound.value.resumeFailed() }
-    }
-
-    /// No channel took the socket back (its handler was never added or is gone):
-    /// nothing else will end the connection.
-    private func resumeFailed() {
-        guard context == nil else { return }
-        requestPhase = .closed
-        cancelTimer()
-        reportEnd()
+    /// A parked connection's client sent again: a new session takes the socket and
+    /// the bytes.
+    static func resume(_ parked: ParkedHTTPClient, socket: StreamSocket, with bytes: ByteBuffer) {
+        let session = HTTPClientSession(resuming: parked, loop: socket.loop)
+        parked.registration.registry.replace(parked.registration.id, with: session, on: socket.loop)
+        session.start(socket)
+        session.socketRead(socket, bytes)
     }
 
     // MARK: - timeouts
@@ -1954,7 +1895,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     /// what Fulcrum writes; `timeout server` while the server should answer (with the
     /// client draining) or while it does not drain the request body.
     private func nextDeadline() -> NIODeadline? {
-        let clientWritable = context?.channel.isWritable ?? true
+        let clientWritable = self.clientWritable
         switch requestPhase {
         case .head:
             if !clientWritable, let t = policy.clientTimeout {
@@ -1991,36 +1932,31 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
     }
 
     private func armTimer() {
-        guard let context, let deadline = nextDeadline() else { return }
-        if let current = timerDeadline, current <= deadline, timer != nil { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
+        guard client != nil, let deadline = nextDeadline() else { return }
+        // An armed deadline at or before the next one stays: it re-arms when it fires.
+        if isArmed && self.deadline <= deadline { return }
+        loop.arm(self, at: deadline)
     }
 
-    /// The armed deadline came (NIO calls the session itself: no closure per arming).
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        timer = nil
-        timerDeadline = nil
+    /// The armed deadline came.
+    override func fire() {
         timerFired()
     }
 
     private func cancelTimer() {
-        timer?.cancel()
-        timer = nil
-        timerDeadline = nil
+        if isArmed { loop.disarm(self) }
     }
 
     private func timerFired() {
-        guard let context, let deadline = nextDeadline() else { return }
-        let now = context.eventLoop.now
+        guard let client, let deadline = nextDeadline() else { return }
+        let now = loop.now
         guard deadline <= now else {
             armTimer()
             return
         }
         if let parkAt = parkDue, parkAt <= now, policy.keepAliveTimeout.map({ headWaitStart + $0 > now }) ?? true,
            requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0 {
-            park(context)
+            park(client)
             return
         }
         if let pending = pendingServer, attemptStarted + policy.backend.connectTimeout <= now {
@@ -2043,7 +1979,7 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
         }
         switch requestPhase {
         case .head:
-            if !context.channel.isWritable {
+            if !client.isWritable {
                 closeAll()
             } else if requestsServed > 0 && (inbound?.readableBytes ?? 0) == 0 {
                 closeClientAfterFlush()
@@ -2051,18 +1987,18 @@ final class HTTPClientSession: ChannelDuplexHandler, RemovableChannelHandler, NI
                 fail(408)
             }
         case .closed:
-            context.close(promise: nil)
+            closeClient()
         case .body where (server?.isWritable ?? true) && (policy.clientTimeout.map { lastClientActivity + $0 <= now } ?? false):
             // The client stopped sending its body.
             fail(408)
         default:
-            if responsePhase == .head && context.channel.isWritable {
+            if responsePhase == .head && client.isWritable {
                 policy.backend.observe(serverIndex, ok: policy.backend.observedLayer[serverIndex] == 4, "L7 timeout")
                 fail(504)
             } else {
                 // A response has begun (or the client does not drain it): only cutting
                 // the connection can tell.
-                log.terminate(context.channel.isWritable ? "s" : "c", "D")
+                log.terminate(client.isWritable ? "s" : "c", "D")
                 closeAll()
             }
         }

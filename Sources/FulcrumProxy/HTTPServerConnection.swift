@@ -1,66 +1,49 @@
+import FulcrumEventLoop
 import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The handler of a server-side connection in HTTP mode. While a session uses it,
-/// every event goes to that session; while it waits in the idle set it only watches
-/// for the server closing it (or sending bytes nobody asked for, which also closes it).
-final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = NIOAny
-    typealias OutboundOut = ByteBuffer
-
+/// A server-side connection in HTTP mode. While a session uses it, every event goes to
+/// that session; while it waits in the idle set it only watches for the server closing
+/// it (or sending bytes nobody asked for, which also closes it).
+final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
     let server: Int
     private let idleSet: IdleServerConnections
-    private(set) var context: ChannelHandlerContext?
+    /// The socket; nil once closed.
+    private(set) var socket: StreamSocket?
     /// The session using the connection; nil while idle.
     private(set) var owner: HTTPClientSession?
-    private var pendingRead = false
-    private var purgeTask: Scheduled<Void>?
     private var idleSince: NIODeadline = .uptimeNanoseconds(0)
     /// Requests this connection has carried (0 for a fresh one).
     private(set) var uses = 0
     /// Its place in the idle set while parked (-1 otherwise), for an O(1) removal.
     var idleSlot = -1
-    /// Bytes written since the last flush.
-    private var unflushed = false
+    /// The server's address as dialled.
+    var target: SocketAddress?
+    /// Told once the connection is established (nil) or has failed.
+    private var firstWrite: ((Error?) -> Void)?
 
     init(server: Int, idleSet: IdleServerConnections) {
         self.server = server
         self.idleSet = idleSet
+        super.init()
     }
 
-    var isUsable: Bool { context?.channel.isActive ?? false }
-    var isWritable: Bool { context?.channel.isWritable ?? false }
-    /// The server's address as dialled: a channel made from a socket still connecting
-    /// has not learnt its peer's address.
-    var target: SocketAddress?
-    /// The socket of a connection Fulcrum opened itself, while its first write is
-    /// pending (the channel owns it; only asked whether the handshake is done).
-    var connectingDescriptor: CInt = -1
-
-    /// Whether the kernel has a peer for the socket (the handshake completed), for a
-    /// connect timer that fires while the first write is still going out.
-    var isConnected: Bool {
-        guard connectingDescriptor >= 0, context?.channel.isActive == true else { return false }
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        return withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(connectingDescriptor, $0, &length) }
-        } == 0
-    }
-    /// Its own address and the server's, for the log line (`%bi:%bp`, `%si:%sp`).
-    var addresses: (SocketAddress?, SocketAddress?) { (context?.channel.localAddress, context?.channel.remoteAddress ?? target) }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
+    /// Takes `fd`, a socket whose connect() was started (or is done), onto `loop`.
+    func adopt(_ fd: CInt, connecting: Bool, on loop: EpollEventLoop) throws {
+        socket = try StreamSocket(fd: fd, loop: loop, peer: target, connecting: connecting, delegate: self)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        settle()
-        self.context = nil
-        owner = nil
+    var isUsable: Bool { socket.map { !$0.isClosed && !$0.inputEnded } ?? false }
+    var isWritable: Bool { socket?.isWritable ?? false }
+    /// Whether the handshake completed, for a connect timer that fires while the first
+    /// write is still going out.
+    var isConnected: Bool { socket.map { !$0.isClosed && !$0.isConnecting } ?? false }
+    /// Its own address and the server's, for the log line (`%bi:%bp`, `%si:%sp`): the
+    /// local one is asked of the kernel only when a log line needs it.
+    var addresses: (SocketAddress?, SocketAddress?) {
+        (socket.flatMap { LocalAddress.of($0.fd) }, target)
     }
 
     // MARK: - ownership
@@ -68,9 +51,9 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     func attach(_ session: HTTPClientSession) {
         owner = session
         uses += 1
-        if !busy, let context {
+        if !busy, let socket {
             busy = true
-            idleSet.began(server: server, on: context.eventLoop)
+            idleSet.began(server: server, on: socket.loop)
         }
     }
 
@@ -78,133 +61,159 @@ final class HTTPServerConnection: ChannelDuplexHandler, RemovableChannelHandler 
     private var busy = false
 
     private func settle() {
-        guard busy, let context else { return }
+        guard busy, let socket else { return }
         busy = false
-        idleSet.ended(server: server, on: context.eventLoop)
+        idleSet.ended(server: server, on: socket.loop)
     }
 
     /// Back to the idle set; false if it could not go there (the caller closes it).
     func park() -> Bool {
         settle()
-        guard let context, context.channel.isActive else { return false }
+        guard let socket, isUsable else { return false }
         owner = nil
-        guard idleSet.park(self, server: server, on: context.eventLoop) else { return false }
-        idleSince = context.eventLoop.now
-        schedulePurge(context, at: idleSince + idleSet.purgeDelay)
+        guard idleSet.park(self, server: server, on: socket.loop) else { return false }
+        idleSince = socket.loop.now
+        // One timer outlives many park/attach cycles: it is moved from the last idle
+        // moment when it fires, instead of being armed for every request.
+        if !isArmed { socket.loop.arm(self, at: idleSince + idleSet.purgeDelay) }
         // An idle connection keeps reading, to notice the server closing it.
-        resumeRead()
+        socket.resumeReading()
         return true
     }
 
-    /// One timer outlives many park/attach cycles: it is re-armed from the last idle
-    /// moment when it fires, instead of being scheduled for every request.
-    private func schedulePurge(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
-        guard purgeTask == nil else { return }
-        purgeTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            self.purgeTask = nil
-            guard self.owner == nil, let context = self.context else { return }
-            let expiry = self.idleSince + self.idleSet.purgeDelay
-            if expiry <= context.eventLoop.now {
-                self.close()
-            } else {
-                self.schedulePurge(context, at: expiry)
-            }
+    /// The purge timer: an idle connection unused for `purgeDelay` goes.
+    override func fire() {
+        guard owner == nil, let socket else { return }
+        let expiry = idleSince + idleSet.purgeDelay
+        if expiry <= socket.loop.now {
+            close()
+        } else {
+            socket.loop.arm(self, at: expiry)
         }
+    }
+
+    /// Lets the socket go without closing it (a tunnel takes it over).
+    func detach() {
+        settle()
+        owner = nil
+        firstWrite = nil
+        if isArmed, let socket { socket.loop.disarm(self) }
+        socket = nil
     }
 
     func close() {
         settle()
         owner = nil
-        context?.close(promise: nil)
+        firstWrite = nil
+        finish()
+    }
+
+    /// The socket goes (closed by either side): out of the loop, the timer and the idle set.
+    private func finish() {
+        guard let socket else { return }
+        self.socket = nil
+        if isArmed { socket.loop.disarm(self) }
+        if idleSlot >= 0 { idleSet.remove(self, server: server, on: socket.loop) }
+        socket.close()
     }
 
     /// Writes the request head on a connection whose connect() may still be under way.
-    /// The kernel takes the bytes only once the connection is established, so `done`
-    /// hears nil then, or the error that ended the attempt (refused, reset, closed).
+    /// `done` hears nil once the connection is established, or the error that ended
+    /// the attempt (refused, reset, closed).
     func sendFirst(_ head: ByteBuffer, _ done: @escaping (Error?) -> Void) {
-        guard let context else {
+        guard let socket else {
             done(ChannelError.ioOnClosedChannel)
             return
         }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.assumeIsolated().whenComplete { result in
-            switch result {
-            case .success: done(nil)
-            case .failure(let error): done(error)
-            }
+        socket.write(head)
+        if socket.isConnecting {
+            firstWrite = done
+        } else if socket.isClosed {
+            // Failed at once: `socketFailed` found no one to tell.
+            done(ChannelError.ioOnClosedChannel)
+        } else {
+            done(nil)
         }
-        context.writeAndFlush(wrapOutboundOut(head), promise: promise)
     }
 
     func write(_ buffer: ByteBuffer) {
-        context?.write(wrapOutboundOut(buffer), promise: nil)
-        unflushed = true
+        socket?.enqueue(buffer)
     }
 
-    /// A flush with nothing written since the last one still walks the pipeline and
-    /// the channel's checks: the session asks for one after every client read.
     func flush() {
-        guard unflushed else { return }
-        unflushed = false
-        context?.flush()
+        socket?.flush()
     }
 
+    /// Reads again if the session had paused it.
     func resumeRead() {
-        if pendingRead, let context {
-            pendingRead = false
-            context.read()
+        socket?.resumeReading()
+    }
+
+    // MARK: - socket events
+
+    func socketConnected(_ socket: StreamSocket) {
+        if let done = firstWrite {
+            firstWrite = nil
+            done(nil)
         }
     }
 
-    // MARK: - channel events
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let owner {
-            owner.serverRead(unwrapInboundIn(data))
-        } else {
-            context.close(promise: nil)
+    func socketRead(_ socket: StreamSocket, _ bytes: ByteBuffer) {
+        guard let owner else {
+            // Bytes nobody asked for, on an idle connection.
+            close()
+            return
         }
+        owner.serverRead(bytes)
+        owner.serverReadComplete()
+        if let socket = self.socket, !(self.owner?.wantsServerData ?? true) { socket.pauseReading() }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        owner?.serverReadComplete()
+    /// In HTTP the server's end of input ends the connection.
+    func socketInputEnded(_ socket: StreamSocket) {
+        closedByServer(ChannelError.eof)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    func socketFailed(_ socket: StreamSocket, error: IOError) {
+        closedByServer(error)
+    }
+
+    func socketDrained(_ socket: StreamSocket) {
+        owner?.serverWritabilityChanged(true)
+    }
+
+    private func closedByServer(_ error: Error) {
         settle()
-        purgeTask?.cancel()
-        purgeTask = nil
+        finish()
+        if let done = firstWrite {
+            firstWrite = nil
+            owner = nil
+            done(error)
+            return
+        }
         if let owner {
             self.owner = nil
             owner.serverClosed(self)
-        } else {
-            idleSet.remove(self, server: server, on: context.eventLoop)
         }
     }
+}
 
-    /// The channel allows half-closure so that a tunnel (after 101) can pass a half-close
-    /// on; in HTTP the server's end of input ends the connection.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, case .inputClosed = event {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
+/// The local address of a socket, asked of the kernel (`getsockname`).
+enum LocalAddress {
+    static func of(_ fd: CInt) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        owner?.serverWritabilityChanged(context.channel.isWritable)
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if owner?.wantsServerData ?? true {
-            context.read()
-        } else {
-            pendingRead = true
+        guard result == 0 else { return nil }
+        switch CInt(storage.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
+        case AF_INET6:
+            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
+        default:
+            return nil
         }
     }
 }

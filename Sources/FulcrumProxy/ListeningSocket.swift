@@ -47,6 +47,25 @@ enum ListeningSocket {
         return fd
     }
 
+    /// A listening Unix stream socket at `path`; a socket file already there (left by
+    /// an earlier process) is replaced, as NIO's `cleanupExistingSocketFile` did.
+    static func openUnix(_ path: String, backlog: Int32) throws -> Int32 {
+        let address = try SocketAddress(unixDomainSocketPath: path)
+        var status = stat()
+        if stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw failure("socket()") }
+        do {
+            let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
+            guard rc == 0 else { throw failure("bind()") }
+            guard listen(fd, backlog) == 0 else { throw failure("listen()") }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
     private static func set(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String) throws {
         var v = value
         guard setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 else { throw failure(label) }

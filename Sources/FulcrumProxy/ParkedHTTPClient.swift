@@ -2,17 +2,18 @@
 import Glibc
 #endif
 import FulcrumCore
+import FulcrumEventLoop
 import NIOCore
+import Synchronization
 
 /// A keep-alive HTTP client connection parked between requests
-/// (`tune.park-idle-clients`): its socket waits in the parking lot, and this record
-/// keeps what the next request's session needs. About 200 bytes, where a session
-/// and its channel hold about 3.3 KiB.
+/// (`tune.park-idle-clients`): its socket stays on its loop, and this record, about
+/// 200 bytes, keeps what the next request's session needs in place of the session.
 ///
 /// It stands in the session registry while parked (`show sess`, `shutdown session`)
-/// and keeps the keep-alive timeout. When the client sends or closes, a new session
-/// takes over on a new channel for the same socket.
-final class ParkedHTTPClient: LiveSession, NIOScheduledCallbackHandler {
+/// and keeps the keep-alive timeout. When the client sends, a new session takes over
+/// the same socket; when it closes, the connection ends here.
+final class ParkedHTTPClient: LoopTimer, LiveSession, StreamSocketDelegate {
     let policy: HTTPProxyPolicy
     let ended: EventLoopPromise<Void>
     let connectionTrackers: [StickTracker?]
@@ -20,22 +21,17 @@ final class ParkedHTTPClient: LiveSession, NIOScheduledCallbackHandler {
     let registration: SessionRegistry.Registration
     let clientAddress: SocketAddress?
     let frontendAddress: SocketAddress?
-    /// The previous request's end: the next one's `%Ti` and `%t` run from here.
     let accepted: NIODeadline
     let acceptSeconds: Int
     let acceptMilliseconds: Int
-    /// When the wait for a request began: the keep-alive timeout runs from here.
     let waitStarted: NIODeadline
     let requestsServed: Int
-    /// The parked socket (-1 once taken back or closed), and its tag in the lot.
-    private var socket: CInt
-    private var tag: UInt64 = 0
-    private var timer: NIOScheduledCallback?
+    private var socket: StreamSocket?
 
     init(policy: HTTPProxyPolicy, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?], listenerName: [UInt8],
          registration: SessionRegistry.Registration, clientAddress: SocketAddress?, frontendAddress: SocketAddress?,
          accepted: NIODeadline, acceptSeconds: Int, acceptMilliseconds: Int, waitStarted: NIODeadline, requestsServed: Int,
-         socket: CInt) {
+         socket: StreamSocket) {
         self.policy = policy
         self.ended = ended
         self.connectionTrackers = connectionTrackers
@@ -49,68 +45,62 @@ final class ParkedHTTPClient: LiveSession, NIOScheduledCallbackHandler {
         self.waitStarted = waitStarted
         self.requestsServed = requestsServed
         self.socket = socket
+        super.init()
     }
 
-    /// How many connections are parked now, process-wide (`show info`).
-    static var count: Int {
-        #if os(Linux)
-        IdleClientParking.count.load(ordering: .relaxed)
-        #else
-        0
-        #endif
-    }
+    /// The connections parked now, process-wide (`show info`).
+    static let parked = Atomic<Int>(0)
+    static var count: Int { parked.load(ordering: .relaxed) }
 
-    private var loop: EventLoop { ended.futureResult.eventLoop }
-
-    /// As an idle session's: no backend chosen yet.
     var liveTarget: (backend: String, server: String?) { ("<NONE>", nil) }
 
-    /// Watches the socket and arms the keep-alive timeout; false when the lot cannot
-    /// take the socket (the caller closes it).
-    func park(in lot: IdleClientParking) -> Bool {
-        guard let tag = lot.park(socket, NIOLoopBound(self, eventLoop: loop)) else { return false }
-        self.tag = tag
-        if let timeout = policy.keepAliveTimeout {
-            timer = try? loop.assumeIsolated().scheduleCallback(at: waitStarted + timeout, handler: self)
-        }
-        return true
+    /// Takes the socket's events from here on, and keeps the keep-alive timeout.
+    func park() {
+        guard let socket else { return }
+        Self.parked.add(1, ordering: .relaxed)
+        socket.delegate = self
+        if let timeout = policy.keepAliveTimeout { socket.loop.arm(self, at: waitStarted + timeout) }
     }
 
-    /// The keep-alive timeout: closed silently, as an idle connection on its channel.
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        timer = nil
+    /// `timeout http-keep-alive`: the connection closes without a log line.
+    override func fire() {
         close()
     }
 
-    /// `shutdown session`.
     func cut() {
         close()
     }
 
-    /// SIGUSR1: a parked connection is idle, closed now.
     func softStop() {
         close()
     }
 
     private func close() {
-        guard socket >= 0 else { return }
-        IdleClientParking.shared?.leave(tag, fd: nil)
-        timer?.cancel()
-        timer = nil
-        Glibc.close(socket)
-        socket = -1
+        guard let socket = leave() else { return }
+        socket.close()
         ended.succeed(())
     }
 
-    /// The lot saw the client send or close: on the connection's loop. A report for a
-    /// socket already closed here is stale and ignored.
-    func ready(_ tag: UInt64) {
-        guard socket >= 0, tag == self.tag else { return }
-        let fd = socket
-        socket = -1
-        IdleClientParking.shared?.leave(tag, fd: fd)
-        timer?.cancel()
-        timer = nil
-        HTTPClientSession.resume(self, socket: fd)
+    /// Gives the socket up: no longer parked.
+    private func leave() -> StreamSocket? {
+        guard let socket else { return nil }
+        self.socket = nil
+        Self.parked.subtract(1, ordering: .relaxed)
+        if isArmed { socket.loop.disarm(self) }
+        return socket
+    }
+
+    func socketRead(_ socket: StreamSocket, _ bytes: ByteBuffer) {
+        guard let socket = leave() else { return }
+        HTTPClientSession.resume(self, socket: socket, with: bytes)
+    }
+
+    func socketInputEnded(_ socket: StreamSocket) {
+        close()
+    }
+
+    func socketFailed(_ socket: StreamSocket, error: IOError) {
+        guard leave() != nil else { return }
+        ended.succeed(())
     }
 }

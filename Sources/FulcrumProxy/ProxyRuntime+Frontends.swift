@@ -23,7 +23,7 @@ extension ProxyRuntime {
                     listeners.keepPaused(entry.plan, kept)
                 }
             }
-            closing.append(entry.channel.close())
+            closing.append(entry.stop())
         }
         return EventLoopFuture.andAllComplete(closing, on: loop)
     }
@@ -35,8 +35,8 @@ extension ProxyRuntime {
             do {
                 let (future, fd) = try bootstrap(plans[index], index: index)
                 let listeners = self.listeners
-                opening.append(future.map { channel in
-                    listeners.append(ListenerSet.Entry(channel: channel, fd: fd, plan: index))
+                opening.append(future.map { stop in
+                    listeners.append(ListenerSet.Entry(stop: stop, fd: fd, plan: index))
                     return true
                 }.recover { _ in false })
             } catch {
@@ -54,7 +54,7 @@ extension ProxyRuntime {
         for plan in plans {
             if let fd = listeners.takePaused(plan) { close(fd) }
         }
-        let closing = listeners.remove(plans: plans).map { $0.channel.close() }
+        let closing = listeners.remove(plans: plans).map { $0.stop() }
         return EventLoopFuture.andAllComplete(closing, on: loop)
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FulcrumCore
+import FulcrumEventLoop
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -17,6 +18,8 @@ public final class ProxyRuntime: Sendable {
     public typealias Log = @Sendable (LogLevel, String) -> Void
 
     public let group: MultiThreadedEventLoopGroup
+    /// Fulcrum's own loops, as many as NIO's: HTTP connections, client and server side.
+    let httpGroup: EpollEventLoopGroup
     let plans: [ListenerPlan]
     let listeners: ListenerSet
     let connections = ConnectionCounter()
@@ -39,7 +42,7 @@ public final class ProxyRuntime: Sendable {
     /// SO_REUSEPORT on listening sockets (HAProxy's default; `noreuseport` turns it off).
     private let reusePort: Bool
     /// `tcp-request connection` rules by frontend name.
-    private let connectionRules: [String: ConnectionRules]
+    let connectionRules: [String: ConnectionRules]
     /// TCP-mode content inspection and `use_backend` by frontend name.
     private let tcpRoutes: [String: TCPRouting]
     /// `stick` rules by backend name.
@@ -58,11 +61,19 @@ public final class ProxyRuntime: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
+        let httpGroup: EpollEventLoopGroup
+        do {
+            httpGroup = try EpollEventLoopGroup(threads: max(1, threads), name: "fulcrum-http")
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw ProxyStartError("cannot start the HTTP event loops: \(error)")
+        }
+        let httpLoops: [EventLoop] = httpGroup.loops
         var pools: [String: BackendPool] = [:]
         let files = PatternFiles(readFile: CompileEnvironment.system.readFile)
         func pool(_ backend: ProxyConfig) throws -> BackendPool {
             if let existing = pools[backend.name] { return existing }
-            let created = try BackendPool(backend, loops: loops, global: configuration.global, files: files)
+            let created = try BackendPool(backend, loops: httpLoops, global: configuration.global, files: files)
             pools[backend.name] = created
             checks += try HealthCheckSpec.specs(for: backend, pool: created, global: configuration.global) { log(.warning, $0) }
             return created
@@ -275,13 +286,14 @@ public final class ProxyRuntime: Sendable {
                                   processLimit: processLimit, node: configuration.global.nodeName ?? Self.hostname(),
                                   droppedLogs: { LogSink.droppedLogs })
         self.stats = stats
-        self.sessions = SessionRegistry(loops: loops)
+        self.sessions = SessionRegistry(loops: loops + httpLoops)
         let handle = RuntimeHandle()
         self.api = RuntimeAPI(pools: pools, patterns: files, tables: tables, stats: stats, log: log, sessions: sessions, runtime: handle)
         services.set(stats, api)
         self.statsTimeout = .milliseconds(Int64(configuration.global.statsTimeout?.milliseconds ?? 10_000))
         self.reusePort = !configuration.global.noReusePort
         self.group = group
+        self.httpGroup = httpGroup
         self.listeners = ListenerSet()
         handle.set(self)
     }
@@ -319,13 +331,13 @@ public final class ProxyRuntime: Sendable {
                 failing = index
                 if let kept = listeners.peekPaused(index) { resumed.append((index, dup(kept))) }
                 let (future, fd) = try bootstrap(plan, index: index)
-                let channel = try future.wait()
-                listeners.append(ListenerSet.Entry(channel: channel, fd: fd, plan: index))
+                let stop = try future.wait()
+                listeners.append(ListenerSet.Entry(stop: stop, fd: fd, plan: index))
                 bound.append("\(plan.frontend) \(plan.description)")
             }
             for (_, fd) in resumed where fd >= 0 { close(fd) }
         } catch {
-            for entry in listeners.removeAll() { try? entry.channel.close().wait() }
+            for entry in listeners.removeAll() { try? entry.stop().wait() }
             for (plan, fd) in resumed where fd >= 0 {
                 _ = Glibc.shutdown(fd, Int32(SHUT_RD))
                 if let stale = listeners.takePaused(plan) { close(stale) }
@@ -338,7 +350,64 @@ public final class ProxyRuntime: Sendable {
 
     /// The listening channel of `plan` and, for sockets Fulcrum opened or inherited,
     /// their descriptor (what a pause keeps). A paused socket listens again.
-    func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
+    func bootstrap(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<ListenerSet.Stop>, Int32?) {
+        if let http = plan.http { return try startHTTP(plan, http, index: index) }
+        let (future, fd) = try bootstrapTCP(plan, index: index)
+        return (future.map { channel in { channel.close() } }, fd)
+    }
+
+    /// An HTTP listener: the listening socket (bound here, kept from a pause, or
+    /// inherited) watched by an acceptor on each of Fulcrum's loops.
+    private func startHTTP(_ plan: ListenerPlan, _ http: HTTPProxyPolicy, index: Int) throws -> (EventLoopFuture<ListenerSet.Stop>, Int32?) {
+        let fd: Int32
+        var localAddress: SocketAddress?
+        var keptFD: Int32?
+        switch plan.endpoint {
+        case .inet(let address):
+            if let kept = listeners.takePaused(index) {
+                fd = kept
+            } else {
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort)
+            }
+            keptFD = fd
+            // A wildcard address says nothing of the connection's own: asked per connection.
+            if address.port != 0, !(address.ipBytes?.allSatisfy { $0 == 0 } ?? true) { localAddress = address }
+        case .unix(let path):
+            fd = try ListeningSocket.openUnix(path, backlog: plan.backlog)
+            do {
+                try UnixSocketPermissions.apply(to: path, options: plan.options)
+            } catch {
+                close(fd)
+                throw error
+            }
+        case .inheritedFD(let inherited):
+            fd = listeners.takePaused(index) ?? inherited
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            keptFD = fd
+        }
+        guard listen(fd, plan.backlog) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ProxyStartError("listen(): \(reason)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let listener: HTTPListener
+        do {
+            listener = try HTTPListener.start(fd: fd, plan: plan, http: http, runtime: self, group: httpGroup, localAddress: localAddress)
+        } catch {
+            close(fd)
+            throw error
+        }
+        // The listener owns the socket: stopping it closes the descriptor (a pause keeps
+        // a duplicate first).
+        let stop: ListenerSet.Stop = {
+            listener.stop().map { close(fd) }
+        }
+        return (httpGroup.loops[0].makeSucceededFuture(stop), keptFD)
+    }
+
+    private func bootstrapTCP(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
             .serverChannelInitializer { channel in
@@ -360,19 +429,14 @@ public final class ProxyRuntime: Sendable {
                     let end = channel.eventLoop.makePromise(of: Void.self)
                     let ended = end.futureResult
                     let session: any LiveSession
-                    var httpSession: HTTPClientSession?
                     do {
                         // Options set here, synchronously: as bootstrap child options each
-                        // would cost a future chain per accepted connection.
-                        // HTTP sessions gate reads themselves; a TCP connection reads nothing
-                        // until its server side exists.
+                        // would cost a future chain per accepted connection. A TCP
+                        // connection reads nothing until its server side exists.
                         // TCP_NODELAY comes from the listening socket.
                         if let options = channel.syncOptions {
-                            try options.setOption(.autoRead, value: plan.http != nil)
+                            try options.setOption(.autoRead, value: false)
                             try options.setOption(.allowRemoteHalfClosure, value: true)
-                            if plan.http != nil {
-                                try options.setOption(.recvAllocator, value: Self.requestReceiveSizes)
-                            }
                         }
                         var trackers: [StickTracker?] = StickTracker.noSlots
                         if let rules = self.connectionRules[plan.frontend] {
@@ -385,26 +449,19 @@ public final class ProxyRuntime: Sendable {
                             }
                             trackers = tracked
                         }
-                        if let http = plan.http {
-                            let handler = HTTPClientSession(policy: http, ended: end, connectionTrackers: trackers, listenerName: plan.options.name)
-                            try channel.pipeline.syncOperations.addHandler(handler)
-                            session = handler
-                            httpSession = handler
-                        } else {
-                            if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
-                                try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
-                            }
-                            // The handler leaves the pipeline once the relay runs; `show sess`
-                            // keeps it to ask.
-                            let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
-                                                             frontendName: plan.frontend, processConnections: self.connections,
-                                                             counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
-                                                             persistence: self.persistence, trackers: trackers,
-                                                             responseInspections: self.responseInspections, ended: end,
-                                                             splicing: plan.splicing)
-                            try channel.pipeline.syncOperations.addHandler(handler)
-                            session = handler
+                        if plan.clientTimeout != nil || plan.clientFinTimeout != nil {
+                            try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: plan.clientTimeout, halfClosed: plan.clientFinTimeout))
                         }
+                        // The handler leaves the pipeline once the relay runs; `show sess`
+                        // keeps it to ask.
+                        let handler = TCPFrontendHandler(backend: plan.backend, accessLog: plan.accessLog,
+                                                         frontendName: plan.frontend, processConnections: self.connections,
+                                                         counters: plan.frontendCounters, routing: self.tcpRoutes[plan.frontend],
+                                                         persistence: self.persistence, trackers: trackers,
+                                                         responseInspections: self.responseInspections, ended: end,
+                                                         splicing: plan.splicing)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        session = handler
                     } catch {
                         // No handler took the session: it ends here.
                         end.succeed(())
@@ -422,7 +479,6 @@ public final class ProxyRuntime: Sendable {
                         frontendConnections.add(-1)
                         Self.release(limits)
                     }
-                    httpSession?.registration = registration
                 }
             }
         switch plan.endpoint {
@@ -550,7 +606,7 @@ public final class ProxyRuntime: Sendable {
     /// Stops accepting for good; connections in flight go on.
     public func stopListening() {
         for entry in listeners.removeAll() {
-            try? entry.channel.close().wait()
+            try? entry.stop().wait()
         }
         listeners.closePaused()
     }
@@ -571,7 +627,7 @@ public final class ProxyRuntime: Sendable {
                     listeners.keepPaused(entry.plan, kept)
                 }
             }
-            try? entry.channel.close().wait()
+            try? entry.stop().wait()
         }
     }
 
@@ -582,6 +638,7 @@ public final class ProxyRuntime: Sendable {
         splicePool?.stop()
         for channel in statsChannels.withLockedValue({ let all = $0; $0 = []; return all }) { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
+        try? httpGroup.syncShutdownGracefully()
     }
 }
 
@@ -609,8 +666,11 @@ final class ConnectionCounter: Sendable {
 
 /// The bound listening channels, shared between the thread that starts and the one that stops.
 final class ListenerSet: Sendable {
+    typealias Stop = @Sendable () -> EventLoopFuture<Void>
     struct Entry: Sendable {
-        let channel: Channel
+        /// Stops accepting: closes a NIO listening channel, or takes an HTTP listener
+        /// off Fulcrum's loops.
+        let stop: Stop
         let fd: Int32?
         let plan: Int
     }

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,63 +9,33 @@ import Glibc
 /// NIO's `ClientBootstrap.connect` costs about a dozen more per connection (address
 /// lookups before and after, a second TCP_NODELAY, SO_ERROR, extra epoll changes) and a
 /// chain of futures, which made opening a server connection the largest user-space
-/// cost of a request on a fresh connection. The caller wraps the descriptor in a
-/// channel at once and learns the outcome from its first write: the kernel completes
-/// that write only once the connection is established, and fails it when the
-/// connection is refused or reset.
+/// cost of a request on a fresh connection. The caller puts the descriptor on its loop
+/// at once, queues the request head, and learns the outcome from the socket's first
+/// output readiness (established) or error (refused, reset). A server on a Unix socket
+/// is connected at once or refused.
 enum ServerSocketOpener {
-    /// The descriptor of a socket whose non-blocking connect is under way (or done);
-    /// nil for an address this path does not handle (a Unix socket); an error when the
-    /// kernel refuses at once (no descriptor left, unreachable network, ...).
-    static func open(_ address: SocketAddress) -> Result<CInt, IOError>? {
+    /// A non-blocking socket whose connect() to `address` is started (`connecting`) or
+    /// done; a failure to create or start it, with its errno.
+    static func open(_ address: SocketAddress) -> Result<(fd: CInt, connecting: Bool), IOError> {
         let family: CInt
         switch address {
         case .v4: family = CInt(AF_INET)
         case .v6: family = CInt(AF_INET6)
-        default: return nil
+        case .unixDomainSocket: family = CInt(AF_UNIX)
         }
         let fd = socket(family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(IOError(errnoCode: errno, reason: "socket")) }
-        var one: CInt = 1
-        _ = setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+        if family != AF_UNIX {
+            var one: CInt = 1
+            _ = setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+        }
         let result = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
-        if result != 0 && errno != EINPROGRESS {
-            let code = errno
-            close(fd)
-            return .failure(IOError(errnoCode: code, reason: "connect"))
-        }
-        return .success(fd)
+        if result == 0 { return .success((fd, false)) }
+        let code = errno
+        // A Unix socket's full listen queue says EAGAIN: a refusal, as the kernel would
+        // block a blocking caller.
+        if code == EINPROGRESS && family != AF_UNIX { return .success((fd, true)) }
+        close(fd)
+        return .failure(IOError(errnoCode: code, reason: "connect"))
     }
-
-    /// The bootstrap that wraps an opened socket in a channel, made once per event-loop
-    /// thread: building one per connection (and removing its default TCP_NODELAY
-    /// option, which the opener already set) cost more than the wrapping itself.
-    static func bootstrap(on loop: EventLoop) -> ClientBootstrap {
-        // Keyed by the loop as well as the thread: one loop per thread is NIO's model
-        // today, and a mismatch would hand a channel to the wrong loop.
-        if let cached = bootstraps.currentValue, cached.loop === loop { return cached.bootstrap }
-        let bootstrap = ClientBootstrap(group: loop)
-            // Only drops that TCP_NODELAY option: MPTCP matters when the bootstrap
-            // creates the socket, which it does not here.
-            .enableMPTCP(true)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-                }
-            }
-        bootstraps.currentValue = LoopBootstrap(loop: loop, bootstrap: bootstrap)
-        return bootstrap
-    }
-
-    private final class LoopBootstrap {
-        let loop: EventLoop
-        let bootstrap: ClientBootstrap
-        init(loop: EventLoop, bootstrap: ClientBootstrap) {
-            self.loop = loop
-            self.bootstrap = bootstrap
-        }
-    }
-
-    /// Each thread only ever sees its own value, so sharing the variable is safe.
-    nonisolated(unsafe) private static let bootstraps = ThreadSpecificVariable<LoopBootstrap>()
 }

@@ -47,13 +47,20 @@ final class SessionRegistry: Sendable {
     @discardableResult
     func register(_ channel: Channel, frontend: String, session: any LiveSession, until ended: EventLoopFuture<Void>,
                   closed: @escaping @Sendable () -> Void) -> Registration? {
-        guard let box = tables[ObjectIdentifier(channel.eventLoop)] else {
+        register(on: channel.eventLoop, frontend: frontend, session: session, until: ended, closed: closed)
+    }
+
+    /// Registers a connection served on `loop` (the caller is on it).
+    @discardableResult
+    func register(on loop: EventLoop, frontend: String, session: any LiveSession, until ended: EventLoopFuture<Void>,
+                  closed: @escaping @Sendable () -> Void) -> Registration? {
+        guard let box = tables[ObjectIdentifier(loop)] else {
             ended.whenComplete { _ in closed() }
             return nil
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        box.value.entries[id] = Entry(frontend: frontend, accepted: channel.eventLoop.now, session: session)
-        ended.hop(to: channel.eventLoop).assumeIsolated().whenComplete { _ in
+        box.value.entries[id] = Entry(frontend: frontend, accepted: loop.now, session: session)
+        ended.hop(to: loop).assumeIsolated().whenComplete { _ in
             box.value.entries[id] = nil
             closed()
         }

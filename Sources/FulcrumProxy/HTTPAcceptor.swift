@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FulcrumCore
+import FulcrumEventLoop
+import NIOCore
+
+/// Accepts an HTTP listener's connections on one of Fulcrum's loops and starts their
+/// sessions there: what NIO's bootstrap, child initializer and `AcceptLimiter` did,
+/// without a channel, a future or an address lookup per connection.
+///
+/// Under a `maxconn` (the bind line's, the frontend's, the process's), a connection
+/// takes a place under every limit it counts against; while one is full the listener
+/// stops accepting and new connections wait in the kernel's listen queue, as HAProxy
+/// leaves them. One accepted in the same batch as the last free place is held, not
+/// served, until a place frees.
+final class HTTPAcceptor: StreamListenerDelegate {
+    private let plan: ListenerPlan
+    private let http: HTTPProxyPolicy
+    private unowned let runtime: ProxyRuntime
+    let loop: EpollEventLoop
+    private(set) var listener: StreamListener?
+    private var held: [(fd: CInt, peer: SocketAddress?)] = []
+    private var waiting = false
+    /// The listener's own address when it names one: sessions need no `getsockname`.
+    private let localAddress: SocketAddress?
+
+    init(plan: ListenerPlan, http: HTTPProxyPolicy, runtime: ProxyRuntime, loop: EpollEventLoop, localAddress: SocketAddress?) {
+        self.plan = plan
+        self.http = http
+        self.runtime = runtime
+        self.loop = loop
+        self.localAddress = localAddress
+    }
+
+    func listen(on fd: CInt) throws {
+        listener = try StreamListener(fd: fd, loop: loop, delegate: self)
+    }
+
+    func stop() {
+        listener?.stop()
+        listener = nil
+        for (fd, _) in held { close(fd) }
+        held = []
+    }
+
+    func accepted(_ fd: CInt, peer: SocketAddress?, on listener: StreamListener) {
+        if held.isEmpty && acquireAll() {
+            admit(fd, peer: peer)
+        } else {
+            held.append((fd, peer))
+            listener.pause()
+            waitForRoom()
+        }
+    }
+
+    /// Every limit or none: a connection counts against all the limits it is under.
+    private func acquireAll() -> Bool {
+        let limits = plan.limits
+        for (k, limit) in limits.enumerated() where !limit.tryAcquire() {
+            for taken in limits[..<k] { taken.release() }
+            return false
+        }
+        return true
+    }
+
+    /// Asks the first full limit to call back; the callback hops to this loop.
+    private func waitForRoom() {
+        guard !waiting else { return }
+        let me = NIOLoopBound(self, eventLoop: loop)
+        for limit in plan.limits {
+            if limit.notifyWhenFree({ me.eventLoop.execute { me.value.roomMayBeFree() } }) {
+                waiting = true
+                return
+            }
+        }
+        // Nothing is full any more: go on right away.
+        loop.executeOnLoop { self.roomMayBeFree() }
+    }
+
+    private func roomMayBeFree() {
+        waiting = false
+        while let first = held.first, acquireAll() {
+            held.removeFirst()
+            admit(first.fd, peer: first.peer)
+        }
+        if !held.isEmpty {
+            waitForRoom()
+            return
+        }
+        if plan.limits.allSatisfy({ $0.count < $0.limit }) {
+            listener?.resume()
+        } else {
+            waitForRoom()
+        }
+    }
+
+    /// Starts the connection's session; the places taken are given back when it ends.
+    private func admit(_ fd: CInt, peer: SocketAddress?) {
+        let limits = plan.limits
+        let end = loop.makePromise(of: Void.self)
+        let ended = end.futureResult
+        var trackers: [StickTracker?] = StickTracker.noSlots
+        if let rules = runtime.connectionRules[plan.frontend] {
+            guard let tracked = rules.evaluate(client: peer, local: localAddress ?? LocalAddress.of(fd), until: ended) else {
+                // `reject`: closed before any byte is read or written.
+                close(fd)
+                end.succeed(())
+                ProxyRuntime.release(limits)
+                return
+            }
+            trackers = tracked
+        }
+        let session = HTTPClientSession(policy: http, loop: loop, ended: end, connectionTrackers: trackers, listenerName: plan.options.name)
+        session.frontendAddress = localAddress
+        let socket: StreamSocket
+        do {
+            socket = try StreamSocket(fd: fd, loop: loop, peer: peer, delegate: session)
+        } catch {
+            end.succeed(())
+            ProxyRuntime.release(limits)
+            return
+        }
+        runtime.connections.add(1)
+        plan.frontendConnections.add(1)
+        plan.frontendCounters.sessions.add(1, ordering: .relaxed)
+        let (connections, frontendConnections) = (runtime.connections, plan.frontendConnections)
+        session.registration = runtime.sessions.register(on: loop, frontend: plan.frontend, session: session, until: ended) {
+            connections.add(-1)
+            frontendConnections.add(-1)
+            ProxyRuntime.release(limits)
+        }
+        session.start(socket)
+    }
+}
+
+/// The accepting side of one HTTP listener: an acceptor on each of Fulcrum's loops,
+/// all watching the same listening socket.
+final class HTTPListener: Sendable {
+    private let acceptors: [NIOLoopBound<HTTPAcceptor>]
+    private let group: EpollEventLoopGroup
+
+    private init(acceptors: [NIOLoopBound<HTTPAcceptor>], group: EpollEventLoopGroup) {
+        self.acceptors = acceptors
+        self.group = group
+    }
+
+    static func start(fd: CInt, plan: ListenerPlan, http: HTTPProxyPolicy, runtime: ProxyRuntime,
+                      group: EpollEventLoopGroup, localAddress: SocketAddress?) throws -> HTTPListener {
+        var acceptors: [NIOLoopBound<HTTPAcceptor>] = []
+        do {
+            for loop in group.loops {
+                let bound = try loop.submit {
+                    let acceptor = HTTPAcceptor(plan: plan, http: http, runtime: runtime, loop: loop, localAddress: localAddress)
+                    try acceptor.listen(on: fd)
+                    return NIOLoopBound(acceptor, eventLoop: loop)
+                }.wait()
+                acceptors.append(bound)
+            }
+        } catch {
+            _ = HTTPListener(acceptors: acceptors, group: group).stop()
+            throw error
+        }
+        return HTTPListener(acceptors: acceptors, group: group)
+    }
+
+    /// Stops accepting on every loop; the caller closes the descriptor afterwards.
+    func stop() -> EventLoopFuture<Void> {
+        let stops = acceptors.map { bound in bound.eventLoop.submit { bound.value.stop() } }
+        return EventLoopFuture.andAllComplete(stops, on: group.loops[0])
+    }
+}
