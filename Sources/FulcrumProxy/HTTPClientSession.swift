@@ -326,6 +326,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             inbound!.writeBuffer(&bytes)
         }
         processRequestInput()
+        inbound = Self.compacted(inbound)
         server?.flush()
         // As NIO's read() after a read: go on only while the session wants input.
         if let client, !client.isClosed, !wantsClientData {
@@ -687,7 +688,11 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         // Rules that changed nothing leave the head to the unchanged-bytes path too.
         let rulesEdited = sample?.request.map { !$0.isUnchanged(headerCount: head.headers.count) } ?? false
         if !policy.alwaysEditsRequest && !rulesEdited && !hopByHop {
-            requestHead = buffer.readSlice(length: head.length)
+            // Copied: kept until the response (a retry sends it again), a slice would keep
+            // the loop's whole read buffer, and the next read would need a new one.
+            var copy = Self.allocator.buffer(capacity: head.length)
+            copy.writeImmutableBuffer(buffer.readSlice(length: head.length)!)
+            requestHead = copy
         } else {
             let original = buffer.readBytes(length: head.length)!
             requestHead = editedRequestHead(original, head)
@@ -1276,6 +1281,19 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             responseInbound!.writeBuffer(&data)
         }
         processResponseInput()
+        responseInbound = Self.compacted(responseInbound)
+    }
+
+    /// Bytes kept past a read (a partial head, a pipelined request, a body the other
+    /// side cannot take yet) are copied out of the loop's 64 KiB read buffer when they
+    /// are a small part of it: a slice would keep the whole buffer alive.
+    private static func compacted(_ kept: ByteBuffer?) -> ByteBuffer? {
+        guard let kept else { return nil }
+        guard kept.readableBytes > 0 else { return nil }
+        guard kept.capacity >= 16384, kept.readableBytes <= kept.capacity / 4 else { return kept }
+        var copy = allocator.buffer(capacity: kept.readableBytes)
+        copy.writeImmutableBuffer(kept)
+        return copy
     }
 
     func serverReadComplete() {

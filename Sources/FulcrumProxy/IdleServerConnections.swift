@@ -31,7 +31,7 @@ final class IdleServerConnections: Sendable {
         var busy: [Int]
         var peak: [Int]
         var previousPeak: [Int]
-        var periodStart: NIODeadline = .uptimeNanoseconds(0)
+        var periodStart: NIODeadline = .now()
         init(servers: Int) {
             idle = Array(repeating: [], count: servers)
             busy = Array(repeating: 0, count: servers)
