@@ -29,6 +29,9 @@ public final class StreamSocket: ReadinessHandler {
     /// False while the owner wants no input (backpressure): input waits in the kernel.
     public private(set) var isReading = true
     private var readable = false
+    /// The peer's shutdown was reported: its FIN may already wait behind the bytes, with
+    /// no edge left to announce it, so a short read no longer means drained.
+    private var peerShut = false
     private var readScheduled = false
     private var writable = true
     private var pending: [ByteBuffer] = []
@@ -84,6 +87,7 @@ public final class StreamSocket: ReadinessHandler {
                 if isClosed { return }
             }
         }
+        if !events.isDisjoint(with: [.peerClosed, .hangUp]) { peerShut = true }
         if !events.isDisjoint(with: [.input, .peerClosed, .hangUp, .error]) {
             readable = true
             if isReading { readAvailable() }
@@ -133,7 +137,7 @@ public final class StreamSocket: ReadinessHandler {
                 return max(result, 0)
             }
             if result > 0 {
-                if result < min(buffer.capacity, limit) { readable = false }
+                if result < min(buffer.capacity, limit) && !peerShut { readable = false }
                 delegate?.socketRead(self, buffer)
                 loop.returnReadBuffer(buffer)
             } else if result == 0 {
