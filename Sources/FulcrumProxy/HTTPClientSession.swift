@@ -951,7 +951,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     private func serveStats(_ page: StatsPage, _ s: SampleContext, _ buffer: inout ByteBuffer, _ head: HTTPRequestHead) {
         sample = s
         log.serverName = "<STATS>"
-        guard let client else { return }
+        guard client != nil else { return }
         let answer = page.answer(s, log, errorPages: policy.errorPages, loop: loop)
         respondLocally(&buffer, head, status: answer.status, head: answer.head, body: answer.body, denied: false)
     }
@@ -1032,7 +1032,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// `tarpit`: nothing more is read; after `timeout tarpit` the answer is sent and
     /// the connection closed, so a client hammering a URL waits for each refusal.
     private func tarpitThenRespond(_ buffer: inout ByteBuffer, _ head: HTTPRequestHead, status: Int, head responseHead: [UInt8], body: [UInt8]) {
-        guard let client else { return }
+        guard client != nil else { return }
         buffer.moveReaderIndex(forwardBy: head.length)
         inbound = nil
         requestPhase = .closed
@@ -1041,7 +1041,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         log.status = status
         policy.frontendCounters.deniedRequests.add(1, ordering: .relaxed)
         let session = NIOLoopBound(self, eventLoop: loop)
-        loop.scheduleTask(in: policy.tarpitTimeout) {
+        _ = loop.scheduleTask(in: policy.tarpitTimeout) {
             let me = session.value
             guard let client = me.client else { return }
             me.policy.frontendCounters.countResponse(status)
@@ -1068,7 +1068,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     // MARK: - choosing and reaching a server
 
     private func dispatch() {
-        guard let client else { return }
+        guard client != nil else { return }
         log.backendName = policy.backend.name
         let session = NIOLoopBound(self, eventLoop: loop)
         let grant: BackendPool.Grant = { ticket, server in
@@ -1139,7 +1139,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             StickPersistence.record(index, stickStores)
             stickStores = []
         }
-        guard let client else { return }
+        guard client != nil else { return }
         policy.backend.countPick(index)
         log.queueEnded = loop.now
         if log.queueStarted == nil { log.queueStarted = log.queueEnded }
@@ -1153,7 +1153,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     }
 
     private func connect(_ index: Int) {
-        guard let client else { return }
+        guard client != nil else { return }
         if log.connectStarted == nil { log.connectStarted = loop.now } else { log.retries += 1 }
         let backend = policy.backend
         let address = backend.addresses.target(index).address(clientLocalPort: log.frontendAddress?.port)
@@ -1560,7 +1560,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Both the request and its response are complete: recycle or close the server
     /// connection, then wait for the next request or close the client.
     private func finishExchange() {
-        guard let client else { return }
+        guard client != nil else { return }
         if let server {
             self.server = nil
             let clean = (responseInbound?.readableBytes ?? 0) == 0
@@ -1776,7 +1776,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Ends the client connection once what is queued for it is written. A client that
     /// never reads it is cut off after `timeout client` (30 s without one).
     private func closeClientAfterFlush() {
-        guard let client else { return }
+        guard client != nil else { return }
         // Closing a socket with unread input makes the kernel send a reset, which can
         // destroy the answer before the client reads it. Where the client is likely
         // still sending (a head refused for its size, a body nobody will read), the
