@@ -2,9 +2,9 @@ import Foundation
 import Testing
 
 /// `tune.park-idle-clients`: a keep-alive client connection idle between requests
-/// leaves its NIO channel for the parking lot and comes back on a new one when the
-/// client sends again. Each test checks that parking happened (`show info`'s
-/// ParkedConns) and that the connection behaves as one on its channel would.
+/// gives its session up for a small record and gets a new one when the client sends
+/// again. Each test checks that parking happened (`show info`'s ParkedConns) and that
+/// the connection behaves as one that kept its session would.
 @Suite(.serialized) struct ParkingTests {
     struct Setup {
         let running = RunningProcesses()
@@ -81,7 +81,7 @@ import Testing
     }
 
     /// A client that reads a large response slowly gets every byte, and is parked only
-    /// once it has drained it. (Whether bytes are still queued inside NIO when the
+    /// once it has drained it. (Whether bytes are still queued in the socket when the
     /// exchange ends depends on the kernel's socket buffers, so this does not reach the
     /// guard that declines to park with queued bytes every time.)
     @Test func aSlowReaderGetsItsWholeResponse() throws {
@@ -141,8 +141,8 @@ import Testing
         #expect(s.syslog.drain().count == 2, "an idle keep-alive connection's end is not logged")
     }
 
-    /// The registry keeps sessions, not channels: an HTTP connection turned tunnel (its
-    /// session has left the pipeline) is still cut by `shutdown session`.
+    /// The registry keeps sessions, not sockets: an HTTP connection turned tunnel (its
+    /// session has handed both sockets to a relay) is still cut by `shutdown session`.
     @Test func shutdownSessionCutsAnUpgradedConnection() throws {
         let s = try Setup()
         defer { s.running.stopAll() }

@@ -15,8 +15,8 @@ public struct GlobalSettings: Sendable {
     /// connection beyond it is relayed through user space.
     public var maxPipes: Int? = nil
     /// `tune.park-idle-clients` (Fulcrum's own): how long a keep-alive HTTP client
-    /// connection waits for its next request before it is parked outside the event
-    /// loop; nil (`off`) keeps every connection on it.
+    /// connection waits for its next request before its session gives way to a small
+    /// record (parked); nil (`off`) keeps every session.
     public var parkIdleClients: DurationValue? = GlobalSettings.defaultParkIdleClients
     public static let defaultParkIdleClients = DurationValue(milliseconds: 100)
     public var masterWorker = false
