@@ -29,6 +29,9 @@ public final class StreamSocket: ReadinessHandler {
     /// False while the owner wants no input (backpressure): input waits in the kernel.
     public private(set) var isReading = true
     private var readable = false
+    /// The peer's end (or an error) was reported: the bytes still waiting are followed
+    /// by it, and no new edge will come, so a short read does not stop reading.
+    private var endReported = false
     private var readScheduled = false
     private var writable = true
     private var pending: [ByteBuffer] = []
@@ -77,13 +80,14 @@ public final class StreamSocket: ReadinessHandler {
                 delegate?.socketConnected(self)
                 if isClosed { return }
             }
-            if !pending.isEmpty {
+            if !pending.isEmpty || shutdownWhenDrained || closeWhenDrained {
                 flushPending()
                 if isClosed { return }
             }
         }
         if !events.isDisjoint(with: [.input, .peerClosed, .hangUp, .error]) {
             readable = true
+            if !events.isDisjoint(with: [.peerClosed, .hangUp, .error]) { endReported = true }
             if isReading { readAvailable() }
         }
     }
@@ -131,7 +135,7 @@ public final class StreamSocket: ReadinessHandler {
                 return max(result, 0)
             }
             if result > 0 {
-                if result < min(buffer.capacity, limit) { readable = false }
+                if result < min(buffer.capacity, limit) && !endReported { readable = false }
                 delegate?.socketRead(self, buffer)
                 loop.returnReadBuffer(buffer)
             } else if result == 0 {
@@ -173,10 +177,11 @@ public final class StreamSocket: ReadinessHandler {
         guard !isClosed else { return }
         if second.readableBytes == 0 { return write(first) }
         if first.readableBytes == 0 { return write(second) }
+        let waiting = !pending.isEmpty || !writable
         pending.append(first)
         pending.append(second)
         pendingBytes += first.readableBytes + second.readableBytes
-        if writable && !isConnecting { flushPending() }
+        if writable && !isConnecting { flushPending(reportDrain: waiting) }
     }
 
     /// One `write`; returns the bytes taken (0 when the kernel took none).
@@ -195,8 +200,9 @@ public final class StreamSocket: ReadinessHandler {
         return 0
     }
 
-    private func flushPending() {
-        let wasBlocked = !writable || pendingBytes > 0
+    /// `reportDrain` false: the bytes were queued just now, and nothing waited before them.
+    private func flushPending(reportDrain: Bool = true) {
+        let wasBlocked = reportDrain && (!writable || pendingBytes > 0)
         while writable && !pending.isEmpty && !isClosed {
             let written: Int
             if pending.count == 1 {
