@@ -24,11 +24,17 @@ extension EpollEventLoop: EventLoop {
         }
         timer.cancelled = { promise.fail(EventLoopError.cancelled) }
         let unsafeTimer = UnsafeTransfer(timer)
-        let arm: @Sendable () -> Void = { self.arm(unsafeTimer.value, at: deadline) }
+        let arm: @Sendable () -> Void = {
+            // Cancelled on the loop's thread while this arming, queued by another, waited.
+            guard unsafeTimer.value.cancelled != nil else { return }
+            self.arm(unsafeTimer.value, at: deadline)
+        }
         if inEventLoop { arm() } else { execute(arm) }
         return Scheduled(promise: promise) {
             self.execute {
                 let timer = unsafeTimer.value
+                // Not armed yet (its arming waits in the queue), it never will be.
+                timer.cancelled = nil
                 guard timer.isArmed else { return }
                 self.disarm(timer)
                 promise.fail(EventLoopError.cancelled)
@@ -43,8 +49,18 @@ extension EpollEventLoop: EventLoop {
     public func scheduleCallback(at deadline: NIODeadline,
                                  handler: some (NIOScheduledCallbackHandler & Sendable)) throws -> NIOScheduledCallback {
         guard inEventLoop else {
-            // From another thread the generic path (a scheduled task) is the safe one.
-            return _scheduleCallback(at: deadline, handler: handler)
+            // From another thread the generic path (a scheduled task) is the safe one; it is
+            // kept by an identifier of its own, so that `cancelScheduledCallback` finds it.
+            let id = Self.remoteCallbackBit | nextRemoteCallbackID.wrappingAdd(1, ordering: .relaxed).newValue
+            let task = scheduleTask(deadline: deadline) { handler.handleScheduledCallback(eventLoop: self) }
+            remoteCallbacks.withLockedValue { $0[id] = task }
+            task.futureResult.whenComplete { result in
+                self.remoteCallbacks.withLockedValue { $0[id] = nil }
+                if case .failure(let error) = result, error as? EventLoopError == .cancelled {
+                    handler.didCancelScheduledCallback(eventLoop: self)
+                }
+            }
+            return NIOScheduledCallback(self, id: id)
         }
         nextCallbackID &+= 1
         let id = nextCallbackID
@@ -60,6 +76,10 @@ extension EpollEventLoop: EventLoop {
 
     public func cancelScheduledCallback(_ scheduledCallback: NIOScheduledCallback) {
         guard let id = scheduledCallback.customCallbackID else { return }
+        if id & Self.remoteCallbackBit != 0 {
+            remoteCallbacks.withLockedValue { $0.removeValue(forKey: id) }?.cancel()
+            return
+        }
         let cancel: @Sendable () -> Void = {
             guard let timer = self.callbacks.removeValue(forKey: id) else { return }
             self.disarm(timer)

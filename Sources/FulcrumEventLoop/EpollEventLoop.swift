@@ -54,11 +54,25 @@ public final class EpollEventLoop: @unchecked Sendable {
     /// Scheduled NIO callbacks by the identifier their handle carries.
     var callbacks: [UInt64: LoopTimer] = [:]
     var nextCallbackID: UInt64 = 0
+    /// NIO callbacks scheduled from other threads, as scheduled tasks, by identifier
+    /// (`remoteCallbackBit` set, so that they never meet the loop's own).
+    let remoteCallbacks = NIOLockedValueBox<[UInt64: Scheduled<Void>]>([:])
+    let nextRemoteCallbackID = Atomic<UInt64>(0)
+    static let remoteCallbackBit: UInt64 = 1 << 63
     /// The group that made the loop, for `next()`; the loop itself when alone.
     weak var group: EpollEventLoopGroup?
 
+    /// Writing to a socket the peer reset raises SIGPIPE, whose default action ends the
+    /// process: it is ignored, as NIO does when it makes its first socket, so that the
+    /// write fails with EPIPE and the socket's owner hears of it.
+    private static let sigpipeIgnored: Bool = {
+        _ = signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     /// Starts a loop on a thread of its own named `name` (at most 15 bytes show).
     public init(name: String = "fulcrum-loop") throws {
+        precondition(Self.sigpipeIgnored)
         let epoll = fulcrum_epoll_create()
         guard epoll >= 0 else { throw IOError(errnoCode: errno, reason: "epoll_create1") }
         let wake = fulcrum_eventfd()

@@ -29,9 +29,9 @@ public final class StreamSocket: ReadinessHandler {
     /// False while the owner wants no input (backpressure): input waits in the kernel.
     public private(set) var isReading = true
     private var readable = false
-    /// The peer's shutdown was reported: its FIN may already wait behind the bytes, with
-    /// no edge left to announce it, so a short read no longer means drained.
-    private var peerShut = false
+    /// The peer's end (or an error) was reported: the bytes still waiting are followed
+    /// by it, and no new edge will come, so a short read does not stop reading.
+    private var endReported = false
     private var readScheduled = false
     private var writable = true
     private var pending: [ByteBuffer] = []
@@ -82,14 +82,14 @@ public final class StreamSocket: ReadinessHandler {
                 delegate?.socketConnected(self)
                 if isClosed { return }
             }
-            if !pending.isEmpty {
+            if !pending.isEmpty || shutdownWhenDrained || closeWhenDrained {
                 flushPending()
                 if isClosed { return }
             }
         }
-        if !events.isDisjoint(with: [.peerClosed, .hangUp]) { peerShut = true }
-        if !events.isDisjoint(with: [.input, .peerClosed, .hangUp, .error]) {
+                if !events.isDisjoint(with: [.input, .peerClosed, .hangUp, .error]) {
             readable = true
+            if !events.isDisjoint(with: [.peerClosed, .hangUp, .error]) { endReported = true }
             if isReading { readAvailable() }
         }
     }
@@ -137,7 +137,7 @@ public final class StreamSocket: ReadinessHandler {
                 return max(result, 0)
             }
             if result > 0 {
-                if result < min(buffer.capacity, limit) && !peerShut { readable = false }
+                if result < min(buffer.capacity, limit) && !endReported { readable = false }
                 delegate?.socketRead(self, buffer)
                 loop.returnReadBuffer(buffer)
             } else if result == 0 {
