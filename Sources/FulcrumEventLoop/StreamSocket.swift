@@ -246,29 +246,25 @@ public final class StreamSocket: ReadinessHandler {
         }
     }
 
+    /// One `writev` of the first queued buffers (at most 16), without allocating: the
+    /// vector lives on the stack, and the buffers' bytes stay put while `pending` holds
+    /// them, which it does across the call.
     private func sendVector() -> Int {
         let count = min(pending.count, 16)
-        var vectors = [iovec](repeating: iovec(), count: count)
-        var total = 0
-        var result = 0
-        // The buffers stay alive (in `pending`) for the duration of the call.
-        func fill(_ k: Int) {
-            if k == count {
-                result = Glibc.writev(fd, vectors, CInt(count))
-                return
+        let (result, total, code): (Int, Int, CInt) = withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+            var total = 0
+            for k in 0..<count {
+                let (base, length) = pending[k].withUnsafeReadableBytes { (UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+                vectors[k] = iovec(iov_base: base, iov_len: length)
+                total += length
             }
-            pending[k].withUnsafeReadableBytes { bytes in
-                vectors[k] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-                total += bytes.count
-                fill(k + 1)
-            }
+            let result = Glibc.writev(fd, vectors.baseAddress, CInt(count))
+            return (result, total, result < 0 ? errno : 0)
         }
-        fill(0)
         if result >= 0 {
             if result < total { blocked() }
             return result
         }
-        let code = errno
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
             blocked()
         } else {
