@@ -474,7 +474,7 @@ public final class ProxyRuntime: Sendable {
                     // Only what the callback needs is captured: a closure holding `plan`
                     // kept a copy of it (about 400 bytes) alive with every connection.
                     let (connections, frontendConnections) = (self.connections, plan.frontendConnections)
-                    let registration = self.sessions.register(channel, frontend: plan.frontend, session: session, until: ended) {
+                    self.sessions.register(channel, frontend: plan.frontend, session: session, until: ended) {
                         connections.add(-1)
                         frontendConnections.add(-1)
                         Self.release(limits)
