@@ -188,6 +188,37 @@ public final class EpollEventLoop: @unchecked Sendable {
 
     private static let emptyBuffer = ByteBufferAllocator().buffer(capacity: 0)
 
+    /// Small buffers handed back by their owners, for bytes that must outlive a read
+    /// (a request head kept until its response): taking one allocates nothing.
+    private var spareBuffers: [ByteBuffer] = []
+    private static let spareLimit = 256
+    private static let spareMaximumCapacity = 16384
+
+    /// An empty buffer of at least `capacity` bytes, from the spares when one is big
+    /// enough. On the loop's thread only.
+    public func borrowBuffer(capacity: Int) -> ByteBuffer {
+        if var buffer = spareBuffers.popLast() {
+            if buffer.capacity >= capacity {
+                buffer.clear()
+                return buffer
+            }
+            spareBuffers.append(buffer)
+        }
+        return ByteBufferAllocator().buffer(capacity: max(capacity, 512))
+    }
+
+    /// Takes the buffer out of `slot` and keeps it for `borrowBuffer` when nothing else
+    /// holds its bytes (a write still queued, a slice kept elsewhere). On the loop's
+    /// thread only.
+    public func recycle(_ slot: inout ByteBuffer?) {
+        guard var buffer = slot else { return }
+        slot = nil
+        // A slice (whose storage may be far larger) is not kept.
+        guard spareBuffers.count < Self.spareLimit, buffer.storageCapacity <= Self.spareMaximumCapacity,
+              buffer.capacity == buffer.storageCapacity, buffer.modifyIfUniquelyOwned({ _ in true }) == true else { return }
+        spareBuffers.append(buffer)
+    }
+
     // MARK: Timers
 
     /// Arms `timer` for `deadline` (or moves it there). On the loop's thread only.

@@ -391,3 +391,39 @@ import Testing
     }
 }
 #endif
+
+#if os(Linux)
+/// Spare buffers: one given back whole and unshared is lent again; a shared one or a
+/// slice of a larger buffer is not kept.
+@Suite struct SpareBufferTests {
+    @Test func aRecycledBufferIsLentAgainAndASharedOneIsNot() throws {
+        let loop = try EpollEventLoop(name: "spare-test")
+        defer { try? loop.syncShutdownGracefully() }
+        let outcome = try loop.submit { () -> [Bool] in
+            var first: ByteBuffer? = loop.borrowBuffer(capacity: 100)
+            first!.writeString("GET / HTTP/1.1\r\n\r\n")
+            let address = first!.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+            loop.recycle(&first)
+            var again: ByteBuffer? = loop.borrowBuffer(capacity: 100)
+            let reused = again!.withUnsafeMutableWritableBytes { UInt(bitPattern: $0.baseAddress) } == address
+            let empty = again!.readableBytes == 0
+            let kept = again
+            loop.recycle(&again)
+            var third: ByteBuffer? = loop.borrowBuffer(capacity: 100)
+            let notShared = third!.withUnsafeMutableWritableBytes { UInt(bitPattern: $0.baseAddress) } != address
+            _ = kept
+            var big = ByteBufferAllocator().buffer(capacity: 65536)
+            big.writeRepeatingByte(1, count: 1000)
+            var slice: ByteBuffer? = big.getSlice(at: 0, length: 100)
+            big = ByteBufferAllocator().buffer(capacity: 0)
+            loop.recycle(&slice)
+            var fourth: ByteBuffer? = loop.borrowBuffer(capacity: 50)
+            let notSlice = fourth!.storageCapacity <= 16384
+            loop.recycle(&third)
+            loop.recycle(&fourth)
+            return [reused, empty, notShared, notSlice, first == nil]
+        }.wait()
+        #expect(outcome == [true, true, true, true, true])
+    }
+}
+#endif
