@@ -55,7 +55,7 @@ public final class StreamSocket: ReadinessHandler {
         self.isConnecting = connecting
         self.delegate = delegate
         do {
-            registration = try loop.register(fd, for: [.input, .output, .peerClosed], edgeTriggered: true, handler: self)
+            registration = try loop.register(fd, for: Readiness.watched, edgeTriggered: true, handler: self)
         } catch {
             isClosed = true
             Glibc.close(fd)
@@ -87,9 +87,9 @@ public final class StreamSocket: ReadinessHandler {
                 if isClosed { return }
             }
         }
-                if !events.isDisjoint(with: [.input, .peerClosed, .hangUp, .error]) {
+                if !events.isDisjoint(with: Readiness.readable) {
             readable = true
-            if !events.isDisjoint(with: [.peerClosed, .hangUp, .error]) { endReported = true }
+            if !events.isDisjoint(with: Readiness.ending) { endReported = true }
             if isReading { readAvailable() }
         }
     }
