@@ -689,8 +689,9 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         let rulesEdited = sample?.request.map { !$0.isUnchanged(headerCount: head.headers.count) } ?? false
         if !policy.alwaysEditsRequest && !rulesEdited && !hopByHop {
             // Copied: kept until the response (a retry sends it again), a slice would keep
-            // the loop's whole read buffer, and the next read would need a new one.
-            var copy = Self.allocator.buffer(capacity: head.length)
+            // the loop's whole read buffer, and the next read would need a new one. The
+            // copy is one of the loop's spare buffers, given back with the response.
+            var copy = loop.borrowBuffer(capacity: head.length)
             copy.writeImmutableBuffer(buffer.readSlice(length: head.length)!)
             requestHead = copy
         } else {
@@ -1343,7 +1344,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
                     serverFailed(502)
                     return
                 }
-                requestHead = nil
+                loop.recycle(&requestHead)
                 if head.isInterim {
                     // 100 Continue and friends pass through; the final response follows.
                     client.enqueue(buffer.readSlice(length: head.length)!)
