@@ -47,19 +47,38 @@ public final class StreamSocket: ReadinessHandler {
 
     /// Takes `fd` (connected or connecting, non-blocking) onto `loop`: on the loop's
     /// thread only. The socket owns the descriptor from here, and closes it on failure.
+    ///
+    /// `registered: false` leaves the descriptor out of the epoll set until
+    /// `readThenRegister`: a connection just accepted usually has its first bytes
+    /// waiting already, and reading them at once saves a turn of the loop.
     public init(fd: CInt, loop: EpollEventLoop, peer: SocketAddress?, connecting: Bool = false,
-                delegate: (any StreamSocketDelegate)?) throws {
+                registered: Bool = true, delegate: (any StreamSocketDelegate)?) throws {
         self.fd = fd
         self.loop = loop
         self.peer = peer
         self.isConnecting = connecting
         self.delegate = delegate
+        guard registered else { return }
         do {
             registration = try loop.register(fd, for: Readiness.watched, edgeTriggered: true, handler: self)
         } catch {
             isClosed = true
             Glibc.close(fd)
             throw error
+        }
+    }
+
+    /// Reads what is there now, then joins the loop's epoll set (for a socket made with
+    /// `registered: false`). Bytes arriving meanwhile are reported by the registration.
+    public func readThenRegister() {
+        guard registration == nil, !isClosed else { return }
+        readable = true
+        if isReading { readAvailable() }
+        guard !isClosed else { return }
+        do {
+            registration = try loop.register(fd, for: Readiness.watched, edgeTriggered: true, handler: self)
+        } catch {
+            fail((error as? IOError)?.errnoCode ?? EBADF, "epoll_ctl")
         }
     }
 
@@ -160,9 +179,14 @@ public final class StreamSocket: ReadinessHandler {
 
     /// Sends `bytes` after what is queued; what the kernel does not take at once is
     /// queued and sent when it can.
+    ///
+    /// On a socket still connecting the bytes are tried at once all the same: on
+    /// loopback the handshake is usually over already, and a write that goes through
+    /// says the connection is established (`isConnecting` turns false, without
+    /// `socketConnected`); one the kernel refuses with `EAGAIN` waits for the connection.
     public func write(_ bytes: ByteBuffer) {
         guard !isClosed, bytes.readableBytes > 0 else { return }
-        if pending.isEmpty && writable && !isConnecting {
+        if pending.isEmpty && writable {
             let written = send(bytes)
             if written == bytes.readableBytes || isClosed { return }
             pending.append(bytes.getSlice(at: bytes.readerIndex + written, length: bytes.readableBytes - written)!)
@@ -171,7 +195,7 @@ public final class StreamSocket: ReadinessHandler {
         }
         pending.append(bytes)
         pendingBytes += bytes.readableBytes
-        if writable && !isConnecting { flushPending() }
+        if writable { flushPending() }
     }
 
     /// Queues `bytes` without writing them: `flush` sends all that is queued in one
@@ -184,7 +208,7 @@ public final class StreamSocket: ReadinessHandler {
 
     /// Writes what `enqueue` queued, as far as the kernel takes it.
     public func flush() {
-        if writable && !isConnecting && !pending.isEmpty { flushPending() }
+        if writable && !pending.isEmpty { flushPending() }
     }
 
     /// Fewer than `highWatermark` bytes wait for the peer: the owner may produce more.
@@ -201,13 +225,14 @@ public final class StreamSocket: ReadinessHandler {
         pending.append(first)
         pending.append(second)
         pendingBytes += first.readableBytes + second.readableBytes
-        if writable && !isConnecting { flushPending() }
+        if writable { flushPending() }
     }
 
     /// One `write`; returns the bytes taken (0 when the kernel took none).
     private func send(_ bytes: ByteBuffer) -> Int {
         let result = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         if result >= 0 {
+            isConnecting = false
             if result < bytes.readableBytes { blocked() }
             return result
         }
@@ -262,6 +287,7 @@ public final class StreamSocket: ReadinessHandler {
             return (result, total, result < 0 ? errno : 0)
         }
         if result >= 0 {
+            isConnecting = false
             if result < total { blocked() }
             return result
         }
@@ -276,7 +302,8 @@ public final class StreamSocket: ReadinessHandler {
     /// The kernel's send queue is full: the next output edge says when it has room.
     private func blocked() {
         writable = false
-        waitedForOutput = true
+        // Waiting for the connection is not waiting for the peer to drain.
+        if !isConnecting { waitedForOutput = true }
     }
 
     /// Drops `count` written bytes from the front of the queue.
