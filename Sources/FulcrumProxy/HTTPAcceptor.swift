@@ -115,7 +115,9 @@ final class HTTPAcceptor: StreamListenerDelegate {
         session.frontendAddress = localAddress
         let socket: StreamSocket
         do {
-            socket = try StreamSocket(fd: fd, loop: loop, peer: peer, delegate: session)
+            // Unregistered at first: the request is usually there already, and is read
+            // at once (`readThenRegister`, below) instead of a turn of the loop later.
+            socket = try StreamSocket(fd: fd, loop: loop, peer: peer, registered: false, delegate: session)
         } catch {
             end.succeed(())
             ProxyRuntime.release(limits)
@@ -131,6 +133,7 @@ final class HTTPAcceptor: StreamListenerDelegate {
             ProxyRuntime.release(limits)
         }
         session.start(socket)
+        socket.readThenRegister()
     }
 }
 

@@ -1565,7 +1565,11 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         if let server {
             self.server = nil
             let clean = (responseInbound?.readableBytes ?? 0) == 0
-            if !(serverKeepAlive && clean && server.park()) { server.close() }
+            if !serverKeepAlive || !clean {
+                server.close()
+            } else if !server.park() {
+                server.discard()
+            }
         }
         responseInbound = nil
         responseStarted = false

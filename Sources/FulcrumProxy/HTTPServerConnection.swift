@@ -86,7 +86,7 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
         guard owner == nil, let socket else { return }
         let expiry = idleSince + idleSet.purgeDelay
         if expiry <= socket.loop.now {
-            close()
+            discard()
         } else {
             socket.loop.arm(self, at: expiry)
         }
@@ -105,6 +105,17 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
         settle()
         owner = nil
         firstWrite = nil
+        finish()
+    }
+
+    /// Closes a connection that could have been reused (its exchange complete, nothing
+    /// unread) but is not kept: with a reset, as HAProxy does, so that neither side keeps
+    /// it in TIME_WAIT and the server spends nothing on a FIN handshake.
+    func discard() {
+        settle()
+        owner = nil
+        firstWrite = nil
+        socket?.abort()
         finish()
     }
 
