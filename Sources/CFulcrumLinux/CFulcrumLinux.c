@@ -42,18 +42,6 @@ int fulcrum_epoll_add_input(int epfd, int fd, uint64_t tag) {
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
 
-int fulcrum_epoll_add_once(int epfd, int fd, uint64_t tag) {
-    struct epoll_event event;
-    event.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-    event.data.u64 = tag;
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
-}
-
-int fulcrum_epoll_remove(int epfd, int fd) {
-    struct epoll_event event = {0};
-    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event);
-}
-
 int fulcrum_epoll_wait(int epfd, uint64_t *tags, uint8_t *failed, int capacity, int timeout_ms) {
     struct epoll_event events[64];
     if (capacity > 64) capacity = 64;

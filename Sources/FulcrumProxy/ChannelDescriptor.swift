@@ -5,8 +5,8 @@ import NIOCore
 @_spi(Reflection) import Swift
 import Synchronization
 
-/// The socket descriptor under a NIO socket channel, for handing the connection over to
-/// the splice relay or the parking lot.
+/// The socket descriptor under a NIO socket channel, for handing a TCP-mode connection
+/// over to the splice relay.
 ///
 /// NIO has no public way to give a descriptor back (nor to stop watching one without
 /// reading from it), so the descriptor is read from the channel's stored properties:

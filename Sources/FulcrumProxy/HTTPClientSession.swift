@@ -129,8 +129,8 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     private var endReported = false
     /// The connection's entry in `show sess`, which a parked connection takes over.
     var registration: SessionRegistry.Registration?
-    /// `tune.park-idle-clients`: the connection went to the parking lot and this
-    /// session, closing its channel, ends without ending the connection.
+    /// `tune.park-idle-clients`: the connection is parked (its socket went to a small
+    /// record) and this session ends without ending the connection.
     private var handedOver = false
     /// A parked connection's next session: `started` does not begin the connection again.
     private var resumed = false
@@ -150,7 +150,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// The process stops gracefully: no request after the current one.
     private var stopping = false
     /// Not parked in this wait for a request (something still to write, say, or just
-    /// woken up from the parking lot).
+    /// resumed from a parked wait).
     private var parkDeclined = false
 
     convenience init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?] = StickTracker.noSlots,

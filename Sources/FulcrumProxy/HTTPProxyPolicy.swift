@@ -87,7 +87,7 @@ final class HTTPProxyPolicy: Sendable {
     /// the room HAProxy keeps for rewrites.
     let maxHeadSize: Int
     /// `tune.park-idle-clients`: how long a keep-alive client may wait for its next
-    /// request before its connection leaves NIO for the parking lot (nil: never).
+    /// request before its session gives way to a small record (nil: never).
     let parkAfter: TimeAmount?
     /// True when every request head is rewritten (a rule or option adds a header), so
     /// the unchanged-bytes fast path is not even tried.

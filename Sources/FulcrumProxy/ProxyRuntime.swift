@@ -583,12 +583,6 @@ public final class ProxyRuntime: Sendable {
         }
     }
 
-    /// Receive-buffer sizes for a client connection in HTTP mode. NIO keeps a
-    /// connection's last receive buffer while it idles, so its first size is what an
-    /// idle keep-alive client costs: 512 bytes hold most request heads (NIO's default
-    /// 2 KiB cost 1.5 KiB more per idle connection), and the allocator grows it at
-    /// once for larger heads and bodies.
-    static let requestReceiveSizes = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
     /// Gives back the places a connection held under its listener's `maxconn` limits.
     static func release(_ limits: [ConnectionLimit]) {
