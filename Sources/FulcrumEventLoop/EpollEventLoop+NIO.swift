@@ -19,24 +19,28 @@ extension EpollEventLoop: EventLoop {
 
     public func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
         let promise = makePromise(of: T.self)
+        // Whether the task ran or was cancelled: only the loop's thread reads or sets it.
+        let settled = UnsafeTransfer(SettledFlag())
         let timer = LoopTimer {
+            settled.value.done = true
             do { promise.assumeIsolated().succeed(try task()) } catch { promise.fail(error) }
         }
         timer.cancelled = { promise.fail(EventLoopError.cancelled) }
         let unsafeTimer = UnsafeTransfer(timer)
         let arm: @Sendable () -> Void = {
             // Cancelled on the loop's thread while this arming, queued by another, waited.
-            guard unsafeTimer.value.cancelled != nil else { return }
+            guard !settled.value.done else { return }
             self.arm(unsafeTimer.value, at: deadline)
         }
         if inEventLoop { arm() } else { execute(arm) }
         return Scheduled(promise: promise) {
             self.execute {
+                guard !settled.value.done else { return }
+                settled.value.done = true
                 let timer = unsafeTimer.value
-                // Not armed yet (its arming waits in the queue), it never will be.
                 timer.cancelled = nil
-                guard timer.isArmed else { return }
-                self.disarm(timer)
+                // Armed or not yet (its arming waits in the queue), it never runs.
+                if timer.isArmed { self.disarm(timer) }
                 promise.fail(EventLoopError.cancelled)
             }
         }
@@ -115,6 +119,11 @@ extension EpollEventLoop: EventLoop {
             queue.async { callback(nil) }
         }
     }
+}
+
+/// A scheduled task's outcome so far, on its loop.
+final class SettledFlag {
+    var done = false
 }
 
 /// Carries a loop-confined value through a `@Sendable` closure that runs on that loop.

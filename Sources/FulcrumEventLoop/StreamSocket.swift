@@ -40,6 +40,8 @@ public final class StreamSocket: ReadinessHandler {
     /// A write came back short: the owner hears `socketDrained` once the queue empties.
     private var waitedForOutput = false
     private var closeWhenDrained = false
+    /// A write failed with this errno; the socket fails once its input is read.
+    private var outputError: CInt = 0
     private var shutdownWhenDrained = false
     /// The most a single read takes (a head-sized read for idle clients keeps fewer
     /// bytes of other requests behind it).
@@ -86,7 +88,7 @@ public final class StreamSocket: ReadinessHandler {
 
     public func ready(_ events: Readiness) {
         if isClosed { return }
-        if events.contains(.error) && (isConnecting || !isReading || !events.contains(.input)) {
+        if events.contains(.error) && (isConnecting || !isReading || inputEnded || !events.contains(.input)) {
             // An error the owner would not hear about while it reads nothing.
             let code = fulcrum_socket_error(fd)
             if code != 0 {
@@ -94,7 +96,7 @@ public final class StreamSocket: ReadinessHandler {
                 return
             }
         }
-        if events.contains(.output) {
+        if events.contains(.output) && outputError == 0 {
             writable = true
             if isConnecting {
                 isConnecting = false
@@ -106,7 +108,7 @@ public final class StreamSocket: ReadinessHandler {
                 if isClosed { return }
             }
         }
-                if !events.isDisjoint(with: Readiness.readable) {
+        if !events.isDisjoint(with: Readiness.readable) {
             readable = true
             if !events.isDisjoint(with: Readiness.ending) { endReported = true }
             if isReading { readAvailable() }
@@ -185,30 +187,48 @@ public final class StreamSocket: ReadinessHandler {
     /// says the connection is established (`isConnecting` turns false, without
     /// `socketConnected`); one the kernel refuses with `EAGAIN` waits for the connection.
     public func write(_ bytes: ByteBuffer) {
-        guard !isClosed, bytes.readableBytes > 0 else { return }
+        guard !isClosed, outputError == 0, bytes.readableBytes > 0 else { return }
         if pending.isEmpty && writable {
             let written = send(bytes)
             if written == bytes.readableBytes || isClosed { return }
             pending.append(bytes.getSlice(at: bytes.readerIndex + written, length: bytes.readableBytes - written)!)
             pendingBytes += bytes.readableBytes - written
+            compactPending()
             return
         }
         pending.append(bytes)
         pendingBytes += bytes.readableBytes
-        if writable { flushPending() }
+        if writable { flushPending() } else { compactPending() }
     }
 
     /// Queues `bytes` without writing them: `flush` sends all that is queued in one
     /// call (a head, then body slices, written together).
     public func enqueue(_ bytes: ByteBuffer) {
-        guard !isClosed, bytes.readableBytes > 0 else { return }
+        guard !isClosed, outputError == 0, bytes.readableBytes > 0 else { return }
         pending.append(bytes)
         pendingBytes += bytes.readableBytes
     }
 
     /// Writes what `enqueue` queued, as far as the kernel takes it.
     public func flush() {
-        if writable && !pending.isEmpty { flushPending() }
+        guard !pending.isEmpty else { return }
+        if writable { flushPending() } else { compactPending() }
+    }
+
+    /// The storage the queued bytes keep alive (tests).
+    var pendingStorage: Int { pending.reduce(0) { $0 + $1.storageCapacity } }
+
+    /// Bytes that wait for the peer are copied out of larger buffers they are slices of
+    /// (the loop's 64 KiB read buffer, mostly): a queue of small slices would otherwise
+    /// keep one such buffer alive each, far beyond what the watermark counts.
+    private func compactPending() {
+        for k in pending.indices {
+            let size = pending[k].readableBytes
+            guard pending[k].storageCapacity >= 16384, size <= pending[k].storageCapacity / 4 else { continue }
+            var copy = ByteBufferAllocator().buffer(capacity: size)
+            copy.writeImmutableBuffer(pending[k])
+            pending[k] = copy
+        }
     }
 
     /// Fewer than `highWatermark` bytes wait for the peer: the owner may produce more.
@@ -219,7 +239,7 @@ public final class StreamSocket: ReadinessHandler {
 
     /// Sends two buffers in one call (a head and the body bytes that came with it).
     public func write(_ first: ByteBuffer, _ second: ByteBuffer) {
-        guard !isClosed else { return }
+        guard !isClosed, outputError == 0 else { return }
         if second.readableBytes == 0 { return write(first) }
         if first.readableBytes == 0 { return write(second) }
         pending.append(first)
@@ -240,7 +260,7 @@ public final class StreamSocket: ReadinessHandler {
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
             blocked()
         } else {
-            fail(code, "write")
+            outputFailed(code, "write")
         }
         return 0
     }
@@ -256,7 +276,10 @@ public final class StreamSocket: ReadinessHandler {
             if isClosed { return }
             consume(written)
         }
-        guard pending.isEmpty else { return }
+        guard pending.isEmpty else {
+            compactPending()
+            return
+        }
         if closeWhenDrained {
             close()
             return
@@ -294,7 +317,7 @@ public final class StreamSocket: ReadinessHandler {
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
             blocked()
         } else {
-            fail(code, "writev")
+            outputFailed(code, "writev")
         }
         return 0
     }
@@ -371,6 +394,31 @@ public final class StreamSocket: ReadinessHandler {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         close()
+    }
+
+    /// A write failed (reset, broken pipe): what the peer sent before is still read
+    /// (an early answer, say), after the current event, then the socket fails.
+    private func outputFailed(_ code: CInt, _ call: String) {
+        // A connection that never was (refused) has nothing to read.
+        if isConnecting {
+            fail(code, "connect")
+            return
+        }
+        writable = false
+        pending = []
+        pendingBytes = 0
+        closeWhenDrained = false
+        shutdownWhenDrained = false
+        guard outputError == 0 else { return }
+        outputError = code
+        loop.executeOnLoop { [self] in
+            guard !isClosed else { return }
+            if isReading && !inputEnded {
+                readable = true
+                readAvailable()
+            }
+            if !isClosed { fail(outputError, call) }
+        }
     }
 
     private func fail(_ code: CInt, _ call: String) {
