@@ -6,7 +6,8 @@ import NIOCore
 /// The owner of a `StreamListener`: handed each accepted connection.
 public protocol StreamListenerDelegate: AnyObject {
     /// A connection was accepted: `fd` is non-blocking and closed on exec, and the
-    /// delegate owns it. `peer` is nil for a Unix socket's client.
+    /// delegate owns it. A Unix socket's client has a Unix address, usually with an
+    /// empty path.
     func accepted(_ fd: CInt, peer: SocketAddress?, on listener: StreamListener)
 }
 
@@ -87,6 +88,16 @@ public final class StreamListener: ReadinessHandler {
             return withUnsafePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") }
             }
+        case AF_UNIX:
+            // A Unix socket's client is usually unnamed: its address has an empty path.
+            let path = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { address in
+                    withUnsafeBytes(of: address.pointee.sun_path) { raw in
+                        String(decoding: raw.prefix(max(0, Int(length) - 2)).prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                }
+            }
+            return try? SocketAddress(unixDomainSocketPath: path)
         default:
             return nil
         }

@@ -15,6 +15,7 @@ import Testing
             var port: Int?
             var ip: String?
             var hasPeer: Bool
+            var isUnix: Bool
             var nonBlocking: Bool
             var closeOnExec: Bool
         }
@@ -30,6 +31,7 @@ import Testing
             let descriptorFlags = fcntl(fd, F_GETFD)
             accepted.withLock {
                 $0.append(Accepted(fd: fd, port: peer?.port, ip: peer?.ipAddress, hasPeer: peer != nil,
+                                   isUnix: { if case .unixDomainSocket = peer { return true } else { return false } }(),
                                    nonBlocking: flags & O_NONBLOCK != 0, closeOnExec: descriptorFlags & FD_CLOEXEC != 0))
             }
             onAccept?(fd, listener)
@@ -243,7 +245,9 @@ import Testing
         _ = listener
     }
 
-    @Test func aUnixListenersConnectionsHaveNoPeerAddress() throws {
+    /// A Unix socket's client is unnamed: its address is a Unix one with an empty path
+    /// (what `show sess` and the logs show as a Unix client).
+    @Test func aUnixListenersConnectionsHaveAUnixPeerAddress() throws {
         let fd = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         try #require(fd >= 0)
         // An abstract address: nothing on disk to clean up.
@@ -279,7 +283,8 @@ import Testing
         }
         #expect(connected == 0)
         #expect(eventually { recorder.count == 1 })
-        #expect(recorder.accepted.value.first?.hasPeer == false)
+        #expect(recorder.accepted.value.first?.isUnix == true)
+        #expect(recorder.accepted.value.first?.port == nil)
     }
 
     @Test func twoLoopsWatchingOneDescriptorAcceptEachConnectionOnce() throws {
