@@ -161,7 +161,8 @@ final class HTTPListener: Sendable {
                 acceptors.append(bound)
             }
         } catch {
-            _ = HTTPListener(acceptors: acceptors, group: group).stop()
+            // Every loop lets the descriptor go before the caller closes it.
+            try? HTTPListener(acceptors: acceptors, group: group).stop().wait()
             throw error
         }
         return HTTPListener(acceptors: acceptors, group: group)

@@ -139,6 +139,8 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     private var tunnel: TunnelRelay?
     /// Whether the client takes what is written to it (below the high watermark).
     private var clientWritable = true
+    /// The same for the server connection in use.
+    private var serverWritable = true
     /// Closing waits for the client to drain the answer.
     private var afterClientDrained = false
     /// The closing connection may still receive bytes: it lingers instead of closing.
@@ -309,8 +311,15 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     }
 
     func socketRead(_ socket: StreamSocket, _ data: ByteBuffer) {
-        // Once closing, what still arrives is dropped.
-        if requestPhase == .closed { return }
+        // Once closing, what still arrives is dropped, and no more is read unless the
+        // close lingers (which reads to drain).
+        if requestPhase == .closed {
+            if !lingering {
+                pendingClientRead = true
+                socket.pauseReading()
+            }
+            return
+        }
         var bytes = data
         lastClientActivity = loop.now
         if requestPhase == .head && (inbound?.readableBytes ?? 0) == 0 { requestBegins(lastClientActivity) }
@@ -327,7 +336,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         }
         processRequestInput()
         inbound = Self.compacted(inbound)
-        server?.flush()
+        flushServer()
         // As NIO's read() after a read: go on only while the session wants input.
         if let client, !client.isClosed, !wantsClientData {
             pendingClientRead = true
@@ -479,12 +488,13 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
                     inbound = buffer.readableBytes > 0 ? buffer : nil
                     if progress.finished {
                         requestPhase = .waitingResponse
-                        server.flush()
-                        if responsePhase == .none { finishExchange() }
+                        flushServer()
+                        // The flush may have found the server gone, and the session failed.
+                        if responsePhase == .none && requestPhase == .waitingResponse { finishExchange() }
                     } else {
                         if clientInputClosed {
                             // The client is done sending and the body is not.
-                            server.flush()
+                            flushServer()
                             abortAfterFlush()
                         }
                         return
@@ -1238,6 +1248,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     private func attach(_ connection: HTTPServerConnection, index: Int, headSent: Bool = false) {
         connection.attach(self)
         server = connection
+        serverWritable = true
         serverIndex = index
         log.serverName = policy.backend.servers[index].name
         log.connected = (client != nil ? loop.now : nil)
@@ -1253,7 +1264,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         requestPhase = requestBody.isFinished ? .waitingResponse : .body
         lastServerActivity = (client != nil ? loop.now : nil) ?? lastServerActivity
         processRequestInput()
-        connection.flush()
+        flushServer()
         armTimer()
         resumeClientRead()
         connection.resumeRead()
@@ -1301,7 +1312,15 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         flushClient()
     }
 
+    /// Writes what was queued for the server, and notes when the server stops taking it.
+    private func flushServer() {
+        guard let server else { return }
+        server.flush()
+        if serverWritable, self.server === server, !server.isWritable { serverWritabilityChanged(false) }
+    }
+
     func serverWritabilityChanged(_ writable: Bool) {
+        serverWritable = writable
         guard let now = (client != nil ? loop.now : nil) else { return }
         if writable {
             // Client reads paused for the server: the client was not idle meanwhile.
@@ -1661,7 +1680,10 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     // MARK: - tunnel (101 Switching Protocols)
 
     private func switchToTunnel() {
-        guard let client, let server, let serverSocket = server.socket else { return }
+        // The 101 goes out first: a client gone meanwhile ends the session here, its
+        // slot and server connection with it.
+        flushClient()
+        guard let client, !client.isClosed, let server, let serverSocket = server.socket else { return }
         requestPhase = .tunnel
         responsePhase = .none
         cancelTimer()
@@ -1677,7 +1699,6 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         let id = ObjectIdentifier(self)
         let ended = self.ended
         let (frontendCounters, serverCounters) = (policy.frontendCounters, backend.serverCounters[serverIndex])
-        flushClient()
         server.detach()
         self.server = nil
         let relay = TunnelRelay(client: client, server: serverSocket, idleTimeout: policy.tunnelTimeout,

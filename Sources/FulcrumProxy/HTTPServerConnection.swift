@@ -23,6 +23,8 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
     var target: SocketAddress?
     /// Told once the connection is established (nil) or has failed.
     private var firstWrite: ((Error?) -> Void)?
+    /// What ended the connection, for a first write that learns of it afterwards.
+    private var failure: Error?
 
     init(server: Int, idleSet: IdleServerConnections) {
         self.server = server
@@ -137,11 +139,11 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
             return
         }
         socket.write(head)
-        if socket.isConnecting {
+        if socket.isClosed {
+            // Failed at once (a refusal already known): `socketFailed` found no one to tell.
+            done(failure ?? ChannelError.ioOnClosedChannel)
+        } else if socket.isConnecting {
             firstWrite = done
-        } else if socket.isClosed {
-            // Failed at once: `socketFailed` found no one to tell.
-            done(ChannelError.ioOnClosedChannel)
         } else {
             done(nil)
         }
@@ -194,6 +196,7 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
     }
 
     private func closedByServer(_ error: Error) {
+        failure = error
         settle()
         finish()
         if let done = firstWrite {
@@ -223,6 +226,15 @@ enum LocalAddress {
             return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
         case AF_INET6:
             return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
+        case AF_UNIX:
+            let path = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { address in
+                    withUnsafeBytes(of: address.pointee.sun_path) { raw in
+                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                }
+            }
+            return try? SocketAddress(unixDomainSocketPath: path)
         default:
             return nil
         }

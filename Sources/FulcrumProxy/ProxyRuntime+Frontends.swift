@@ -4,8 +4,9 @@ import Glibc
 import NIOCore
 
 /// `disable frontend`, `enable frontend` and `shutdown frontend`: what SIGTTOU and
-/// SIGTTIN do to every listener, done to one frontend's. Nothing here blocks: the
-/// runtime API runs on an event loop, so it gets futures.
+/// SIGTTIN do to every listener, done to one frontend's. The runtime API runs on an
+/// event loop, so it gets futures; only starting an HTTP listener waits (briefly) for
+/// Fulcrum's own loops to take the socket.
 extension ProxyRuntime {
     private func planIndices(_ frontend: String) -> Set<Int> {
         Set(plans.indices.filter { plans[$0].frontend == frontend })

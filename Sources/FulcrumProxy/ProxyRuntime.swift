@@ -246,6 +246,7 @@ public final class ProxyRuntime: Sendable {
             }
         } catch {
             try? group.syncShutdownGracefully()
+            try? httpGroup.syncShutdownGracefully()
             throw error
         }
         directory.set(pools)
@@ -262,6 +263,7 @@ public final class ProxyRuntime: Sendable {
             guard let proxy = configuration.proxies.first(where: { $0.name == name && $0.kind != .frontend && $0.kind != .defaults }) else { continue }
             guard proxy.mode == .tcp else {
                 try? group.syncShutdownGracefully()
+                try? httpGroup.syncShutdownGracefully()
                 throw ProxyStartError("\(proxy.displayName): 'tcp-response content' rules are carried out in TCP mode only (this backend is in HTTP mode)")
             }
             inspections[name] = ResponseInspection(rules: set.responseContentRules,
@@ -371,7 +373,8 @@ public final class ProxyRuntime: Sendable {
             }
             keptFD = fd
             // A wildcard address says nothing of the connection's own: asked per connection.
-            if address.port != 0, !(address.ipBytes?.allSatisfy { $0 == 0 } ?? true) { localAddress = address }
+            // (With `transparent`, a connection's own address is the one the client dialled.)
+            if address.port != 0, !plan.options.transparent, !(address.ipBytes?.allSatisfy { $0 == 0 } ?? true) { localAddress = address }
         case .unix(let path):
             fd = try ListeningSocket.openUnix(path, backlog: plan.backlog)
             do {

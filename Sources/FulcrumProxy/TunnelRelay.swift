@@ -3,20 +3,22 @@ import NIOCore
 
 /// The two sockets of an HTTP connection turned tunnel (101 Switching Protocols):
 /// bytes go across unchanged, a side's shutdown is passed on to the other, and the
-/// tunnel ends when both sides are done or either fails.
+/// tunnel ends when both sides are done (once what is queued is delivered) or either
+/// fails.
 ///
 /// A side is read only while the other can take more (its queue below the high
-/// watermark). `timeout tunnel` ends a tunnel idle in both directions; `timeout
-/// client-fin` / `server-fin` one whose client / server has shut its side for that long.
+/// watermark). `timeout tunnel` ends a tunnel idle in both directions; once either side
+/// has shut its half, `timeout client-fin` / `server-fin` (the shorter of those set)
+/// take over, counted from the last byte moved, as HAProxy's half-closed timeouts.
 final class TunnelRelay: LoopTimer, StreamSocketDelegate {
     private var client: StreamSocket?
     private var server: StreamSocket?
+    private let loop: EpollEventLoop
     private let idleTimeout: TimeAmount?
-    private let clientFinTimeout: TimeAmount?
-    private let serverFinTimeout: TimeAmount?
+    private let finTimeout: TimeAmount?
     private var lastActivity: NIODeadline
-    private var clientShutSince: NIODeadline?
-    private var serverShutSince: NIODeadline?
+    private var clientEnded = false
+    private var serverEnded = false
     private var onEnd: (() -> Void)?
     /// Bytes carried each way, for the counters.
     private let counted: (_ toServer: Int, _ toClient: Int) -> Void
@@ -25,9 +27,14 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
          serverFinTimeout: TimeAmount?, counted: @escaping (Int, Int) -> Void, onEnd: @escaping () -> Void) {
         self.client = client
         self.server = server
+        self.loop = client.loop
         self.idleTimeout = idleTimeout
-        self.clientFinTimeout = clientFinTimeout
-        self.serverFinTimeout = serverFinTimeout
+        switch (clientFinTimeout, serverFinTimeout) {
+        case (let c?, let s?): finTimeout = min(c, s)
+        case (let c?, nil): finTimeout = c
+        case (nil, let s?): finTimeout = s
+        case (nil, nil): finTimeout = nil
+        }
         self.lastActivity = client.loop.now
         self.counted = counted
         self.onEnd = onEnd
@@ -42,8 +49,9 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
         if let rest = clientRest, rest.readableBytes > 0 { socketRead(client, rest) }
         if let rest = serverRest, rest.readableBytes > 0, self.server != nil { socketRead(server, rest) }
         if clientInputEnded, self.client != nil { socketInputEnded(client) }
-        client.resumeReading()
-        server.resumeReading()
+        // Each side is read while the other takes what it is sent.
+        if self.server?.isWritable == true { self.client?.resumeReading() }
+        if self.client?.isWritable == true { self.server?.resumeReading() }
         rearm()
     }
 
@@ -53,23 +61,29 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
 
     func socketRead(_ socket: StreamSocket, _ bytes: ByteBuffer) {
         guard let target = other(socket) else { return }
-        lastActivity = socket.loop.now
+        lastActivity = loop.now
         target.write(bytes)
         if socket === client { counted(bytes.readableBytes, 0) } else { counted(0, bytes.readableBytes) }
         if !target.isWritable { socket.pauseReading() }
     }
 
     func socketDrained(_ socket: StreamSocket) {
-        lastActivity = socket.loop.now
+        lastActivity = loop.now
+        if clientEnded && serverEnded {
+            // Ending: this side has delivered all it was owed.
+            finishSide(socket)
+            return
+        }
         other(socket)?.resumeReading()
     }
 
     func socketInputEnded(_ socket: StreamSocket) {
-        let now = socket.loop.now
-        if socket === client { clientShutSince = now } else { serverShutSince = now }
+        if socket === client { clientEnded = true } else { serverEnded = true }
         other(socket)?.shutdownOutput()
-        if clientShutSince != nil && serverShutSince != nil {
-            end()
+        if clientEnded && serverEnded {
+            // Both halves are shut: each socket closes once its queue is delivered.
+            if let client, client.pendingBytes == 0 { finishSide(client) }
+            if let server, server.pendingBytes == 0 { finishSide(server) }
         } else {
             rearm()
         }
@@ -84,28 +98,29 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
         end()
     }
 
+    /// One side is done and delivered: it closes, and the tunnel ends with the second.
+    private func finishSide(_ socket: StreamSocket) {
+        socket.close()
+        if socket === client { client = nil } else { server = nil }
+        if client == nil && server == nil { end() }
+    }
+
     private func rearm() {
-        guard let loop = client?.loop ?? server?.loop else { return }
-        var deadline: NIODeadline?
-        func consider(_ d: NIODeadline) { deadline = deadline.map { min($0, d) } ?? d }
-        if let t = idleTimeout { consider(lastActivity + t) }
-        if let since = clientShutSince, let t = clientFinTimeout { consider(since + t) }
-        if let since = serverShutSince, let t = serverFinTimeout { consider(since + t) }
-        if let deadline { loop.arm(self, at: deadline) } else if isArmed { loop.disarm(self) }
+        guard client != nil || server != nil else { return }
+        var timeout = idleTimeout
+        if clientEnded || serverEnded, let fin = finTimeout { timeout = timeout.map { min($0, fin) } ?? fin }
+        if let timeout { loop.arm(self, at: lastActivity + timeout) } else if isArmed { loop.disarm(self) }
     }
 
     override func fire() {
-        guard let loop = client?.loop ?? server?.loop else { return }
-        let now = loop.now
-        var expired = false
-        if let t = idleTimeout, lastActivity + t <= now { expired = true }
-        if let since = clientShutSince, let t = clientFinTimeout, since + t <= now { expired = true }
-        if let since = serverShutSince, let t = serverFinTimeout, since + t <= now { expired = true }
-        if expired { end() } else { rearm() }
+        guard client != nil || server != nil else { return }
+        var timeout = idleTimeout
+        if clientEnded || serverEnded, let fin = finTimeout { timeout = timeout.map { min($0, fin) } ?? fin }
+        if let timeout, lastActivity + timeout <= loop.now { end() } else { rearm() }
     }
 
     private func end() {
-        if isArmed, let loop = client?.loop ?? server?.loop { loop.disarm(self) }
+        if isArmed { loop.disarm(self) }
         client?.close()
         server?.close()
         client = nil
