@@ -154,6 +154,8 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Not parked in this wait for a request (something still to write, say, or just
     /// resumed from a parked wait).
     private var parkDeclined = false
+    /// Due to park, but the last response is still being written: parked once drained.
+    private var parkAwaitsDrain = false
 
     convenience init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?] = StickTracker.noSlots,
                      listenerName: String? = nil) {
@@ -407,6 +409,10 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
 
     /// What waited for the client has been written.
     func socketDrained(_ socket: StreamSocket) {
+        if parkAwaitsDrain {
+            parkAwaitsDrain = false
+            armTimer()
+        }
         if afterClientDrained {
             afterClientDrained = false
             closeOnceDrained()
@@ -1613,6 +1619,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         endTracking()
         requestsServed += 1
         parkDeclined = false
+        parkAwaitsDrain = false
         failedServers = []
         retryPolicy = ConnectRetryPolicy(retries: policy.backend.retries, redispatch: policy.backend.redispatch)
         guard clientKeepAlive && !stopping else {
@@ -1892,7 +1899,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// When a connection waiting for its next request is parked; nil while anything
     /// of an exchange is left (a server connection, a queue ticket, bytes to parse).
     private var parkDue: NIODeadline? {
-        guard !parkDeclined, let after = policy.parkAfter, requestPhase == .head, requestsServed > 0,
+        guard !parkDeclined, !parkAwaitsDrain, let after = policy.parkAfter, requestPhase == .head, requestsServed > 0,
               (inbound?.readableBytes ?? 0) == 0, !clientInputClosed, !lingering, !logPending,
               server == nil, pendingServer == nil, ticket == nil, slot == nil else { return nil }
         return headWaitStart + after
@@ -1901,8 +1908,14 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Hands the socket to a small record with what the next request needs; this
     /// session ends there.
     private func park(_ client: StreamSocket) {
-        guard let registration, client.pendingBytes == 0 else {
+        guard let registration else {
             declinePark()
+            return
+        }
+        guard client.pendingBytes == 0 else {
+            // The client still reads the last response: parked once it has it all.
+            parkAwaitsDrain = true
+            armTimer()
             return
         }
         let parked = ParkedHTTPClient(policy: basePolicy, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName,

@@ -268,4 +268,37 @@ import Testing
         let response = try c.readResponse()
         #expect(response?.body.count == 4 << 20, "the response queued before the keep-alive timeout is delivered whole")
     }
+
+    /// An upload to a server that reads slowly: Fulcrum's queue to the server fills and
+    /// drains again and again, and neither side is idle for `timeout server` or
+    /// `timeout client` (2 s here, against about 3 s for the whole body, the kernel's
+    /// buffers taking the last half second), so the upload completes. (The server's
+    /// stall used to be timed from the epoch: a 504 as soon as the queue filled.)
+    @Test func aSlowReadingServerTakesALongUploadWithoutATimeout() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port, defaults: HTTPProxyTests.httpDefaults(client: "2s", server: "2s"))
+        let c = try HTTPTestConnection(port: front)
+        let size = 64 << 20
+        let body = [UInt8](repeating: UInt8(ascii: "u"), count: size)
+        c.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n")
+        // Sent from a thread of its own: the write blocks while the server is slow.
+        nonisolated(unsafe) let connection = c
+        let sender = Thread { connection.send(body) }
+        sender.start()
+        let s = try #require(backend.accept())
+        _ = try s.readHead()
+        var received = 0
+        while received < size {
+            let chunk = try s.readBytes(min(2 << 20, size - received))
+            if chunk.isEmpty { break }
+            received += chunk.count
+            usleep(100_000)
+        }
+        #expect(received == size)
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        let response = try c.readResponse()
+        #expect(response?.status == 200, "\(String(describing: response?.status)) \(String(describing: response?.text))")
+    }
 }
