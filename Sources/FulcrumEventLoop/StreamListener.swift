@@ -77,7 +77,9 @@ public final class StreamListener: ReadinessHandler {
         self.registration = nil
     }
 
-    static func address(_ storage: sockaddr_storage, length: UInt32) -> SocketAddress? {
+    /// NIO's address for a `sockaddr` the kernel filled (`accept4`, `getsockname`);
+    /// nil for a family other than IPv4, IPv6 and Unix.
+    public static func address(_ storage: sockaddr_storage, length: UInt32) -> SocketAddress? {
         var storage = storage
         switch CInt(storage.ss_family) {
         case AF_INET:

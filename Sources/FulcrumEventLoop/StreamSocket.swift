@@ -251,18 +251,7 @@ public final class StreamSocket: ReadinessHandler {
     /// One `write`; returns the bytes taken (0 when the kernel took none).
     private func send(_ bytes: ByteBuffer) -> Int {
         let result = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if result >= 0 {
-            isConnecting = false
-            if result < bytes.readableBytes { blocked() }
-            return result
-        }
-        let code = errno
-        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
-            blocked()
-        } else {
-            outputFailed(code, "write")
-        }
-        return 0
+        return wrote(result, of: bytes.readableBytes, code: result < 0 ? errno : 0, "write")
     }
 
     private func flushPending() {
@@ -309,6 +298,13 @@ public final class StreamSocket: ReadinessHandler {
             let result = Glibc.writev(fd, vectors.baseAddress, CInt(count))
             return (result, total, result < 0 ? errno : 0)
         }
+        return wrote(result, of: total, code: code, "writev")
+    }
+
+    /// What a `write` or `writev` of `total` bytes returned: the bytes taken (0 when
+    /// none). A write that goes through says the connection is established; a short
+    /// one or `EAGAIN` waits for the next output edge; any other error fails the output.
+    private func wrote(_ result: Int, of total: Int, code: CInt, _ call: String) -> Int {
         if result >= 0 {
             isConnecting = false
             if result < total { blocked() }
@@ -317,7 +313,7 @@ public final class StreamSocket: ReadinessHandler {
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR || code == ENOTCONN {
             blocked()
         } else {
-            outputFailed(code, "writev")
+            outputFailed(code, call)
         }
         return 0
     }

@@ -211,32 +211,3 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
         }
     }
 }
-
-/// The local address of a socket, asked of the kernel (`getsockname`).
-enum LocalAddress {
-    static func of(_ fd: CInt) -> SocketAddress? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let result = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard result == 0 else { return nil }
-        switch CInt(storage.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
-        case AF_INET6:
-            return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") } }
-        case AF_UNIX:
-            let path = withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { address in
-                    withUnsafeBytes(of: address.pointee.sun_path) { raw in
-                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                    }
-                }
-            }
-            return try? SocketAddress(unixDomainSocketPath: path)
-        default:
-            return nil
-        }
-    }
-}

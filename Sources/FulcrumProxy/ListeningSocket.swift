@@ -37,9 +37,7 @@ enum ListeningSocket {
                 let rc = interface.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
                 guard rc == 0 else { throw failure("SO_BINDTODEVICE (interface \(interface))") }
             }
-            let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
-            guard rc == 0 else { throw failure("bind()") }
-            guard listen(fd, backlog) == 0 else { throw failure("listen()") }
+            try bindAndListen(fd, address, backlog: backlog)
         } catch {
             close(fd)
             throw error
@@ -56,14 +54,18 @@ enum ListeningSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw failure("socket()") }
         do {
-            let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
-            guard rc == 0 else { throw failure("bind()") }
-            guard listen(fd, backlog) == 0 else { throw failure("listen()") }
+            try bindAndListen(fd, address, backlog: backlog)
         } catch {
             close(fd)
             throw error
         }
         return fd
+    }
+
+    private static func bindAndListen(_ fd: Int32, _ address: SocketAddress, backlog: Int32) throws {
+        let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
+        guard rc == 0 else { throw failure("bind()") }
+        guard listen(fd, backlog) == 0 else { throw failure("listen()") }
     }
 
     private static func set(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String) throws {
