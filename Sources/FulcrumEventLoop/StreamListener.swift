@@ -26,8 +26,6 @@ public final class StreamListener: ReadinessHandler {
     public var acceptBatch = 64
     private var registration: EpollEventLoop.Registration?
     public private(set) var isPaused = false
-    /// The last `accept4` failure other than "no connection waiting", for the logs.
-    public private(set) var lastError: CInt = 0
 
     /// Watches `fd`, a bound and listening non-blocking socket the caller keeps open
     /// (and closes after `stop`). On the loop's thread only.
@@ -44,13 +42,9 @@ public final class StreamListener: ReadinessHandler {
         for _ in 0..<acceptBatch {
             var length = UInt32(MemoryLayout<sockaddr_storage>.size)
             let accepted = withUnsafeMutablePointer(to: &address) { fulcrum_accept(fd, $0, &length) }
-            guard accepted >= 0 else {
-                let code = errno
-                if code != EAGAIN && code != EWOULDBLOCK && code != EINTR && code != ECONNABORTED {
-                    lastError = code
-                }
-                return
-            }
+            // Nothing waiting, or a failure (EMFILE, say) that the next readiness, at
+            // once for a level-triggered listener, tries again.
+            guard accepted >= 0 else { return }
             delegate?.accepted(accepted, peer: Self.address(address, length: length), on: self)
             if isPaused || registration == nil { return }
         }

@@ -1257,7 +1257,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         serverWritable = true
         serverIndex = index
         log.serverName = policy.backend.servers[index].name
-        log.connected = (client != nil ? loop.now : nil)
+        log.connected = client != nil ? loop.now : nil
         if policy.accessLog != nil { (log.serverLocalAddress, log.serverAddress) = connection.addresses }
         responsePhase = .head
         responseStarted = false
@@ -1268,7 +1268,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             if !headSent { connection.write(head) }
         }
         requestPhase = requestBody.isFinished ? .waitingResponse : .body
-        lastServerActivity = (client != nil ? loop.now : nil) ?? lastServerActivity
+        if client != nil { lastServerActivity = loop.now }
         processRequestInput()
         flushServer()
         armTimer()
@@ -1287,7 +1287,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
 
     func serverRead(_ data: ByteBuffer) {
         var data = data
-        lastServerActivity = (client != nil ? loop.now : nil) ?? lastServerActivity
+        if client != nil { lastServerActivity = loop.now }
         if responsePhase == .none {
             // Bytes nobody asked for: this connection cannot be trusted with another request.
             serverKeepAlive = false
@@ -1327,7 +1327,8 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
 
     func serverWritabilityChanged(_ writable: Bool) {
         serverWritable = writable
-        guard let now = (client != nil ? loop.now : nil) else { return }
+        guard client != nil else { return }
+        let now = loop.now
         if writable {
             // Client reads paused for the server: the client was not idle meanwhile.
             lastClientActivity = now
