@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -99,6 +100,28 @@ int fulcrum_accept(int fd, void *address, uint32_t *length) {
     int accepted = accept4(fd, (struct sockaddr *)address, &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     *length = size;
     return accepted;
+}
+
+int fulcrum_send_datagrams(int fd, const unsigned char *base, const uint32_t *spans, int count) {
+    enum { chunk = 64 };
+    struct mmsghdr messages[chunk];
+    struct iovec pieces[chunk];
+    int total = 0;
+    while (total < count) {
+        int n = count - total < chunk ? count - total : chunk;
+        for (int i = 0; i < n; i++) {
+            pieces[i].iov_base = (void *)(base + spans[2 * (total + i)]);
+            pieces[i].iov_len = spans[2 * (total + i) + 1];
+            memset(&messages[i], 0, sizeof messages[i]);
+            messages[i].msg_hdr.msg_iov = &pieces[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        int sent = sendmmsg(fd, messages, (unsigned int)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (sent < 0) return total > 0 ? total : -1;
+        total += sent;
+        if (sent < n) return total;
+    }
+    return total;
 }
 
 int fulcrum_set_thread_name(unsigned long thread, const char *name) {

@@ -253,10 +253,26 @@ public final class EpollEventLoop: @unchecked Sendable {
         pthread_self() == threadID.load(ordering: .relaxed)
     }
 
+    /// Which loop the calling thread runs, for work a loop batches without its caller
+    /// knowing the loop (log lines sent once per turn).
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create")
+        return key
+    }()
+
+    /// The loop running on the calling thread; nil on any other thread.
+    public static var current: EpollEventLoop? {
+        pthread_getspecific(currentKey).map { Unmanaged<EpollEventLoop>.fromOpaque($0).takeUnretainedValue() }
+    }
+
     // MARK: Running
 
     private func run() {
         threadID.store(pthread_self(), ordering: .releasing)
+        // The thread holds the loop until `run` returns.
+        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.currentKey, nil) }
         while !stopRequested.load(ordering: .relaxed) {
             let timeout: CInt
             if !tasks.isEmpty {

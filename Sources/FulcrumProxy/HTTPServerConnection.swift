@@ -34,6 +34,7 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
 
     /// Takes `fd`, a socket whose connect() was started (or is done), onto `loop`.
     func adopt(_ fd: CInt, connecting: Bool, on loop: EpollEventLoop) throws {
+        localAddress = nil
         socket = try StreamSocket(fd: fd, loop: loop, peer: target, connecting: connecting, delegate: self)
     }
 
@@ -43,10 +44,13 @@ final class HTTPServerConnection: LoopTimer, StreamSocketDelegate {
     /// write is still going out.
     var isConnected: Bool { socket.map { !$0.isClosed && !$0.isConnecting } ?? false }
     /// Its own address and the server's, for the log line (`%bi:%bp`, `%si:%sp`): the
-    /// local one is asked of the kernel only when a log line needs it.
+    /// local one is asked of the kernel only when a log line needs it, once per
+    /// connection (a `getsockname` per request cost 5% of a logged keep-alive request).
     var addresses: (SocketAddress?, SocketAddress?) {
-        (socket.flatMap { LocalAddress.of($0.fd) }, target)
+        if localAddress == nil, let socket { localAddress = LocalAddress.of(socket.fd) }
+        return (localAddress, target)
     }
+    private var localAddress: SocketAddress?
 
     // MARK: - ownership
 

@@ -11,7 +11,9 @@ import Synchronization
 /// Sending never blocks: the sockets are non-blocking and connected once at start
 /// (so a `chroot` later does not matter), and a line a target cannot take at once is
 /// dropped and counted. A unix socket that is gone (syslogd restarted, or not started
-/// yet) is connected again, at most once a second.
+/// yet) is connected again, at most once a second. Lines written on Fulcrum's event
+/// loops (HTTP mode) go to syslog sockets together at the end of the loop's turn
+/// (`LogBatch`); elsewhere each line is sent as it is written.
 final class LogSink: Sendable {
     final class Target: Sendable {
         /// The descriptor lines go to; -1 while a unix socket is not connected.
@@ -32,9 +34,13 @@ final class LogSink: Sendable {
         /// Lines more severe than this are sent at this level (HAProxy's `minlevel`).
         let minLevel: Int
         let length: Int
+        /// A syslog socket (UDP or unix): on Fulcrum's event loops its lines are sent
+        /// together at the end of each turn (`LogBatch`).
+        let batched: Bool
 
-        init(fd: Int32, reconnectTo: SocketAddress?, ring: LogRing? = nil, _ t: LogTarget) {
+        init(fd: Int32, reconnectTo: SocketAddress?, ring: LogRing? = nil, batched: Bool = false, _ t: LogTarget) {
             self.fd = Atomic(fd)
+            self.batched = batched
             self.reconnectTo = reconnectTo
             self.ring = ring
             sampling = t.sample
@@ -87,9 +93,9 @@ final class LogSink: Sendable {
     /// The process's dropped log lines so far, for the runtime API's `show info`.
     static var droppedLogs: Int { droppedLines.load(ordering: .relaxed) }
 
-    private func drop() {
-        dropped.add(1, ordering: .relaxed)
-        Self.droppedLines.add(1, ordering: .relaxed)
+    func drop(_ lines: Int = 1) {
+        dropped.add(lines, ordering: .relaxed)
+        Self.droppedLines.add(lines, ordering: .relaxed)
     }
 
     var isEmpty: Bool { targets.isEmpty }
@@ -116,9 +122,9 @@ final class LogSink: Sendable {
                     // A syslog daemon not running yet is not a reason to refuse to start
                     // (Debian's stock configuration logs to /dev/log): lines are dropped
                     // until it is there.
-                    targets.append(Target(fd: (try? Self.connect(address)) ?? -1, reconnectTo: address, target))
+                    targets.append(Target(fd: (try? Self.connect(address)) ?? -1, reconnectTo: address, batched: true, target))
                 } else {
-                    targets.append(Target(fd: try Self.connect(address), reconnectTo: nil, target))
+                    targets.append(Target(fd: try Self.connect(address), reconnectTo: nil, batched: true, target))
                 }
             }
         }
@@ -160,6 +166,9 @@ final class LogSink: Sendable {
         let message = message.count > textLimit ? Array(message.prefix(textLimit)) : message
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
+        #if os(Linux)
+        let batch = LogBatch.current
+        #endif
         for target in targets where level <= target.maxLevel && target.takesNext() {
             if let ring = target.ring {
                 ring.append(SyslogFrame.frame(message, format: target.format, facility: target.facility, level: max(level, target.minLevel), tag: tag, pid: pid,
@@ -167,6 +176,16 @@ final class LogSink: Sendable {
                                               newline: false))
                 continue
             }
+            #if os(Linux)
+            if target.batched, let batch {
+                batch.append(self, target) { out in
+                    SyslogFrame.frame(message, format: target.format, facility: target.facility, level: max(level, target.minLevel), tag: tag, pid: pid,
+                                      hostname: hostname, seconds: Int(now.tv_sec), microseconds: Int(now.tv_nsec / 1000),
+                                      maxLength: target.length, into: &out)
+                }
+                continue
+            }
+            #endif
             guard let fd = target.descriptor(now: Int(now.tv_sec)) else {
                 drop()
                 continue

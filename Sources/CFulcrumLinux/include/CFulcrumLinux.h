@@ -46,6 +46,12 @@ int fulcrum_epoll_wait_events(int epfd, uint64_t *tags, uint32_t *events, int ca
 /// `address` (at least 128 bytes) and its length in `length`; -1 and errno otherwise.
 int fulcrum_accept(int fd, void *address, uint32_t *length);
 
+/// Sends `count` datagrams on the connected socket `fd`, datagram i being the
+/// `spans[2i+1]` bytes at `base + spans[2i]`, with `sendmmsg` (at most 64 per call),
+/// without blocking. Returns how many went (a short count: the next one failed), or -1
+/// and errno when the first one failed.
+int fulcrum_send_datagrams(int fd, const unsigned char *base, const uint32_t *spans, int count);
+
 /// Names a thread (at most 15 bytes show in ps and top).
 int fulcrum_set_thread_name(unsigned long thread, const char *name);
 

@@ -37,6 +37,16 @@ public enum SyslogFrame {
                              seconds: Int, microseconds: Int, maxLength: Int, newline: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(message.count + 64)
+        frame(message, format: format, facility: facility, level: level, tag: tag, pid: pid, hostname: hostname,
+              seconds: seconds, microseconds: microseconds, maxLength: maxLength, newline: newline, into: &out)
+        return out
+    }
+
+    /// The same line appended to `out` (lines gathered in one buffer to be sent
+    /// together); `maxLength` counts from where the line starts.
+    public static func frame(_ message: [UInt8], format: String?, facility: Int, level: Int, tag: String, pid: Int32, hostname: String?,
+                             seconds: Int, microseconds: Int, maxLength: Int, newline: Bool = true, into out: inout [UInt8]) {
+        let start = out.count
         let format = format ?? (hostname == nil ? "local" : "rfc3164")
         func priority(_ value: Int) {
             out.append(UInt8(ascii: "<"))
@@ -93,9 +103,8 @@ public enum SyslogFrame {
             out += "]: ".utf8
         }
         out += message
-        if maxLength > 0 && out.count > maxLength { out.removeLast(out.count - maxLength) }
+        if maxLength > 0 && out.count - start > maxLength { out.removeLast(out.count - start - maxLength) }
         if newline { out.append(UInt8(ascii: "\n")) }
-        return out
     }
 
     /// `2026-11-25T13:05:11.205762-05:00`, local time with microseconds and the offset.
