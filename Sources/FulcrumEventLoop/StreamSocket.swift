@@ -205,6 +205,8 @@ public final class StreamSocket: ReadinessHandler {
     /// call (a head, then body slices, written together).
     public func enqueue(_ bytes: ByteBuffer) {
         guard !isClosed, outputError == 0, bytes.readableBytes > 0 else { return }
+        // A response is a head and a body: room for a few at once, not grown one by one.
+        if pending.capacity == 0 { pending.reserveCapacity(4) }
         pending.append(bytes)
         pendingBytes += bytes.readableBytes
     }

@@ -24,14 +24,19 @@ public struct HTTPHeadEditor: Sendable {
         self.bytes = bytes
         self.startLine = startLine
         self.target = target
-        self.fields = headers.map { .original($0) }
+        // Room for the headers Fulcrum adds (`Connection`, the unique ID,
+        // `X-Forwarded-For`) without growing the array again.
+        var fields: [Field] = []
+        fields.reserveCapacity(headers.count + 4)
+        for header in headers { fields.append(.original(header)) }
+        self.fields = fields
     }
 
     public func name(of field: Field) -> ArraySlice<UInt8> {
         Self.name(of: field, in: bytes)
     }
 
-    static func name(of field: Field, in bytes: [UInt8]) -> ArraySlice<UInt8> {
+    public static func name(of field: Field, in bytes: [UInt8]) -> ArraySlice<UInt8> {
         switch field {
         case .original(let f): return bytes[f.name]
         case .added(let name, _): return name[...]
@@ -56,6 +61,19 @@ public struct HTTPHeadEditor: Sendable {
     public mutating func add(_ name: String, _ value: [UInt8]) {
         fields.append(.added(name: Array(name.utf8), value: value))
     }
+
+    /// `add` with a name already in bytes (kept by the caller: nothing to allocate).
+    public mutating func add(_ name: [UInt8], _ value: [UInt8]) {
+        fields.append(.added(name: name, value: value))
+    }
+
+    /// Names and values Fulcrum writes itself, built once.
+    public static let connectionName = Array("Connection".utf8)
+    public static let closeValue = Array("close".utf8)
+    public static let keepAliveValue = Array("keep-alive".utf8)
+    public static let upgradeValue = Array("upgrade".utf8)
+    static let crlf: [UInt8] = [13, 10]
+    static let colonSpace: [UInt8] = [UInt8(ascii: ":"), UInt8(ascii: " ")]
 
     public mutating func set(_ name: String, _ value: [UInt8]) {
         delete(name)
@@ -122,34 +140,40 @@ public struct HTTPHeadEditor: Sendable {
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 256)
+        serialize { out += $0 }
+        return out
+    }
+
+    /// The edited head handed to `emit` piece by piece, in order: written straight
+    /// into an output buffer, without an array in between.
+    public func serialize(_ emit: (ArraySlice<UInt8>) -> Void) {
         if let newStartLine {
-            out += newStartLine
+            emit(newStartLine[...])
         } else if newTarget != nil || newMethod != nil, let target {
             if let newMethod {
-                out += newMethod
-                out.append(UInt8(ascii: " "))
+                emit(newMethod[...])
+                emit(Self.colonSpace[1...])
             } else {
-                out += bytes[startLine.lowerBound..<target.lowerBound]
+                emit(bytes[startLine.lowerBound..<target.lowerBound])
             }
-            out += currentTarget
-            out += bytes[target.upperBound..<startLine.upperBound]
+            emit(currentTarget)
+            emit(bytes[target.upperBound..<startLine.upperBound])
         } else {
-            out += bytes[startLine]
+            emit(bytes[startLine])
         }
-        out += [13, 10]
+        emit(Self.crlf[...])
         for field in fields {
             switch field {
             case .original(let f):
-                out += bytes[f.line]
+                emit(bytes[f.line])
             case .added(let name, let value):
-                out += name
-                out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
-                out += value
+                emit(name[...])
+                emit(Self.colonSpace[...])
+                emit(value[...])
             }
-            out += [13, 10]
+            emit(Self.crlf[...])
         }
-        out += [13, 10]
-        return out
+        emit(Self.crlf[...])
     }
 
     static func findSchemeSeparator(_ target: ArraySlice<UInt8>) -> Int? {

@@ -179,17 +179,24 @@ public enum HTTPHeadParser {
     }
 
     /// Comma-separated list items with optional white space, empty items skipped.
-    static func listItems(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Range<Int>] {
-        var items: [Range<Int>] = []
+    /// Handed to `body` one by one: the heads of most messages have a `Connection` or
+    /// `Content-Length` header, and an array per header was an allocation per message.
+    /// Returns how many there were.
+    @discardableResult
+    static func forEachListItem(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (Range<Int>) throws(HTTPParseError) -> Void) throws(HTTPParseError) -> Int {
+        var count = 0
         var start = range.lowerBound
         for k in range.lowerBound...range.upperBound where k == range.upperBound || bytes[k] == UInt8(ascii: ",") {
             var a = start, b = k
             while a < b && (bytes[a] == SP || bytes[a] == HT) { a += 1 }
             while b > a && (bytes[b - 1] == SP || bytes[b - 1] == HT) { b -= 1 }
-            if a < b { items.append(a..<b) }
+            if a < b {
+                count += 1
+                try body(a..<b)
+            }
             start = k + 1
         }
-        return items
+        return count
     }
 
     static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
@@ -246,19 +253,18 @@ struct HeaderFacts {
             default: continue
             }
             if P.equalsIgnoringCase(bytes, field.name, "content-length") {
-                let items = P.listItems(bytes, field.value)
-                if items.isEmpty { throw HTTPParseError(.badContentLength, at: field.value.lowerBound) }
-                for item in items {
+                let count = try P.forEachListItem(bytes, field.value) { item throws(HTTPParseError) in
                     let value = try P.parseContentLength(bytes, item)
                     if let existing = contentLength, existing != value { throw HTTPParseError(.conflictingContentLength, at: field.line.lowerBound) }
                     contentLength = value
                 }
+                if count == 0 { throw HTTPParseError(.badContentLength, at: field.value.lowerBound) }
             } else if P.equalsIgnoringCase(bytes, field.name, "transfer-encoding") {
-                transferEncoding += P.listItems(bytes, field.value)
+                try P.forEachListItem(bytes, field.value) { transferEncoding.append($0) }
             } else if P.equalsIgnoringCase(bytes, field.name, "host") {
                 hosts += 1
             } else if P.equalsIgnoringCase(bytes, field.name, "connection") {
-                for item in P.listItems(bytes, field.value) {
+                try P.forEachListItem(bytes, field.value) { item in
                     if P.equalsIgnoringCase(bytes, item, "close") { sawClose = true }
                     else if P.equalsIgnoringCase(bytes, item, "keep-alive") { sawKeepAlive = true }
                     else if P.equalsIgnoringCase(bytes, item, "upgrade") { connectionUpgrade = true }

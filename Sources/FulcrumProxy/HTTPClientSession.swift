@@ -858,12 +858,12 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             editor.fields = editor.fields.filter { !(editor.matches($0, "cookie") && editor.value(of: $0).isEmpty) }
         }
         if head.upgrade {
-            editor.add("Connection", Array("upgrade".utf8))
+            editor.add(HTTPHeadEditor.connectionName, HTTPHeadEditor.upgradeValue)
         } else if policy.connectionMode != .keepAlive {
-            editor.add("Connection", Array("close".utf8))
+            editor.add(HTTPHeadEditor.connectionName, HTTPHeadEditor.closeValue)
         }
         // HAProxy's order: the rules (already run), then the unique ID header, then X-Forwarded-For.
-        if let name = policy.uniqueIDHeader { editor.add(name, log.uniqueID) }
+        if let name = policy.uniqueIDHeaderName { editor.add(name, log.uniqueID) }
         if let name = policy.forwardForHeader, !(policy.forwardForExcept?.contains(log.clientAddress) ?? false),
            !(policy.forwardForIfNone && editor.contains(name)) {
             var ip: [UInt8] = []
@@ -871,7 +871,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             editor.add(name, ip)
         }
         var out = Self.allocator.buffer(capacity: original.count + 256)
-        out.writeBytes(editor.serialized())
+        editor.serialize { out.writeBytes($0) }
         return out
     }
 
@@ -1516,8 +1516,8 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
                 break
             }
         }
-        if needsClose { editor.add("Connection", Array("close".utf8)) }
-        if needsKeepAlive { editor.add("Connection", Array("keep-alive".utf8)) }
+        if needsClose { editor.add(HTTPHeadEditor.connectionName, HTTPHeadEditor.closeValue) }
+        if needsKeepAlive { editor.add(HTTPHeadEditor.connectionName, HTTPHeadEditor.keepAliveValue) }
         if !policy.responseRules.isEmpty {
             let s = sample ?? SampleContext()
             s.response = editor
@@ -1553,7 +1553,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
             (s.response, s.status) = (edited, status)
         }
         var out = Self.allocator.buffer(capacity: original.count + 128)
-        out.writeBytes(editor.serialized())
+        editor.serialize { out.writeBytes($0) }
         return .edited(out)
     }
 

@@ -68,6 +68,8 @@ final class HTTPProxyPolicy: Sendable {
     let evaluatesRules: Bool
     let uniqueIDFormat: LogFormat?
     let uniqueIDHeader: String?
+    /// The same name in bytes, built once rather than per request.
+    let uniqueIDHeaderName: [UInt8]?
     let errorPages: HTTPErrorPages
     /// `capture request header` and `capture response header`, lower-cased names.
     let requestCaptures: [(name: [UInt8], length: Int)]
@@ -206,6 +208,7 @@ final class HTTPProxyPolicy: Sendable {
             uniqueIDFormat = nil
         }
         uniqueIDHeader = uniqueIDFormat == nil ? nil : frontend.uniqueIDHeader
+        uniqueIDHeaderName = uniqueIDHeader.map { Array($0.utf8) }
         maxHeadSize = Int(global.tuneBufsize) - Int(global.tuneMaxrewrite)
         parkAfter = global.parkIdleClients.map { .milliseconds(Int64($0.milliseconds)) }
         alwaysEditsRequest = forwardForHeader != nil || uniqueIDHeader != nil || connectionMode != .keepAlive

@@ -18,29 +18,38 @@ enum HopByHop {
         for field in editor.fields {
             if editor.matches(field, "connection") {
                 found = true
-                for item in editor.value(of: field).split(separator: UInt8(ascii: ",")) {
-                    let token = trimmed(item)
+                // Item by item without splitting into an array (allocation-free for the
+                // usual `close` or `keep-alive`).
+                let value = editor.value(of: field)
+                var start = value.startIndex
+                while start <= value.endIndex {
+                    let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+                    let token = trimmed(value[start..<end])
+                    start = end + 1
                     if token.isEmpty || HTTPHeadEditor.equalsIgnoringCase(token, "close")
                         || HTTPHeadEditor.equalsIgnoringCase(token, "keep-alive") || HTTPHeadEditor.equalsIgnoringCase(token, "upgrade") { continue }
                     let name = String(decoding: token, as: UTF8.self).lowercased()
                     if !protected.contains(name) { named.append(name) }
                 }
-            } else if isOtherHopByHop(editor, field, keepUpgrade: keepUpgrade) {
+            } else if isOtherHopByHop(editor.name(of: field), keepUpgrade: keepUpgrade) {
                 found = true
             }
         }
         guard found else { return }
-        let kept = editor.fields.filter { field in
-            !(editor.matches(field, "connection") || isOtherHopByHop(editor, field, keepUpgrade: keepUpgrade)
-                || named.contains { !(keepUpgrade && $0 == "upgrade") && editor.matches(field, $0) })
+        // In place: the editor's array has room already, a filtered copy would be one
+        // more allocation per message.
+        let bytes = editor.bytes
+        editor.fields.removeAll { field in
+            let name = HTTPHeadEditor.name(of: field, in: bytes)
+            return HTTPHeadEditor.equalsIgnoringCase(name, "connection") || isOtherHopByHop(name, keepUpgrade: keepUpgrade)
+                || named.contains { !(keepUpgrade && $0 == "upgrade") && HTTPHeadEditor.equalsIgnoringCase(name, $0) }
         }
-        editor.fields = kept
     }
 
     /// `Keep-Alive`, `Proxy-Connection`, and `Upgrade` unless an upgrade goes on.
-    private static func isOtherHopByHop(_ editor: HTTPHeadEditor, _ field: HTTPHeadEditor.Field, keepUpgrade: Bool) -> Bool {
-        editor.matches(field, "keep-alive") || editor.matches(field, "proxy-connection")
-            || (!keepUpgrade && editor.matches(field, "upgrade"))
+    private static func isOtherHopByHop(_ name: ArraySlice<UInt8>, keepUpgrade: Bool) -> Bool {
+        HTTPHeadEditor.equalsIgnoringCase(name, "keep-alive") || HTTPHeadEditor.equalsIgnoringCase(name, "proxy-connection")
+            || (!keepUpgrade && HTTPHeadEditor.equalsIgnoringCase(name, "upgrade"))
     }
 
     private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

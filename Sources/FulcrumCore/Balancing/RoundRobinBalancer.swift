@@ -21,22 +21,34 @@ public struct RoundRobinBalancer: Balancer {
     }
 
     public mutating func pick(excluding excluded: Set<Int>, hash: UInt32?) -> Int? {
-        let candidates = entries.indices.filter { entries[$0].usable && entries[$0].weight > 0 && !excluded.contains($0) }
-        var pool = candidates.filter { !entries[$0].backup }
-        if pool.isEmpty {
-            pool = candidates.filter { entries[$0].backup }
-            if !useAllBackups, let first = pool.first { pool = [first] }
+        // The pool (the usable active servers, or else the backups: all of them with
+        // `allbackups`, the first one otherwise) is found without building it: this
+        // runs for every request.
+        var anyActive = false
+        var firstBackup: Int?
+        for i in entries.indices where isCandidate(i, excluded) {
+            if !entries[i].backup {
+                anyActive = true
+                break
+            }
+            if firstBackup == nil { firstBackup = i }
         }
-        guard !pool.isEmpty else { return nil }
+        if !anyActive && !useAllBackups, let only = firstBackup { return only }
+        guard anyActive || firstBackup != nil else { return nil }
         var total = 0
-        var best = pool[0]
-        for i in pool {
+        var best: Int?
+        for i in entries.indices where isCandidate(i, excluded) && entries[i].backup != anyActive {
             entries[i].current += entries[i].weight
             total += entries[i].weight
-            if entries[i].current > entries[best].current { best = i }
+            if best == nil || entries[i].current > entries[best!].current { best = i }
         }
+        guard let best else { return nil }
         entries[best].current -= total
         return best
+    }
+
+    private func isCandidate(_ i: Int, _ excluded: Set<Int>) -> Bool {
+        entries[i].usable && entries[i].weight > 0 && !excluded.contains(i)
     }
 
     public mutating func setUsable(_ server: Int, _ usable: Bool) {

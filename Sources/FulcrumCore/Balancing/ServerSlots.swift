@@ -50,16 +50,37 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// change the group: a request waits for an active server rather than spill onto a
     /// backup, as in HAProxy.
     func group(excluding excluded: Set<Int>) -> [Int] {
-        // One pass and one array in the usual case (an active server is usable): this
-        // runs for every request.
-        var active: [Int] = []
-        var anyBackup = false
+        let mode = groupMode(excluding: excluded)
+        return served.indices.filter { isInGroup($0, mode, excluding: excluded) }
+    }
+
+    /// Which servers form the group, found without building it: this runs for every
+    /// request, and an array of servers per request was an allocation per request.
+    enum GroupMode {
+        case none, active, allBackups, backup(Int)
+    }
+
+    func groupMode(excluding excluded: Set<Int>) -> GroupMode {
+        var firstBackup: Int?
         for server in served.indices where usable[server] && weight[server] > 0 && !excluded.contains(server) {
-            if backup[server] { anyBackup = true } else { active.append(server) }
+            if !backup[server] { return .active }
+            if firstBackup == nil { firstBackup = server }
         }
-        guard active.isEmpty && anyBackup else { return active }
-        let backups = served.indices.filter { usable[$0] && weight[$0] > 0 && !excluded.contains($0) && backup[$0] }
-        return useAllBackups ? backups : Array(backups.prefix(1))
+        guard let firstBackup else { return .none }
+        return useAllBackups ? .allBackups : .backup(firstBackup)
+    }
+
+    func isInGroup(_ server: Int, _ mode: GroupMode, excluding excluded: Set<Int>) -> Bool {
+        switch mode {
+        case .none:
+            return false
+        case .backup(let only):
+            return server == only
+        case .active, .allBackups:
+            guard usable[server] && weight[server] > 0 && !excluded.contains(server) else { return false }
+            if case .active = mode { return !backup[server] }
+            return backup[server]
+        }
     }
 
     public var queueLength: Int { queue.count }
@@ -71,16 +92,14 @@ public struct ServerSlots<B: Balancer>: Sendable {
     /// A slot for waiter `id` on a server not in `excluded` (servers that just failed
     /// for this request), or a place in the queue.
     public mutating func acquire(_ id: Int, excluding excluded: Set<Int>, hash: UInt32? = nil) -> Outcome {
-        let group = group(excluding: excluded)
-        guard !group.isEmpty else { return .noServer }
+        let mode = groupMode(excluding: excluded)
+        if case .none = mode { return .noServer }
         // The balancer skips every server outside the group or at its maxconn; that set
         // stays empty (no allocation) when all servers can take the request.
         var skipped = Set<Int>()
         var anyFree = false
-        var next = 0
         for server in served.indices {
-            if next < group.count && group[next] == server {
-                next += 1
+            if isInGroup(server, mode, excluding: excluded) {
                 if isFull(server) { skipped.insert(server) } else { anyFree = true }
             } else {
                 skipped.insert(server)
@@ -97,7 +116,7 @@ public struct ServerSlots<B: Balancer>: Sendable {
 
     /// The first waiter that may use `server` now.
     private func waiterIndex(for server: Int) -> Int? {
-        queue.firstIndex { group(excluding: $0.excluded).contains(server) }
+        queue.firstIndex { isInGroup(server, groupMode(excluding: $0.excluded), excluding: $0.excluded) }
     }
 
     /// Gives back a slot on `server`. When a queued request may use that server it
