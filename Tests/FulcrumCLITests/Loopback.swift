@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Helpers for tests that run real processes on loopback: free ports, blocking sockets,
-/// waiting for a listener, memory of a process.
+/// waiting for a listener, memory, CPU time and descriptors of a process.
 enum Loopback {
     /// A blocking TCP socket connected to 127.0.0.1:port (from `source` when given,
     /// another loopback address for source-address rules), or nil.
@@ -110,6 +110,22 @@ enum Loopback {
             if readGreetingOnly { break }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The CPU time a process (all its threads) has used so far, user and system, in
+    /// seconds: fields 14 and 15 of /proc/PID/stat, counted after the parenthesised
+    /// command name, which may hold spaces.
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The descriptor numbers a process holds open, from /proc.
+    static func openDescriptors(_ pid: Int32) -> [Int] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).compactMap { Int($0) }
     }
 
     /// Resident memory of a process, from /proc.
