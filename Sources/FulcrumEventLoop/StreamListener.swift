@@ -17,6 +17,18 @@ public protocol StreamListenerDelegate: AnyObject {
 ///
 /// Several loops may watch the same listening descriptor, each with a listener of its
 /// own: the kernel wakes them all, and those that find the queue empty hear `EAGAIN`.
+///
+/// The listener is level-triggered, so a connection it cannot take now would wake it
+/// again at once. When `accept4` fails for want of descriptors or memory (`EMFILE`,
+/// `ENFILE`, `ENOBUFS`, `ENOMEM`) the listener therefore backs off, as HAProxy limits
+/// such a listener: it stops watching the socket for `retryDelay` and then tries
+/// again, while the connections wait in the kernel's queue. Without this the loop
+/// would spin at full CPU, calling `accept4` in vain, for as long as the process is
+/// out of descriptors.
+///
+/// The back-off and the owner's `pause` are separate: the socket is watched only when
+/// neither holds it. An owner's pause outlasts the back-off, and an owner's resume
+/// during it waits for the delay to pass instead of accepting (and failing) again.
 public final class StreamListener: ReadinessHandler {
     public let fd: CInt
     public unowned let loop: EpollEventLoop
@@ -24,8 +36,19 @@ public final class StreamListener: ReadinessHandler {
     /// How many connections one readiness accepts before the loop serves the others
     /// (HAProxy's `tune.maxaccept` is 64 by default).
     public var acceptBatch = 64
+    /// How long the listener stops accepting after running out of descriptors or
+    /// memory (HAProxy waits 100 ms before it enables such a listener again).
+    public var retryDelay = TimeAmount.milliseconds(100)
     private var registration: EpollEventLoop.Registration?
+    /// The owner paused the listener (`pause`), until it resumes it.
     public private(set) var isPaused = false
+    /// The listener paused itself after an exhaustion error, until `retryTimer` fires.
+    public private(set) var isBackingOff = false
+    /// What the epoll set watches the socket for now: input, or nothing.
+    private var isWatched = true
+    /// Holds the listener weakly: `stop` disarms it, and a listener still registered is
+    /// kept alive by its loop, so the timer never calls a listener that is gone.
+    private lazy var retryTimer = LoopTimer { [weak self] in self?.retry() }
 
     /// Watches `fd`, a bound and listening non-blocking socket the caller keeps open
     /// (and closes after `stop`). On the loop's thread only.
@@ -37,36 +60,78 @@ public final class StreamListener: ReadinessHandler {
     }
 
     public func ready(_ events: Readiness) {
-        guard !isPaused else { return }
+        guard !isPaused, !isBackingOff else { return }
         var address = sockaddr_storage()
         for _ in 0..<acceptBatch {
             var length = UInt32(MemoryLayout<sockaddr_storage>.size)
             let accepted = withUnsafeMutablePointer(to: &address) { fulcrum_accept(fd, $0, &length) }
-            // Nothing waiting, or a failure (EMFILE, say) that the next readiness, at
-            // once for a level-triggered listener, tries again.
-            guard accepted >= 0 else { return }
+            guard accepted >= 0 else {
+                let code = errno
+                if Self.isExhaustion(code) { backOff() }
+                // Otherwise nothing is waiting (`EAGAIN`), or the connection went before
+                // it was taken (`ECONNABORTED`): the next readiness, at once for a
+                // level-triggered listener, goes on with what is left in the queue.
+                return
+            }
             delegate?.accepted(accepted, peer: Self.address(address, length: length), on: self)
             if isPaused || registration == nil { return }
         }
     }
 
-    /// Stops accepting: new connections wait in the kernel's queue (a `maxconn` reached).
-    public func pause() {
-        guard !isPaused, let registration else { return }
-        isPaused = true
-        try? loop.modify(registration, fd: fd, for: [], edgeTriggered: false)
+    /// Errors that trying again at once would only repeat: the process or the system is
+    /// out of descriptors, or the kernel out of memory for the socket.
+    private static func isExhaustion(_ code: CInt) -> Bool {
+        code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM
     }
 
-    /// Accepts again, starting with what waited in the queue.
+    /// Stops accepting: new connections wait in the kernel's queue (a `maxconn` reached).
+    /// Accepting starts again only with `resume`, whatever a back-off does meanwhile.
+    public func pause() {
+        guard !isPaused, registration != nil else { return }
+        isPaused = true
+        watch()
+    }
+
+    /// Accepts again, starting with what waited in the queue; during a back-off, once
+    /// its delay has passed.
     public func resume() {
-        guard isPaused, let registration else { return }
+        guard isPaused, registration != nil else { return }
         isPaused = false
-        try? loop.modify(registration, fd: fd, for: .input, edgeTriggered: false)
+        watch()
+    }
+
+    /// Stops watching the socket until `retryDelay` has passed.
+    private func backOff() {
+        guard !isBackingOff, registration != nil else { return }
+        isBackingOff = true
+        watch()
+        loop.arm(retryTimer, at: .now() + retryDelay)
+    }
+
+    /// The delay has passed: accepting starts again unless the owner paused.
+    private func retry() {
+        guard isBackingOff, registration != nil else { return }
+        isBackingOff = false
+        watch()
+    }
+
+    /// Watches the socket for connections exactly while neither the owner nor a back-off
+    /// holds the listener. A level-triggered descriptor switched back on is reported at
+    /// once if connections are waiting.
+    private func watch() {
+        let wanted = !isPaused && !isBackingOff
+        guard let registration, wanted != isWatched else { return }
+        isWatched = wanted
+        try? loop.modify(registration, fd: fd, for: wanted ? .input : [], edgeTriggered: false)
     }
 
     /// Leaves the loop; the descriptor stays open for its owner to close or hand on.
     public func stop() {
         guard let registration else { return }
+        if isBackingOff {
+            isBackingOff = false
+            loop.disarm(retryTimer)
+        }
         loop.deregister(registration, fd: fd)
         self.registration = nil
     }

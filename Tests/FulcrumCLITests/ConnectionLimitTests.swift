@@ -4,7 +4,7 @@ import Testing
 /// `maxconn` at every level it exists, on the real binary: a server's limit queues
 /// requests in its backend (`timeout queue` ends the wait with a 503), a frontend's,
 /// a bind line's and the process's leave connections waiting in the kernel's listen
-/// queue until a connection closes.
+/// queue until a connection closes; so does running out of descriptors.
 @Suite(.serialized) struct ConnectionLimitTests {
     let http = HTTPProxyTests()
     let tcp = TCPProxyTests()
@@ -14,6 +14,9 @@ import Testing
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&p, 1, milliseconds) == 1
     }
+
+    /// Sets another process's resource limits (util-linux).
+    static let prlimit = FulcrumProcess.which("prlimit")
 
     @Test func serverMaxconnQueuesRequestsUntilASlotFrees() throws {
         let running = RunningProcesses()
@@ -111,5 +114,49 @@ import Testing
             #expect(try three.readResponse()?.status == 200)
             kill(pid, SIGTERM)
         }
+    }
+
+    /// Out of descriptors (`ulimit -n` reached), Fulcrum leaves new connections in the
+    /// listen queue and tries again a moment later, as HAProxy does: a level-triggered
+    /// listener that simply returned on `EMFILE` was woken again at once, and every
+    /// loop spun at full CPU for as long as the descriptors stayed taken. Once some
+    /// are given back, waiting connections are served again.
+    @Test(.enabled(if: prlimit != nil)) func runningOutOfDescriptorsPausesAcceptingWithoutSpinning() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try http.startBackends(running, ["a"])
+        let front = Loopback.freePort()
+        let pid = try http.startFulcrum(running, HTTPProxyTests.httpDefaults(client: "30s")
+            + "frontend f\n  bind 127.0.0.1:\(front)\n  default_backend b\nbackend b\n  server a 127.0.0.1:\(ports[0])\n", waitFor: front)
+        // The listener probe's connection closes a moment after it was accepted.
+        usleep(200_000)
+        // Room for a few more descriptors: a new one takes the lowest free number, and
+        // `accept4` fails with EMFILE once every number below the limit is taken.
+        let before = Loopback.openDescriptors(pid)
+        let limit = (before.max() ?? 0) + 1 + 6
+        let tool = try #require(Self.prlimit)
+        let lowered = try FulcrumProcess.run(["--pid", String(pid), "--nofile=\(limit):\(limit)"], executable: tool)
+        try #require(lowered.status == 0, "Fulcrum's open files limit is lowered: \(lowered.stderr)")
+        let room = limit - before.filter { $0 < limit }.count
+
+        // Clients that send nothing yet: each holds a descriptor; the last ones wait in
+        // the listen queue.
+        let held = try (0..<(room + 4)).map { _ in try HTTPTestConnection(port: front) }
+        #expect(RuntimeAPICommandTests.eventually { Loopback.openDescriptors(pid).filter { $0 < limit }.count == limit },
+                "Fulcrum takes every descriptor it may have")
+        usleep(200_000)
+
+        // Exhausted: a second of CPU time (or one per loop) when the listener spins.
+        let cpuBefore = try #require(Loopback.cpuSeconds(pid))
+        usleep(1_000_000)
+        let spent = try #require(Loopback.cpuSeconds(pid)) - cpuBefore
+        #expect(spent < 0.2, "out of descriptors, Fulcrum used \(spent) s of CPU in 1 s")
+
+        // Given back: the connections that waited are taken, and a new request is served.
+        for c in held { c.disconnect() }
+        let start = Date()
+        let response = try HTTPTestConnection.get(front, "/echo")
+        #expect(response?.status == 200, "served once descriptors are free again")
+        #expect(Date().timeIntervalSince(start) < 2)
     }
 }

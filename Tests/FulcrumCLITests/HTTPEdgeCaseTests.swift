@@ -192,6 +192,91 @@ import Testing
         #expect(s.isClosedByPeer())
     }
 
+    /// Bytes that tell a lost, doubled or misplaced piece of a stream: no step of
+    /// `fillUntilFulcrumQueues` and no 64 KiB read is a multiple of 251 long.
+    static func pattern(_ count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 % 251) }
+    }
+
+    /// A tunnel through Fulcrum to the scripted backend: the client's request, the
+    /// server's 101, read by the client.
+    func openTunnel(_ c: HTTPTestConnection, backend: ScriptedBackend) throws -> HTTPTestConnection {
+        c.send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+        let s = try #require(backend.accept())
+        _ = try #require(try s.readHead())
+        s.send("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+        #expect(try c.readResponse()?.status == 101)
+        return s
+    }
+
+    /// Sends `stream` through the tunnel from `sender` a step at a time, the receiving
+    /// end reading nothing, until Fulcrum holds some of it in its own queue: what was
+    /// sent and is in no kernel queue on the way (the four sockets', on loopback).
+    /// Returns the bytes sent and those Fulcrum holds, fewer than a step.
+    static func fillUntilFulcrumQueues(_ stream: [UInt8], from sender: HTTPTestConnection,
+                                       client: HTTPTestConnection, server: HTTPTestConnection) throws -> (sent: Int, held: Int) {
+        let step = 8 << 10
+        let sockets = [(client.localPort, client.peerPort), (client.peerPort, client.localPort),
+                       (server.localPort, server.peerPort), (server.peerPort, server.localPort)]
+        var sent = 0
+        while sent + step <= stream.count {
+            sender.send(Array(stream[sent..<(sent + step)]))
+            sent += step
+            // Long enough for Fulcrum to read and pass on what it can.
+            usleep(20_000)
+            let queued = try #require(Loopback.kernelQueued(sockets))
+            if sent > queued { return (sent, sent - queued) }
+        }
+        return (sent, 0)
+    }
+
+    /// A server that closes right after bytes Fulcrum could not pass on yet: the client
+    /// reads nothing until the server is gone, and then gets every byte, in order,
+    /// before the end. (The client's small window and segments keep the kernel's share
+    /// of the stream to some tens of KiB, so the bytes sent last wait in Fulcrum's
+    /// queue when the server's end reaches it.)
+    @Test func tunnelDeliversItsQueueToTheClientBeforeTheServersClose() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front, receiveBuffer: 4096, segmentSize: 1024)
+        let s = try openTunnel(c, backend: backend)
+        let stream = Self.pattern(4 << 20)
+        let (sent, held) = try Self.fillUntilFulcrumQueues(stream, from: s, client: c, server: s)
+        try #require(held > 0, "Fulcrum holds bytes for the client (\(sent) sent)")
+        s.disconnect()
+        // Fulcrum hears the server's end while its queue still waits for the client.
+        usleep(200_000)
+        let received = try c.readBytes(sent)
+        #expect(received.count == sent, "every byte the server sent reaches the client (\(held) were in Fulcrum's queue)")
+        let inOrder = received == Array(stream[..<sent])
+        #expect(inOrder, "in order")
+        #expect(c.isClosedByPeer(), "then the server's close")
+    }
+
+    /// The other way: a client that closes right after bytes Fulcrum could not pass on
+    /// yet, to a server that reads nothing until then, gets them all through before
+    /// the server hears the end.
+    @Test func tunnelDeliversItsQueueToTheServerBeforeTheClientsClose() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend(receiveBuffer: 4096, segmentSize: 1024)
+        let front = try fulcrum(running, server: backend.port)
+        let c = try HTTPTestConnection(port: front)
+        let s = try openTunnel(c, backend: backend)
+        let stream = Self.pattern(4 << 20)
+        let (sent, held) = try Self.fillUntilFulcrumQueues(stream, from: c, client: c, server: s)
+        try #require(held > 0, "Fulcrum holds bytes for the server (\(sent) sent)")
+        c.disconnect()
+        usleep(200_000)
+        let received = try s.readBytes(sent)
+        #expect(received.count == sent, "every byte the client sent reaches the server (\(held) were in Fulcrum's queue)")
+        let inOrder = received == Array(stream[..<sent])
+        #expect(inOrder, "in order")
+        #expect(s.isClosedByPeer(), "then the client's close")
+    }
+
     @Test func pipelinedBodyThatNeverEndsAfterHalfCloseEndsTheConnection() throws {
         let running = RunningProcesses()
         defer { running.stopAll() }

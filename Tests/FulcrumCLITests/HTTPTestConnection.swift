@@ -30,8 +30,11 @@ final class HTTPTestConnection {
     private(set) var fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeout: Int = 10, source: String? = nil) throws {
-        guard let fd = Loopback.connectLoopback(port, source: source) else { throw POSIXError(.ECONNREFUSED) }
+    /// `receiveBuffer` and `segmentSize`: see `Loopback.connectLoopback`.
+    init(port: Int, timeout: Int = 10, source: String? = nil, receiveBuffer: Int32? = nil, segmentSize: Int32? = nil) throws {
+        guard let fd = Loopback.connectLoopback(port, source: source, receiveBuffer: receiveBuffer, segmentSize: segmentSize) else {
+            throw POSIXError(.ECONNREFUSED)
+        }
         self.fd = fd
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -65,6 +68,14 @@ final class HTTPTestConnection {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: local.sin_port))
+    }
+
+    /// The peer's port.
+    var peerPort: Int {
+        var peer = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: peer.sin_port))
     }
 
     func send(_ text: String) {

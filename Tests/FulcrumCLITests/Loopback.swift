@@ -2,12 +2,19 @@ import Foundation
 import Synchronization
 
 /// Helpers for tests that run real processes on loopback: free ports, blocking sockets,
-/// waiting for a listener, memory of a process.
+/// waiting for a listener, memory, CPU time and descriptors of a process.
 enum Loopback {
     /// A blocking TCP socket connected to 127.0.0.1:port (from `source` when given,
     /// another loopback address for source-address rules), or nil.
-    static func connectLoopback(_ port: Int, host: String = "127.0.0.1", source: String? = nil) -> Int32? {
+    ///
+    /// `receiveBuffer` and `segmentSize` narrow what the peer may send at a time, set
+    /// before the handshake (the window scale and the MSS are agreed there); the peer's
+    /// kernel also sizes its send buffer from the segment size, so it then holds some
+    /// tens of KiB for this socket, not megabytes.
+    static func connectLoopback(_ port: Int, host: String = "127.0.0.1", source: String? = nil,
+                                receiveBuffer: Int32? = nil, segmentSize: Int32? = nil) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        narrow(fd, receiveBuffer: receiveBuffer, segmentSize: segmentSize)
         if let source {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
@@ -22,6 +29,42 @@ enum Loopback {
         if rc == 0 { return fd }
         close(fd)
         return nil
+    }
+
+    /// Sets a socket's receive buffer and maximum segment size, those given.
+    static func narrow(_ fd: Int32, receiveBuffer: Int32?, segmentSize: Int32?) {
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        if var size = segmentSize { setsockopt(fd, Int32(IPPROTO_TCP), TCP_MAXSEG, &size, socklen_t(MemoryLayout<Int32>.size)) }
+    }
+
+    /// What the kernel holds for the TCP sockets between 127.0.0.1:local and
+    /// 127.0.0.1:remote, all told: bytes sent and not yet acknowledged plus bytes
+    /// received and not yet read (`tx_queue` and `rx_queue` in /proc/net/tcp); nil when
+    /// one of them is not there.
+    static func kernelQueued(_ sockets: [(local: Int, remote: Int)]) -> Int? {
+        // Read whole: the table is longer than one read gives, and a String read stops there.
+        let fd = open("/proc/net/tcp", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let table = String(decoding: bytes, as: UTF8.self)
+        var total = 0
+        for (local, remote) in sockets {
+            // 127.0.0.1 as the table prints it: the address's bytes in host order.
+            let addresses = String(format: " 0100007F:%04X 0100007F:%04X ", local, remote)
+            guard let found = table.range(of: addresses) else { return nil }
+            let fields = table[found.upperBound...].prefix { $0 != "\n" }.split(separator: " ")
+            let queues = fields.count > 1 ? fields[1].split(separator: ":") : []
+            guard queues.count == 2, let sent = Int(queues[0], radix: 16), let received = Int(queues[1], radix: 16) else { return nil }
+            total += sent + received
+        }
+        return total
     }
 
     /// The address of a unix socket at `path`.
@@ -110,6 +153,22 @@ enum Loopback {
             if readGreetingOnly { break }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The CPU time a process (all its threads) has used so far, user and system, in
+    /// seconds: fields 14 and 15 of /proc/PID/stat, counted after the parenthesised
+    /// command name, which may hold spaces.
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The descriptor numbers a process holds open, from /proc.
+    static func openDescriptors(_ pid: Int32) -> [Int] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).compactMap { Int($0) }
     }
 
     /// Resident memory of a process, from /proc.

@@ -8,12 +8,14 @@ final class ScriptedBackend {
     let port: Int
 
     /// `receiveBuffer` caps the kernel's receive buffer of accepted connections, so
-    /// that what the test has not read yet is mostly still on Fulcrum's side.
-    init(receiveBuffer: Int32? = nil) throws {
+    /// that what the test has not read yet is mostly still on Fulcrum's side;
+    /// `segmentSize` lowers the MSS they announce, which keeps Fulcrum's send buffer
+    /// toward them small as well.
+    init(receiveBuffer: Int32? = nil, segmentSize: Int32? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        Loopback.narrow(fd, receiveBuffer: receiveBuffer, segmentSize: segmentSize)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
