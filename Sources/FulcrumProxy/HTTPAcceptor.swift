@@ -97,16 +97,13 @@ final class HTTPAcceptor: StreamListenerDelegate {
 
     /// Starts the connection's session; the places taken are given back when it ends.
     private func admit(_ fd: CInt, peer: SocketAddress?) {
-        let limits = plan.limits
-        let end = loop.makePromise(of: Void.self)
-        let ended = end.futureResult
+        let end = SessionEnd(loop: loop, limits: plan.limits)
         var trackers: [StickTracker?] = StickTracker.noSlots
         if let rules = runtime.connectionRules[plan.frontend] {
-            guard let tracked = rules.evaluate(client: peer, local: localAddress ?? LocalAddress.of(fd), until: ended) else {
+            guard let tracked = rules.evaluate(client: peer, local: localAddress ?? LocalAddress.of(fd), until: end.future) else {
                 // `reject`: closed before any byte is read or written.
                 close(fd)
-                end.succeed(())
-                ProxyRuntime.release(limits)
+                end.finish()
                 return
             }
             trackers = tracked
@@ -119,19 +116,12 @@ final class HTTPAcceptor: StreamListenerDelegate {
             // at once (`readThenRegister`, below) instead of a turn of the loop later.
             socket = try StreamSocket(fd: fd, loop: loop, peer: peer, registered: false, delegate: session)
         } catch {
-            end.succeed(())
-            ProxyRuntime.release(limits)
+            end.finish()
             return
         }
-        runtime.connections.add(1)
-        plan.frontendConnections.add(1)
         plan.frontendCounters.sessions.add(1, ordering: .relaxed)
-        let (connections, frontendConnections) = (runtime.connections, plan.frontendConnections)
-        session.registration = runtime.sessions.register(on: loop, frontend: plan.frontend, session: session, until: ended) {
-            connections.add(-1)
-            frontendConnections.add(-1)
-            ProxyRuntime.release(limits)
-        }
+        session.registration = end.open(in: runtime.sessions, frontend: plan.frontend, session: session,
+                                        connections: runtime.connections, frontendConnections: plan.frontendConnections)
         session.start(socket)
         socket.readThenRegister()
     }

@@ -125,7 +125,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
 
     /// Completed when the connection is over, for the registry and the listener's
     /// counts: not the channel's close, since a parked connection changes channels.
-    let ended: EventLoopPromise<Void>
+    let ended: SessionEnd
     private var endReported = false
     /// The connection's entry in `show sess`, which a parked connection takes over.
     var registration: SessionRegistry.Registration?
@@ -157,7 +157,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Due to park, but the last response is still being written: parked once drained.
     private var parkAwaitsDrain = false
 
-    convenience init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?] = StickTracker.noSlots,
+    convenience init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: SessionEnd, connectionTrackers: [StickTracker?] = StickTracker.noSlots,
                      listenerName: String? = nil) {
         self.init(policy: policy, loop: loop, ended: ended, connectionTrackers: connectionTrackers, listenerName: listenerName.map { Array($0.utf8) } ?? [])
     }
@@ -177,7 +177,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         lastClientActivity = parked.waitStarted
     }
 
-    private init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?], listenerName: [UInt8]) {
+    private init(policy: HTTPProxyPolicy, loop: EpollEventLoop, ended: SessionEnd, connectionTrackers: [StickTracker?], listenerName: [UInt8]) {
         self.loop = loop
         self.ended = ended
         self.listenerName = listenerName
@@ -309,7 +309,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     private func reportEnd() {
         guard !endReported else { return }
         endReported = true
-        ended.succeed(())
+        ended.finish()
     }
 
     func socketRead(_ socket: StreamSocket, _ data: ByteBuffer) {
@@ -1725,7 +1725,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
                                         backend.release(heldSlot)
                                         backend.untrack(heldSlot, id)
                                     }
-                                    ended.succeed(())
+                                    ended.finish()
                                 })
         tunnel = relay
         // Bytes that followed either head belong to the new protocol.

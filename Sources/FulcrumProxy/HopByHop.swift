@@ -12,10 +12,14 @@ enum HopByHop {
 
     static func strip(_ editor: inout HTTPHeadEditor, keepUpgrade: Bool) {
         // One pass to learn whether anything goes (usually a lone `Connection: close`
-        // or nothing), then one filtered copy: this runs for most requests.
+        // or nothing), then one removal in place: this runs for most requests.
         var named: [String] = []
         var found = false
         for field in editor.fields {
+            // Only names of these lengths can be hop-by-hop: most fields are passed over
+            // on their length alone.
+            let length = editor.name(of: field).count
+            guard length == 10 || length == 16 || length == 7 else { continue }
             if editor.matches(field, "connection") {
                 found = true
                 // Item by item without splitting into an array (allocation-free for the
@@ -41,6 +45,7 @@ enum HopByHop {
         let bytes = editor.bytes
         editor.fields.removeAll { field in
             let name = HTTPHeadEditor.name(of: field, in: bytes)
+            if named.isEmpty && name.count != 10 && name.count != 16 && name.count != 7 { return false }
             return HTTPHeadEditor.equalsIgnoringCase(name, "connection") || isOtherHopByHop(name, keepUpgrade: keepUpgrade)
                 || named.contains { !(keepUpgrade && $0 == "upgrade") && HTTPHeadEditor.equalsIgnoringCase(name, $0) }
         }

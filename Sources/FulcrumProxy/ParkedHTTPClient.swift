@@ -15,7 +15,7 @@ import Synchronization
 /// the same socket; when it closes, the connection ends here.
 final class ParkedHTTPClient: LoopTimer, LiveSession, StreamSocketDelegate {
     let policy: HTTPProxyPolicy
-    let ended: EventLoopPromise<Void>
+    let ended: SessionEnd
     let connectionTrackers: [StickTracker?]
     let listenerName: [UInt8]
     let registration: SessionRegistry.Registration
@@ -28,7 +28,7 @@ final class ParkedHTTPClient: LoopTimer, LiveSession, StreamSocketDelegate {
     let requestsServed: Int
     private var socket: StreamSocket?
 
-    init(policy: HTTPProxyPolicy, ended: EventLoopPromise<Void>, connectionTrackers: [StickTracker?], listenerName: [UInt8],
+    init(policy: HTTPProxyPolicy, ended: SessionEnd, connectionTrackers: [StickTracker?], listenerName: [UInt8],
          registration: SessionRegistry.Registration, clientAddress: SocketAddress?, frontendAddress: SocketAddress?,
          accepted: NIODeadline, acceptSeconds: Int, acceptMilliseconds: Int, waitStarted: NIODeadline, requestsServed: Int,
          socket: StreamSocket) {
@@ -78,7 +78,7 @@ final class ParkedHTTPClient: LoopTimer, LiveSession, StreamSocketDelegate {
     private func close() {
         guard let socket = leave() else { return }
         socket.close()
-        ended.succeed(())
+        ended.finish()
     }
 
     /// Gives the socket up: no longer parked.
@@ -101,6 +101,6 @@ final class ParkedHTTPClient: LoopTimer, LiveSession, StreamSocketDelegate {
 
     func socketFailed(_ socket: StreamSocket, error: IOError) {
         guard leave() != nil else { return }
-        ended.succeed(())
+        ended.finish()
     }
 }

@@ -67,6 +67,20 @@ final class SessionRegistry: Sendable {
         return Registration(registry: self, id: id)
     }
 
+    /// Adds a connection served on `loop` (the caller is on it) without a future: its
+    /// owner calls `remove` when it ends. Nil when the loop has no table.
+    func add(on loop: EventLoop, frontend: String, session: any LiveSession) -> Int? {
+        guard let box = tables[ObjectIdentifier(loop)] else { return nil }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        box.value.entries[id] = Entry(frontend: frontend, accepted: loop.now, session: session)
+        return id
+    }
+
+    /// The connection `add` gave `id` is over. On its loop.
+    func remove(_ id: Int, on loop: EventLoop) {
+        tables[ObjectIdentifier(loop)]?.value.entries[id] = nil
+    }
+
     /// SIGUSR1: every connection is told, on its own loop.
     func softStopAll() {
         for box in tables.values {
