@@ -9,7 +9,8 @@ import NIOCore
 /// A side is read only while the other can take more (its queue below the high
 /// watermark). `timeout tunnel` ends a tunnel idle in both directions; once either side
 /// has shut its half, `timeout client-fin` / `server-fin` (the shorter of those set)
-/// take over, counted from the last byte moved, as HAProxy's half-closed timeouts.
+/// take over, counted from the last byte moved (read, or written even in part), as
+/// HAProxy's half-closed timeouts.
 final class TunnelRelay: LoopTimer, StreamSocketDelegate {
     private var client: StreamSocket?
     private var server: StreamSocket?
@@ -20,6 +21,10 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
     private var clientEnded = false
     private var serverEnded = false
     private var onEnd: (() -> Void)?
+    /// What each side had queued when last looked at. A queue that shrank since is a
+    /// peer reading, however slowly: that counts as activity, as HAProxy counts every
+    /// partial write (a side's drain alone is only seen once its whole queue is out).
+    private var queuedSeen = (client: 0, server: 0)
     /// Bytes carried each way, for the counters.
     private let counted: (_ toServer: Int, _ toClient: Int) -> Void
 
@@ -65,6 +70,11 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
         target.write(bytes)
         if socket === client { counted(bytes.readableBytes, 0) } else { counted(0, bytes.readableBytes) }
         if !target.isWritable { socket.pauseReading() }
+        queuedSeen = queued
+    }
+
+    private var queued: (client: Int, server: Int) {
+        (client?.pendingBytes ?? 0, server?.pendingBytes ?? 0)
     }
 
     func socketDrained(_ socket: StreamSocket) {
@@ -114,6 +124,9 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
 
     override func fire() {
         guard client != nil || server != nil else { return }
+        let now = queued
+        if now.client < queuedSeen.client || now.server < queuedSeen.server { lastActivity = loop.now }
+        queuedSeen = now
         var timeout = idleTimeout
         if clientEnded || serverEnded, let fin = finTimeout { timeout = timeout.map { min($0, fin) } ?? fin }
         if let timeout, lastActivity + timeout <= loop.now { end() } else { rearm() }
