@@ -244,3 +244,47 @@ extension AccessLogTests {
         #expect(seen[0] == seen[1], "HAProxy: \(seen[1])")
     }
 }
+
+extension AccessLogTests {
+    /// Lines written during one turn of an HTTP loop leave together at its end
+    /// (`sendmmsg`): every request gives its line, each connection's in the order of its
+    /// requests, to a UDP target (30 connections of 20 pipelined requests) and to a unix
+    /// socket (one of 8: a unix datagram socket queues 10 unread datagrams at most, by
+    /// default).
+    @Test(arguments: [(true, 20), (false, 8)]) func linesSentTogetherArriveWholeAndInOrder(_ udp: Bool, _ count: Int) throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let ports = try HTTPProxyTests().startBackends(running, ["a"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-log-\(UUID().uuidString).sock").path
+        defer { unlink(path) }
+        let listener = udp ? try SyslogListener() : SyslogListener(unixPath: path)
+        var size: Int32 = 4 << 20
+        setsockopt(listener.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        let front = Loopback.freePort()
+        _ = try HTTPProxyTests().startFulcrum(running, "global\n  log \(udp ? "127.0.0.1:\(listener.port)" : path) local0\n"
+            + HTTPProxyTests.httpDefaults(extra: "    log global\n    option dontlognull\n    log-format \"%r\"\n")
+            + "listen l\n  bind 127.0.0.1:\(front)\n  server a 127.0.0.1:\(ports[0])\n", waitFor: front)
+        // Several connections at once (so that a turn has several lines to send), each
+        // with its requests pipelined.
+        let connections = udp ? 30 : 1
+        let clients = try (0..<connections).map { _ in try HTTPTestConnection(port: front) }
+        for (c, client) in clients.enumerated() {
+            client.send((0..<count).map { "GET /echo?c=\(c)&n=\($0) HTTP/1.1\r\nHost: h\r\n\r\n" }.joined())
+        }
+        for client in clients {
+            for k in 0..<count {
+                let response = try client.readResponse()
+                #expect(response?.status == 200, "response \(k)")
+                if response?.status != 200 { return }
+            }
+        }
+        usleep(200_000)
+        let lines = LogTargetTests.messages(listener.drain())
+        #expect(lines.count == connections * count, "\(lines.count) lines")
+        for c in 0..<connections {
+            let mine = lines.filter { $0.hasPrefix("GET /echo?c=\(c)&") }
+            let expected = (0..<count).map { "GET /echo?c=\(c)&n=\($0) HTTP/1.1" }
+            #expect(mine == expected, "connection \(c): first differences: \(zip(mine, expected).filter { $0 != $1 }.prefix(2))")
+        }
+    }
+}
