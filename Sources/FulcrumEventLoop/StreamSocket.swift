@@ -153,7 +153,9 @@ public final class StreamSocket: ReadinessHandler {
             var buffer = loop.takeReadBuffer()
             let limit = readLimit
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { space in
-                result = Glibc.read(fd, space.baseAddress, min(space.count, limit))
+                // `recv`, not `read`: a socket call skips the file layer's checks and
+                // notifications, which `read` pays on every call.
+                result = Glibc.recv(fd, space.baseAddress, min(space.count, limit), 0)
                 if result < 0 { code = errno }
                 return max(result, 0)
             }
@@ -171,7 +173,7 @@ public final class StreamSocket: ReadinessHandler {
                 if code == EAGAIN || code == EWOULDBLOCK {
                     readable = false
                 } else if code != EINTR {
-                    fail(code, "read")
+                    fail(code, "recv")
                 }
             }
         }
@@ -250,10 +252,12 @@ public final class StreamSocket: ReadinessHandler {
         if writable { flushPending() }
     }
 
-    /// One `write`; returns the bytes taken (0 when the kernel took none).
+    /// One `send` (cheaper than `write` on a socket, as `recv` is than `read`; and
+    /// `MSG_NOSIGNAL` makes a reset peer an error, never a signal); returns the bytes
+    /// taken (0 when the kernel took none).
     private func send(_ bytes: ByteBuffer) -> Int {
-        let result = bytes.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        return wrote(result, of: bytes.readableBytes, code: result < 0 ? errno : 0, "write")
+        let result = bytes.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
+        return wrote(result, of: bytes.readableBytes, code: result < 0 ? errno : 0, "send")
     }
 
     private func flushPending() {
@@ -285,7 +289,7 @@ public final class StreamSocket: ReadinessHandler {
         }
     }
 
-    /// One `writev` of the first queued buffers (at most 16), without allocating: the
+    /// One `sendmsg` (a `writev` on the socket layer) of the first queued buffers (at most 16), without allocating: the
     /// vector lives on the stack, and the buffers' bytes stay put while `pending` holds
     /// them, which it does across the call.
     private func sendVector() -> Int {
@@ -297,10 +301,13 @@ public final class StreamSocket: ReadinessHandler {
                 vectors[k] = iovec(iov_base: base, iov_len: length)
                 total += length
             }
-            let result = Glibc.writev(fd, vectors.baseAddress, CInt(count))
+            var message = msghdr()
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = count
+            let result = Glibc.sendmsg(fd, &message, CInt(MSG_NOSIGNAL))
             return (result, total, result < 0 ? errno : 0)
         }
-        return wrote(result, of: total, code: code, "writev")
+        return wrote(result, of: total, code: code, "sendmsg")
     }
 
     /// What a `write` or `writev` of `total` bytes returned: the bytes taken (0 when
