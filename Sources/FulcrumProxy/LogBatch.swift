@@ -55,8 +55,9 @@ final class LogBatch {
     /// The calling loop thread's batch; nil on a thread that is not one of Fulcrum's
     /// event loops (NIO's loops, the runtime API), whose lines go at once.
     static var current: LogBatch? {
-        if let existing = pthread_getspecific(key) { return Unmanaged<LogBatch>.fromOpaque(existing).takeUnretainedValue() }
+        // The loop first: once it has stopped, nothing would flush a line left here.
         guard let loop = EpollEventLoop.current else { return nil }
+        if let existing = pthread_getspecific(key) { return Unmanaged<LogBatch>.fromOpaque(existing).takeUnretainedValue() }
         let batch = LogBatch(loop: loop)
         pthread_setspecific(key, Unmanaged.passRetained(batch).toOpaque())
         return batch
