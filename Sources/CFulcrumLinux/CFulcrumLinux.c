@@ -43,17 +43,6 @@ int fulcrum_epoll_add_input(int epfd, int fd, uint64_t tag) {
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
 
-int fulcrum_epoll_wait(int epfd, uint64_t *tags, uint8_t *failed, int capacity, int timeout_ms) {
-    struct epoll_event events[64];
-    if (capacity > 64) capacity = 64;
-    int n = epoll_wait(epfd, events, capacity, timeout_ms);
-    for (int i = 0; i < n; i++) {
-        tags[i] = events[i].data.u64;
-        failed[i] = (events[i].events & (EPOLLERR | EPOLLHUP)) ? 1 : 0;
-    }
-    return n;
-}
-
 int fulcrum_socket_error(int fd) {
     int error = 0;
     socklen_t length = sizeof error;

@@ -128,7 +128,7 @@ final class SpliceEngine: @unchecked Sendable {
 
     private func run() {
         var tags = [UInt64](repeating: 0, count: 64)
-        var failed = [UInt8](repeating: 0, count: 64)
+        var events = [UInt32](repeating: 0, count: 64)
         while running {
             let timeout: CInt
             if !ready.isEmpty {
@@ -141,7 +141,7 @@ final class SpliceEngine: @unchecked Sendable {
                 timeout = CInt(clamping: max(0, wait))
             }
             let count = tags.withUnsafeMutableBufferPointer { tags in
-                failed.withUnsafeMutableBufferPointer { fulcrum_epoll_wait(epoll, tags.baseAddress!, $0.baseAddress!, 64, timeout) }
+                events.withUnsafeMutableBufferPointer { fulcrum_epoll_wait_events(epoll, tags.baseAddress!, $0.baseAddress!, 64, timeout) }
             }
             if count < 0 && errno != EINTR { break }
             let waiting = ready
@@ -151,8 +151,20 @@ final class SpliceEngine: @unchecked Sendable {
                 if tag == Self.wakeupTag {
                     fulcrum_eventfd_drain(wakeup)
                     takeCommands()
-                } else if let connection = connections[tag] {
-                    pump(connection, failed: failed[index] != 0)
+                } else if let connection = connections[tag >> 1] {
+                    // Each socket has its own tag (the connection's id, then 0 for the
+                    // client, 1 for the server): only the directions its event can move
+                    // are pumped, instead of a splice per idle direction per event.
+                    let flags = events[index]
+                    if flags & (FULCRUM_EV_ERR | FULCRUM_EV_HUP) != 0 {
+                        pump(connection, failed: true)
+                    } else {
+                        let isServer = tag & 1 == 1
+                        let readable = flags & (FULCRUM_EV_IN | FULCRUM_EV_RDHUP) != 0
+                        let writable = flags & FULCRUM_EV_OUT != 0
+                        // Client readable or server writable: upward; the other two: downward.
+                        pump(connection, failed: false, up: isServer ? writable : readable, down: isServer ? readable : writable)
+                    }
                 }
             }
             for id in waiting {
@@ -180,8 +192,8 @@ final class SpliceEngine: @unchecked Sendable {
             switch command {
             case .start(let connection):
                 connections[connection.id] = connection
-                guard fulcrum_epoll_add(epoll, connection.client, connection.id) == 0,
-                      fulcrum_epoll_add(epoll, connection.server, connection.id) == 0 else {
+                guard fulcrum_epoll_add(epoll, connection.client, connection.id << 1) == 0,
+                      fulcrum_epoll_add(epoll, connection.server, connection.id << 1 | 1) == 0 else {
                     connections[connection.id] = nil
                     connection.finish(.killed)
                     continue
@@ -199,9 +211,9 @@ final class SpliceEngine: @unchecked Sendable {
 
     /// Moves what can move; `failed`: the event loop reported an error or hang-up.
     /// A connection pumped twice in one round (an event and its turn) loses nothing.
-    private func pump(_ connection: SplicedConnection, failed: Bool) {
+    private func pump(_ connection: SplicedConnection, failed: Bool, up: Bool = true, down: Bool = true) {
         var more = false
-        if let end = connection.pump(more: &more) ?? (failed ? connection.pendingError() : nil) {
+        if let end = connection.pump(up: up, down: down, more: &more) ?? (failed ? connection.pendingError() : nil) {
             connections[connection.id] = nil
             connection.finish(end)
             return

@@ -48,17 +48,23 @@ final class SplicedConnection {
     /// Moves bytes both ways; the end of the connection when there is one. `more` says
     /// that a direction stopped at its budget with more to move: the engine pumps again
     /// soon (no edge will come for what is already there).
-    func pump(more: inout Bool) -> SpliceOutcome.End? {
-        let up: SpliceDirection.Moved, down: SpliceDirection.Moved
-        do throws(SpliceDirection.Failure) {
-            up = try toServer.pump(from: client, to: server, budget: Self.budget)
-        } catch {
-            if case .input = error { return .clientError } else { return .serverError }
+    /// `upward`/`downward`: the directions to move (an event on one socket can only
+    /// let some of them move).
+    func pump(up upward: Bool = true, down downward: Bool = true, more: inout Bool) -> SpliceOutcome.End? {
+        var up = SpliceDirection.Moved(), down = SpliceDirection.Moved()
+        if upward {
+            do throws(SpliceDirection.Failure) {
+                up = try toServer.pump(from: client, to: server, budget: Self.budget)
+            } catch {
+                if case .input = error { return .clientError } else { return .serverError }
+            }
         }
-        do throws(SpliceDirection.Failure) {
-            down = try toClient.pump(from: server, to: client, budget: Self.budget)
-        } catch {
-            if case .input = error { return .serverError } else { return .clientError }
+        if downward {
+            do throws(SpliceDirection.Failure) {
+                down = try toClient.pump(from: server, to: client, budget: Self.budget)
+            } catch {
+                if case .input = error { return .serverError } else { return .clientError }
+            }
         }
         more = up.more || down.more
         if up.read || up.wrote || down.read || down.wrote {

@@ -24,9 +24,6 @@ int fulcrum_epoll_create(void);
 int fulcrum_epoll_add(int epfd, int fd, uint64_t tag);
 /// Adds `fd` for input only, level-triggered (the wake-up eventfd).
 int fulcrum_epoll_add_input(int epfd, int fd, uint64_t tag);
-/// Waits for events (at most 64); fills `tags` with the tags of the ready descriptors
-/// and `failed` with 1 where the descriptor reported an error or a hang-up, else 0.
-int fulcrum_epoll_wait(int epfd, uint64_t *tags, uint8_t *failed, int capacity, int timeout_ms);
 /// The pending error of a socket (SO_ERROR, which reading clears), 0 for none.
 int fulcrum_socket_error(int fd);
 
