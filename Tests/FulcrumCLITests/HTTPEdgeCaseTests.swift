@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// HTTP mode against servers and clients that misbehave at one precise moment: a
@@ -275,6 +276,134 @@ import Testing
         let inOrder = received == Array(stream[..<sent])
         #expect(inOrder, "in order")
         #expect(s.isClosedByPeer(), "then the client's close")
+    }
+
+    // MARK: - timeout tunnel
+
+    /// `timeout tunnel` (and `client`, `server`) at 1 s, for the two tests below.
+    static let shortTunnelTimeouts = HTTPProxyTests.httpDefaults(client: "1s", server: "1s", extra: "    timeout tunnel 1s\n")
+
+    /// What a sending thread's kernel has taken so far, for the test's thread to read.
+    final class SentCount: Sendable {
+        private let value = Mutex(0)
+        func set(_ count: Int) { value.withLock { $0 = count } }
+        var current: Int { value.withLock { $0 } }
+    }
+
+    /// Sends `bytes` on the blocking socket `fd` from a thread of its own (the kernel
+    /// takes them as the other end reads), 16 KiB a call, counting what is taken; the
+    /// thread stops at the first failed call.
+    static func sendFromThread(_ bytes: [UInt8], on fd: Int32, counting sent: SentCount) {
+        Thread {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, 16 << 10), Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { return }
+                offset += n
+                sent.set(offset)
+            }
+        }.start()
+    }
+
+    /// A client that reads slowly but steadily keeps a tunnel alive: the server sends
+    /// 320 KiB at once and keeps its side open; the client reads at most 2 KiB every
+    /// 20 ms (its window holds about 1.5), some 4.5 s for the whole, against a
+    /// `timeout tunnel` of 1 s.
+    ///
+    /// The client's 2 KiB window and 384-byte MSS keep Fulcrum's kernel send buffer
+    /// toward it small: the kernel asks Fulcrum for more once a third of it or so is
+    /// free, a few tens of KiB, here about every half second. Fulcrum's own queue
+    /// (64 KiB and more, reading from the server paused meanwhile) takes several such
+    /// partial writes, over a second, to empty: each counts as activity (as in
+    /// HAProxy), and every byte arrives. (When only reads and an emptied queue counted,
+    /// the tunnel was cut about 1 s in, and the client got half of the stream. Once the
+    /// last bytes have left Fulcrum's queue the tunnel is idle, and may be cut a second
+    /// later while the kernel still delivers them: they arrive all the same.)
+    @Test func tunnelKeepsRelayingToAClientThatReadsSlowlyPastTimeoutTunnel() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port, defaults: Self.shortTunnelTimeouts)
+        let c = try HTTPTestConnection(port: front, receiveBuffer: 2048, segmentSize: 384)
+        let s = try openTunnel(c, backend: backend)
+        let sockets = [(c.localPort, c.peerPort), (c.peerPort, c.localPort), (s.localPort, s.peerPort), (s.peerPort, s.localPort)]
+        let stream = Self.pattern(320 << 10)
+        let sent = SentCount()
+        Self.sendFromThread(stream, on: s.fd, counting: sent)
+        // Read straight from the socket (the 101 was read whole and nothing came after
+        // it): at most 2 KiB every 20 ms, the steps timed from the start, so that steps
+        // late on a busy machine are caught up and the pace stays.
+        var received: [UInt8] = []
+        received.reserveCapacity(stream.count)
+        var chunk = [UInt8](repeating: 0, count: 2048)
+        // The most Fulcrum was seen to hold for the client once timeout tunnel had passed.
+        var heldPastTheTimeout = 0
+        let start = Date()
+        var step = 0
+        while received.count < stream.count {
+            step += 1
+            let wait = Double(step) * 0.02 - Date().timeIntervalSince(start)
+            if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+            let n = recv(c.fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            received += chunk[0..<n]
+            if Date().timeIntervalSince(start) > 1, let held = Self.heldByFulcrum(sent: sent, read: received.count, sockets) {
+                heldPastTheTimeout = max(heldPastTheTimeout, held)
+            }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(received.count == stream.count, "every byte reaches the client (\(received.count) of \(stream.count), in \(elapsed) s)")
+        let inOrder = received == Array(stream[..<received.count])
+        #expect(inOrder, "in order")
+        #expect(heldPastTheTimeout >= 32 << 10, "past timeout tunnel, Fulcrum's own queue still held tens of KiB for the client (\(heldPastTheTimeout) bytes at most)")
+    }
+
+    /// What the server has sent and is neither read by the client nor in a kernel
+    /// queue on the way (the four sockets'): what Fulcrum holds, or a little less,
+    /// since the count is read first and bytes the server's kernel takes after it, or
+    /// from a call not yet returned, are in a queue but not in the count. Nil when a
+    /// socket is gone.
+    static func heldByFulcrum(sent: SentCount, read: Int, _ sockets: [(Int, Int)]) -> Int? {
+        let accepted = sent.current
+        return Loopback.kernelQueued(sockets).map { accepted - read - $0 }
+    }
+
+    /// The same tunnel to a client that reads nothing at all: Fulcrum's queue to it
+    /// stays full and unchanged, which is no activity, and the tunnel is cut about 1 s
+    /// after the last byte moved; the server sees its end.
+    @Test func tunnelToAClientThatReadsNothingIsCutAtTimeoutTunnel() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let backend = try ScriptedBackend()
+        let front = try fulcrum(running, server: backend.port, defaults: Self.shortTunnelTimeouts)
+        let c = try HTTPTestConnection(port: front, receiveBuffer: 2048, segmentSize: 384)
+        let start = Date()
+        let s = try openTunnel(c, backend: backend)
+        let sockets = [(c.localPort, c.peerPort), (c.peerPort, c.localPort), (s.localPort, s.peerPort), (s.peerPort, s.localPort)]
+        let stream = Self.pattern(1 << 20)
+        let sent = SentCount()
+        // The kernels and Fulcrum take some of it, the rest waits until the cut.
+        Self.sendFromThread(stream, on: s.fd, counting: sent)
+        usleep(500_000)
+        let held = try #require(Self.heldByFulcrum(sent: sent, read: 0, sockets), "the tunnel is still open half a second in")
+        #expect(held >= 32 << 10, "Fulcrum holds bytes for the client (\(held))")
+        // Nothing comes to the server: its read ends with the tunnel (a close, or a
+        // reset for the bytes Fulcrum had not read).
+        var byte: UInt8 = 0
+        let n = recv(s.fd, &byte, 1, 0)
+        let code = n < 0 ? errno : 0
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(n == 0 || (n < 0 && code != EAGAIN), "the server sees the tunnel end (recv: \(n), errno \(code))")
+        #expect(elapsed > 0.9 && elapsed < 2.5, "about timeout tunnel after the 101 (\(elapsed) s)")
+        // The client gets what the kernels held for it, then the end.
+        var received = 0
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = recv(c.fd, &chunk, chunk.count, 0)
+            if got <= 0 { break }
+            received += got
+        }
+        #expect(received < stream.count, "the client was not sent everything (\(received) bytes)")
     }
 
     @Test func pipelinedBodyThatNeverEndsAfterHalfCloseEndsTheConnection() throws {
