@@ -73,16 +73,38 @@ public final class StreamSocket: ReadinessHandler {
     /// Reads what is there now, then joins the loop's epoll set (for a socket made with
     /// `registered: false`). Bytes arriving meanwhile are reported by the registration.
     public func readThenRegister() {
+        readFirst()
+        watch()
+    }
+
+    /// Reads what is there now and stays out of the epoll set until the owner needs an
+    /// event: it calls `watch`, resumes reading after a pause, or a write leaves bytes
+    /// for later. A connection whose request came whole in its first read and whose
+    /// response is written whole, then closed, never joins the set, as in HAProxy (an
+    /// `epoll_ctl` and the kernel's bookkeeping for it saved per connection). Meanwhile
+    /// nothing the peer does is seen: the owner must not need to know then.
+    public func readFirst() {
         guard registration == nil, !isClosed else { return }
         readable = true
         if isReading { readAvailable() }
         guard !isClosed else { return }
+        registrationDeferred = true
+    }
+
+    /// Joins the loop's epoll set, if not in it yet (after `readFirst`, or made with
+    /// `registered: false`). What is already readable or writable is reported at once.
+    public func watch() {
+        guard registration == nil, !isClosed else { return }
+        registrationDeferred = false
         do {
             registration = try loop.register(fd, for: Readiness.watched, edgeTriggered: true, handler: self)
         } catch {
             fail((error as? IOError)?.errnoCode ?? EBADF, "epoll_ctl")
         }
     }
+
+    /// Out of the epoll set after `readFirst` until an event is needed.
+    private var registrationDeferred = false
 
     // MARK: Readiness
 
@@ -126,6 +148,7 @@ public final class StreamSocket: ReadinessHandler {
     public func resumeReading() {
         guard !isReading else { return }
         isReading = true
+        if registrationDeferred { watch() }
         scheduleRead()
     }
 
@@ -330,6 +353,8 @@ public final class StreamSocket: ReadinessHandler {
     /// The kernel's send queue is full: the next output edge says when it has room.
     private func blocked() {
         writable = false
+        // The next output edge is needed now.
+        if registrationDeferred { watch() }
         // Waiting for the connection is not waiting for the peer to drain.
         if !isConnecting { waitedForOutput = true }
     }

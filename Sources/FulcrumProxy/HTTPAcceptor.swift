@@ -113,7 +113,7 @@ final class HTTPAcceptor: StreamListenerDelegate {
         let socket: StreamSocket
         do {
             // Unregistered at first: the request is usually there already, and is read
-            // at once (`readThenRegister`, below) instead of a turn of the loop later.
+            // at once (`readFirst`, below) instead of a turn of the loop later.
             socket = try StreamSocket(fd: fd, loop: loop, peer: peer, registered: false, delegate: session)
         } catch {
             end.finish()
@@ -123,7 +123,10 @@ final class HTTPAcceptor: StreamListenerDelegate {
         session.registration = end.open(in: runtime.sessions, frontend: plan.frontend, session: session,
                                         connections: runtime.connections, frontendConnections: plan.frontendConnections)
         session.start(socket)
-        socket.readThenRegister()
+        // Usually the whole request is read here; the socket joins the epoll set only
+        // when the session needs to hear from the client.
+        socket.readFirst()
+        if session.needsClientEvents { socket.watch() }
     }
 }
 

@@ -39,7 +39,20 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
 
     // Request side.
     private var inbound: ByteBuffer?
-    private var requestPhase = RequestPhase.head
+    private var requestPhase = RequestPhase.head {
+        // A client socket left out of the epoll set while its request is served
+        // (`StreamSocket.readFirst`) joins it once its input matters again.
+        didSet { if needsClientEvents { client?.watch() } }
+    }
+
+    /// Whether the client socket must be watched: while a request (head or body) is
+    /// read, and in a tunnel. Not while a complete request's response is awaited, when
+    /// what the client does changes nothing (as HAProxy without `option abortonclose`;
+    /// a reset is seen when the response is written), nor once closing (a lingering
+    /// close watches it itself; bytes left to write make the socket watch itself).
+    var needsClientEvents: Bool {
+        requestPhase == .head || requestPhase == .body || requestPhase == .tunnel
+    }
     private var scannedUpTo = 0
     private var requestBody = HTTPBodyTracker(.none)
     private var requestIsHEAD = false
@@ -1587,7 +1600,11 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Both the request and its response are complete: recycle or close the server
     /// connection, then wait for the next request or close the client.
     private func finishExchange() {
-        guard client != nil else { return }
+        guard let client else { return }
+        // The response goes out first: closing or parking the server connection, the
+        // log line and the counters can wait the few microseconds the client would
+        // otherwise wait for them (HAProxy also answers before it closes the server's).
+        if clientWritable { client.flush() }
         if let server {
             self.server = nil
             let clean = (responseInbound?.readableBytes ?? 0) == 0
@@ -1845,6 +1862,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// until it closes, for at most `lingerTime` (or `timeout client` if shorter).
     private func linger(_ client: StreamSocket) {
         lingering = true
+        client.watch()
         inbound = nil
         client.shutdownOutput()
         let limit = min(Self.lingerTime, policy.clientTimeout ?? Self.lingerTime)

@@ -35,6 +35,11 @@ struct SpliceDirection {
     private(set) var inputClosed: Bool
     /// The destination's output was shut down after the last byte.
     private(set) var outputShut = false
+    /// Whether the source may have bytes (or its end) to read: set by its readable
+    /// events, cleared when a read with an empty pipe finds nothing. epoll reports a
+    /// socket's whole readiness with any of its events, so without this an event for
+    /// the other direction would cost a `splice` that can only say "nothing".
+    var sourceReadable = true
 
     /// The pipe's capacity: how much the relay asks the kernel for per call.
     private var pipeCapacity = 65536
@@ -88,7 +93,7 @@ struct SpliceDirection {
         if !pending.isEmpty { pending = [] }
         while true {
             var progressed = false
-            if !inputClosed && inPipe < pipeCapacity {
+            if !inputClosed && inPipe < pipeCapacity && sourceReadable {
                 let n = fulcrum_splice(source, pipeWrite, UInt(pipeCapacity - inPipe))
                 if n > 0 {
                     inPipe += n
@@ -103,9 +108,14 @@ struct SpliceDirection {
                     progressed = true
                 } else if errno != EAGAIN {
                     throw .input(errno)
+                } else if inPipe == 0 {
+                    // An empty pipe: the source has nothing now; its next readable
+                    // event says when it has.
+                    sourceReadable = false
                 }
-                // EAGAIN: nothing to read, or the pipe is full (the kernel does not
-                // say which); draining the pipe below tells them apart next round.
+                // EAGAIN with bytes in the pipe: nothing to read, or the pipe is full
+                // (the kernel does not say which); draining the pipe below tells them
+                // apart next round.
             }
             if inPipe > 0 {
                 let n = fulcrum_splice(pipeRead, destination, UInt(inPipe))

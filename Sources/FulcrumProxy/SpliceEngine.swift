@@ -154,12 +154,17 @@ final class SpliceEngine: @unchecked Sendable {
                 } else if let connection = connections[tag >> 1] {
                     // Each socket has its own tag (the connection's id, then 0 for the
                     // client, 1 for the server): only the directions its event can move
-                    // are pumped, instead of a splice per idle direction per event.
+                    // are pumped, and a direction whose source last had nothing reads
+                    // only after that source's readable event (epoll reports a socket's
+                    // whole readiness with each event: writable comes with most).
                     let flags = events[index]
+                    let isServer = tag & 1 == 1
+                    if flags & (FULCRUM_EV_IN | FULCRUM_EV_RDHUP | FULCRUM_EV_ERR | FULCRUM_EV_HUP) != 0 {
+                        connection.sourceReadable(server: isServer)
+                    }
                     if flags & (FULCRUM_EV_ERR | FULCRUM_EV_HUP) != 0 {
                         pump(connection, failed: true)
                     } else {
-                        let isServer = tag & 1 == 1
                         let readable = flags & (FULCRUM_EV_IN | FULCRUM_EV_RDHUP) != 0
                         let writable = flags & FULCRUM_EV_OUT != 0
                         // Client readable or server writable: upward; the other two: downward.

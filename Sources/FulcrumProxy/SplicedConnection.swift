@@ -75,6 +75,12 @@ final class SplicedConnection {
         return toServer.outputShut && toClient.outputShut ? .finished : nil
     }
 
+    /// A readable event (data, its end, an error) on the client (`server` false) or the
+    /// server socket: the direction reading it reads again.
+    func sourceReadable(server isServer: Bool) {
+        if isServer { toClient.sourceReadable = true } else { toServer.sourceReadable = true }
+    }
+
     /// After an error or hang-up event that moving bytes did not explain (a reset on a
     /// side whose input had already ended, with nothing to send it): that side's error.
     func pendingError() -> SpliceOutcome.End? {

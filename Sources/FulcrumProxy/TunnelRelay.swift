@@ -79,6 +79,7 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
 
     func socketDrained(_ socket: StreamSocket) {
         lastActivity = loop.now
+        queuedSeen = queued
         if clientEnded && serverEnded {
             // Ending: this side has delivered all it was owed.
             finishSide(socket)
@@ -112,6 +113,7 @@ final class TunnelRelay: LoopTimer, StreamSocketDelegate {
     private func finishSide(_ socket: StreamSocket) {
         socket.close()
         if socket === client { client = nil } else { server = nil }
+        queuedSeen = queued
         if client == nil && server == nil { end() }
     }
 
