@@ -1600,11 +1600,10 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
     /// Both the request and its response are complete: recycle or close the server
     /// connection, then wait for the next request or close the client.
     private func finishExchange() {
-        guard let client else { return }
-        // The response goes out first: closing or parking the server connection, the
-        // log line and the counters can wait the few microseconds the client would
-        // otherwise wait for them (HAProxy also answers before it closes the server's).
-        if clientWritable { client.flush() }
+        // The log line is written before the response is flushed: its connection counts
+        // (`%ac`, `%fc`) must not see the client's next connection, which it may open
+        // as soon as it has the answer.
+        guard client != nil else { return }
         if let server {
             self.server = nil
             let clean = (responseInbound?.readableBytes ?? 0) == 0
