@@ -54,14 +54,12 @@ final class SessionRegistry: Sendable {
     @discardableResult
     func register(on loop: EventLoop, frontend: String, session: any LiveSession, until ended: EventLoopFuture<Void>,
                   closed: @escaping @Sendable () -> Void) -> Registration? {
-        guard let box = tables[ObjectIdentifier(loop)] else {
+        guard let id = add(on: loop, frontend: frontend, session: session) else {
             ended.whenComplete { _ in closed() }
             return nil
         }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        box.value.entries[id] = Entry(frontend: frontend, accepted: loop.now, session: session)
         ended.hop(to: loop).assumeIsolated().whenComplete { _ in
-            box.value.entries[id] = nil
+            self.remove(id, on: loop)
             closed()
         }
         return Registration(registry: self, id: id)

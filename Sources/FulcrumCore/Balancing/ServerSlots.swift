@@ -45,17 +45,12 @@ public struct ServerSlots<B: Balancer>: Sendable {
         self.usable = Array(repeating: true, count: maxconn.count)
     }
 
-    /// The servers a request may go to: the usable active ones, or when none is left
-    /// the backups (only the first unless `allbackups`). Whether they are full does not
-    /// change the group: a request waits for an active server rather than spill onto a
-    /// backup, as in HAProxy.
-    func group(excluding excluded: Set<Int>) -> [Int] {
-        let mode = groupMode(excluding: excluded)
-        return served.indices.filter { isInGroup($0, mode, excluding: excluded) }
-    }
-
-    /// Which servers form the group, found without building it: this runs for every
-    /// request, and an array of servers per request was an allocation per request.
+    /// The servers a request may go to (its group): the usable active ones, or when
+    /// none is left the backups (only the first unless `allbackups`). Whether they are
+    /// full does not change the group: a request waits for an active server rather than
+    /// spill onto a backup, as in HAProxy. Found without building a list of servers:
+    /// this runs for every request, and an array per request was an allocation per
+    /// request.
     enum GroupMode {
         case none, active, allBackups, backup(Int)
     }
