@@ -142,6 +142,8 @@ import Testing
         let data = pattern(2 << 20, seed: 9)
         #expect(writeAll(fixture.peer, data))
         #expect(eventually { fixture.recorder.snapshot.bytes.count == data.count })
+        // `onRead` runs after the recorder has counted the bytes: wait for it too.
+        #expect(eventually { kept.withLock { $0.reduce(0) { $0 + $1.readableBytes } } == data.count })
         let joined = kept.withLock { buffers in buffers.flatMap { Array($0.readableBytesView) } }
         #expect(difference(joined, data) == nil)
         #expect(fixture.recorder.snapshot.readSizes.allSatisfy { $0 <= EpollEventLoop.readBufferSize })
