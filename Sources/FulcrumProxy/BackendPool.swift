@@ -19,6 +19,9 @@ final class BackendPool: Sendable {
     let splices: Bool
     let retries: Int
     let redispatch: Bool
+    /// `option tcp-smart-connect`: the handshake's last ACK waits to travel with the
+    /// request's first bytes (off by default, as in HAProxy).
+    let smartConnect: Bool
     /// How long a request waits in the queue for a server slot (`timeout queue`, by
     /// default `timeout connect`, as HAProxy).
     let queueTimeout: TimeAmount
@@ -167,6 +170,7 @@ final class BackendPool: Sendable {
         splices = backend.options.splices && !global.noSplice
         retries = backend.retries
         redispatch = backend.options.redispatch
+        smartConnect = backend.options.others["tcp-smart-connect"] == true
         // HAProxy stops keeping idle connections once they hold 20 % of the
         // descriptors (`tune.pool-low-fd-ratio`), about two per allowed connection.
         let purge = active.lazy.compactMap { $0.options.others["pool-purge-delay"] }.first

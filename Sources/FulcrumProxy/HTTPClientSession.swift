@@ -1189,7 +1189,7 @@ final class HTTPClientSession: LoopTimer, StreamSocketDelegate {
         let address = backend.addresses.target(index).address(clientLocalPort: log.frontendAddress?.port)
         guard let head = requestHead else { return }
         let opened: (fd: CInt, connecting: Bool)
-        switch ServerSocketOpener.open(address) {
+        switch ServerSocketOpener.open(address, delayHandshakeACK: backend.smartConnect) {
         case .success(let result): opened = result
         case .failure(let error):
             connectFailed(index, error)

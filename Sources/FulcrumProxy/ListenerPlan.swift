@@ -31,6 +31,10 @@ struct ListenerPlan: Sendable {
     let options: BindOptions
     /// Set for a TCP-mode frontend when the configuration splices anywhere.
     var splicing: TCPSplicing? = nil
+    /// `option tcp-smart-accept` (on by default in HTTP mode, as in HAProxy): the
+    /// listening socket has TCP_QUICKACK off, so a request's ACK travels with the
+    /// response instead of in a packet of its own.
+    var smartAccept = false
 
     /// Every address and port of a `bind` line: port ranges give one socket per port.
     static func plans(for bind: BindConfig, frontend: String, clientTimeout: TimeAmount?, clientFinTimeout: TimeAmount?, backend: BackendPool, http: HTTPProxyPolicy?,

@@ -10,7 +10,10 @@ import NIOCore
 /// and IP_FREEBIND, which Fulcrum always sets so a virtual IP this node does not hold
 /// yet can be bound (HAProxy needs `freebind` for that).
 enum ListeningSocket {
-    static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions, reusePort: Bool) throws -> Int32 {
+    /// `smartAccept` turns TCP_QUICKACK off on the listener once it listens (accepted
+    /// sockets inherit it): a client's first request is then acknowledged by the
+    /// response, or by the kernel's delayed ACK (40 ms at most), not by a packet of its own.
+    static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions, reusePort: Bool, smartAccept: Bool = false) throws -> Int32 {
         let family = address.protocol.rawValue
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw failure("socket()") }
@@ -38,6 +41,7 @@ enum ListeningSocket {
                 guard rc == 0 else { throw failure("SO_BINDTODEVICE (interface \(interface))") }
             }
             try bindAndListen(fd, address, backlog: backlog)
+            if smartAccept { try set(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, 0, "TCP_QUICKACK (option tcp-smart-accept)") }
         } catch {
             close(fd)
             throw error

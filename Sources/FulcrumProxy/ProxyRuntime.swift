@@ -240,7 +240,11 @@ public final class ProxyRuntime: Sendable {
                     var bound = try ListenerPlan.plans(for: bind, frontend: proxy.name, clientTimeout: timeout, clientFinTimeout: clientFin, backend: backendPool, http: http,
                                                        defaultBacklog: backlog, limits: limits, accessLog: accessLog, counter: frontendCounter,
                                                        counters: frontendStats)
-                    for index in bound.indices { bound[index].splicing = splicing }
+                    let smartAccept = proxy.options.others["tcp-smart-accept"] ?? (http != nil)
+                    for index in bound.indices {
+                        bound[index].splicing = splicing
+                        bound[index].smartAccept = smartAccept
+                    }
                     plans += bound
                 }
             }
@@ -369,7 +373,7 @@ public final class ProxyRuntime: Sendable {
             if let kept = listeners.takePaused(index) {
                 fd = kept
             } else {
-                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort)
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort, smartAccept: plan.smartAccept)
             }
             keptFD = fd
             // A wildcard address says nothing of the connection's own: asked per connection.
@@ -494,7 +498,7 @@ public final class ProxyRuntime: Sendable {
                     throw ProxyStartError("listen(): \(String(cString: strerror(errno)))")
                 }
             } else {
-                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort)
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort, smartAccept: plan.smartAccept)
             }
             return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         case .unix(let path):

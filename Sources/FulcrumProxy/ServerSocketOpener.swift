@@ -16,7 +16,10 @@ import Glibc
 enum ServerSocketOpener {
     /// A non-blocking socket whose connect() to `address` is started (`connecting`) or
     /// done; a failure to create or start it, with its errno.
-    static func open(_ address: SocketAddress) -> Result<(fd: CInt, connecting: Bool), IOError> {
+    /// `delayHandshakeACK` (`option tcp-smart-connect`) turns TCP_QUICKACK off before
+    /// connect(): the kernel then sends the handshake's last ACK with the request's
+    /// first bytes instead of on its own, one packet less per connection.
+    static func open(_ address: SocketAddress, delayHandshakeACK: Bool = false) -> Result<(fd: CInt, connecting: Bool), IOError> {
         let family: CInt
         switch address {
         case .v4: family = CInt(AF_INET)
@@ -28,6 +31,10 @@ enum ServerSocketOpener {
         if family != AF_UNIX {
             var one: CInt = 1
             _ = setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+            if delayHandshakeACK {
+                var zero: CInt = 0
+                _ = setsockopt(fd, CInt(IPPROTO_TCP), TCP_QUICKACK, &zero, socklen_t(MemoryLayout<CInt>.size))
+            }
         }
         let result = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
         if result == 0 { return .success((fd, false)) }

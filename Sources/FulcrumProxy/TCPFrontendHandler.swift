@@ -371,6 +371,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let address = target.address(clientLocalPort: context.channel.localAddress?.port)
         let serverTimeout = backend.serverTimeout
         let maySplice = splicesHere
+        let smartConnect = backend.smartConnect
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
             .channelInitializer { channel in
@@ -381,6 +382,11 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
                     // A connection that may be spliced must not have NIO read from the
                     // server first; the glue turns reading on if it is not.
                     if maySplice { try channel.syncOptions?.setOption(.autoRead, value: false) }
+                    // `option tcp-smart-connect`: set before connect() (the initializer
+                    // runs first), so the handshake's last ACK waits for data.
+                    if smartConnect {
+                        try channel.syncOptions?.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_QUICKACK)), value: 0)
+                    }
                 }
             }
             .connect(to: address)

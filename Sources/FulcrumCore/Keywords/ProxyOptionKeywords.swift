@@ -14,7 +14,7 @@ enum ProxyOptionKeywords {
     /// Options that Fulcrum recognises and records, for the features that will act on them.
     /// The options something acts on today.
     static let activeOthers: Set<String> = ["ssl-hello-chk", "smtpchk", "mysql-check", "pgsql-check", "redis-check", "allbackups", "persist",
-                                                 "splice-request", "splice-response"]
+                                                 "splice-request", "splice-response", "tcp-smart-accept", "tcp-smart-connect"]
 
     static func other(_ name: String, _ caps: ProxyCapabilities, args: String = "") -> Spec {
         Spec("option \(name)", caps, usage: "[no] option \(name)\(args.isEmpty ? "" : " " + args)", status: activeOthers.contains(name) ? .active : .parsed) { p, ctx throws(ConfigError) in
