@@ -34,8 +34,9 @@ public final class StreamListener: ReadinessHandler {
     public unowned let loop: EpollEventLoop
     public weak var delegate: (any StreamListenerDelegate)?
     /// How many connections one readiness accepts before the loop serves the others
-    /// (HAProxy's `tune.maxaccept` is 64 by default).
-    public var acceptBatch = 64
+    /// (`tune.maxaccept`; 4 by default, as HAProxy, which measured it best: a burst of
+    /// new connections no longer delays the responses waiting in the same turn).
+    public var acceptBatch = 4
     /// How long the listener stops accepting after running out of descriptors or
     /// memory (HAProxy waits 100 ms before it enables such a listener again).
     public var retryDelay = TimeAmount.milliseconds(100)

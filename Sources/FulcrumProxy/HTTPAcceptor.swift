@@ -34,7 +34,9 @@ final class HTTPAcceptor: StreamListenerDelegate {
     }
 
     func listen(on fd: CInt) throws {
-        listener = try StreamListener(fd: fd, loop: loop, delegate: self)
+        let listener = try StreamListener(fd: fd, loop: loop, delegate: self)
+        listener.acceptBatch = runtime.maxAccept
+        self.listener = listener
     }
 
     func stop() {

@@ -51,6 +51,8 @@ public final class ProxyRuntime: Sendable {
     private let responseInspections: [String: ResponseInspection]
     /// The splice engines, when the configuration splices.
     private let splicePool: SplicePool?
+    /// `tune.maxaccept` (-1: as good as no limit).
+    let maxAccept: Int
     let stickTables: [String: StickTable]
     private let checksStarted = NIOLockedValueBox(false)
     let log: Log
@@ -58,6 +60,7 @@ public final class ProxyRuntime: Sendable {
     public init(configuration: FulcrumConfiguration, threads: Int, log: @escaping Log = { _, _ in }) throws {
         self.log = log
         LogRing.install(configuration.rings)
+        maxAccept = configuration.global.tuneMaxaccept.map { $0 < 0 ? Int(Int32.max) : $0 } ?? 4
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var loops: [EventLoop] = []
         for loop in group.makeIterator() { loops.append(loop) }
@@ -417,6 +420,8 @@ public final class ProxyRuntime: Sendable {
     private func bootstrapTCP(_ plan: ListenerPlan, index: Int) throws -> (EventLoopFuture<Channel>, Int32?) {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: plan.backlog)
+            // `tune.maxaccept`: NIO reads (accepts) this many connections per readiness.
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(maxAccept))
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if !plan.limits.isEmpty {

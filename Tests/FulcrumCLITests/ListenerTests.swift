@@ -84,6 +84,25 @@ import Testing
         #expect(all.contains("192.0.2.10:\(lo)") && all.contains("[2001:db8::10]:\(lo)"), "addresses this host does not hold are bound (freebind)")
     }
 
+    /// `tune.maxaccept 1` (one accept per readiness, the rest in later turns) and -1
+    /// (no limit) both serve a burst of 64 connections opened before any is answered,
+    /// in HTTP mode (Fulcrum's listener) and TCP mode (NIO's).
+    @Test func aBurstOfConnectionsIsServedWhateverTuneMaxaccept() throws {
+        let running = RunningProcesses()
+        defer { running.stopAll() }
+        let http = HTTPProxyTests()
+        let ports = try http.startBackends(running, ["b"])
+        for (limit, mode) in [("1", "http"), ("-1", "http"), ("1", "tcp")] {
+            let front = Loopback.freePort()
+            _ = try http.startFulcrum(running, "global\n    tune.maxaccept \(limit)\ndefaults\n    mode \(mode)\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n"
+                + "listen l\n    bind 127.0.0.1:\(front)\n    server b 127.0.0.1:\(ports[0])\n", waitFor: front)
+            let clients = try (0..<64).map { _ in try HTTPTestConnection(port: front) }
+            for client in clients { client.send("GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") }
+            let answered = clients.filter { (try? $0.readResponse())??.status == 200 }.count
+            #expect(answered == 64, "tune.maxaccept \(limit), mode \(mode)")
+        }
+    }
+
     @Test func unknownInterfaceIsAStartError() throws {
         let file = try FulcrumProcess.temporaryFile(TCPProxyTests.tcpDefaults() + "listen l\n  bind 127.0.0.1:\(Loopback.freePort()) interface nosuchif0\n  server b 127.0.0.1:1\n")
         let run = try FulcrumProcess.run(["-db", "-f", file.path])

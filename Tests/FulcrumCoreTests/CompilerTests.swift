@@ -97,6 +97,16 @@ import HAProxyConfig
         #expect(diags.alerts[1].hint?.contains("http-request deny") == true)
     }
 
+    @Test func tuneMaxacceptTakesACountOrMinusOne() {
+        #expect(compile("global\n  tune.maxaccept 16\n").0.global.tuneMaxaccept == 16)
+        #expect(compile("global\n  tune.maxaccept -1\n").0.global.tuneMaxaccept == -1)
+        #expect(compile("global\n").0.global.tuneMaxaccept == nil)
+        for bad in ["0", "-2", "many"] {
+            let (_, diags, _) = compile("global\n  tune.maxaccept \(bad)\n")
+            #expect(diags.alerts.map { $0.location?.line } == [2], "tune.maxaccept \(bad)")
+        }
+    }
+
     @Test func unknownKeywordsSuggestTheClosest() {
         let (_, diags, _) = compile("defaults\n  timout client 5s\n  optoin httplog\nfrontend f\n  bind :1\n  defualt_backend b\n  option htplog\n  timeout clinet 5s\n")
         let messages = diags.alerts.map(\.message)

@@ -125,6 +125,11 @@ public enum GlobalKeywords {
             guard v >= 1024, v <= 1 << 30 else { throw ConfigError("'tune.bufsize' must be between 1024 and 1073741824 (was \(v)).") }
             g.tuneBufsize = v
         },
+        Spec("tune.maxaccept", .global, usage: "tune.maxaccept <number> (-1: no limit)", status: .active) { g, ctx throws(ConfigError) in
+            let v = try ctx.integer(0, "<number>", in: -1...1_000_000)
+            guard v != 0 else { throw ConfigError("'tune.maxaccept' must be -1 (no limit) or at least 1: 0 would never accept (was 0).") }
+            g.tuneMaxaccept = v
+        },
         Spec("tune.pipesize", .global, usage: "tune.pipesize <size>", status: .active) { g, ctx throws(ConfigError) in
             let v = try SizeValue.parse(ctx.argument(0, "<size>"), keyword: ctx.keyword)
             guard v >= 4096, v <= 1 << 30 else { throw ConfigError("'tune.pipesize' must be between 4096 and 1073741824 (was \(v)).") }
@@ -145,7 +150,7 @@ public enum GlobalKeywords {
         Spec("tune.maxrewrite", .global, usage: "tune.maxrewrite <size>") { g, ctx throws(ConfigError) in
             g.tuneMaxrewrite = try SizeValue.parse(ctx.argument(0, "<size>"), keyword: ctx.keyword)
         },
-        pending("tune.http.maxhdr", "<number>"), pending("tune.maxaccept", "<number>"), pending("tune.maxpollevents", "<number>"),
+        pending("tune.http.maxhdr", "<number>"), pending("tune.maxpollevents", "<number>"),
         pending("tune.ssl.cachesize", "<number>"), pending("tune.ssl.lifetime", "<time>"), pending("tune.ssl.maxrecord", "<size>"),
         pending("tune.idletimer", "<time>"), pending("tune.rcvbuf.client", "<size>"), pending("tune.rcvbuf.server", "<size>"),
         pending("tune.sndbuf.client", "<size>"), pending("tune.sndbuf.server", "<size>"), pending("tune.h2.max-concurrent-streams", "<number>"),

@@ -50,6 +50,9 @@ public struct GlobalSettings: Sendable {
     public var tuneSSLDefaultDHParam: Int? = nil
     public var tuneBufsize: UInt64 = 16384
     public var tuneMaxrewrite: UInt64 = 1024
+    /// `tune.maxaccept`: connections a listener accepts in a row before the loop serves
+    /// other work; nil is HAProxy's default (4), -1 no limit.
+    public var tuneMaxaccept: Int? = nil
     public var tuneOthers: [String: String] = [:]
     public var hardStopAfter: DurationValue? = nil
     public var spreadChecks: Int? = nil
