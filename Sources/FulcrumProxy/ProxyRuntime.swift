@@ -86,7 +86,7 @@ public final class ProxyRuntime: Sendable {
         let splicePool = !configuration.global.noSplice && configuration.proxies.contains { $0.options.splices }
             // `maxpipes` defaults to a quarter of the global `maxconn`, as HAProxy's: each
             // spliced connection holds four more descriptors than a relayed one.
-            ? SplicePool(pipeSize: configuration.global.tunePipesize,
+            ? SplicePool(pipeSize: configuration.global.tunePipesize ?? SplicePool.defaultPipeSize,
                          maxPipes: configuration.global.maxPipes ?? configuration.global.maxconn.map { $0 / 4 }) : nil
         var checks: [HealthCheckSpec] = []
         var tables: [String: StickTable] = [:]

@@ -89,6 +89,7 @@ import Testing
         client.send("hello world")
         #expect(String(decoding: try client.readBytes(14), as: UTF8.self) == "in\nhello world")
         #expect(Self.pipes(pid) == 4)
+        #expect(Self.pipeSizes(pid) == [262144, 262144, 262144, 262144], "Fulcrum's default pipe size")
         let big = [UInt8](repeating: 0x7a, count: 1 << 20)
         client.send(big)
         #expect(try client.readBytes(big.count) == big)
@@ -164,14 +165,14 @@ extension SpliceTests {
         defer { running.stopAll() }
         let ports = try TCPProxyTests().startBackends(running, names: ["p"])
         let front = Loopback.freePort()
-        let pid = try start(running, "global\n  maxpipes 2\n  tune.pipesize 256k\n" + TCPProxyTests.tcpDefaults(splice: true)
+        let pid = try start(running, "global\n  maxpipes 2\n  tune.pipesize 128k\n" + TCPProxyTests.tcpDefaults(splice: true)
             + "listen l\n  bind 127.0.0.1:\(front)\n  server p 127.0.0.1:\(ports[0])\n", front: front)
         let first = try HTTPTestConnection(port: front)
         #expect(String(decoding: try first.readBytes(2), as: UTF8.self) == "p\n")
         let second = try HTTPTestConnection(port: front)
         #expect(String(decoding: try second.readBytes(2), as: UTF8.self) == "p\n")
         #expect(Self.pipes(pid) == 4, "one connection spliced, the other not")
-        #expect(Self.pipeSizes(pid) == [262144, 262144, 262144, 262144], "tune.pipesize")
+        #expect(Self.pipeSizes(pid) == [131072, 131072, 131072, 131072], "tune.pipesize")
         let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         for connection in [first, second] {
             connection.send(big)
