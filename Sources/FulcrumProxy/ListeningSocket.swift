@@ -10,9 +10,7 @@ import NIOCore
 /// and IP_FREEBIND, which Fulcrum always sets so a virtual IP this node does not hold
 /// yet can be bound (HAProxy needs `freebind` for that).
 enum ListeningSocket {
-    /// `smartAccept` turns TCP_QUICKACK off on the listener once it listens (accepted
-    /// sockets inherit it): a client's first request is then acknowledged by the
-    /// response, or by the kernel's delayed ACK (40 ms at most), not by a packet of its own.
+    /// `smartAccept`: see `delayAcks`.
     static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions, reusePort: Bool, smartAccept: Bool = false) throws -> Int32 {
         let family = address.protocol.rawValue
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -41,12 +39,23 @@ enum ListeningSocket {
                 guard rc == 0 else { throw failure("SO_BINDTODEVICE (interface \(interface))") }
             }
             try bindAndListen(fd, address, backlog: backlog)
-            if smartAccept { try set(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, 0, "TCP_QUICKACK (option tcp-smart-accept)") }
+            if smartAccept { delayAcks(fd) }
         } catch {
             close(fd)
             throw error
         }
         return fd
+    }
+
+    /// `option tcp-smart-accept`: TCP_QUICKACK off on a listening socket (accepted
+    /// sockets inherit it), so a client's first request is acknowledged by the response,
+    /// or by the kernel's delayed ACK (40 ms to start with) when the response is late,
+    /// not by a packet of its own. Best effort: an inherited socket may not be TCP.
+    /// Called after each listen(): shutting the socket down for reading (a pause)
+    /// clears it.
+    static func delayAcks(_ fd: Int32) {
+        var zero: Int32 = 0
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &zero, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// A listening Unix stream socket at `path`; a socket file already there (left by

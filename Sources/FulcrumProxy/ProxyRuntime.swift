@@ -86,7 +86,7 @@ public final class ProxyRuntime: Sendable {
         let splicePool = !configuration.global.noSplice && configuration.proxies.contains { $0.options.splices }
             // `maxpipes` defaults to a quarter of the global `maxconn`, as HAProxy's: each
             // spliced connection holds four more descriptors than a relayed one.
-            ? SplicePool(pipeSize: configuration.global.tunePipesize ?? SplicePool.defaultPipeSize,
+            ? SplicePool(pipeSize: configuration.global.tunePipesize,
                          maxPipes: configuration.global.maxPipes ?? configuration.global.maxconn.map { $0 / 4 }) : nil
         var checks: [HealthCheckSpec] = []
         var tables: [String: StickTable] = [:]
@@ -376,7 +376,7 @@ public final class ProxyRuntime: Sendable {
             if let kept = listeners.takePaused(index) {
                 fd = kept
             } else {
-                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort, smartAccept: plan.smartAccept)
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort)
             }
             keptFD = fd
             // A wildcard address says nothing of the connection's own: asked per connection.
@@ -401,6 +401,9 @@ public final class ProxyRuntime: Sendable {
             close(fd)
             throw ProxyStartError("listen(): \(reason)")
         }
+        // Again after every listen(): a pause (shutdown for reading) clears it, and an
+        // inherited socket never had it.
+        if plan.smartAccept { ListeningSocket.delayAcks(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let listener: HTTPListener
         do {
@@ -502,6 +505,8 @@ public final class ProxyRuntime: Sendable {
                     close(fd)
                     throw ProxyStartError("listen(): \(String(cString: strerror(errno)))")
                 }
+                // The pause (shutdown for reading) cleared it.
+                if plan.smartAccept { ListeningSocket.delayAcks(fd) }
             } else {
                 fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort, smartAccept: plan.smartAccept)
             }
@@ -523,6 +528,7 @@ public final class ProxyRuntime: Sendable {
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             _ = listen(fd, plan.backlog)
+            if plan.smartAccept { ListeningSocket.delayAcks(fd) }
             return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         }
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
@@ -6,11 +9,13 @@ import Synchronization
 /// the first time one of that loop's connections is spliced (so a configuration that
 /// never splices has no extra thread).
 final class SplicePool: Sendable {
-    /// Fulcrum's pipe capacity without `tune.pipesize`: 256 KiB where HAProxy keeps the
-    /// kernel's 64 KiB. Four times fewer `splice` calls and sleeps per byte: in TCP bulk
-    /// (scenario 3 of bench/) the CPU per GB fell by about a fifth. The pages are taken
-    /// only while bytes wait in the pipe; a kernel that refuses the size (an
-    /// unprivileged user past `fs.pipe-user-pages-soft`) leaves the pipe at its own.
+    /// Fulcrum's pipe capacity without `tune.pipesize`, for a process running as root:
+    /// 256 KiB where HAProxy keeps the kernel's 64 KiB. Four times fewer `splice` calls
+    /// and sleeps per byte: in TCP bulk (scenario 3 of bench/) the CPU per GB fell by
+    /// about a fifth. Pages are allocated only while bytes wait in a pipe. A process
+    /// that is not root keeps the kernel's size: the kernel charges each pipe's whole
+    /// capacity against the user's `fs.pipe-user-pages-soft` and, past it, gives every
+    /// new pipe of that user one page only.
     static let defaultPipeSize = 256 * 1024
 
     /// `tune.pipesize`, and `maxpipes` in connections (two pipes each).
@@ -52,7 +57,7 @@ final class SplicePool: Sendable {
             return nil
         }
         let started = engine.start(duplicating: clientFD, server: serverFD, held: held, clientInputClosed: clientInputClosed, timeouts: timeouts,
-                                   pipeSize: pipeSize) { [self] outcome in
+                                   pipeSize: pipeSize ?? (geteuid() == 0 ? Self.defaultPipeSize : nil)) { [self] outcome in
             self.spliced.subtract(1, ordering: .relaxed)
             done(outcome)
         }

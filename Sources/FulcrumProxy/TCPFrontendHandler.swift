@@ -371,7 +371,14 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
         let address = target.address(clientLocalPort: context.channel.localAddress?.port)
         let serverTimeout = backend.serverTimeout
         let maySplice = splicesHere
-        let smartConnect = backend.smartConnect
+        // `option tcp-smart-connect` only when client bytes are already waiting to go
+        // (as HAProxy): with nothing to send, a server that speaks first (SMTP, MySQL)
+        // would wait for the delayed ACK before its accept() returns. TCP only.
+        let smartConnect: Bool
+        switch address {
+        case .v4, .v6: smartConnect = backend.smartConnect && !early.isEmpty
+        case .unixDomainSocket: smartConnect = false
+        }
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(backend.connectTimeout)
             .channelInitializer { channel in
@@ -382,10 +389,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler, 
                     // A connection that may be spliced must not have NIO read from the
                     // server first; the glue turns reading on if it is not.
                     if maySplice { try channel.syncOptions?.setOption(.autoRead, value: false) }
-                    // `option tcp-smart-connect`: set before connect() (the initializer
-                    // runs first), so the handshake's last ACK waits for data.
+                    // Set before connect() (the initializer runs first), so the
+                    // handshake's last ACK waits for the held bytes; best effort.
                     if smartConnect {
-                        try channel.syncOptions?.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_QUICKACK)), value: 0)
+                        try? channel.syncOptions?.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_QUICKACK)), value: 0)
                     }
                 }
             }

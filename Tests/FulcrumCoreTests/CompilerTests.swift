@@ -101,10 +101,21 @@ import HAProxyConfig
         #expect(compile("global\n  tune.maxaccept 16\n").0.global.tuneMaxaccept == 16)
         #expect(compile("global\n  tune.maxaccept -1\n").0.global.tuneMaxaccept == -1)
         #expect(compile("global\n").0.global.tuneMaxaccept == nil)
-        for bad in ["0", "-2", "many"] {
+        #expect(compile("global\n  tune.maxaccept 0\n").0.global.tuneMaxaccept == nil, "0: the default, as HAProxy")
+        #expect(compile("global\n  tune.maxaccept 2147483647\n").0.global.tuneMaxaccept == 2147483647)
+        for bad in ["-2", "2147483648", "many"] {
             let (_, diags, _) = compile("global\n  tune.maxaccept \(bad)\n")
             #expect(diags.alerts.map { $0.location?.line } == [2], "tune.maxaccept \(bad)")
         }
+    }
+
+    /// `default option tcp-smart-accept` goes back to automatic (on in HTTP mode), where
+    /// `no option` turns it off.
+    @Test func defaultOptionTcpSmartAcceptIsAutomatic() {
+        let text = "defaults\n  mode http\n  no option tcp-smart-accept\nfrontend a\n  bind :1\n  default option tcp-smart-accept\nfrontend b\n  bind :2\n"
+        let proxies = compile(text).0.proxies
+        #expect(proxies.first { $0.name == "a" }?.options.others["tcp-smart-accept"] == nil)
+        #expect(proxies.first { $0.name == "b" }?.options.others["tcp-smart-accept"] == false)
     }
 
     @Test func unknownKeywordsSuggestTheClosest() {

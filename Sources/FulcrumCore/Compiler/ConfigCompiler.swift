@@ -204,7 +204,8 @@ public struct ConfigCompiler {
         var negated = false
         if words.first == "no" || words.first == "default" {
             // `default option X` resets X to its default, which is "off" for the options
-            // Fulcrum knows; it is parsed like `no option X`.
+            // Fulcrum knows but those of `modeDependentOptions` (reset to automatic
+            // below); it is parsed like `no option X`.
             negated = true
             words = words.dropFirst()
             guard let next = words.first, next == "option" || next == "log" else {
@@ -237,7 +238,16 @@ public struct ConfigCompiler {
         }
         ctx.warnings.forEach { diagnostics.append($0) }
         if let modern = ctx.modernRewrite { rewrites[line.location] = modern }
+        // `default option X` for an option whose default depends on the mode (on in
+        // HTTP mode, off in TCP mode) goes back to that automatic value, not to "off".
+        if line.keyword == "default", spec.name.hasPrefix("option "), let name = spec.name.split(separator: " ").last.map(String.init),
+           Self.modeDependentOptions.contains(name) {
+            proxy.options.others[name] = nil
+        }
     }
+
+    /// Options whose default HAProxy derives from the proxy's mode.
+    static let modeDependentOptions: Set<String> = ["tcp-smart-accept"]
 
     static let namedDefaultsOnly: Set<String> = ["http-request", "http-response", "http-after-response", "tcp-request", "tcp-response", "acl"]
 

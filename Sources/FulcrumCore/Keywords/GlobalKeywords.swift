@@ -125,10 +125,9 @@ public enum GlobalKeywords {
             guard v >= 1024, v <= 1 << 30 else { throw ConfigError("'tune.bufsize' must be between 1024 and 1073741824 (was \(v)).") }
             g.tuneBufsize = v
         },
-        Spec("tune.maxaccept", .global, usage: "tune.maxaccept <number> (-1: no limit)", status: .active) { g, ctx throws(ConfigError) in
-            let v = try ctx.integer(0, "<number>", in: -1...1_000_000)
-            guard v != 0 else { throw ConfigError("'tune.maxaccept' must be -1 (no limit) or at least 1: 0 would never accept (was 0).") }
-            g.tuneMaxaccept = v
+        Spec("tune.maxaccept", .global, usage: "tune.maxaccept <number> (-1: no limit, 0: the default, 4)", status: .active) { g, ctx throws(ConfigError) in
+            let v = try ctx.integer(0, "<number>", in: -1...Int(Int32.max))
+            g.tuneMaxaccept = v == 0 ? nil : v
         },
         Spec("tune.pipesize", .global, usage: "tune.pipesize <size>", status: .active) { g, ctx throws(ConfigError) in
             let v = try SizeValue.parse(ctx.argument(0, "<size>"), keyword: ctx.keyword)

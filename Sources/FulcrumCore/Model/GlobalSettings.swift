@@ -51,7 +51,7 @@ public struct GlobalSettings: Sendable {
     public var tuneBufsize: UInt64 = 16384
     public var tuneMaxrewrite: UInt64 = 1024
     /// `tune.maxaccept`: connections a listener accepts in a row before the loop serves
-    /// other work; nil is HAProxy's default (4), -1 no limit.
+    /// other work; nil (also written 0) is HAProxy's default (4), -1 no limit.
     public var tuneMaxaccept: Int? = nil
     public var tuneOthers: [String: String] = [:]
     public var hardStopAfter: DurationValue? = nil
