@@ -10,8 +10,7 @@ import NIOCore
 /// and IP_FREEBIND, which Fulcrum always sets so a virtual IP this node does not hold
 /// yet can be bound (HAProxy needs `freebind` for that).
 enum ListeningSocket {
-    /// `smartAccept`: see `delayAcks`.
-    static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions, reusePort: Bool, smartAccept: Bool = false) throws -> Int32 {
+    static func open(_ address: SocketAddress, backlog: Int32, options: BindOptions, reusePort: Bool) throws -> Int32 {
         let family = address.protocol.rawValue
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw failure("socket()") }
@@ -39,7 +38,6 @@ enum ListeningSocket {
                 guard rc == 0 else { throw failure("SO_BINDTODEVICE (interface \(interface))") }
             }
             try bindAndListen(fd, address, backlog: backlog)
-            if smartAccept { delayAcks(fd) }
         } catch {
             close(fd)
             throw error

@@ -505,11 +505,11 @@ public final class ProxyRuntime: Sendable {
                     close(fd)
                     throw ProxyStartError("listen(): \(String(cString: strerror(errno)))")
                 }
-                // The pause (shutdown for reading) cleared it.
-                if plan.smartAccept { ListeningSocket.delayAcks(fd) }
             } else {
-                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort, smartAccept: plan.smartAccept)
+                fd = try ListeningSocket.open(address, backlog: plan.backlog, options: plan.options, reusePort: reusePort)
             }
+            // After listen(), also on a paused socket (its shutdown cleared it).
+            if plan.smartAccept { ListeningSocket.delayAcks(fd) }
             return (Self.keepBacklog(bootstrap.withBoundSocket(fd), fd: fd, backlog: plan.backlog), fd)
         case .unix(let path):
             let options = plan.options

@@ -181,13 +181,15 @@ import Testing
     }
 
     /// A pause (SIGTTOU) and a resume (SIGTTIN) listen again on the same socket, whose
-    /// shutdown for reading cleared the setting: it is set again.
-    @Test func smartAcceptSurvivesAPauseAndResume() throws {
+    /// shutdown for reading cleared the setting: it is set again, on Fulcrum's HTTP
+    /// listeners and NIO's TCP ones.
+    @Test(arguments: ["http", "tcp"]) func smartAcceptSurvivesAPauseAndResume(mode: String) throws {
         let running = RunningProcesses()
         defer { running.stopAll() }
         let server = try startServer(running)
         let front = Loopback.freePort()
-        let pid = try http.startFulcrum(running, config(server: server, front: front), waitFor: front)
+        let extra = mode == "tcp" ? "    option tcp-smart-accept\n" : ""
+        let pid = try http.startFulcrum(running, config(server: server, front: front, mode: mode, extra), waitFor: front)
         kill(pid, SIGTTOU)
         usleep(300_000)
         kill(pid, SIGTTIN)
