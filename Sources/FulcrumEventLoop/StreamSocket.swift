@@ -50,9 +50,9 @@ public final class StreamSocket: ReadinessHandler {
     /// Takes `fd` (connected or connecting, non-blocking) onto `loop`: on the loop's
     /// thread only. The socket owns the descriptor from here, and closes it on failure.
     ///
-    /// `registered: false` leaves the descriptor out of the epoll set until
-    /// `readThenRegister`: a connection just accepted usually has its first bytes
-    /// waiting already, and reading them at once saves a turn of the loop.
+    /// `registered: false` leaves the descriptor out of the epoll set until `watch`: a
+    /// connection just accepted usually has its first bytes waiting already, and
+    /// reading them at once (`readFirst`) saves a turn of the loop.
     public init(fd: CInt, loop: EpollEventLoop, peer: SocketAddress?, connecting: Bool = false,
                 registered: Bool = true, delegate: (any StreamSocketDelegate)?) throws {
         self.fd = fd
@@ -68,13 +68,6 @@ public final class StreamSocket: ReadinessHandler {
             Glibc.close(fd)
             throw error
         }
-    }
-
-    /// Reads what is there now, then joins the loop's epoll set (for a socket made with
-    /// `registered: false`). Bytes arriving meanwhile are reported by the registration.
-    public func readThenRegister() {
-        readFirst()
-        watch()
     }
 
     /// Reads what is there now and stays out of the epoll set until the owner needs an

@@ -280,7 +280,7 @@ import Testing
 
     /// A socket made unregistered reads what is waiting in the same turn, then hears of
     /// later bytes through its registration.
-    @Test(arguments: SocketKind.allCases) func readThenRegisterReadsAtOnceThenWatches(_ kind: SocketKind) throws {
+    @Test(arguments: SocketKind.allCases) func readFirstReadsAtOnceThenWatchWatches(_ kind: SocketKind) throws {
         let loop = try EpollEventLoop(name: "test-loop")
         defer { try? loop.syncShutdownGracefully() }
         let (mine, peer) = try connectedPair(kind)
@@ -291,7 +291,8 @@ import Testing
         let (socket, before, after, registered) = try onLoop(loop) {
             let socket = try StreamSocket(fd: mine, loop: loop, peer: nil, registered: false, delegate: recorder)
             let before = loop.registeredCount
-            socket.readThenRegister()
+            socket.readFirst()
+            socket.watch()
             return (Confined(socket), before, recorder.snapshot.bytes.count, loop.registeredCount)
         }
         defer { _ = try? onLoop(loop) { socket.value.close() } }
@@ -300,6 +301,40 @@ import Testing
         #expect(registered == 1)
         #expect(writeAll(peer, Array("de".utf8)))
         #expect(eventually { recorder.snapshot.bytes == Array("abcde".utf8) })
+    }
+
+    /// After `readFirst` the socket stays out of the epoll set until an event is
+    /// needed: reading resumed after a pause, or a write the kernel cannot take whole.
+    @Test(arguments: SocketKind.allCases) func readFirstJoinsTheSetOnlyWhenAnEventIsNeeded(_ kind: SocketKind) throws {
+        let loop = try EpollEventLoop(name: "test-loop")
+        defer { try? loop.syncShutdownGracefully() }
+        for resume in [true, false] {
+            let (mine, peer) = try connectedPair(kind)
+            defer { Glibc.close(peer) }
+            #expect(writeAll(peer, Array("abc".utf8)))
+            usleep(5_000)
+            let recorder = Recorder()
+            let (socket, afterRead, afterNeed) = try onLoop(loop) {
+                let socket = try StreamSocket(fd: mine, loop: loop, peer: nil, registered: false, delegate: recorder)
+                socket.readFirst()
+                let afterRead = loop.registeredCount
+                if resume {
+                    socket.pauseReading()
+                    socket.resumeReading()
+                } else {
+                    // More than any socket buffer takes while the peer reads nothing.
+                    socket.write(ByteBuffer(repeating: 0x61, count: 32 << 20))
+                }
+                return (Confined(socket), afterRead, loop.registeredCount)
+            }
+            defer { _ = try? onLoop(loop) { socket.value.close() } }
+            #expect(afterRead == 0, "out of the set after the first read")
+            #expect(afterNeed == 1, resume ? "resumed reading" : "a blocked write")
+            if resume {
+                #expect(writeAll(peer, Array("de".utf8)))
+                #expect(eventually { recorder.snapshot.bytes == Array("abcde".utf8) })
+            }
+        }
     }
 
     /// On loopback the handshake is over by the time the first write comes: the write
